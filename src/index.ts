@@ -1,0 +1,4 @@
+/** Public API of edgesplit; re-exports only, no side effects. */
+export * from './core/errors.js';
+export * from './core/tensor.js';
+export type { InferenceBackend, InferenceSession, LoadOptions } from './backend/backend.js';
