@@ -59,4 +59,14 @@ export interface Graph {
   readonly producer: ReadonlyMap<string, number>;
   /** Indices of the nodes consuming each tensor. */
   readonly consumers: ReadonlyMap<string, readonly number[]>;
+  /** Values known when the graph is built (small initializers, constants, shape arithmetic; may hold symbols). */
+  readonly constants: ReadonlyMap<string, readonly Dim[]>;
+  /**
+   * Tensors that do not depend on any graph input (initializers, Constant outputs and everything
+   * computed only from them). They are weights-like: never live across a cut; a stage that needs
+   * one recomputes or embeds it.
+   */
+  readonly staticTensors: ReadonlySet<string>;
+  /** Opset of the default ONNX domain. */
+  readonly opset: number;
 }

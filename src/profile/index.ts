@@ -1,0 +1,18 @@
+import { buildGraph } from '../graph/build.js';
+import type { Graph } from '../graph/types.js';
+import { loadModelFile } from '../onnx/io.js';
+import { profileGraph } from './profile.js';
+import type { ModelProfile, ProfileOptions } from './types.js';
+
+export * from './types.js';
+export { bitsToBytes, nodeMacs, nodeOps, peakActivationBytes, profileGraph } from './profile.js';
+
+/** Loads an ONNX file, builds its graph and profiles it. External weight files are never read. */
+export async function profileModelFile(
+  path: string,
+  options: ProfileOptions = {},
+): Promise<{ graph: Graph; profile: ModelProfile }> {
+  const model = await loadModelFile(path);
+  const graph = buildGraph(model, path);
+  return { graph, profile: profileGraph(graph, options) };
+}
