@@ -145,6 +145,16 @@ export function buildGraph(model: ModelProto, modelName = model.graph?.name || '
   return { name: modelName, nodes, inputs, outputs, initializers, values, producer, consumers, constants, staticTensors, opset: defaultOpset(model) };
 }
 
+/**
+ * Infers one node's outputs from its inputs' shapes, dtypes and known values, without a model around
+ * it (the model builder uses this to track shapes as it emits nodes).
+ */
+export function inferOutputs(ctx: ShapeCtx): ReturnType<ShapeFn> {
+  const fn = SHAPE_FNS[ctx.node.opType];
+  if (!fn) throw new UnsupportedOpError(`op ${ctx.node.opType} is not supported`);
+  return fn(ctx);
+}
+
 function inferNode(
   node: GraphNode,
   values: Map<string, ValueInfo>,

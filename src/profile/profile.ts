@@ -3,8 +3,10 @@ import { liveSets, rangeInputs, rangeOutputs } from '../graph/cuts.js';
 import type { Graph, GraphNode } from '../graph/types.js';
 import type { CutProfile, LiveTensor, ModelProfile, NodeProfile, ProfileOptions } from './types.js';
 
-/** Initializer inputs of BatchNormalization that are running statistics, not trained parameters. */
-const BN_BUFFER_INPUTS = new Set([3, 4]);
+/** Initializer inputs that are running statistics (buffers): they occupy memory but are not trained. */
+const BUFFER_INPUTS: Readonly<Record<string, readonly number[]>> = { BatchNormalization: [3, 4] };
+/** Initializer inputs that are operands of the op (bounds, pads, scales), neither weights nor buffers. */
+const OPERAND_INPUTS: Readonly<Record<string, readonly number[]>> = { Clip: [1, 2], Pad: [1, 2, 3], Resize: [1, 2, 3], Upsample: [1] };
 
 /** Bytes of `elements` values at `bits` bits each, rounded up to whole bytes. */
 export function bitsToBytes(elements: number, bits: number): number {
@@ -70,7 +72,8 @@ export function nodeOps(graph: Graph, node: GraphNode): number {
 /**
  * Profiles every node and every cut of a graph. Pure: reads only the IR.
  * Parameters are initializer elements, each counted at its first reader; BatchNormalization's running
- * mean and variance are buffers (counted in weight bytes, not in params), as torchvision counts.
+ * mean and variance are buffers (counted in weight bytes, not in params), and Clip bounds, Pad and
+ * Resize operands are neither, as torchvision counts.
  */
 export function profileGraph(graph: Graph, options: ProfileOptions = {}): ModelProfile {
   const activationBits = options.activationBits ?? 32;
@@ -81,12 +84,12 @@ export function profileGraph(graph: Graph, options: ProfileOptions = {}): ModelP
     let weightElems = 0;
     node.inputs.forEach((i, pos) => {
       const init = graph.initializers.get(i);
-      if (!init || seenInit.has(i)) return;
+      if (!init || seenInit.has(i) || OPERAND_INPUTS[node.opType]?.includes(pos)) return;
       seenInit.add(i);
       // shape tensors (int64 axes, Reshape targets) are not weights
       if (!init.dtype.startsWith('float') && init.dtype !== 'int8' && init.dtype !== 'uint8') return;
       weightElems += init.elements;
-      if (!(node.opType === 'BatchNormalization' && BN_BUFFER_INPUTS.has(pos))) params += init.elements;
+      if (!BUFFER_INPUTS[node.opType]?.includes(pos)) params += init.elements;
     });
     const outs = node.outputs.filter((o) => o && !graph.staticTensors.has(o));
     const outputElements = outs.reduce((sum, o) => sum + elements(graph, o), 0);

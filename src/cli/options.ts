@@ -1,0 +1,15 @@
+import { UsageError } from '../core/errors.js';
+
+/** Parses a positive integer option, naming the option on failure. */
+export function parsePositiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive integer, got '${value}'`);
+  return n;
+}
+
+/** Parses a bit width between 1 and 64. */
+export function parseBits(name: string, value: string): number {
+  const n = parsePositiveInt(name, value);
+  if (n > 64) throw new UsageError(`${name} must be at most 64, got ${n}`);
+  return n;
+}
