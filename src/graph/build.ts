@@ -115,6 +115,7 @@ export function buildGraph(model: ModelProto, modelName = model.graph?.name || '
     for (const a of n.attribute ?? []) if (a.name) attributes[a.name] = decodeAttribute(a);
     return {
       index,
+      protoIndex: orig,
       name,
       opType: n.opType!,
       domain: n.domain ?? '',

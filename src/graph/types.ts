@@ -18,6 +18,8 @@ export interface AttrTensor {
 /** One operator of the graph. `index` is its position in topological order. */
 export interface GraphNode {
   readonly index: number;
+  /** Position of the node in the model file's node list (the file need not be topologically sorted). */
+  readonly protoIndex?: number;
   readonly name: string;
   readonly opType: string;
   readonly domain: string;
