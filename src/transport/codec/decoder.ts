@@ -1,0 +1,124 @@
+/**
+ * Streaming frame decoder (pure): accepts byte chunks of any size and yields whole frames one at a
+ * time, so a caller can switch keys between frames. Rejected frames whose length prefix is intact
+ * are skipped (resynchronised); a bad magic or impossible length is fatal.
+ */
+import { FrameError } from '../errors.js';
+import { decodeFrame, FRAME_MAGIC, HEADER_BYTES, readHeader, resolveLimits, type CodecOptions, type Frame, type FrameHeader, type FrameLimits } from './frame.js';
+
+/** One decoded frame, or one rejected frame with the reason (and its header when it could be read). */
+export type DecodeResult =
+  | { readonly ok: true; readonly frame: Frame; readonly bytes: number }
+  | { readonly ok: false; readonly error: FrameError; readonly header?: FrameHeader; readonly bytes: number };
+
+/** Incremental decoder over a byte stream. */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private skipBytes = 0;
+  private failed: FrameError | undefined;
+  private key: Uint8Array | undefined;
+  private readonly limits: FrameLimits;
+
+  constructor(options: CodecOptions = {}) {
+    this.limits = resolveLimits(options.limits);
+    this.key = options.key;
+  }
+
+  /** Sets (or clears) the key frames must be signed with from the next frame on. */
+  setKey(key: Uint8Array | undefined): void {
+    this.key = key;
+  }
+
+  /** Bytes held waiting for the rest of a frame. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** The fatal error that stopped this decoder, if any. */
+  get fatalError(): FrameError | undefined {
+    return this.failed;
+  }
+
+  /** Appends received bytes. */
+  push(chunk: Uint8Array): void {
+    if (this.failed || chunk.length === 0) return;
+    this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.buffered += chunk.length;
+  }
+
+  /** Returns the next frame (or rejection) when a whole one is buffered, else undefined. */
+  next(): DecodeResult | undefined {
+    if (this.failed) return undefined;
+    if (this.skipBytes > 0) {
+      this.skipBytes -= this.discard(this.skipBytes);
+      if (this.skipBytes > 0) return undefined;
+    }
+    if (this.buffered < 8) return undefined;
+    const head = this.peek(Math.min(this.buffered, HEADER_BYTES));
+    const magic = head.readUInt32BE(0);
+    if (magic !== FRAME_MAGIC) return this.fail(new FrameError('bad-magic', `bad magic 0x${magic.toString(16).padStart(8, '0')}: stream out of sync`, true));
+    const length = head.readUInt32BE(4);
+    if (length < HEADER_BYTES + 4) return this.fail(new FrameError('too-small', `length prefix ${length} is below the minimum frame size`, true));
+    if (head.length < HEADER_BYTES) return undefined;
+    const header = readHeader(head);
+    if (length > this.limits.maxFrameBytes) {
+      this.skipBytes = length;
+      this.skipBytes -= this.discard(length);
+      const error = new FrameError('too-large', `frame seq ${header.seq} of ${length} bytes exceeds maxFrameBytes ${this.limits.maxFrameBytes}; skipped`);
+      return { ok: false, error, header, bytes: length };
+    }
+    if (this.buffered < length) return undefined;
+    const bytes = this.take(length);
+    try {
+      return { ok: true, frame: decodeFrame(bytes, { limits: this.limits, key: this.key }), bytes: length };
+    } catch (err) {
+      const error = err instanceof FrameError ? err : new FrameError('malformed', String(err));
+      return { ok: false, error: error.fatal ? new FrameError(error.reason, error.message, false) : error, header, bytes: length };
+    }
+  }
+
+  private fail(error: FrameError): DecodeResult {
+    this.failed = error;
+    const bytes = this.buffered;
+    this.chunks = [];
+    this.buffered = 0;
+    return { ok: false, error, bytes };
+  }
+
+  private peek(n: number): Buffer {
+    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0].subarray(0, n);
+  }
+
+  private take(n: number): Buffer {
+    const first = this.chunks[0];
+    let out: Buffer;
+    if (first.length === n) {
+      this.chunks.shift();
+      out = first;
+    } else if (first.length > n) {
+      this.chunks[0] = first.subarray(n);
+      out = first.subarray(0, n);
+    } else {
+      const all = Buffer.concat(this.chunks);
+      out = all.subarray(0, n);
+      this.chunks = all.length > n ? [all.subarray(n)] : [];
+    }
+    this.buffered -= n;
+    return out;
+  }
+
+  private discard(n: number): number {
+    let dropped = 0;
+    while (dropped < n && this.chunks.length > 0) {
+      const first = this.chunks[0];
+      const k = Math.min(first.length, n - dropped);
+      if (k === first.length) this.chunks.shift();
+      else this.chunks[0] = first.subarray(k);
+      dropped += k;
+    }
+    this.buffered -= dropped;
+    return dropped;
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * The versioned, length-prefixed binary frame (pure; no I/O).
+ *
+ * Layout (big-endian header, little-endian tensor payload):
+ * ```
+ * 0  magic u32 "ESPF"   4 length u32 (whole frame)   8 version u8   9 type u8   10 flags u8   11 reserved u8
+ * 12 streamId u32       16 seq u32                   20 body ...    trailer: CRC32 (4 B) or HMAC-SHA256 (32 B)
+ * tensor body: nameLen u16, name UTF-8, dtype u8, wire u8, rank u8, reserved u8, dims u32 x rank,
+ *              [scale f32, zeroPoint i32 when wire is int8/int16], payload
+ * other bodies: UTF-8 JSON
+ * ```
+ * Magic and length stay at the same offsets in every version so a reader can skip frames it rejects.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { DTYPE_BYTES, shapeSize, type DType, type Tensor, type TensorArray } from '../../core/tensor.js';
+import { FrameError } from '../errors.js';
+import { chooseQuantParams, dequantise, fromFloat16, quantise, toFloat16, type QuantParams } from './quant.js';
+
+/** "ESPF" */
+export const FRAME_MAGIC = 0x45535046;
+/** Frame format version written by this code. */
+export const FRAME_VERSION = 1;
+/** Fixed header bytes before the body. */
+export const HEADER_BYTES = 20;
+/** Trailer bytes of an unkeyed (CRC32) frame. */
+export const CRC_BYTES = 4;
+/** Trailer bytes of a keyed (HMAC-SHA256) frame. */
+export const HMAC_BYTES = 32;
+const FLAG_HMAC = 1;
+
+/** Frame types; the wire code is the index + 1. */
+export const FRAME_TYPES = ['hello', 'challenge', 'auth', 'tensor', 'credit', 'ack', 'error', 'health', 'control', 'close'] as const;
+/** A frame type name. */
+export type FrameType = (typeof FRAME_TYPES)[number];
+/** Frame types that carry a JSON body. */
+export type MessageFrameType = Exclude<FrameType, 'tensor'>;
+
+/** How a tensor's elements travel: float32 as fp32/fp16/int16/int8, or any dtype as its own bytes ("native"). */
+export type WireEncoding = 'fp32' | 'fp16' | 'int16' | 'int8' | 'native';
+const WIRE_CODES: readonly WireEncoding[] = ['fp32', 'fp16', 'int16', 'int8', 'native'];
+const DTYPE_CODES: readonly DType[] = ['float32', 'float16', 'int8', 'uint8', 'int16', 'int32', 'int64', 'bool'];
+
+/** A JSON value as carried in message frames. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A frame carrying one named tensor. On receipt `tensor` is already dequantised to its original dtype. */
+export interface TensorFrame {
+  readonly type: 'tensor';
+  readonly streamId: number;
+  readonly seq: number;
+  readonly name: string;
+  readonly tensor: Tensor;
+  /** Wire encoding; default "fp32" for float32 tensors and "native" otherwise. */
+  readonly wire?: WireEncoding;
+  /** Quantisation parameters for int8/int16 (chosen from the data when omitted on send). */
+  readonly quant?: QuantParams;
+}
+
+/** A frame carrying a JSON body (handshake, credit, error, health, generic control). */
+export interface MessageFrame {
+  readonly type: MessageFrameType;
+  readonly streamId: number;
+  readonly seq: number;
+  readonly body: JsonValue;
+}
+
+/** Any frame. */
+export type Frame = TensorFrame | MessageFrame;
+
+/** Explicit limits a decoder enforces; violations raise {@link FrameError}. */
+export interface FrameLimits {
+  /** Largest whole frame in bytes (default 64 MiB). */
+  readonly maxFrameBytes: number;
+  /** Longest tensor name in UTF-8 bytes (default 1024). */
+  readonly maxNameBytes: number;
+  /** Largest tensor rank (default 8). */
+  readonly maxRank: number;
+  /** Largest product of dims (default 64 Mi elements). */
+  readonly maxElements: number;
+}
+
+/** Default limits. */
+export const DEFAULT_FRAME_LIMITS: FrameLimits = {
+  maxFrameBytes: 64 * 1024 * 1024,
+  maxNameBytes: 1024,
+  maxRank: 8,
+  maxElements: 64 * 1024 * 1024,
+};
+
+/** Options of the encoder and decoder. */
+export interface CodecOptions {
+  /** Limits (decoder) ; partial values override the defaults. */
+  readonly limits?: Partial<FrameLimits>;
+  /** When set, frames carry HMAC-SHA256 under this key instead of CRC32, and unkeyed frames are rejected. */
+  readonly key?: Uint8Array;
+}
+
+/** The fixed header fields of a frame. */
+export interface FrameHeader {
+  readonly length: number;
+  readonly version: number;
+  readonly typeCode: number;
+  /** Type name, or undefined for an unknown code. */
+  readonly type: FrameType | undefined;
+  readonly flags: number;
+  readonly streamId: number;
+  readonly seq: number;
+}
+
+/** Resolves partial limits against the defaults. */
+export function resolveLimits(limits?: Partial<FrameLimits>): FrameLimits {
+  return { ...DEFAULT_FRAME_LIMITS, ...limits };
+}
+
+/** Reads the fixed header from at least {@link HEADER_BYTES} bytes; does not validate. */
+export function readHeader(buf: Uint8Array): FrameHeader {
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const typeCode = v.getUint8(9);
+  return {
+    length: v.getUint32(4),
+    version: v.getUint8(8),
+    typeCode,
+    type: FRAME_TYPES[typeCode - 1],
+    flags: v.getUint8(10),
+    streamId: v.getUint32(12),
+    seq: v.getUint32(16),
+  };
+}
+
+function checkU32(value: number, what: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new FrameError('malformed', `${what} must be an integer in [0, 2^32), got ${value}`);
+  }
+}
+
+function bytesOf(a: TensorArray | Uint16Array | Int8Array | Int16Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+function encodeTensorBody(f: TensorFrame): Buffer {
+  const { tensor } = f;
+  const wire = f.wire ?? (tensor.dtype === 'float32' ? 'fp32' : 'native');
+  if (wire !== 'native' && tensor.dtype !== 'float32') {
+    throw new FrameError('malformed', `tensor "${f.name}": wire encoding ${wire} needs a float32 tensor, got ${tensor.dtype}`);
+  }
+  const n = shapeSize(tensor.dims);
+  if (tensor.data.length !== n) {
+    throw new FrameError('malformed', `tensor "${f.name}": data has ${tensor.data.length} elements but dims [${tensor.dims.join(',')}] need ${n}`);
+  }
+  const name = Buffer.from(f.name, 'utf8');
+  if (name.length > 0xffff) throw new FrameError('limit', `tensor name is ${name.length} bytes (max 65535)`);
+  if (tensor.dims.length > 255) throw new FrameError('limit', `tensor "${f.name}" has rank ${tensor.dims.length} (max 255)`);
+  let payload: Buffer;
+  let quant: QuantParams | undefined;
+  const data = tensor.data as Float32Array;
+  if (wire === 'fp16') payload = bytesOf(toFloat16(data));
+  else if (wire === 'int8' || wire === 'int16') {
+    const bits = wire === 'int8' ? 8 : 16;
+    quant = f.quant ?? chooseQuantParams(data, bits);
+    payload = bytesOf(quantise(data, bits, quant));
+  } else payload = bytesOf(tensor.data);
+  const meta = Buffer.alloc(2 + name.length + 4 + 4 * tensor.dims.length + (quant ? 8 : 0));
+  let o = meta.writeUInt16BE(name.length, 0);
+  o += name.copy(meta, o);
+  o = meta.writeUInt8(DTYPE_CODES.indexOf(tensor.dtype), o);
+  o = meta.writeUInt8(WIRE_CODES.indexOf(wire), o);
+  o = meta.writeUInt8(tensor.dims.length, o);
+  o = meta.writeUInt8(0, o);
+  for (const d of tensor.dims) {
+    checkU32(d, `tensor "${f.name}" dim`);
+    o = meta.writeUInt32BE(d, o);
+  }
+  if (quant) {
+    o = meta.writeFloatBE(quant.scale, o);
+    meta.writeInt32BE(quant.zeroPoint, o);
+  }
+  return Buffer.concat([meta, payload]);
+}
+
+/** Encodes one frame to bytes (CRC32 trailer, or HMAC-SHA256 when `options.key` is given). */
+export function encodeFrame(frame: Frame, options: CodecOptions = {}): Buffer {
+  checkU32(frame.streamId, 'streamId');
+  checkU32(frame.seq, 'seq');
+  const typeCode = FRAME_TYPES.indexOf(frame.type) + 1;
+  if (typeCode === 0) throw new FrameError('malformed', `unknown frame type "${String(frame.type)}"`);
+  const body = frame.type === 'tensor' ? encodeTensorBody(frame) : Buffer.from(JSON.stringify(frame.body ?? null), 'utf8');
+  const trailer = options.key ? HMAC_BYTES : CRC_BYTES;
+  const length = HEADER_BYTES + body.length + trailer;
+  if (length > 0xffffffff) throw new FrameError('too-large', `frame of ${length} bytes exceeds the 4 GiB length field`);
+  const out = Buffer.allocUnsafe(length);
+  out.writeUInt32BE(FRAME_MAGIC, 0);
+  out.writeUInt32BE(length, 4);
+  out.writeUInt8(FRAME_VERSION, 8);
+  out.writeUInt8(typeCode, 9);
+  out.writeUInt8(options.key ? FLAG_HMAC : 0, 10);
+  out.writeUInt8(0, 11);
+  out.writeUInt32BE(frame.streamId, 12);
+  out.writeUInt32BE(frame.seq, 16);
+  body.copy(out, HEADER_BYTES);
+  const signed = out.subarray(0, length - trailer);
+  if (options.key) createHmac('sha256', options.key).update(signed).digest().copy(out, length - trailer);
+  else out.writeUInt32BE(crc32(signed), length - trailer);
+  return out;
+}
+
+function verifyTrailer(buf: Buffer, h: FrameHeader, key: Uint8Array | undefined): number {
+  const keyed = (h.flags & FLAG_HMAC) !== 0;
+  if (key && !keyed) throw new FrameError('unauthenticated', `frame seq ${h.seq} has no HMAC but this connection requires one`);
+  if (!key && keyed) throw new FrameError('unauthenticated', `frame seq ${h.seq} carries an HMAC but this end has no key`);
+  const trailer = keyed ? HMAC_BYTES : CRC_BYTES;
+  if (h.length < HEADER_BYTES + trailer) throw new FrameError('too-small', `frame length ${h.length} is below the minimum ${HEADER_BYTES + trailer}`);
+  const signed = buf.subarray(0, h.length - trailer);
+  const got = buf.subarray(h.length - trailer, h.length);
+  if (key) {
+    const want = createHmac('sha256', key).update(signed).digest();
+    if (!timingSafeEqual(want, got)) throw new FrameError('bad-hmac', `frame seq ${h.seq}: HMAC mismatch (tampered or wrong key)`);
+  } else if (crc32(signed) !== got.readUInt32BE(0)) {
+    throw new FrameError('bad-checksum', `frame seq ${h.seq}: CRC32 mismatch`);
+  }
+  return trailer;
+}
+
+function typedPayload(dtype: DType, bytes: Buffer): TensorArray {
+  const copy = new Uint8Array(bytes).buffer;
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(copy);
+    case 'float16':
+      return new Uint16Array(copy);
+    case 'int8':
+      return new Int8Array(copy);
+    case 'int16':
+      return new Int16Array(copy);
+    case 'int32':
+      return new Int32Array(copy);
+    case 'int64':
+      return new BigInt64Array(copy);
+    default:
+      return new Uint8Array(copy);
+  }
+}
+
+function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits): TensorFrame {
+  const bad = (msg: string) => new FrameError('malformed', `tensor frame seq ${h.seq}: ${msg}`);
+  if (body.length < 6) throw bad(`body of ${body.length} bytes is too short`);
+  const nameLen = body.readUInt16BE(0);
+  if (nameLen > limits.maxNameBytes) throw new FrameError('limit', `tensor frame seq ${h.seq}: name of ${nameLen} bytes exceeds maxNameBytes ${limits.maxNameBytes}`);
+  let o = 2 + nameLen;
+  if (body.length < o + 4) throw bad('truncated before dtype');
+  const name = body.toString('utf8', 2, o);
+  const dtype = DTYPE_CODES[body.readUInt8(o)];
+  const wire = WIRE_CODES[body.readUInt8(o + 1)];
+  const rank = body.readUInt8(o + 2);
+  o += 4;
+  if (!dtype) throw bad(`unknown dtype code ${body.readUInt8(o - 4)} (tensor "${name}")`);
+  if (!wire) throw bad(`unknown wire encoding code ${body.readUInt8(o - 3)} (tensor "${name}")`);
+  if (wire !== 'native' && dtype !== 'float32') throw bad(`wire encoding ${wire} with dtype ${dtype} (tensor "${name}")`);
+  if (rank > limits.maxRank) throw new FrameError('limit', `tensor "${name}": rank ${rank} exceeds maxRank ${limits.maxRank}`);
+  if (body.length < o + 4 * rank) throw bad(`truncated dims (tensor "${name}")`);
+  const dims: number[] = [];
+  let elements = 1;
+  for (let i = 0; i < rank; i++, o += 4) {
+    dims.push(body.readUInt32BE(o));
+    elements *= dims[i];
+  }
+  if (elements > limits.maxElements) throw new FrameError('limit', `tensor "${name}": ${elements} elements exceed maxElements ${limits.maxElements}`);
+  let quant: QuantParams | undefined;
+  if (wire === 'int8' || wire === 'int16') {
+    if (body.length < o + 8) throw bad(`truncated quantisation parameters (tensor "${name}")`);
+    quant = { scale: body.readFloatBE(o), zeroPoint: body.readInt32BE(o + 4) };
+    o += 8;
+  }
+  const per = wire === 'native' ? DTYPE_BYTES[dtype] : wire === 'fp32' ? 4 : wire === 'int8' ? 1 : 2;
+  const payload = body.subarray(o);
+  if (payload.length !== elements * per) {
+    throw bad(`payload is ${payload.length} bytes but dims [${dims.join(',')}] at ${wire} need ${elements * per} (tensor "${name}")`);
+  }
+  let data: TensorArray;
+  if (wire === 'fp16') data = fromFloat16(typedPayload('float16', payload) as Uint16Array);
+  else if (wire === 'int8') data = dequantise(typedPayload('int8', payload) as Int8Array, quant!);
+  else if (wire === 'int16') data = dequantise(typedPayload('int16', payload) as Int16Array, quant!);
+  else data = typedPayload(dtype, payload);
+  return { type: 'tensor', streamId: h.streamId, seq: h.seq, name, tensor: { dtype, dims, data }, wire, ...(quant ? { quant } : {}) };
+}
+
+/** Decodes exactly one whole frame; throws {@link FrameError} naming what is wrong. */
+export function decodeFrame(bytes: Uint8Array, options: CodecOptions = {}): Frame {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const limits = resolveLimits(options.limits);
+  if (buf.length < HEADER_BYTES + CRC_BYTES) throw new FrameError('too-small', `frame of ${buf.length} bytes is below the minimum ${HEADER_BYTES + CRC_BYTES}`, true);
+  if (buf.readUInt32BE(0) !== FRAME_MAGIC) throw new FrameError('bad-magic', `bad magic 0x${buf.readUInt32BE(0).toString(16)}`, true);
+  const h = readHeader(buf);
+  if (h.length !== buf.length) throw new FrameError('malformed', `length field ${h.length} does not match ${buf.length} bytes`);
+  if (h.length > limits.maxFrameBytes) throw new FrameError('too-large', `frame of ${h.length} bytes exceeds maxFrameBytes ${limits.maxFrameBytes}`);
+  if (h.version !== FRAME_VERSION) throw new FrameError('bad-version', `frame version ${h.version} is not supported (this end speaks ${FRAME_VERSION})`);
+  const trailer = verifyTrailer(buf, h, options.key);
+  if (!h.type) throw new FrameError('malformed', `unknown frame type code ${h.typeCode}`);
+  const body = buf.subarray(HEADER_BYTES, h.length - trailer);
+  if (h.type === 'tensor') return decodeTensorBody(h, body, limits);
+  let parsed: JsonValue;
+  try {
+    parsed = JSON.parse(body.toString('utf8')) as JsonValue;
+  } catch (err) {
+    throw new FrameError('malformed', `${h.type} frame seq ${h.seq}: body is not JSON (${(err as Error).message})`);
+  }
+  return { type: h.type, streamId: h.streamId, seq: h.seq, body: parsed };
+}
