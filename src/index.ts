@@ -4,3 +4,8 @@ export * from './core/tensor.js';
 export type { InferenceBackend, InferenceSession, LoadOptions } from './backend/backend.js';
 export * from './catalog/index.js';
 export * from './cost/index.js';
+export { parseIdx, loadIdxFile, loadIdxImageSet, type IdxArray, type IdxImageSet } from './data/idx.js';
+export { DATASETS, loadDataset, batches, datasetSpec, type Dataset, type DatasetSpec, type Batch } from './data/datasets.js';
+export { argmaxRows, accuracy, countCorrect, softmaxRows, top2SoftmaxRows, binaryConfusion, binaryScores, ssim, meanSsim, sumSsim, SSIM_PARAMS, type Top2, type BinaryConfusion, type BinaryScores } from './data/metrics.js';
+export { loadManifest, zooModel, zooModelPath, type ZooManifest, type ZooModel, type ZooTask } from './zoo/manifest.js';
+export { evaluateModel, type EvalOptions, type EvalResult, type EvalTask } from './zoo/evaluate.js';
