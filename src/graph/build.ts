@@ -1,7 +1,7 @@
 import { EdgesplitError, ShapeError, UnsupportedOpError, errorMessage } from '../core/errors.js';
 import { ONNX_DTYPE, toNum, type ModelProto, type OnnxTypes } from '../onnx/proto.js';
 import { decodeAttribute, isExternal, tensorElements, tensorValues } from './attributes.js';
-import type { ShapeCtx, ShapeFn } from './ops/common.js';
+import { ShapeUnknownError, type ShapeCtx, type ShapeFn } from './ops/common.js';
 import { NN_SHAPE_FNS } from './ops/nn.js';
 import { TENSOR_SHAPE_FNS } from './ops/tensor.js';
 import type { AttrValue, Dim, Graph, GraphNode, InitializerInfo, ValueInfo } from './types.js';
@@ -188,7 +188,8 @@ function inferNode(
   try {
     inferred = fn(ctx);
   } catch (err) {
-    if (fallback()) return;
+    // the model's own value_info may fill a gap in what edgesplit knows, but never overrides a contradiction
+    if (err instanceof ShapeUnknownError && fallback()) return;
     if (err instanceof ShapeError) throw new ShapeError(`${where}: ${err.message}`);
     throw new ShapeError(`${where}: ${errorMessage(err)}`);
   }

@@ -1,6 +1,9 @@
 import { ShapeError } from '../../core/errors.js';
 import type { AttrValue, Dim, GraphNode } from '../types.js';
 
+/** A shape function lacks information (an unknown shape or a non-constant operand), as opposed to a contradiction. */
+export class ShapeUnknownError extends ShapeError {}
+
 /** What a shape function sees of one node. */
 export interface ShapeCtx {
   readonly node: GraphNode;
@@ -47,16 +50,16 @@ export function attrString(node: GraphNode, name: string, dflt: string): string 
 /** The shape of input `i`, or a ShapeError naming it. */
 export function need(ctx: ShapeCtx, i: number): readonly Dim[] {
   const s = ctx.shapes[i];
-  if (!s) throw new ShapeError(`input #${i} ('${ctx.node.inputs[i] ?? ''}') has no known shape`);
+  if (!s) throw new ShapeUnknownError(`input #${i} ('${ctx.node.inputs[i] ?? ''}') has no known shape`);
   return s;
 }
 
 /** The constant numeric value of input `i` (e.g. Reshape's shape), or a ShapeError. */
 export function needConst(ctx: ShapeCtx, i: number, what: string): number[] {
   const v = ctx.consts[i];
-  if (!v) throw new ShapeError(`${what} (input '${ctx.node.inputs[i] ?? ''}') is not a constant edgesplit can evaluate`);
+  if (!v) throw new ShapeUnknownError(`${what} (input '${ctx.node.inputs[i] ?? ''}') is not a constant edgesplit can evaluate`);
   return v.map((d) => {
-    if (typeof d !== 'number') throw new ShapeError(`${what} depends on the symbolic dim '${d}'`);
+    if (typeof d !== 'number') throw new ShapeUnknownError(`${what} depends on the symbolic dim '${d}'`);
     return d;
   });
 }

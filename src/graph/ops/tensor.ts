@@ -9,6 +9,7 @@ import {
   need,
   needConst,
   normAxis,
+  ShapeUnknownError,
   type InferredOutput,
   type ShapeCtx,
   type ShapeFn,
@@ -72,7 +73,7 @@ export function reshapeTarget(input: readonly Dim[], target: readonly Dim[], all
 const reshape: ShapeFn = (ctx) => {
   const x = need(ctx, 0);
   const target = ctx.consts[1];
-  if (!target) throw new ShapeError(`Reshape target shape '${ctx.node.inputs[1]}' is not a constant edgesplit can evaluate`);
+  if (!target) throw new ShapeUnknownError(`Reshape target shape '${ctx.node.inputs[1]}' is not a constant edgesplit can evaluate`);
   const out = reshapeTarget(x, target, attrInt(ctx.node, 'allowzero', 0) === 1);
   if (dimsProduct(out) !== dimsProduct(x) && out.every((d) => typeof d === 'number') && x.every((d) => typeof d === 'number')) {
     throw new ShapeError(`cannot reshape [${x.join(',')}] (${dimsProduct(x)} elements) into [${out.join(',')}]`);
@@ -252,7 +253,7 @@ const constantOfShape: ShapeFn = (ctx) => {
 
 const expand: ShapeFn = (ctx) => {
   const target = ctx.consts[1];
-  if (!target) throw new ShapeError('Expand shape is not a constant edgesplit can evaluate');
+  if (!target) throw new ShapeUnknownError('Expand shape is not a constant edgesplit can evaluate');
   return [{ shape: broadcast(need(ctx, 0), target, ctx.node), dtype: ctx.dtypes[0] ?? 'float32' }];
 };
 
