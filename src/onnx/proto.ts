@@ -3,7 +3,6 @@ import type { onnx as OnnxNamespace } from 'onnx-proto';
 
 /** The generated ONNX protobuf classes (from onnx-proto, decoded with protobufjs). */
 export const onnx: typeof OnnxNamespace = (onnxProto as unknown as { onnx: typeof OnnxNamespace }).onnx;
-// eslint-disable-next-line @typescript-eslint/no-namespace
 export type { onnx as OnnxTypes } from 'onnx-proto';
 
 /** A decoded ONNX model. */
