@@ -1,0 +1,3 @@
+/** DistNN node/hub split: ranked cuts, the chosen cut and the energy conditions. */
+export { DEFAULT_MEMORY_OVERHEAD, distnnSplit, type DistnnOptions, type SplitCandidate, type SplitResult } from './distnn.js';
+export { energyConditions, formatJoules, MUCH_LESS_RATIO, type ConditionResult, type Verdict } from './conditions.js';
