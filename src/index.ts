@@ -9,3 +9,4 @@ export { DATASETS, loadDataset, batches, datasetSpec, type Dataset, type Dataset
 export { argmaxRows, accuracy, countCorrect, softmaxRows, top2SoftmaxRows, binaryConfusion, binaryScores, ssim, meanSsim, sumSsim, SSIM_PARAMS, type Top2, type BinaryConfusion, type BinaryScores } from './data/metrics.js';
 export { loadManifest, zooModel, zooModelPath, type ZooManifest, type ZooModel, type ZooTask } from './zoo/manifest.js';
 export { evaluateModel, type EvalOptions, type EvalResult, type EvalTask } from './zoo/evaluate.js';
+export * from './strategy/split/index.js';
