@@ -1,0 +1,334 @@
+/**
+ * The one Connection implementation, over any {@link ByteDuplex}: handshake (optionally keyed),
+ * credit flow control, bounded receive queue, rejection of bad frames with an error frame back.
+ */
+import { FrameDecoder, type DecodeResult } from './codec/decoder.js';
+import { encodeFrame, resolveLimits, type Frame, type FrameLimits, type JsonValue, type MessageFrame } from './codec/frame.js';
+import { computeProof, deriveSessionKey, makeNonce, MIN_KEY_BYTES, verifyProof, type HandshakeTranscript } from './auth/handshake.js';
+import { CREDITED_TYPES, ReceiveCredit, SendCredit } from './credit.js';
+import { AuthError, TransportError } from './errors.js';
+import { DEFAULT_WINDOW, type ByteDuplex, type CloseInfo, type Connection, type ConnectionOptions, type ConnectionStats, type CreditWindow, type TransportLogEvent } from './transport.js';
+
+interface PendingSend {
+  readonly bytes: Buffer;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+type Role = 'client' | 'server';
+
+function windowString(w: CreditWindow): string {
+  return `${w.frames},${w.bytes}`;
+}
+
+function parseWindow(body: JsonValue): CreditWindow | undefined {
+  const w = (body as { window?: { frames?: unknown; bytes?: unknown } } | null)?.window;
+  const ok = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n > 0;
+  return w && ok(w.frames) && ok(w.bytes) ? { frames: w.frames as number, bytes: w.bytes as number } : undefined;
+}
+
+function field(body: JsonValue, name: string): unknown {
+  return body !== null && typeof body === 'object' && !Array.isArray(body) ? body[name] : undefined;
+}
+
+/** Default log sink: warnings and errors to stderr, one line each. */
+export function stderrLog(e: TransportLogEvent): void {
+  if (e.level !== 'info') process.stderr.write(`edgesplit transport ${e.level} ${e.event} ${e.remote}: ${e.message}\n`);
+}
+
+/** A framed connection over a byte stream; `ready` settles when the handshake is done. */
+export class FramedConnection implements Connection {
+  readonly remote: string;
+  readonly ready: Promise<void>;
+  readonly closed: Promise<CloseInfo>;
+  authenticated = false;
+  peerWindow: CreditWindow = { frames: 1, bytes: 1 };
+
+  private readonly decoder: FrameDecoder;
+  private readonly limits: FrameLimits;
+  private readonly window: CreditWindow;
+  private readonly log: (e: TransportLogEvent) => void;
+  private readonly psk: Buffer | undefined;
+  private sendKey: Buffer | undefined;
+  private sendCredit: SendCredit | undefined;
+  private readonly recvCredit: ReceiveCredit;
+  private readonly queue: { frame: Frame; bytes: number }[] = [];
+  private readonly waiters: ((f: Frame | undefined) => void)[] = [];
+  private readonly pending: PendingSend[] = [];
+  private pumping = false;
+  private isReady = false;
+  private closeInfo: CloseInfo | undefined;
+  private settleReady!: { resolve: () => void; reject: (e: Error) => void };
+  private settleClosed!: (c: CloseInfo) => void;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private nonceC = '';
+  private nonceS = '';
+  private peerWindowString = '';
+  private counters = { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0, rejectedFrames: 0, peerErrors: 0, maxQueuedFrames: 0 };
+
+  constructor(
+    private readonly duplex: ByteDuplex,
+    private readonly role: Role,
+    private readonly options: ConnectionOptions = {},
+  ) {
+    this.remote = duplex.remote;
+    this.limits = resolveLimits(options.limits);
+    this.window = { ...DEFAULT_WINDOW, ...options.window };
+    if (!(this.window.frames >= 1 && this.window.bytes >= 1)) throw new TransportError(`receive window must be >= 1 frame and >= 1 byte, got ${windowString(this.window)}`);
+    this.log = options.log ?? stderrLog;
+    if (options.key && options.key.length < MIN_KEY_BYTES) throw new AuthError(`pre-shared key has ${options.key.length} bytes, need at least ${MIN_KEY_BYTES}`);
+    this.psk = options.key ? Buffer.from(options.key) : undefined;
+    this.decoder = new FrameDecoder({ limits: this.limits });
+    this.recvCredit = new ReceiveCredit(this.window);
+    this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
+    this.ready.catch(() => undefined);
+    this.closed = new Promise((resolve) => (this.settleClosed = resolve));
+    this.handshakeTimer = setTimeout(() => this.fail('handshake-timeout', new TransportError(`handshake with ${this.remote} did not finish within ${options.handshakeTimeoutMs ?? 5000} ms`)), options.handshakeTimeoutMs ?? 5000);
+    this.handshakeTimer.unref();
+    duplex.start({ data: (chunk) => this.onData(chunk), close: (err) => this.onStreamClosed(err) });
+    if (role === 'client') {
+      if (this.psk) this.nonceC = makeNonce();
+      this.writeControl({ type: 'hello', streamId: 0, seq: 0, body: { version: 1, window: { ...this.window }, ...(this.psk ? { nonce: this.nonceC } : {}) } });
+    }
+  }
+
+  send(frame: Frame): Promise<void> {
+    if (this.closeInfo) return Promise.reject(new TransportError(`connection to ${this.remote} is closed (${this.closeInfo.reason})`));
+    if (!CREDITED_TYPES.has(frame.type)) return Promise.reject(new TransportError(`frame type ${frame.type} is reserved for the transport itself`));
+    let bytes: Buffer;
+    try {
+      bytes = encodeFrame(frame, { key: this.sendKey });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (bytes.length > this.limits.maxFrameBytes) return Promise.reject(new TransportError(`frame of ${bytes.length} bytes exceeds maxFrameBytes ${this.limits.maxFrameBytes}`));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ bytes, resolve, reject });
+      void this.pump();
+    });
+  }
+
+  receive(): Promise<Frame | undefined> {
+    const next = this.queue.shift();
+    if (next) {
+      this.consumed(next.bytes);
+      return Promise.resolve(next.frame);
+    }
+    if (this.closeInfo) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Frame> {
+    for (let f = await this.receive(); f; f = await this.receive()) yield f;
+  }
+
+  async close(reason = 'closed by application'): Promise<void> {
+    if (!this.closeInfo) {
+      this.writeControl({ type: 'close', streamId: 0, seq: 0, body: { reason } });
+      this.finish({ reason, initiator: 'local' });
+      this.queue.length = 0;
+      this.duplex.end();
+    }
+    await this.closed;
+  }
+
+  stats(): ConnectionStats {
+    const c = this.sendCredit;
+    return {
+      ...this.counters,
+      inFlightFrames: c?.inFlightFrames ?? 0,
+      inFlightBytes: c?.inFlightBytes ?? 0,
+      maxInFlightFrames: c?.maxInFlightFrames ?? 0,
+      maxInFlightBytes: c?.maxInFlightBytes ?? 0,
+      queuedFrames: this.queue.length,
+      pendingSends: this.pending.length,
+    };
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping || !this.isReady) return;
+    this.pumping = true;
+    try {
+      while (this.pending.length > 0 && !this.closeInfo && this.sendCredit!.canSend(this.pending[0].bytes.length)) {
+        const p = this.pending.shift()!;
+        this.sendCredit!.onSent(p.bytes.length);
+        this.counters.framesSent += 1;
+        this.counters.bytesSent += p.bytes.length;
+        const drained = this.duplex.write(p.bytes);
+        p.resolve();
+        await drained;
+      }
+    } catch (err) {
+      this.fail('write-failed', err as Error);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private writeControl(frame: MessageFrame): void {
+    this.duplex.write(encodeFrame(frame, { key: this.sendKey })).catch((err: Error) => this.fail('write-failed', err));
+  }
+
+  private consumed(bytes: number): void {
+    const grant = this.recvCredit.onConsume(bytes);
+    if (grant && !this.closeInfo) this.writeControl({ type: 'credit', streamId: 0, seq: 0, body: { ...grant } });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.decoder.push(chunk);
+    for (let r = this.decoder.next(); r && !this.closeInfo; r = this.decoder.next()) this.onResult(r);
+  }
+
+  private onResult(r: DecodeResult): void {
+    if (!r.ok) {
+      this.counters.rejectedFrames += 1;
+      this.log({ level: 'warn', event: 'frame-rejected', remote: this.remote, message: `${r.error.reason}: ${r.error.message}` });
+      const body = { code: r.error.code, reason: r.error.reason, message: r.error.message, ...(r.header ? { seq: r.header.seq, streamId: r.header.streamId } : {}) };
+      if (r.error.fatal || this.counters.rejectedFrames > (this.options.maxRejectedFrames ?? 100) || !this.isReady) {
+        this.writeControl({ type: 'error', streamId: 0, seq: 0, body });
+        this.fail('protocol-error', r.error);
+        return;
+      }
+      this.writeControl({ type: 'error', streamId: 0, seq: 0, body });
+      if (r.header?.type && CREDITED_TYPES.has(r.header.type)) {
+        const grant = this.recvCredit.onDiscard(r.bytes);
+        if (grant) this.writeControl({ type: 'credit', streamId: 0, seq: 0, body: { ...grant } });
+      }
+      return;
+    }
+    const f = r.frame;
+    this.counters.framesReceived += 1;
+    this.counters.bytesReceived += r.bytes;
+    if (!this.isReady) return this.onHandshake(f);
+    if (CREDITED_TYPES.has(f.type)) {
+      if (!this.recvCredit.onArrive(r.bytes)) {
+        this.log({ level: 'error', event: 'credit-violation', remote: this.remote, message: `peer overran the receive window ${windowString(this.window)}` });
+        this.writeControl({ type: 'error', streamId: 0, seq: 0, body: { code: 'E_PROTOCOL', reason: 'credit-violation', message: 'receive window exceeded' } });
+        this.fail('credit-violation', new TransportError(`peer ${this.remote} overran the receive window`));
+        return;
+      }
+      const waiter = this.waiters.shift();
+      if (waiter) {
+        this.consumed(r.bytes);
+        waiter(f);
+      } else {
+        this.queue.push({ frame: f, bytes: r.bytes });
+        this.counters.maxQueuedFrames = Math.max(this.counters.maxQueuedFrames, this.queue.length);
+      }
+      return;
+    }
+    const body = (f as MessageFrame).body;
+    if (f.type === 'credit') {
+      const frames = field(body, 'frames');
+      const bytes = field(body, 'bytes');
+      if (typeof frames === 'number' && typeof bytes === 'number') {
+        this.sendCredit!.onGrant({ frames, bytes });
+        void this.pump();
+      }
+    } else if (f.type === 'error') {
+      this.counters.peerErrors += 1;
+      this.log({ level: 'warn', event: 'peer-error', remote: this.remote, message: JSON.stringify(body) });
+    } else if (f.type === 'close') {
+      const reason = field(body, 'reason');
+      this.finish({ reason: `peer closed: ${typeof reason === 'string' ? reason : 'no reason'}`, initiator: 'peer' });
+      this.duplex.end();
+    } else {
+      this.writeControl({ type: 'error', streamId: 0, seq: 0, body: { code: 'E_PROTOCOL', reason: 'malformed', message: `unexpected ${f.type} frame after handshake` } });
+      this.fail('protocol-error', new TransportError(`peer ${this.remote} sent a ${f.type} frame after the handshake`));
+    }
+  }
+
+  private transcript(): HandshakeTranscript {
+    const mine = windowString(this.window);
+    return this.role === 'client'
+      ? { clientNonce: this.nonceC, serverNonce: this.nonceS, clientWindow: mine, serverWindow: this.peerWindowString }
+      : { clientNonce: this.nonceC, serverNonce: this.nonceS, clientWindow: this.peerWindowString, serverWindow: mine };
+  }
+
+  private refuse(event: string, message: string, notify = true): void {
+    this.log({ level: 'warn', event, remote: this.remote, message });
+    if (notify) this.writeControl({ type: 'error', streamId: 0, seq: 0, body: { code: 'E_AUTH', reason: event, message } });
+    this.fail(event, new AuthError(`${this.remote}: ${message}`));
+  }
+
+  private onHandshake(f: Frame): void {
+    const body = f.type === 'tensor' ? null : f.body;
+    const step = `${this.role}:${f.type}`;
+    if (f.type === 'error') return this.fail('refused', new AuthError(`${this.remote} refused the connection: ${String(field(body, 'message'))}`));
+    if (step === 'server:hello' && !this.nonceS) {
+      const w = parseWindow(body);
+      if (!w || field(body, 'version') !== 1) return this.refuse('bad-hello', 'hello without a valid version/window');
+      this.peerWindow = w;
+      this.peerWindowString = windowString(w);
+      const nonce = field(body, 'nonce');
+      if (this.psk && typeof nonce !== 'string') return this.refuse('auth-refused', 'unauthenticated peer (no key offered) refused');
+      if (!this.psk && nonce !== undefined) return this.refuse('auth-refused', 'peer wants authentication but this end has no key');
+      this.nonceC = typeof nonce === 'string' ? nonce : '';
+      this.nonceS = this.psk ? makeNonce() : '-';
+      this.writeControl({ type: 'challenge', streamId: 0, seq: 0, body: { window: { ...this.window }, ...(this.psk ? { nonce: this.nonceS } : {}) } });
+      if (!this.psk) this.becomeReady();
+      return;
+    }
+    if (step === 'client:challenge' && !this.nonceS) {
+      const w = parseWindow(body);
+      if (!w) return this.refuse('bad-challenge', 'challenge without a valid window');
+      this.peerWindow = w;
+      this.peerWindowString = windowString(w);
+      const nonce = field(body, 'nonce');
+      if (this.psk && typeof nonce !== 'string') return this.refuse('auth-refused', 'server did not authenticate (it has no key)');
+      if (!this.psk && nonce !== undefined) return this.refuse('auth-refused', 'server requires a pre-shared key; none given', false);
+      this.nonceS = typeof nonce === 'string' ? nonce : '-';
+      if (!this.psk) return this.becomeReady();
+      this.writeControl({ type: 'auth', streamId: 0, seq: 0, body: { proof: computeProof(this.psk, 'client', this.transcript()) } });
+      return;
+    }
+    if (step === 'server:auth' && this.psk && this.nonceS && !this.sendKey) {
+      if (!verifyProof(this.psk, 'client', this.transcript(), field(body, 'proof'))) return this.refuse('auth-failed', 'client proof is wrong (different key)');
+      this.writeControl({ type: 'auth', streamId: 0, seq: 0, body: { proof: computeProof(this.psk, 'server', this.transcript()) } });
+      return this.becomeReady(deriveSessionKey(this.psk, this.nonceC, this.nonceS));
+    }
+    if (step === 'client:auth' && this.psk && this.nonceS) {
+      if (!verifyProof(this.psk, 'server', this.transcript(), field(body, 'proof'))) return this.refuse('auth-failed', 'server proof is wrong (different key)');
+      return this.becomeReady(deriveSessionKey(this.psk, this.nonceC, this.nonceS));
+    }
+    this.refuse('bad-handshake', `unexpected ${f.type} frame during the handshake`);
+  }
+
+  private becomeReady(sessionKey?: Buffer): void {
+    if (sessionKey) {
+      this.sendKey = sessionKey;
+      this.decoder.setKey(sessionKey);
+      this.authenticated = true;
+    }
+    clearTimeout(this.handshakeTimer);
+    this.sendCredit = new SendCredit(this.peerWindow);
+    this.isReady = true;
+    this.log({ level: 'info', event: 'connected', remote: this.remote, message: `${this.role} ready${this.authenticated ? ' (authenticated)' : ''}` });
+    this.settleReady.resolve();
+    void this.pump();
+  }
+
+  private onStreamClosed(err?: Error): void {
+    if (this.closeInfo) return;
+    this.finish({ reason: err ? `stream error: ${err.message}` : 'peer ended the stream', initiator: 'peer', ...(err ? { error: err } : {}) });
+  }
+
+  private fail(event: string, error: Error): void {
+    if (this.closeInfo) return;
+    this.log({ level: 'error', event, remote: this.remote, message: error.message });
+    this.finish({ reason: `${event}: ${error.message}`, initiator: 'local', error });
+    this.queue.length = 0;
+    this.duplex.end();
+    setTimeout(() => this.duplex.destroy(), 200).unref();
+  }
+
+  private finish(info: CloseInfo): void {
+    this.closeInfo = info;
+    clearTimeout(this.handshakeTimer);
+    const err = info.error ?? new TransportError(`connection to ${this.remote} closed: ${info.reason}`);
+    this.settleReady.reject(err);
+    for (const p of this.pending.splice(0)) p.reject(new TransportError(`connection to ${this.remote} closed before the frame was sent: ${info.reason}`));
+    if (this.queue.length === 0) for (const w of this.waiters.splice(0)) w(undefined);
+    this.settleClosed(info);
+  }
+}

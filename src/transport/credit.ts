@@ -1,0 +1,102 @@
+/**
+ * Credit accounting (pure). The receiver grants a window of frames and bytes and reports cumulative
+ * consumption; the sender keeps (sent - consumed) within the window. One frame larger than the byte
+ * window may travel when nothing else is in flight, so any frame under the size limit can pass.
+ */
+import type { FrameType } from './codec/frame.js';
+import type { CreditWindow } from './transport.js';
+
+/** Frame types that consume credit (everything else is protocol traffic and always passes). */
+export const CREDITED_TYPES: ReadonlySet<FrameType> = new Set<FrameType>(['tensor', 'control', 'health', 'ack']);
+
+/** Cumulative consumption reported in a credit frame. */
+export interface CreditGrant {
+  readonly frames: number;
+  readonly bytes: number;
+}
+
+/** The sender's side: may this frame go now? */
+export class SendCredit {
+  private sentFrames = 0;
+  private sentBytes = 0;
+  private consumedFrames = 0;
+  private consumedBytes = 0;
+  /** Highest in-flight frame count ever reached. */
+  maxInFlightFrames = 0;
+  /** Highest in-flight byte count ever reached. */
+  maxInFlightBytes = 0;
+
+  constructor(readonly window: CreditWindow) {}
+
+  /** Frames sent but not yet reported consumed. */
+  get inFlightFrames(): number {
+    return Math.max(0, this.sentFrames - this.consumedFrames);
+  }
+
+  /** Bytes sent but not yet reported consumed. */
+  get inFlightBytes(): number {
+    return Math.max(0, this.sentBytes - this.consumedBytes);
+  }
+
+  /** True when a frame of `bytes` fits the window now. */
+  canSend(bytes: number): boolean {
+    const f = this.inFlightFrames;
+    if (f === 0) return true;
+    return f + 1 <= this.window.frames && this.inFlightBytes + bytes <= this.window.bytes;
+  }
+
+  /** Records a sent credited frame. */
+  onSent(bytes: number): void {
+    this.sentFrames += 1;
+    this.sentBytes += bytes;
+    this.maxInFlightFrames = Math.max(this.maxInFlightFrames, this.inFlightFrames);
+    this.maxInFlightBytes = Math.max(this.maxInFlightBytes, this.inFlightBytes);
+  }
+
+  /** Applies a cumulative grant; stale (smaller) grants are ignored. */
+  onGrant(g: CreditGrant): void {
+    this.consumedFrames = Math.max(this.consumedFrames, g.frames);
+    this.consumedBytes = Math.max(this.consumedBytes, g.bytes);
+  }
+}
+
+/** The receiver's side: is the peer within its window, and when to report consumption. */
+export class ReceiveCredit {
+  private consumedFrames = 0;
+  private consumedBytes = 0;
+  private grantedFrames = 0;
+  private grantedBytes = 0;
+  /** Credited frames waiting to be consumed. */
+  queuedFrames = 0;
+  /** Their bytes. */
+  queuedBytes = 0;
+
+  constructor(readonly window: CreditWindow) {}
+
+  /** Records an arriving credited frame; false when the peer overran the window (protocol violation). */
+  onArrive(bytes: number): boolean {
+    const ok = this.queuedFrames === 0 || (this.queuedFrames + 1 <= this.window.frames && this.queuedBytes + bytes <= this.window.bytes);
+    this.queuedFrames += 1;
+    this.queuedBytes += bytes;
+    return ok;
+  }
+
+  /** Records consumption of a queued frame; returns a grant to send, when one is due. */
+  onConsume(bytes: number): CreditGrant | undefined {
+    this.queuedFrames -= 1;
+    this.queuedBytes -= bytes;
+    return this.onDiscard(bytes);
+  }
+
+  /** Counts a credited frame that was rejected without being queued (its credit must still return). */
+  onDiscard(bytes: number): CreditGrant | undefined {
+    this.consumedFrames += 1;
+    this.consumedBytes += bytes;
+    const dueFrames = this.consumedFrames - this.grantedFrames >= Math.max(1, Math.floor(this.window.frames / 4));
+    const dueBytes = this.consumedBytes - this.grantedBytes >= this.window.bytes / 4;
+    if (!dueFrames && !dueBytes && this.queuedFrames > 0) return undefined;
+    this.grantedFrames = this.consumedFrames;
+    this.grantedBytes = this.consumedBytes;
+    return { frames: this.consumedFrames, bytes: this.consumedBytes };
+  }
+}

@@ -1,0 +1,95 @@
+/** TCP transport over node:net: real sockets, Nagle off, one FramedConnection per socket. */
+import { createServer, connect as netConnect, type Socket } from 'node:net';
+import { FramedConnection } from '../connection-impl.js';
+import { TransportError } from '../errors.js';
+import type { ByteDuplex, ConnectOptions, Connection, Listener, ListenOptions, Transport } from '../transport.js';
+
+/** Adapts a connected socket to {@link ByteDuplex}. */
+export function socketDuplex(socket: Socket): ByteDuplex {
+  socket.setNoDelay(true);
+  const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+  let closed = false;
+  return {
+    remote,
+    write(chunk) {
+      if (closed || socket.destroyed) return Promise.reject(new TransportError(`socket to ${remote} is closed`));
+      return socket.write(chunk) ? Promise.resolve() : new Promise((resolve) => {
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.once('drain', done);
+        socket.once('close', done);
+      });
+    },
+    start(h) {
+      let error: Error | undefined;
+      socket.on('data', (chunk: Buffer) => h.data(chunk));
+      socket.on('error', (err) => (error = err));
+      socket.on('end', () => socket.end());
+      socket.on('close', () => {
+        closed = true;
+        h.close(error);
+      });
+    },
+    end() {
+      if (!socket.destroyed) socket.end();
+    },
+    destroy(err) {
+      socket.destroy(err);
+    },
+  };
+}
+
+/** Real TCP sockets. */
+export const tcpTransport: Transport = {
+  name: 'tcp',
+  listen(options: ListenOptions): Promise<Listener> {
+    const open = new Set<FramedConnection>();
+    const counts = { accepted: 0, refused: 0 };
+    const server = createServer((socket) => {
+      const raw = socketDuplex(socket);
+      const conn = new FramedConnection(options.wrap ? options.wrap(raw) : raw, 'server', options);
+      open.add(conn);
+      void conn.closed.then(() => open.delete(conn));
+      conn.ready.then(
+        () => {
+          counts.accepted += 1;
+          options.onConnection(conn);
+        },
+        () => (counts.refused += 1),
+      );
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', (err) => reject(new TransportError(`cannot listen on ${options.host}:${options.port}: ${err.message}`, { cause: err })));
+      server.listen(options.port, options.host, () => {
+        const addr = server.address();
+        const port = typeof addr === 'object' && addr ? addr.port : options.port;
+        resolve({
+          host: options.host,
+          port,
+          stats: () => ({ ...counts, open: open.size }),
+          async close() {
+            const done = new Promise<void>((r) => server.close(() => r()));
+            await Promise.all([...open].map((c) => c.close('listener closed')));
+            await done;
+          },
+        });
+      });
+    });
+  },
+  connect(options: ConnectOptions): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const socket = netConnect({ host: options.host, port: options.port });
+      const onError = (err: Error) => reject(new TransportError(`cannot connect to ${options.host}:${options.port}: ${err.message}`, { cause: err }));
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        socket.off('error', onError);
+        const raw = socketDuplex(socket);
+        const conn = new FramedConnection(options.wrap ? options.wrap(raw) : raw, 'client', options);
+        conn.ready.then(() => resolve(conn), reject);
+      });
+    });
+  },
+};

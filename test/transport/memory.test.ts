@@ -1,0 +1,5 @@
+import { createMemoryTransport } from '../../src/transport/memory/memory-transport.js';
+import { runTransportContract } from './transport.contract.js';
+
+runTransportContract('memory', () => createMemoryTransport());
+runTransportContract('memory, 1..7-byte chunks', () => createMemoryTransport({ chunking: { seed: 3, maxChunk: 7 } }));

@@ -1,0 +1,194 @@
+/** Shared contract every Transport implementation must pass (hono's `runTest({ newRouter })` habit). */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Frame, TensorFrame } from '../../src/transport/codec/frame.js';
+import { AuthError, TransportError } from '../../src/transport/errors.js';
+import type { ByteDuplex, Connection, ConnectionOptions, Listener, Transport, TransportLogEvent } from '../../src/transport/transport.js';
+
+/** A connected pair plus what the test needs to inspect. */
+export interface Pair {
+  readonly client: Connection;
+  readonly server: Connection;
+  readonly listener: Listener;
+  readonly serverLog: TransportLogEvent[];
+  readonly clientLog: TransportLogEvent[];
+}
+
+/** Options for one pair. */
+export interface PairOptions {
+  readonly client?: ConnectionOptions;
+  readonly server?: ConnectionOptions;
+}
+
+/** Builds a connected pair on a transport; rejects when the client's connect fails. */
+export async function pairOver(transport: Transport, opts: PairOptions = {}, cleanup?: (l: Listener) => void): Promise<Pair> {
+  const serverLog: TransportLogEvent[] = [];
+  const clientLog: TransportLogEvent[] = [];
+  let gotServer!: (c: Connection) => void;
+  const serverConn = new Promise<Connection>((r) => (gotServer = r));
+  const listener = await transport.listen({ host: '127.0.0.1', port: 0, log: (e) => serverLog.push(e), ...opts.server, onConnection: gotServer });
+  cleanup?.(listener);
+  const client = await transport.connect({ host: '127.0.0.1', port: listener.port, log: (e) => clientLog.push(e), ...opts.client });
+  return { client, server: await serverConn, listener, serverLog, clientLog };
+}
+
+const ticks = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
+function tensor(seq: number, n = 64, wire: TensorFrame['wire'] = 'fp32'): TensorFrame {
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = Math.sin(seq * 31 + i) * (seq + 1);
+  return { type: 'tensor', streamId: 1, seq, name: `t${seq}`, tensor: { dtype: 'float32', dims: [n], data }, wire };
+}
+
+/** Flips one byte of the `nth` chunk written (hello and auth are the first two; a man in the middle). */
+function tamperingWrap(nth: number): (raw: ByteDuplex) => ByteDuplex {
+  return (raw) => {
+    let count = 0;
+    return {
+      ...raw,
+      remote: raw.remote,
+      write(chunk) {
+        count += 1;
+        if (count === nth) {
+          const bad = Buffer.from(chunk);
+          bad[bad.length - 40] ^= 0x55;
+          return raw.write(bad);
+        }
+        return raw.write(chunk);
+      },
+    };
+  };
+}
+
+/** Runs the contract against a transport factory. */
+export function runTransportContract(name: string, makeTransport: () => Transport): void {
+  describe(`transport contract: ${name}`, () => {
+    const listeners: Listener[] = [];
+    const track = (l: Listener) => listeners.push(l);
+    afterEach(async () => {
+      await Promise.all(listeners.splice(0).map((l) => l.close()));
+    });
+
+    it('delivers tensor and control frames both ways, in order, intact', async () => {
+      const p = await pairOver(makeTransport(), {}, track);
+      const sent: Frame[] = [tensor(0), { type: 'control', streamId: 2, seq: 1, body: { assign: { stage: 1, model: 'a.onnx' } } }, tensor(2, 1000)];
+      for (const f of sent) await p.client.send(f);
+      const got: Frame[] = [];
+      for (let i = 0; i < sent.length; i++) got.push((await p.server.receive())!);
+      expect(got).toEqual(sent);
+      await p.server.send({ type: 'health', streamId: 0, seq: 9, body: { ready: true } });
+      expect(await p.client.receive()).toEqual({ type: 'health', streamId: 0, seq: 9, body: { ready: true } });
+      expect(p.client.authenticated).toBe(false);
+    });
+
+    it('dequantises int8/int16/fp16 on receipt', async () => {
+      const p = await pairOver(makeTransport(), {}, track);
+      for (const wire of ['int8', 'int16', 'fp16'] as const) {
+        const f = tensor(5, 256, wire);
+        await p.client.send(f);
+        const got = (await p.server.receive()) as TensorFrame;
+        expect(got.wire).toBe(wire);
+        expect(got.tensor.dtype).toBe('float32');
+        const bound = wire === 'fp16' ? 6 * 2 ** -11 : got.quant!.scale / 2 + 1e-6;
+        const a = f.tensor.data as Float32Array;
+        const b = got.tensor.data as Float32Array;
+        for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(bound);
+      }
+    });
+
+    it('backpressures a slow consumer: nothing lost, in-flight never above the window', async () => {
+      const frameBytes = 64 * 4 + 60;
+      const p = await pairOver(makeTransport(), { server: { window: { frames: 4, bytes: 3 * frameBytes } } }, track);
+      expect(p.client.peerWindow).toEqual({ frames: 4, bytes: 3 * frameBytes });
+      const sends = Array.from({ length: 50 }, (_, i) => p.client.send(tensor(i)));
+      await ticks(20);
+      expect(p.client.stats().pendingSends).toBeGreaterThanOrEqual(46);
+      expect(p.server.stats().queuedFrames).toBeLessThanOrEqual(3);
+      const seqs: number[] = [];
+      for (let i = 0; i < 50; i++) {
+        await ticks(i % 3);
+        seqs.push((await p.server.receive())!.seq);
+        expect(p.server.stats().queuedFrames).toBeLessThanOrEqual(3);
+      }
+      await Promise.all(sends);
+      expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      const cs = p.client.stats();
+      expect(cs.framesSent).toBe(50);
+      expect(cs.maxInFlightFrames).toBeLessThanOrEqual(3);
+      expect(cs.maxInFlightBytes).toBeLessThanOrEqual(3 * frameBytes);
+      expect(cs.maxInFlightFrames).toBeGreaterThanOrEqual(2);
+      expect(p.server.stats().maxQueuedFrames).toBeLessThanOrEqual(3);
+    });
+
+    it('lets one frame larger than the byte window through alone', async () => {
+      const p = await pairOver(makeTransport(), { server: { window: { frames: 8, bytes: 1000 } } }, track);
+      const sends = [p.client.send(tensor(0, 10)), p.client.send(tensor(1, 5000)), p.client.send(tensor(2, 10))];
+      const got = [await p.server.receive(), await p.server.receive(), await p.server.receive()];
+      await Promise.all(sends);
+      expect(got.map((f) => f!.seq)).toEqual([0, 1, 2]);
+    });
+
+    it('rejects an oversize frame with a logged reason and an error frame, and survives', async () => {
+      const p = await pairOver(makeTransport(), { server: { limits: { maxFrameBytes: 10_000 } } }, track);
+      await p.client.send(tensor(0, 10));
+      await p.client.send(tensor(1, 5000));
+      await p.client.send(tensor(2, 10));
+      expect((await p.server.receive())!.seq).toBe(0);
+      expect((await p.server.receive())!.seq).toBe(2);
+      expect(p.serverLog.some((e) => e.event === 'frame-rejected' && /too-large/.test(e.message))).toBe(true);
+      await p.server.send(tensor(3));
+      expect((await p.client.receive())!.seq).toBe(3);
+      expect(p.client.stats().peerErrors).toBe(1);
+      expect(p.client.stats().inFlightFrames).toBe(0);
+    });
+
+    it('authenticates with a shared key and detects a tampered frame', async () => {
+      const key = Buffer.alloc(32, 0xab);
+      const p = await pairOver(makeTransport(), { client: { key, wrap: tamperingWrap(4) }, server: { key } }, track);
+      expect(p.client.authenticated && p.server.authenticated).toBe(true);
+      await p.client.send(tensor(0));
+      await p.client.send(tensor(1));
+      await p.client.send(tensor(2));
+      expect((await p.server.receive())!.seq).toBe(0);
+      expect((await p.server.receive())!.seq).toBe(2);
+      expect(p.serverLog.filter((e) => e.event === 'frame-rejected').map((e) => e.message.split(':')[0])).toEqual(['bad-hmac']);
+    });
+
+    it('refuses a wrong key, a missing key, and a keyed client at a keyless server', async () => {
+      const t = makeTransport();
+      const cases: PairOptions[] = [
+        { client: { key: Buffer.alloc(16, 1) }, server: { key: Buffer.alloc(16, 2) } },
+        { client: {}, server: { key: Buffer.alloc(16, 2) } },
+        { client: { key: Buffer.alloc(16, 1) }, server: {} },
+      ];
+      const events: string[][] = [];
+      for (const c of cases) {
+        const log: TransportLogEvent[] = [];
+        let accepted = 0;
+        const l = await t.listen({ host: '127.0.0.1', port: 0, ...c.server, log: (e) => log.push(e), onConnection: () => accepted++ });
+        track(l);
+        await expect(t.connect({ host: '127.0.0.1', port: l.port, log: () => undefined, ...c.client })).rejects.toBeInstanceOf(AuthError);
+        await ticks(5);
+        expect(accepted).toBe(0);
+        events.push(log.filter((e) => e.level !== 'info').map((e) => e.event));
+      }
+      expect(events[0]).toContain('auth-failed');
+      expect(events[1]).toContain('auth-refused');
+      expect(events[2].length).toBeGreaterThan(0);
+    });
+
+    it('ends iteration when the peer closes and rejects later sends', async () => {
+      const p = await pairOver(makeTransport(), {}, track);
+      await p.client.send(tensor(0));
+      await p.client.send(tensor(1));
+      await p.client.close('done');
+      const seqs: number[] = [];
+      for await (const f of p.server) seqs.push(f.seq);
+      expect(seqs).toEqual([0, 1]);
+      expect((await p.server.closed).reason).toMatch(/done/);
+      await expect(p.client.send(tensor(2))).rejects.toBeInstanceOf(TransportError);
+      await expect(p.client.send({ type: 'credit', streamId: 0, seq: 0, body: {} })).rejects.toThrow(/closed|reserved/);
+    });
+  });
+}
