@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eeHiCost, hiAccuracy, type CostPoint } from '../../src/strategy/hi/accounting.js';
-import { EXIT_NEVER, searchThresholds, type HiSearchCosts, type HiSearchSample, type QosGoal } from '../../src/strategy/hi/search.js';
+import { EXIT_NEVER, evaluateThresholds, searchThresholds, type HiSearchCosts, type HiSearchSample, type QosGoal } from '../../src/strategy/hi/search.js';
 import { rng } from './synthetic.js';
 
 function randomSamples(n: number, exits: number, seed: number): HiSearchSample[] {
@@ -107,5 +107,19 @@ describe('QoS threshold search', () => {
   it('rejects mismatched inputs', () => {
     expect(() => searchThresholds([], { exits: exitsCost(0), offload: { latencyMs: 1, energyMJ: 1 } }, { kind: 'min-latency', minAccuracy: 0 })).toThrow(/at least one sample/);
     expect(() => searchThresholds(randomSamples(3, 1, 1), { exits: exitsCost(0), offload: { latencyMs: 1, energyMJ: 1 } }, { kind: 'min-latency', minAccuracy: 0 })).toThrow(/sample 0 has 1 early-exit/);
+  });
+});
+
+describe('evaluateThresholds', () => {
+  it('reproduces the point the search reports for its own thresholds', () => {
+    const samples = randomSamples(150, 2, 99);
+    const costs: HiSearchCosts = { exits: exitsCost(2), decision: { latencyMs: 0.1, energyMJ: 0.1 }, offload: { latencyMs: 10, energyMJ: 20 }, exitMacs: [1, 2, 3] };
+    const best = searchThresholds(samples, costs, { kind: 'min-energy', minAccuracy: 0.8 }).best!;
+    expect(evaluateThresholds(samples, costs, best.exitThresholds, best.threshold)).toEqual(
+      expect.objectContaining({ accuracy: best.accuracy, offloadFraction: best.offloadFraction, exitFractions: best.exitFractions }),
+    );
+    const p = evaluateThresholds(samples, costs, best.exitThresholds, best.threshold);
+    expect(p.latencyMs).toBeCloseTo(best.latencyMs, 9);
+    expect(p.energyMJ).toBeCloseTo(best.energyMJ, 9);
   });
 });

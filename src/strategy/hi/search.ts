@@ -199,3 +199,46 @@ function describeInfeasible(goal: QosGoal): string {
   }
   return `no threshold reaches accuracy >= ${goal.minAccuracy}`;
 }
+
+/** Averages of one fixed (EE-)HI configuration over samples (the same accounting the search uses). */
+export function evaluateThresholds(samples: readonly HiSearchSample[], costs: HiSearchCosts, exitThresholds: readonly number[], threshold: number): OperatingPoint {
+  const exits = checkInputs(samples, costs);
+  if (exitThresholds.length !== exits) throw new EdgesplitError('E_USAGE', `${exitThresholds.length} exit thresholds for ${exits} early exits`);
+  const n = samples.length;
+  const dec = costs.decision ?? ZERO_COST;
+  const counts = new Array<number>(exits + 1).fill(0);
+  let right = 0;
+  let offloaded = 0;
+  for (const s of samples) {
+    const e = exitThresholds.findIndex((t, k) => s.exitConfidence[k] >= t);
+    if (e >= 0) {
+      counts[e]++;
+      if (s.exitCorrect[e]) right++;
+      continue;
+    }
+    counts[exits]++;
+    const accept = s.score >= threshold;
+    if (!accept) offloaded++;
+    if (accept ? s.localCorrect : s.remoteCorrect) right++;
+  }
+  let latency = 0;
+  let energy = 0;
+  let macs = 0;
+  counts.forEach((c, k) => {
+    latency += c * costs.exits[k].latencyMs;
+    energy += c * costs.exits[k].energyMJ;
+    macs += c * (costs.exitMacs?.[k] ?? 0);
+  });
+  latency += counts[exits] * dec.latencyMs + offloaded * costs.offload.latencyMs;
+  energy += counts[exits] * dec.energyMJ + offloaded * costs.offload.energyMJ;
+  return {
+    exitThresholds: [...exitThresholds],
+    threshold,
+    accuracy: right / n,
+    offloadFraction: offloaded / n,
+    exitFractions: counts.map((c) => c / n),
+    latencyMs: latency / n,
+    energyMJ: energy / n,
+    ...(costs.exitMacs ? { meanDeviceMacs: macs / n } : {}),
+  };
+}

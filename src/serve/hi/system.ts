@@ -1,0 +1,276 @@
+/**
+ * The real HI / EE-HI system: the local (and early-exit) models run in this process with
+ * onnxruntime, offloads go over HTTP to a v2 server (an in-process `serve` when given a model path).
+ * Thresholds are chosen on the calibration split and reported on the test split.
+ */
+import { dirname, join } from 'node:path';
+import { UsageError } from '../../core/errors.js';
+import type { InferenceBackend, InferenceSession } from '../../backend/backend.js';
+import type { DeviceSpec, LinkSpec } from '../../catalog/index.js';
+import type { Dataset } from '../../data/datasets.js';
+import { profileModelFile } from '../../profile/index.js';
+import type { CostPoint } from '../../strategy/hi/accounting.js';
+import { deviceInferenceCost, linkTransferCost, offloadCost } from '../../strategy/hi/costs.js';
+import { LogisticDecision, ThresholdDecision, metricsAtThreshold, type DecisionMetrics, type DecisionModule } from '../../strategy/hi/decision/index.js';
+import { evaluateThresholds, searchThresholds, type HiSearchCosts, type OperatingPoint, type QosGoal } from '../../strategy/hi/search.js';
+import { V2Client } from '../client.js';
+import { modelNameOf } from '../served-model.js';
+import { startServer, type V2Server } from '../server.js';
+import { accuracyOf, buildSamples, collectSoftmax, correctness, type BatchRunner } from './evaluate.js';
+import { measureLatencies, type EarlyExitPieces } from './latency.js';
+
+/** Options of `runHiSystem`. */
+export interface HiSystemOptions {
+  readonly local: string;
+  /** `http(s)://...` of a v2 server (model from `/v2/models/<name>` in the URL or `remoteModel`), or an ONNX path. */
+  readonly remote: string;
+  readonly remoteModel?: string;
+  /** Early-exit model with outputs exit1, exit2, final; its pieces (`ee-prefix1.onnx`, ...) sit next to it. */
+  readonly earlyExit?: string;
+  readonly decision: 'lr' | 'threshold';
+  readonly device: DeviceSpec;
+  readonly link: LinkSpec;
+  readonly qosAccuracy: number;
+  /** What to minimise subject to the accuracy requirement (default energy). */
+  readonly objective?: 'latency' | 'energy';
+  readonly test: Dataset;
+  readonly calib: Dataset;
+  /** Test samples run one by one to measure latency (default 200). */
+  readonly latencySamples?: number;
+  readonly key?: string;
+  readonly backend: InferenceBackend;
+  readonly onProgress?: (message: string) => void;
+}
+
+/** One strategy's results on the test split. */
+export interface StrategyResult {
+  readonly name: 'on-device' | 'hi' | 'ee-hi' | 'remote';
+  readonly accuracy: number;
+  readonly offloadFraction: number;
+  /** Mean measured latency on this host (batch 1), plus the modelled link time of each offload. */
+  readonly latencyMs: number;
+  /** Latency on the catalog device by Eq. (3). */
+  readonly modelLatencyMs: number;
+  /** On-device energy on the catalog device by Eq. (4). */
+  readonly energyMJ: number;
+  readonly meanDeviceMacs: number;
+  readonly point?: OperatingPoint;
+  readonly decision?: DecisionMetrics;
+  readonly note?: string;
+}
+
+/** Everything `edgesplit hi` prints. */
+export interface HiSystemReport {
+  readonly samples: number;
+  readonly calibSamples: number;
+  readonly latencySamples: number;
+  readonly device: string;
+  readonly link: string;
+  readonly remote: { readonly url: string; readonly model: string; readonly inProcess: boolean };
+  readonly linkNote: string;
+  readonly costs: { readonly local: CostPoint & { basis: string }; readonly offload: CostPoint & { basis: string } };
+  readonly decision: { readonly kind: string; readonly fittedThreshold: number; readonly weights?: readonly number[]; readonly atFittedThreshold: DecisionMetrics };
+  readonly strategies: readonly StrategyResult[];
+  readonly searchExhaustive: boolean;
+}
+
+const BATCH = 64;
+const REPLY_BYTES = 40;
+
+function makeDecision(kind: 'lr' | 'threshold'): DecisionModule {
+  return kind === 'lr' ? new LogisticDecision() : new ThresholdDecision();
+}
+
+function remoteTarget(remote: string, remoteModel: string | undefined): { base: string; model?: string } {
+  const m = /^(https?:\/\/[^/]+)(?:\/v2\/models\/([^/]+))?\/?$/.exec(remote);
+  if (!m) throw new UsageError(`--remote '${remote}' must be http(s)://host:port[/v2/models/<name>] or an .onnx file`);
+  return { base: m[1], model: remoteModel ?? (m[2] ? decodeURIComponent(m[2]) : undefined) };
+}
+
+function choose(
+  samples: Parameters<typeof searchThresholds>[0],
+  costs: HiSearchCosts,
+  qos: number,
+  objective: 'latency' | 'energy',
+): { point: OperatingPoint; note?: string; exhaustive: boolean } {
+  const goal: QosGoal = { kind: objective === 'latency' ? 'min-latency' : 'min-energy', minAccuracy: qos };
+  const r = searchThresholds(samples, costs, goal);
+  if (r.best) return { point: r.best, exhaustive: r.exhaustive };
+  const fallback = searchThresholds(samples, costs, { kind: 'max-accuracy' });
+  return { point: fallback.best!, note: `${r.infeasible} on the calibration split; using the most accurate thresholds`, exhaustive: fallback.exhaustive };
+}
+
+async function loadPieces(backend: InferenceBackend, eeFull: string): Promise<{ pieces: EarlyExitPieces; macs: number[] }> {
+  const dir = dirname(eeFull);
+  const names = ['ee-prefix1', 'ee-head1', 'ee-prefix2', 'ee-head2', 'ee-rest'];
+  const macs: Record<string, number> = {};
+  const sessions: Record<string, InferenceSession> = {};
+  for (const n of names) {
+    const p = join(dir, `${n}.onnx`);
+    macs[n] = (await profileModelFile(p)).profile.totals.macs;
+    sessions[n] = await backend.load(p);
+  }
+  const cum1 = macs['ee-prefix1'] + macs['ee-head1'];
+  const cum2 = cum1 + macs['ee-prefix2'] + macs['ee-head2'];
+  return {
+    pieces: { prefixes: [sessions['ee-prefix1'], sessions['ee-prefix2']], heads: [sessions['ee-head1'], sessions['ee-head2']], rest: sessions['ee-rest'] },
+    macs: [cum1, cum2, cum2 + macs['ee-rest']],
+  };
+}
+
+/** Runs the HI system end to end and reports every strategy on the test split. */
+export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
+  const say = o.onProgress ?? (() => undefined);
+  let server: V2Server | undefined;
+  const sessions: InferenceSession[] = [];
+  try {
+    let base: string;
+    let model: string;
+    if (/^https?:\/\//.test(o.remote)) {
+      const t = remoteTarget(o.remote, o.remoteModel);
+      if (!t.model) throw new UsageError(`--remote ${o.remote} names no model: use http://host:port/v2/models/<name> or --remote-model`);
+      base = t.base;
+      model = t.model;
+    } else {
+      say(`starting an in-process v2 server for ${o.remote}`);
+      server = await startServer({ models: [o.remote], backend: o.backend, port: 0, host: '127.0.0.1', key: o.key, maxDelayMs: 0 });
+      base = server.url;
+      model = modelNameOf(o.remote);
+    }
+    const client = new V2Client(base, { key: o.key });
+    const meta = await client.modelMetadata(model);
+    const remoteOut = meta.outputs[0].name;
+    const remoteRun: BatchRunner = async (input) => (await client.infer(model, { [meta.inputs[0].name]: input })).outputs;
+
+    const local = await o.backend.load(o.local);
+    sessions.push(local);
+    const localRun: BatchRunner = (input) => local.run({ [local.inputNames[0]]: input });
+    const localOut = local.outputNames[0];
+    const localProfile = (await profileModelFile(o.local)).profile;
+
+    const split = async (name: string, data: Dataset) => {
+      say(`${name}: local model on ${data.count} images`);
+      const l = await collectSoftmax(localRun, data, [localOut], BATCH);
+      say(`${name}: remote model over HTTP on ${data.count} images`);
+      const r = await collectSoftmax(remoteRun, data, [remoteOut], BATCH);
+      return { local: l[localOut], remote: r[remoteOut] };
+    };
+    const calib = await split('calibration', o.calib);
+    const test = await split('test', o.test);
+
+    const decision = makeDecision(o.decision);
+    decision.fit(calib.local, correctness(calib.local, o.calib.labels));
+    const fittedThreshold = decision.threshold;
+
+    const imageBytes = o.test.height * o.test.width * 4;
+    const linkMs = linkTransferCost(o.link, imageBytes).latencyMs + linkTransferCost(o.link, REPLY_BYTES).latencyMs;
+    const localCost = deviceInferenceCost(o.device, undefined, { macs: localProfile.totals.macs, ops: localProfile.totals.ops });
+
+    // remote round trips on this host give the server time used in the offload estimate
+    const rt = await measureLatencies({ o, local, localRun, remoteRun, linkMs, count: Math.min(o.latencySamples ?? 200, o.test.count), probeOnly: true });
+    const offload = offloadCost(o.link, { requestBytes: imageBytes, replyBytes: REPLY_BYTES, serverMs: rt.remoteMs });
+    const hiCosts: HiSearchCosts = { exits: [localCost], offload, exitMacs: [localProfile.totals.macs] };
+    const hiCalib = buildSamples([], calib.local, calib.remote, o.calib.labels, decision);
+    const hiTest = buildSamples([], test.local, test.remote, o.test.labels, decision);
+    const hiChoice = choose(hiCalib, hiCosts, o.qosAccuracy, o.objective ?? 'energy');
+    const hiPoint = evaluateThresholds(hiTest, hiCosts, [], hiChoice.point.threshold);
+    const testScores = hiTest.map((s) => s.score);
+    const testCorrect = hiTest.map((s) => s.localCorrect);
+
+    let ee: { point: OperatingPoint; note?: string; decision: DecisionMetrics; pieces: EarlyExitPieces; exhaustive: boolean } | undefined;
+    if (o.earlyExit) {
+      say('early exit: loading ee-full and its pieces');
+      const full = await o.backend.load(o.earlyExit);
+      sessions.push(full);
+      const { pieces, macs } = await loadPieces(o.backend, o.earlyExit);
+      sessions.push(...pieces.prefixes, ...pieces.heads, pieces.rest);
+      const fullRun: BatchRunner = (input) => full.run({ [full.inputNames[0]]: input });
+      const names = ['exit1', 'exit2', 'final'];
+      const eeCalib = await collectSoftmax(fullRun, o.calib, names, BATCH);
+      const eeTest = await collectSoftmax(fullRun, o.test, names, BATCH);
+      const eeDecision = makeDecision(o.decision);
+      eeDecision.fit(eeCalib.final, correctness(eeCalib.final, o.calib.labels));
+      const eeCosts: HiSearchCosts = {
+        exits: macs.map((m) => deviceInferenceCost(o.device, undefined, { macs: m })),
+        offload,
+        exitMacs: macs,
+      };
+      const c = buildSamples([eeCalib.exit1, eeCalib.exit2], eeCalib.final, calib.remote, o.calib.labels, eeDecision);
+      const t = buildSamples([eeTest.exit1, eeTest.exit2], eeTest.final, test.remote, o.test.labels, eeDecision);
+      const choice = choose(c, eeCosts, o.qosAccuracy, o.objective ?? 'energy');
+      const point = evaluateThresholds(t, eeCosts, choice.point.exitThresholds, choice.point.threshold);
+      const reached = t.filter((s) => point.exitThresholds.every((th, k) => s.exitConfidence[k] < th));
+      ee = {
+        point,
+        note: choice.note,
+        exhaustive: choice.exhaustive,
+        pieces: { ...pieces, decision: eeDecision, exitThresholds: point.exitThresholds, threshold: point.threshold },
+        decision: metricsAtThreshold(reached.map((s) => s.score), reached.map((s) => s.localCorrect), point.threshold),
+      };
+    }
+
+    say(`measuring latency on ${Math.min(o.latencySamples ?? 200, o.test.count)} test images one by one`);
+    const lat = await measureLatencies({
+      o,
+      local,
+      localRun,
+      remoteRun,
+      linkMs,
+      count: Math.min(o.latencySamples ?? 200, o.test.count),
+      hi: { decision, threshold: hiPoint.threshold },
+      ee: ee?.pieces,
+    });
+    const remoteAcc = accuracyOf(test.remote, o.test.labels);
+    const strategies: StrategyResult[] = [
+      { name: 'on-device', accuracy: accuracyOf(test.local, o.test.labels), offloadFraction: 0, latencyMs: lat.localMs, modelLatencyMs: localCost.latencyMs, energyMJ: localCost.energyMJ, meanDeviceMacs: localProfile.totals.macs },
+      {
+        name: 'hi',
+        accuracy: hiPoint.accuracy,
+        offloadFraction: hiPoint.offloadFraction,
+        latencyMs: lat.hiMs,
+        modelLatencyMs: hiPoint.latencyMs,
+        energyMJ: hiPoint.energyMJ,
+        meanDeviceMacs: hiPoint.meanDeviceMacs ?? 0,
+        point: hiPoint,
+        decision: metricsAtThreshold(testScores, testCorrect, hiPoint.threshold),
+        note: hiChoice.note,
+      },
+    ];
+    if (ee) {
+      strategies.push({
+        name: 'ee-hi',
+        accuracy: ee.point.accuracy,
+        offloadFraction: ee.point.offloadFraction,
+        latencyMs: lat.eeMs ?? NaN,
+        modelLatencyMs: ee.point.latencyMs,
+        energyMJ: ee.point.energyMJ,
+        meanDeviceMacs: ee.point.meanDeviceMacs ?? 0,
+        point: ee.point,
+        decision: ee.decision,
+        note: ee.note,
+      });
+    }
+    strategies.push({ name: 'remote', accuracy: remoteAcc, offloadFraction: 1, latencyMs: lat.remoteMs + linkMs, modelLatencyMs: offload.latencyMs, energyMJ: offload.energyMJ, meanDeviceMacs: 0 });
+    return {
+      samples: o.test.count,
+      calibSamples: o.calib.count,
+      latencySamples: lat.count,
+      device: o.device.id,
+      link: o.link.id,
+      remote: { url: base, model, inProcess: server !== undefined },
+      linkNote: `link time modelled from the catalog (${o.link.id}: ${linkMs.toFixed(3)} ms per offload of ${imageBytes} B + ${REPLY_BYTES} B reply) and added to the measured latency; not emulated on the socket`,
+      costs: { local: localCost, offload },
+      decision: {
+        kind: decision.name,
+        fittedThreshold,
+        ...(decision instanceof LogisticDecision ? { weights: [...decision.weights] } : {}),
+        atFittedThreshold: metricsAtThreshold(testScores, testCorrect, fittedThreshold),
+      },
+      strategies,
+      searchExhaustive: hiChoice.exhaustive && (ee?.exhaustive ?? true),
+    };
+  } finally {
+    for (const s of sessions) await s.release();
+    await server?.close();
+  }
+}
