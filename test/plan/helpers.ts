@@ -1,0 +1,72 @@
+import type { DeviceSpec } from '../../src/catalog/schema.js';
+import { buildGraph } from '../../src/graph/build.js';
+import { ModelBuilder } from '../../src/onnx/builder.js';
+import { profileGraph } from '../../src/profile/profile.js';
+import { partitionProblem } from '../../src/strategy/plan/problem.js';
+import type { PartitionProblem } from '../../src/strategy/plan/types.js';
+import { rng } from './exhaustive.js';
+
+/** A synthetic device type for tests. */
+export function device(id: string, o: { flash: number; sram: number; overhead?: number; macsPerS: number; powerW: number }): DeviceSpec {
+  return {
+    id,
+    name: id,
+    kind: 'mcu',
+    flashBytes: o.flash,
+    sramBytes: o.sram,
+    runtimeOverheadBytes: o.overhead ?? 0,
+    clockHz: 1e8,
+    macsPerS: o.macsPerS,
+    activePowerW: o.powerW,
+    idlePowerW: 0.001,
+    sources: { all: 'test fixture' },
+    origin: 'test',
+  };
+}
+
+/** A random problem of `n` nodes with per-node costs and cut sizes drawn from a seeded PRNG. */
+export function randomProblem(seed: number, n: number): PartitionProblem {
+  const r = rng(seed);
+  const int = (lo: number, hi: number) => Math.floor(lo + r() * (hi - lo));
+  return {
+    model: `random-${seed}`,
+    activationBits: 16,
+    weightBits: 8,
+    nodes: Array.from({ length: n }, (_, k) => ({
+      name: `n${k}`,
+      op: 'Conv',
+      macs: int(1e4, 2e6),
+      ops: int(0, 1e5),
+      weightBytes: int(0, 120_000),
+      liveBytes: int(2_000, 55_000),
+    })),
+    cutBytes: Array.from({ length: n + 1 }, () => int(200, 30_000)),
+  };
+}
+
+/**
+ * A random small CNN built with ModelBuilder: convs, ReLUs and pools with residual Adds back to
+ * earlier tensors of the same shape (a DAG), then a classifier. Returns its problem at 16/8 bits.
+ */
+export function randomCnnProblem(seed: number, blocks: number): { problem: PartitionProblem; nodes: number } {
+  const r = rng(seed);
+  const b = new ModelBuilder({ name: `cnn-${seed}`, seed });
+  let x = b.input('input', ['N', 1, 12, 12]);
+  const history: string[] = [];
+  for (let i = 0; i < blocks; i++) {
+    const kind = r();
+    if (kind < 0.45) {
+      x = b.relu(b.conv(x, { out: 2 + Math.floor(r() * 6), kernel: 3 }));
+    } else if (kind < 0.8) {
+      const skip = history.filter((h) => JSON.stringify(b.shape(h)) === JSON.stringify(b.shape(x)));
+      const y = b.conv(x, { out: b.shape(x)[1] as number, kernel: 3 });
+      x = b.add(y, skip.length ? skip[Math.floor(r() * skip.length)] : x);
+    } else if ((b.shape(x)[2] as number) >= 4) {
+      x = b.maxPool(x, { kernel: 2 });
+    }
+    history.push(x);
+  }
+  b.output(b.gemm(b.flatten(x), { out: 10 }), 'logits');
+  const graph = buildGraph(b.build(), `cnn-${seed}`);
+  return { problem: partitionProblem(graph, profileGraph(graph, { activationBits: 16, weightBits: 8 })), nodes: graph.nodes.length };
+}
