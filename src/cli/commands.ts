@@ -1,10 +1,14 @@
 import { registerProfileCommand } from './profile.js';
 import type { Command } from 'commander';
+import { registerSplitCommand } from './split.js';
+import { registerExploreCommand } from './explore.js';
 import { registerEvalCommand } from './eval.js';
 
 /** Registers every CLI command; one line per command file. */
 export function registerCommands(program: Command): void {
   registerProfileCommand(program);
+  registerSplitCommand(program);
+  registerExploreCommand(program);
   void program;
   registerEvalCommand(program);
 }

@@ -42,7 +42,7 @@ export interface CutEstimate {
   readonly latencyS: number;
   /** Node busy time per frame (compute + send). */
   readonly nodeBusyS: number;
-  /** Average node power at the frame rate: energy per frame x fps plus idle power for the rest. */
+  /** Average node power at the frame rate: energy per frame x fps plus idle power outside compute. */
   readonly nodeAvgPowerW: number;
   /** Whether the node's busy time fits in one frame period. */
   readonly sustainsFps: boolean;
@@ -110,6 +110,8 @@ export function estimateCut(profile: ModelProfile, k: number, config: SplitConfi
   const nodeEnergyJ = nodeCompute.energyJ + t.energyJ;
   const nodeBusyS = nodeCompute.timeS + t.timeS;
   const duty = nodeBusyS * fps;
+  // the processor idles while the radio sends, so idle power covers all but the compute time
+  const computeDuty = nodeCompute.timeS * fps;
   const weightBytes = Math.ceil((cut.cumulativeParams * weightBits) / 8);
   const activationBytes = nodeActivationBytes(profile, k, bits);
   return {
@@ -123,7 +125,7 @@ export function estimateCut(profile: ModelProfile, k: number, config: SplitConfi
     nodeEnergyJ,
     latencyS: nodeCompute.timeS + t.timeS + hubCompute.timeS,
     nodeBusyS,
-    nodeAvgPowerW: nodeEnergyJ * fps + config.node.idlePowerW * Math.max(0, 1 - duty),
+    nodeAvgPowerW: nodeEnergyJ * fps + config.node.idlePowerW * Math.max(0, 1 - computeDuty),
     sustainsFps: duty <= 1,
     memory: {
       weightBytes,

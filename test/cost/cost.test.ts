@@ -97,7 +97,7 @@ describe('estimateSplit', () => {
     expect(e.nodeCompute.energyJ).toBeCloseTo(1.01e6 * 1e-12 * 1.8, 15);
     expect(e.nodeEnergyJ).toBeCloseTo(e.nodeCompute.energyJ + 14 * 8 * 1e-8, 15);
     expect(e.latencyS).toBeCloseTo(e.nodeCompute.timeS + e.transfer.timeS + 1e7 / getDevice('laptop').macsPerS, 12);
-    expect(e.nodeAvgPowerW).toBeCloseTo(e.nodeEnergyJ * 30 + 1e-6 * (1 - e.nodeBusyS * 30), 12);
+    expect(e.nodeAvgPowerW).toBeCloseTo(e.nodeEnergyJ * 30 + 1e-6 * (1 - e.nodeCompute.timeS * 30), 12);
     expect(e.memory.weightBytes).toBe(150);
     expect(e.memory.activationBytes).toBe(1400);
     expect(e.memory.fitsActivations).toBe(false);
