@@ -10,3 +10,4 @@ export { argmaxRows, accuracy, countCorrect, softmaxRows, top2SoftmaxRows, binar
 export { loadManifest, zooModel, zooModelPath, type ZooManifest, type ZooModel, type ZooTask } from './zoo/manifest.js';
 export { evaluateModel, type EvalOptions, type EvalResult, type EvalTask } from './zoo/evaluate.js';
 export * from './strategy/split/index.js';
+export * from './report/index.js';
