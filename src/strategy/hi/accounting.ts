@@ -92,6 +92,17 @@ export function hiAccuracy(outcomes: readonly HiOutcome[]): number {
  * class convention; its section 6 defines FP/FN as we do.) Equals Eq. (1) exactly.
  */
 export function hiAccuracyFromRates(accOnDevice: number, etaFalsePositive: number, remoteAccuracyOnOffloaded: number, offloadFraction: number): number {
+  for (const [v, what] of [[accOnDevice, 'on-device accuracy'], [etaFalsePositive, 'eta_FP'], [remoteAccuracyOnOffloaded, 'remote accuracy'], [offloadFraction, 'offload fraction']] as const) checkFraction(v, what);
+  const eps = 1e-12;
+  if (etaFalsePositive > offloadFraction + eps || etaFalsePositive > accOnDevice + eps) {
+    throw new EdgesplitError('E_USAGE', `eta_FP ${etaFalsePositive} cannot exceed the offload fraction ${offloadFraction} or the on-device accuracy ${accOnDevice}`);
+  }
+  if (offloadFraction - etaFalsePositive > 1 - accOnDevice + eps) {
+    throw new EdgesplitError(
+      'E_USAGE',
+      `inconsistent rates: offloading ${offloadFraction} with eta_FP ${etaFalsePositive} offloads ${(offloadFraction - etaFalsePositive).toFixed(4)} wrong answers, but only ${(1 - accOnDevice).toFixed(4)} are wrong`,
+    );
+  }
   return accOnDevice - etaFalsePositive + remoteAccuracyOnOffloaded * offloadFraction;
 }
 
