@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { registerSplitCommand } from './split.js';
 import { registerExploreCommand } from './explore.js';
 import { registerEvalCommand } from './eval.js';
+import { registerServeCommand } from './serve.js';
+import { registerHiCommand } from './hi.js';
 
 /** Registers every CLI command; one line per command file. */
 export function registerCommands(program: Command): void {
@@ -11,4 +13,6 @@ export function registerCommands(program: Command): void {
   registerExploreCommand(program);
   void program;
   registerEvalCommand(program);
+  registerServeCommand(program);
+  registerHiCommand(program);
 }
