@@ -1,0 +1,366 @@
+/**
+ * A stage node: listens for connections, takes a stage assignment from the coordinator, runs the
+ * stage model on each sample as soon as all its tensors arrived, and forwards the outputs to one
+ * replica of the next stage (or back to the coordinator). One inference at a time, like one device.
+ */
+import type { InferenceBackend, InferenceSession } from '../backend/backend.js';
+import { EdgesplitError, errorMessage } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Frame, MessageFrame, TensorFrame } from '../transport/codec/frame.js';
+import type { Connection, ConnectionOptions, Listener, Transport } from '../transport/transport.js';
+import { nowMs } from './clock.js';
+import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME, controlFrame, nodeRequestSchema, parseBody, type AssignMessage, type HealthMessage, type NodeRequest, type TimelineTuple } from './protocol.js';
+import { ReplicaPicker } from './replica-picker.js';
+import { tensorFrameBytes } from './frame-size.js';
+import { parseAddress } from './address.js';
+
+/** Options of {@link startStageNode}. */
+export interface StageNodeOptions {
+  readonly transport: Transport;
+  readonly backend: InferenceBackend;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Key, link wrap, log sink: used for the listener and for connections to downstream nodes. */
+  readonly connection?: ConnectionOptions;
+  /** Samples held ready for inference before the node stops reading its connections (default 2). */
+  readonly maxReady?: number;
+  /** Incomplete samples (some tensors missing) held at most (default 1024). */
+  readonly maxPartial?: number;
+  /** Log lines (default: stderr). */
+  readonly log?: (line: string) => void;
+  /** Called after a `shutdown` request was answered and the listener closed. */
+  readonly onShutdown?: () => void;
+}
+
+/** A running node. */
+export interface StageNodeHandle {
+  /** host:port it listens on. */
+  readonly address: string;
+  readonly listener: Listener;
+  /** Stops listening, closes every connection and releases the session. */
+  close(): Promise<void>;
+}
+
+interface Assignment extends AssignMessage {
+  readonly session: InferenceSession;
+  readonly coordinator: Connection;
+  readonly expectSet: ReadonlySet<string>;
+}
+
+interface Peer {
+  readonly address: string;
+  conn?: Promise<Connection>;
+  dead: boolean;
+}
+
+interface ReadySample {
+  readonly epoch: number;
+  readonly seq: number;
+  readonly feeds: Map<string, Tensor>;
+  readonly received: number;
+}
+
+const CONNECT_TIMEOUT_MS = 5000;
+
+/** Starts a stage node; resolves once it listens. */
+export async function startStageNode(options: StageNodeOptions): Promise<StageNodeHandle> {
+  const node = new StageNode(options);
+  return node.start();
+}
+
+class StageNode {
+  private listener!: Listener;
+  private address = '';
+  private assignment: Assignment | undefined;
+  private epoch = 0;
+  private peers: Peer[] = [];
+  private picker = new ReplicaPicker('round-robin');
+  private readonly models = new WeakMap<Connection, Uint8Array>();
+  private readonly partial = new Map<string, Map<string, Tensor>>();
+  private readonly ready: ReadySample[] = [];
+  private readonly spaceWaiters: (() => void)[] = [];
+  private wakeWorker: (() => void) | undefined;
+  private timeline: TimelineTuple[] = [];
+  private readonly conns = new Set<Connection>();
+  private processed = 0;
+  private dropped = 0;
+  private closed = false;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly o: StageNodeOptions) {
+    this.log = o.log ?? ((line) => process.stderr.write(`edgesplit node: ${line}\n`));
+  }
+
+  async start(): Promise<StageNodeHandle> {
+    this.listener = await this.o.transport.listen({ ...this.o.connection, host: this.o.host, port: this.o.port, onConnection: (c) => this.serve(c) });
+    this.address = `${this.listener.host}:${this.listener.port}`;
+    void this.work();
+    return { address: this.address, listener: this.listener, close: () => this.close() };
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wakeWorker?.();
+    for (const w of this.spaceWaiters.splice(0)) w();
+    await this.unassign();
+    await this.listener.close();
+    await Promise.all([...this.conns].map((c) => c.close('node closing')));
+  }
+
+  private serve(conn: Connection): void {
+    this.conns.add(conn);
+    void conn.closed.then((info) => {
+      this.conns.delete(conn);
+      if (this.assignment?.coordinator === conn && !this.closed) {
+        this.log(`coordinator connection closed (${info.reason}); dropping the assignment`);
+        void this.unassign();
+      }
+    });
+    void this.readLoop(conn);
+  }
+
+  private async readLoop(conn: Connection): Promise<void> {
+    try {
+      for await (const f of conn) {
+        if (f.type === 'tensor') await this.onTensor(conn, f);
+        else await this.onMessage(conn, f);
+      }
+    } catch (err) {
+      this.log(`connection ${conn.remote}: ${errorMessage(err)}`);
+      await conn.close('node error').catch(() => undefined);
+    }
+  }
+
+  private async onTensor(conn: Connection, f: TensorFrame): Promise<void> {
+    if (f.name === MODEL_TENSOR_NAME) {
+      if (f.tensor.dtype !== 'uint8') throw new EdgesplitError('E_PROTOCOL', `stage model frame must be uint8, got ${f.tensor.dtype}`);
+      this.models.set(conn, f.tensor.data as Uint8Array);
+      return;
+    }
+    const a = this.assignment;
+    if (!a || f.streamId < this.epoch || !a.expectSet.has(f.name)) {
+      this.dropped += 1;
+      if (a && !a.expectSet.has(f.name)) this.log(`dropped unexpected tensor '${f.name}' (seq ${f.seq}) from ${conn.remote}`);
+      return;
+    }
+    const key = `${f.streamId}:${f.seq}`;
+    let feeds = this.partial.get(key);
+    if (!feeds) {
+      if (this.partial.size >= (this.o.maxPartial ?? 1024)) {
+        const oldest = this.partial.keys().next().value as string;
+        this.partial.delete(oldest);
+        this.dropped += 1;
+        this.log(`too many incomplete samples; dropped ${oldest}`);
+      }
+      feeds = new Map();
+      this.partial.set(key, feeds);
+    }
+    feeds.set(f.name, f.tensor);
+    if (feeds.size < a.expectSet.size) return;
+    this.partial.delete(key);
+    this.ready.push({ epoch: f.streamId, seq: f.seq, feeds, received: nowMs() });
+    this.wakeWorker?.();
+    // not reading further frames until there is room is what propagates backpressure upstream
+    while (this.ready.length >= (this.o.maxReady ?? 2) && !this.closed) await new Promise<void>((r) => this.spaceWaiters.push(r));
+  }
+
+  private async onMessage(conn: Connection, f: MessageFrame): Promise<void> {
+    if (f.type !== 'control' && f.type !== 'health') return;
+    let req: NodeRequest;
+    try {
+      req = parseBody(nodeRequestSchema, f, conn.remote);
+    } catch (err) {
+      this.log(errorMessage(err));
+      const id = (f.body as { id?: unknown } | null)?.id;
+      await this.reply(conn, { id: typeof id === 'number' ? id : -1, ok: false, error: errorMessage(err) });
+      return;
+    }
+    switch (req.op) {
+      case 'clock':
+        return this.reply(conn, { id: req.id, ok: true, nodeTimeMs: nowMs() });
+      case 'health':
+        return this.sendQuiet(conn, { type: 'health', streamId: 0, seq: 0, body: { ...this.health(req.id) } });
+      case 'assign':
+        return this.assign(conn, req);
+      case 'peers':
+        this.setPeers(req.downstream, req.epoch);
+        return this.reply(conn, { id: req.id, ok: true });
+      case 'flush':
+        await this.flushTimeline();
+        return this.reply(conn, { id: req.id, ok: true, processed: this.processed, dropped: this.dropped });
+      case 'shutdown':
+        await this.reply(conn, { id: req.id, ok: true });
+        await this.close();
+        this.o.onShutdown?.();
+        return;
+    }
+  }
+
+  private health(id: number): HealthMessage {
+    const a = this.assignment;
+    return { op: 'health', id, ready: !this.closed, stageId: a?.stageId ?? null, loaded: !!a, processed: this.processed, dropped: this.dropped, pending: this.ready.length + this.partial.size, listen: this.address, pid: process.pid };
+  }
+
+  private async assign(conn: Connection, req: AssignMessage): Promise<void> {
+    const bytes = this.models.get(conn);
+    if (!bytes) return this.reply(conn, { id: req.id, ok: false, error: `no ${MODEL_TENSOR_NAME} tensor frame received before assign of stage ${req.stageId}` });
+    this.models.delete(conn);
+    const bad = req.modelInputs.find((n) => !req.expects.includes(n));
+    if (bad) return this.reply(conn, { id: req.id, ok: false, error: `stage ${req.stageId}: model input '${bad}' is not among the expected tensors` });
+    await this.unassign();
+    const t0 = nowMs();
+    let session: InferenceSession;
+    try {
+      session = await this.o.backend.load(bytes, { intraOpThreads: req.intraOpThreads });
+    } catch (err) {
+      return this.reply(conn, { id: req.id, ok: false, error: `stage ${req.stageId}: ${errorMessage(err)}` });
+    }
+    const missing = session.inputNames.find((n) => !req.modelInputs.includes(n));
+    if (missing) {
+      await session.release();
+      return this.reply(conn, { id: req.id, ok: false, error: `stage ${req.stageId}: model needs input '${missing}' that the plan does not route to it` });
+    }
+    this.assignment = { ...req, session, coordinator: conn, expectSet: new Set(req.expects) };
+    this.picker = new ReplicaPicker(req.policy);
+    this.setPeers(req.downstream, req.epoch);
+    this.log(`assigned stage ${req.stageId} (${bytes.byteLength} bytes, loaded in ${(nowMs() - t0).toFixed(1)} ms), sends to ${req.downstream.join(', ')}`);
+    return this.reply(conn, { id: req.id, ok: true, loadMs: nowMs() - t0 });
+  }
+
+  private async unassign(): Promise<void> {
+    const a = this.assignment;
+    this.assignment = undefined;
+    this.partial.clear();
+    this.ready.length = 0;
+    this.timeline = [];
+    for (const w of this.spaceWaiters.splice(0)) w();
+    this.setPeers([], this.epoch);
+    if (a) await a.session.release().catch(() => undefined);
+  }
+
+  private setPeers(downstream: readonly string[], epoch: number): void {
+    const keep = new Map(this.peers.map((p) => [p.address, p]));
+    const next: Peer[] = downstream.map((address) => keep.get(address) ?? { address, dead: false });
+    for (const p of this.peers) if (!downstream.includes(p.address)) void p.conn?.then((c) => c.close('peer replaced'), () => undefined);
+    this.peers = next;
+    if (epoch > this.epoch) {
+      this.epoch = epoch;
+      for (const key of [...this.partial.keys()]) if (Number(key.split(':')[0]) < epoch) this.partial.delete(key);
+    }
+  }
+
+  private async work(): Promise<void> {
+    while (!this.closed) {
+      const item = this.ready.shift();
+      if (!item) {
+        await new Promise<void>((r) => (this.wakeWorker = r));
+        this.wakeWorker = undefined;
+        continue;
+      }
+      this.spaceWaiters.shift()?.();
+      const a = this.assignment;
+      if (!a || item.epoch < this.epoch) {
+        this.dropped += 1;
+        continue;
+      }
+      await this.process(a, item).catch((err) => {
+        this.dropped += 1;
+        this.log(`seq ${item.seq}: ${errorMessage(err)}`);
+      });
+    }
+  }
+
+  private async process(a: Assignment, item: ReadySample): Promise<void> {
+    const feeds: Record<string, Tensor> = {};
+    for (const n of a.modelInputs) feeds[n] = item.feeds.get(n)!;
+    const inferStart = nowMs();
+    const out = await a.session.run(feeds);
+    const inferEnd = nowMs();
+    const frames: TensorFrame[] = a.sends.map(({ name, wire }) => {
+      const tensor = out[name] ?? item.feeds.get(name);
+      if (!tensor) throw new EdgesplitError('E_PLAN', `stage ${a.stageId} must send '${name}' but neither its model nor its inputs have it`);
+      return { type: 'tensor', streamId: item.epoch, seq: item.seq, name, tensor, wire: tensor.dtype === 'float32' ? wire : 'native' };
+    });
+    const bytes = frames.reduce((s, f) => s + tensorFrameBytes(f, !!this.o.connection?.key), 0);
+    const sendStart = nowMs();
+    const target = await this.sendDownstream(a, frames);
+    const sendEnd = nowMs();
+    this.processed += 1;
+    this.timeline.push([item.epoch, item.seq, item.received, inferStart, inferEnd, sendStart, sendEnd, target ? bytes : 0, target ?? '']);
+    if (this.timeline.length >= a.timelineBatch) await this.flushTimeline();
+  }
+
+  /** Sends one sample's frames to one target; returns its address, or undefined when dropped. */
+  private async sendDownstream(a: Assignment, frames: TensorFrame[]): Promise<string | undefined> {
+    if (this.peers.length === 1 && this.peers[0].address === COORDINATOR_ADDRESS) {
+      return (await this.sendAll(a.coordinator, frames)) ? COORDINATOR_ADDRESS : undefined;
+    }
+    for (let attempt = 0; attempt < this.peers.length; attempt++) {
+      const live = this.peers.filter((p) => !p.dead);
+      const loads = await Promise.all(live.map((p) => p.conn?.then((c) => c.stats().inFlightFrames, () => Infinity) ?? Promise.resolve(0)));
+      const i = this.picker.pick(live.length, (j) => loads[j]);
+      if (i < 0) break;
+      const peer = live[i];
+      const conn = await this.connectPeer(peer).catch((err: unknown) => {
+        this.log(`downstream ${peer.address} unreachable: ${errorMessage(err)}`);
+        peer.dead = true;
+        return undefined;
+      });
+      if (conn && (await this.sendAll(conn, frames))) return peer.address;
+      peer.dead = true;
+    }
+    this.dropped += 1;
+    return undefined;
+  }
+
+  private async sendAll(conn: Connection, frames: TensorFrame[]): Promise<boolean> {
+    try {
+      await Promise.all(frames.map((f) => conn.send(f)));
+      return true;
+    } catch (err) {
+      // a dead peer: the coordinator re-sends every incomplete sample after failover
+      this.log(`send to ${conn.remote} failed (${errorMessage(err)}); sample dropped here`);
+      return false;
+    }
+  }
+
+  private connectPeer(peer: Peer): Promise<Connection> {
+    if (!peer.conn) {
+      const { host, port } = parseAddress(peer.address);
+      const attempt = this.o.transport.connect({ ...this.o.connection, host, port });
+      peer.conn = Promise.race([
+        attempt,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new EdgesplitError('E_TRANSPORT', `connect to ${peer.address} timed out after ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS).unref()),
+      ]);
+      peer.conn.then(
+        (c) => {
+          this.conns.add(c);
+          void c.closed.then(() => {
+            this.conns.delete(c);
+            peer.dead = true;
+          });
+          void this.readLoop(c);
+        },
+        () => (peer.dead = true),
+      );
+    }
+    return peer.conn;
+  }
+
+  private async flushTimeline(): Promise<void> {
+    const a = this.assignment;
+    if (!a || this.timeline.length === 0) return;
+    const records = this.timeline.splice(0);
+    await this.sendQuiet(a.coordinator, controlFrame({ op: 'timeline', stageId: a.stageId, records }));
+  }
+
+  private reply(conn: Connection, body: { id: number; ok: boolean; error?: string; nodeTimeMs?: number; loadMs?: number; processed?: number; dropped?: number }): Promise<void> {
+    return this.sendQuiet(conn, controlFrame({ op: 'reply', ...body }));
+  }
+
+  private async sendQuiet(conn: Connection, frame: Frame): Promise<void> {
+    await conn.send(frame).catch((err: unknown) => this.log(`cannot reply to ${conn.remote}: ${errorMessage(err)}`));
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Reads a plan directory (`plan.json` + `stage-<i>.onnx`) into the runtime's {@link RuntimePlan}.
+ * Only the fields the runtime needs are checked here; the planner's own schema (`src/plan/`) is the
+ * full contract. Unknown fields pass through untouched.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { EdgesplitError, errorMessage } from '../core/errors.js';
+import type { RuntimePlan, RuntimeStage, RuntimeTensor } from './routes.js';
+
+const tensorSchema = z.object({
+  name: z.string().min(1),
+  dtype: z.enum(['float32', 'float16', 'int8', 'uint8', 'int16', 'int32', 'int64', 'bool']).default('float32'),
+  shape: z.array(z.union([z.number().int(), z.string()])).default([]),
+  wire: z.enum(['fp32', 'fp16', 'int16', 'int8', 'native']).default('fp32'),
+});
+
+const deviceSchema = z.union([z.string().min(1).transform((name) => ({ name, type: undefined as string | undefined })), z.object({ name: z.string().min(1), type: z.string().optional() })]);
+
+const stageSchema = z.object({
+  id: z.union([z.string(), z.number()]).transform(String),
+  model: z.string().min(1),
+  inputs: z.array(tensorSchema).min(1),
+  outputs: z.array(tensorSchema).min(1),
+  devices: z.array(deviceSchema).min(1),
+  computeS: z.number().optional(),
+  sendS: z.number().optional(),
+  macs: z.number().optional(),
+});
+
+const ioSchema = z.union([z.array(z.string()), z.array(tensorSchema)]);
+
+/** The fields of plan.json the runtime reads. */
+export const runtimePlanSchema = z.object({
+  version: z.literal(1),
+  link: z.string().optional(),
+  inputs: ioSchema.optional(),
+  outputs: ioSchema.optional(),
+  stages: z.array(stageSchema).min(1),
+  predicted: z.object({ throughputPerS: z.number().optional() }).passthrough().optional(),
+});
+
+function names(io: z.infer<typeof ioSchema> | undefined): string[] | undefined {
+  return io?.map((x) => (typeof x === 'string' ? x : x.name));
+}
+
+/** Converts parsed plan.json into a RuntimePlan; stage model paths resolve against `dir`. */
+export function toRuntimePlan(json: unknown, dir: string): RuntimePlan {
+  const file = join(dir, 'plan.json');
+  const r = runtimePlanSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new EdgesplitError('E_PLAN', `${file}: field ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const p = r.data;
+  const stages: RuntimeStage[] = p.stages.map((s) => ({
+    id: s.id,
+    modelPath: resolve(dir, s.model),
+    inputs: s.inputs,
+    outputs: s.outputs,
+    devices: s.devices,
+    ...(s.computeS !== undefined ? { predictedComputeS: s.computeS } : {}),
+    ...(s.sendS !== undefined ? { predictedSendS: s.sendS } : {}),
+    ...(s.macs !== undefined ? { macs: s.macs } : {}),
+  }));
+  const seen = new Set<string>();
+  for (const s of stages) {
+    for (const d of s.devices) {
+      if (seen.has(d.name)) throw new EdgesplitError('E_PLAN', `${file}: device "${d.name}" appears in more than one stage or replica`);
+      seen.add(d.name);
+    }
+  }
+  const inputNames = names(p.inputs) ?? stages[0].inputs.map((t) => t.name);
+  const byName = new Map<string, RuntimeTensor>();
+  for (const s of stages) for (const t of s.inputs) byName.set(t.name, t);
+  const graphInputs = inputNames.map((n) => byName.get(n) ?? { name: n, dtype: 'float32' as const, shape: [], wire: 'fp32' as const });
+  return {
+    dir,
+    stages,
+    graphInputs: graphInputs.map((t) => ({ ...t, wire: t.dtype === 'float32' ? 'fp32' : 'native' })),
+    graphOutputs: names(p.outputs) ?? stages[stages.length - 1].outputs.map((t) => t.name),
+    ...(p.predicted?.throughputPerS !== undefined ? { predictedThroughputPerS: p.predicted.throughputPerS } : {}),
+    ...(p.link !== undefined ? { link: p.link } : {}),
+  };
+}
+
+/** Reads `<dir>/plan.json` and checks every stage model file exists. */
+export function readRuntimePlan(dir: string): RuntimePlan {
+  const file = join(dir, 'plan.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new EdgesplitError('E_PLAN', `${file}: cannot read plan (${errorMessage(err)})`);
+  }
+  const plan = toRuntimePlan(json, resolve(dir));
+  for (const s of plan.stages) if (!existsSync(s.modelPath)) throw new EdgesplitError('E_PLAN', `${file}: stage ${s.id} model ${s.modelPath} does not exist`);
+  return plan;
+}

@@ -1,0 +1,139 @@
+/**
+ * The runtime's control protocol: JSON bodies of `control` and `health` frames exchanged between the
+ * coordinator and stage nodes (pure; no I/O). Every body has an `op`; replies carry the same `id`
+ * as their request so several requests may be outstanding on one connection.
+ */
+import { z } from 'zod';
+import { EdgesplitError } from '../core/errors.js';
+import type { Frame, JsonValue, MessageFrame } from '../transport/codec/frame.js';
+
+/** Name of the uint8 tensor frame that carries a stage's ONNX bytes before an `assign`. */
+export const MODEL_TENSOR_NAME = '__edgesplit_stage_model__';
+/** Address a last stage sends its outputs to: back over the coordinator's own connection. */
+export const COORDINATOR_ADDRESS = 'coordinator';
+
+const wire = z.enum(['fp32', 'fp16', 'int16', 'int8', 'native']);
+
+/** Coordinator -> node: load a stage and where to send its outputs. */
+export const assignSchema = z.object({
+  op: z.literal('assign'),
+  id: z.number().int(),
+  runId: z.string(),
+  epoch: z.number().int().min(1),
+  stageId: z.string(),
+  stageIndex: z.number().int().min(0),
+  /** Tensors that arrive for each sample (model inputs plus pass-through tensors). */
+  expects: z.array(z.string()).min(1),
+  /** The subset of `expects` fed to the model. */
+  modelInputs: z.array(z.string()).min(1),
+  /** Tensors sent downstream for each sample, with their wire precision. */
+  sends: z.array(z.object({ name: z.string(), wire })).min(1),
+  /** host:port of every replica of the next stage, or ["coordinator"]. */
+  downstream: z.array(z.string()).min(1),
+  policy: z.enum(['round-robin', 'least-loaded']),
+  /** Timeline records per batch sent to the coordinator. */
+  timelineBatch: z.number().int().min(1).max(10_000),
+  /** onnxruntime intra-op threads for the stage session. */
+  intraOpThreads: z.number().int().min(1).max(64).default(1),
+});
+/** Parsed `assign` body. */
+export type AssignMessage = z.infer<typeof assignSchema>;
+
+/** Coordinator -> node: replace the downstream replica set (after a failover). */
+export const peersSchema = z.object({
+  op: z.literal('peers'),
+  id: z.number().int(),
+  epoch: z.number().int().min(1),
+  downstream: z.array(z.string()).min(1),
+});
+/** Parsed `peers` body. */
+export type PeersMessage = z.infer<typeof peersSchema>;
+
+/** Simple requests without fields beyond `op` and `id`. */
+export const simpleRequestSchema = z.object({
+  op: z.enum(['clock', 'flush', 'shutdown', 'health']),
+  id: z.number().int(),
+});
+
+/** Any request a node accepts. */
+export const nodeRequestSchema = z.discriminatedUnion('op', [
+  assignSchema,
+  peersSchema,
+  simpleRequestSchema.extend({ op: z.literal('clock') }),
+  simpleRequestSchema.extend({ op: z.literal('flush') }),
+  simpleRequestSchema.extend({ op: z.literal('shutdown') }),
+  simpleRequestSchema.extend({ op: z.literal('health') }),
+]);
+/** Parsed node request. */
+export type NodeRequest = z.infer<typeof nodeRequestSchema>;
+
+/**
+ * One sample's passage through one node, on the node's clock (ms since the epoch, fractional):
+ * [epoch, seq, received, inferStart, inferEnd, sendStart, sendEnd, bytesSent, target].
+ * `received` is when the last of the sample's input tensors arrived.
+ */
+export type TimelineTuple = [number, number, number, number, number, number, number, number, string];
+
+/** Node -> coordinator: a batch of timeline records. */
+export const timelineSchema = z.object({
+  op: z.literal('timeline'),
+  stageId: z.string(),
+  records: z.array(z.tuple([z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.string()])),
+});
+/** Parsed `timeline` body. */
+export type TimelineMessage = z.infer<typeof timelineSchema>;
+
+/** Node state reported by `health` and in replies. */
+export const healthSchema = z.object({
+  op: z.literal('health'),
+  id: z.number().int(),
+  ready: z.boolean(),
+  stageId: z.string().nullable(),
+  loaded: z.boolean(),
+  processed: z.number().int(),
+  dropped: z.number().int(),
+  pending: z.number().int(),
+  listen: z.string(),
+  pid: z.number().int(),
+});
+/** Parsed health reply. */
+export type HealthMessage = z.infer<typeof healthSchema>;
+
+/** Generic reply: `ok` with op-specific fields, or an error message. */
+export const replySchema = z.object({
+  op: z.literal('reply'),
+  id: z.number().int(),
+  ok: z.boolean(),
+  error: z.string().optional(),
+  /** clock: the node's time when it handled the request. */
+  nodeTimeMs: z.number().optional(),
+  /** assign: model load time, and the session's names. */
+  loadMs: z.number().optional(),
+  /** flush: counters. */
+  processed: z.number().int().optional(),
+  dropped: z.number().int().optional(),
+});
+/** Parsed reply. */
+export type ReplyMessage = z.infer<typeof replySchema>;
+
+/** Builds a control frame carrying `body`. */
+export function controlFrame(body: Record<string, unknown>): MessageFrame {
+  // undefined fields vanish in JSON, which is what optional fields mean here
+  return { type: 'control', streamId: 0, seq: 0, body: body as JsonValue };
+}
+
+/** Returns the `op` of a control/health frame body, or undefined. */
+export function opOf(frame: Frame): string | undefined {
+  if (frame.type === 'tensor') return undefined;
+  const b = frame.body;
+  return b !== null && typeof b === 'object' && !Array.isArray(b) && typeof b.op === 'string' ? b.op : undefined;
+}
+
+/** Parses a frame body with a schema; the error names the op and the offending field. */
+export function parseBody<T>(schema: z.ZodType<T>, frame: MessageFrame, from: string): T {
+  const r = schema.safeParse(frame.body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const path = issue?.path.join('.') || '(body)';
+  throw new EdgesplitError('E_PROTOCOL', `${from}: bad ${opOf(frame) ?? frame.type} message: field ${path}: ${issue?.message ?? 'invalid'}`);
+}
