@@ -1,5 +1,7 @@
 import { registerProfileCommand } from './profile.js';
 import type { Command } from 'commander';
+import { registerNodeCommand } from './node.js';
+import { registerRunCommand } from './run.js';
 import { registerSplitCommand } from './split.js';
 import { registerExploreCommand } from './explore.js';
 import { registerEvalCommand } from './eval.js';
@@ -15,4 +17,6 @@ export function registerCommands(program: Command): void {
   registerEvalCommand(program);
   registerServeCommand(program);
   registerHiCommand(program);
+  registerNodeCommand(program);
+  registerRunCommand(program);
 }
