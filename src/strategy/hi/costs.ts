@@ -1,10 +1,11 @@
 /**
  * Per-sample HI costs from the device and link catalogs (seed Tables 3 and 4 are catalog data).
- * Measured numbers take precedence; otherwise a MAC-rate / link-throughput estimate is used, and
- * every result says which (`basis`). Pure: takes catalog entries, returns numbers in ms and mJ.
+ * Measured numbers take precedence; otherwise the shared cost model's MAC-rate / link-throughput
+ * estimate (`src/cost`) is used, and every result says which (`basis`). Pure: takes catalog entries, returns numbers in ms and mJ.
  */
 import { EdgesplitError } from '../../core/errors.js';
 import type { DeviceSpec, LinkSpec } from '../../catalog/index.js';
+import { computeCost, transferCost } from '../../cost/index.js';
 import type { CostPoint } from './accounting.js';
 
 /** A cost with how it was obtained. */
@@ -34,23 +35,15 @@ export function deviceInferenceCost(device: DeviceSpec, modelId: string | undefi
     const known = (device.measured ?? []).map((x) => x.model).join(', ') || 'none';
     throw new EdgesplitError('E_CATALOG', `device ${device.id} has no measurement of model '${modelId}' (measured: ${known}) and no MAC count was given`);
   }
-  const seconds = work.macs / device.macsPerS + (work.ops ?? 0) / (device.opsPerS ?? device.macsPerS);
-  const energyJ =
-    device.energyPerMacJ !== undefined
-      ? work.macs * device.energyPerMacJ * (1 + (device.memoryOverhead ?? 0)) + (work.ops ?? 0) * (device.energyPerOpJ ?? 0)
-      : (device.activePowerW ?? 0) * seconds;
-  return { latencyMs: seconds * 1e3, energyMJ: energyJ * 1e3, basis: `estimate: ${work.macs} MACs at ${device.macsPerS} MAC/s on ${device.id}` };
+  const c = computeCost(device, work.macs, work.ops ?? 0);
+  return { latencyMs: c.timeS * 1e3, energyMJ: c.energyJ * 1e3, basis: `estimate: ${work.macs} MACs at ${device.macsPerS} MAC/s on ${device.id}` };
 }
 
 /** Time and sending energy of one message of `bytes` payload over a link (packetised at its MTU). */
 export function linkTransferCost(link: LinkSpec, bytes: number): SourcedCost {
   if (!(bytes >= 0)) throw new EdgesplitError('E_USAGE', `payload bytes must be >= 0, got ${bytes}`);
-  const payloadPerPacket = Number.isFinite(link.mtuBytes) ? link.mtuBytes - link.headerBytes : Infinity;
-  const packets = bytes === 0 ? 0 : Number.isFinite(payloadPerPacket) ? Math.ceil(bytes / payloadPerPacket) : 1;
-  const bits = (bytes + packets * link.headerBytes) * 8;
-  const seconds = link.latencyS + (Number.isFinite(link.throughputBps) ? bits / link.throughputBps : 0);
-  const energyJ = link.energyPerBitJ !== undefined ? bits * link.energyPerBitJ : (link.txPowerW ?? 0) * seconds;
-  return { latencyMs: seconds * 1e3, energyMJ: energyJ * 1e3, basis: `estimate: ${bytes} B in ${packets} packet(s) over ${link.id}` };
+  const t = transferCost(link, bytes);
+  return { latencyMs: t.timeS * 1e3, energyMJ: t.energyJ * 1e3, basis: `estimate: ${bytes} B in ${t.packets} packet(s) over ${link.id}` };
 }
 
 /** Options of `offloadCost`. */
