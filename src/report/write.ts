@@ -1,5 +1,5 @@
 /** Builds and writes the explore report: HTML with inline SVG plots, plus CSV and JSON of every point. */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { DeviceSpec, LinkSpec } from '../catalog/schema.js';
 import { EdgesplitError } from '../core/errors.js';
@@ -74,6 +74,7 @@ export async function writeExploreReport(o: ExploreReportOptions): Promise<Explo
     points: o.result.points,
   };
   try {
+    await mkdir(dirname(files.html), { recursive: true });
     await writeFile(files.html, html);
     await writeFile(files.csv, pointsCsv(o.result.points));
     await writeFile(files.json, `${JSON.stringify(json, null, 1)}\n`);
