@@ -19,7 +19,10 @@ const IN_FLIGHT = 64;
 
 async function load(url: string): Promise<number> {
   const client = new V2Client(url);
-  const x = float32Tensor([1, 1, 28, 28], Float32Array.from({ length: 784 }, (_, i) => (i % 17) / 17));
+  const x = float32Tensor(
+    [1, 1, 28, 28],
+    Float32Array.from({ length: 784 }, (_, i) => (i % 17) / 17),
+  );
   for (let i = 0; i < 20; i++) await client.infer('vgg', { input: x });
   let next = 0;
   const t0 = performance.now();
@@ -39,8 +42,17 @@ async function main(): Promise<void> {
   writeFileSync(path, encodeModel(vggSmall({ seed: 1 })));
   try {
     const results: Record<string, { rps: number; runs: number; maxBatch: number }> = {};
-    for (const [name, maxBatch] of [['unbatched', 1], ['batched', 64]] as const) {
-      const server = await startServer({ models: [path], backend: onnxruntimeBackend, port: 0, maxDelayMs: 2, limits: { maxBatch } });
+    for (const [name, maxBatch] of [
+      ['unbatched', 1],
+      ['batched', 64],
+    ] as const) {
+      const server = await startServer({
+        models: [path],
+        backend: onnxruntimeBackend,
+        port: 0,
+        maxDelayMs: 2,
+        limits: { maxBatch },
+      });
       const rps = await load(server.url);
       const st = server.models.get('vgg')!.stats;
       results[name] = { rps, runs: st.runs, maxBatch: st.maxRunBatch };
@@ -48,9 +60,13 @@ async function main(): Promise<void> {
     }
     const ratio = results.batched.rps / results.unbatched.rps;
     for (const [k, v] of Object.entries(results)) {
-      process.stdout.write(`${k.padEnd(10)} ${v.rps.toFixed(0).padStart(6)} requests/s  (${v.runs} onnxruntime runs, largest batch ${v.maxBatch})\n`);
+      process.stdout.write(
+        `${k.padEnd(10)} ${v.rps.toFixed(0).padStart(6)} requests/s  (${v.runs} onnxruntime runs, largest batch ${v.maxBatch})\n`,
+      );
     }
-    process.stdout.write(`batched / unbatched throughput: ${ratio.toFixed(2)}x (${REQUESTS} requests, ${IN_FLIGHT} in flight, vgg-small 28x28)\n`);
+    process.stdout.write(
+      `batched / unbatched throughput: ${ratio.toFixed(2)}x (${REQUESTS} requests, ${IN_FLIGHT} in flight, vgg-small 28x28)\n`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

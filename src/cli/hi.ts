@@ -48,7 +48,8 @@ interface EstimateCliOptions {
 
 function fraction(flag: string, v: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${flag} must be a number in [0, 1], got '${v}'`);
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new UsageError(`${flag} must be a number in [0, 1], got '${v}'`);
   return n;
 }
 
@@ -80,22 +81,40 @@ function printReport(r: HiSystemReport): void {
     `HI on ${fmtInt(r.samples)} test images (thresholds chosen on ${fmtInt(r.calibSamples)} calibration images), device ${r.device}, link ${r.link}`,
     `remote: ${r.remote.url}/v2/models/${r.remote.model}${r.remote.inProcess ? ' (in-process serve)' : ''}`,
     '',
-    formatTable(['strategy', 'accuracy', 'offload', 'F1', 'measured ms', `${r.device} ms`, `${r.device} mJ`, 'device MACs', 'thresholds'], rows),
+    formatTable(
+      [
+        'strategy',
+        'accuracy',
+        'offload',
+        'F1',
+        'measured ms',
+        `${r.device} ms`,
+        `${r.device} mJ`,
+        'device MACs',
+        'thresholds',
+      ],
+      rows,
+    ),
     '',
     `decision: ${r.decision.kind}${r.decision.weights ? ` (w = ${r.decision.weights.map((w) => w.toFixed(3)).join(', ')})` : ''}; at its fitted threshold ${r.decision.fittedThreshold.toFixed(3)}: F1 ${r.decision.atFittedThreshold.f1.toFixed(3)}, precision ${r.decision.atFittedThreshold.precision.toFixed(3)}, recall ${r.decision.atFittedThreshold.recall.toFixed(3)}`,
     `  positive class = offload; false positives = correct answers offloaded, false negatives = wrong answers kept (HI row: FP ${r.strategies[1].decision?.falsePositives}, FN ${r.strategies[1].decision?.falseNegatives})`,
     `measured ms: batch-1 mean over ${r.latencySamples} test images on this host; ${r.linkNote}`,
     `${r.device} ms / mJ: Eqs. (3)-(4) with local cost ${r.costs.local.latencyMs.toFixed(3)} ms / ${r.costs.local.energyMJ.toFixed(3)} mJ (${r.costs.local.basis}), offload ${r.costs.offload.latencyMs.toFixed(3)} ms / ${r.costs.offload.energyMJ.toFixed(3)} mJ (${r.costs.offload.basis})`,
     ...r.strategies.filter((s) => s.note).map((s) => `note (${s.name}): ${s.note}`),
-    ...(r.searchExhaustive ? [] : ['note: early-exit thresholds were searched over quantiles, not every distinct confidence']),
+    ...(r.searchExhaustive
+      ? []
+      : ['note: early-exit thresholds were searched over quantiles, not every distinct confidence']),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
 async function runHi(o: HiCliOptions): Promise<void> {
-  if (!o.local || !o.remote) throw new UsageError('hi needs --local <model.onnx> and --remote <url|model.onnx>');
-  if (o.decision !== 'lr' && o.decision !== 'threshold') throw new UsageError(`--decision must be lr or threshold, got '${o.decision}'`);
-  if (o.objective !== 'energy' && o.objective !== 'latency') throw new UsageError(`--objective must be energy or latency, got '${o.objective}'`);
+  if (!o.local || !o.remote)
+    throw new UsageError('hi needs --local <model.onnx> and --remote <url|model.onnx>');
+  if (o.decision !== 'lr' && o.decision !== 'threshold')
+    throw new UsageError(`--decision must be lr or threshold, got '${o.decision}'`);
+  if (o.objective !== 'energy' && o.objective !== 'latency')
+    throw new UsageError(`--objective must be energy or latency, got '${o.objective}'`);
   const limit = o.limit ? parsePositiveInt('--limit', o.limit) : undefined;
   const report = await runHiSystem({
     local: o.local,
@@ -121,21 +140,51 @@ async function runHi(o: HiCliOptions): Promise<void> {
 function runEstimate(o: EstimateCliOptions): void {
   const device = getDevice(o.device);
   const link = getLink(o.link);
-  if (o.model === undefined && o.macs === undefined) throw new UsageError('hi estimate needs --model <catalog model id> or --macs <n>');
-  if (o.payload === undefined && o.requestBytes === undefined) throw new UsageError('hi estimate needs --payload <measured payload> or --request-bytes <n>');
-  const local = deviceInferenceCost(device, o.model, o.macs ? { macs: nonNegative('--macs', o.macs) } : undefined);
-  const offload = offloadCost(link, o.payload ? { payload: o.payload } : { requestBytes: nonNegative('--request-bytes', o.requestBytes!), serverMs: nonNegative('--server-ms', o.serverMs) });
-  const decision = { latencyMs: nonNegative('--decision-ms', o.decisionMs), energyMJ: nonNegative('--decision-mj', o.decisionMj) };
+  if (o.model === undefined && o.macs === undefined)
+    throw new UsageError('hi estimate needs --model <catalog model id> or --macs <n>');
+  if (o.payload === undefined && o.requestBytes === undefined)
+    throw new UsageError('hi estimate needs --payload <measured payload> or --request-bytes <n>');
+  const local = deviceInferenceCost(
+    device,
+    o.model,
+    o.macs ? { macs: nonNegative('--macs', o.macs) } : undefined,
+  );
+  const offload = offloadCost(
+    link,
+    o.payload
+      ? { payload: o.payload }
+      : {
+          requestBytes: nonNegative('--request-bytes', o.requestBytes!),
+          serverMs: nonNegative('--server-ms', o.serverMs),
+        },
+  );
+  const decision = {
+    latencyMs: nonNegative('--decision-ms', o.decisionMs),
+    energyMJ: nonNegative('--decision-mj', o.decisionMj),
+  };
   const etas = o.offloadFraction.split(',').map((v) => fraction('--offload-fraction', v.trim()));
-  const rates = o.accLocal !== undefined && o.accRemote !== undefined ? { local: fraction('--acc-local', o.accLocal), remote: fraction('--acc-remote', o.accRemote), fp: fraction('--fp-fraction', o.fpFraction ?? '0') } : undefined;
+  const rates =
+    o.accLocal !== undefined && o.accRemote !== undefined
+      ? {
+          local: fraction('--acc-local', o.accLocal),
+          remote: fraction('--acc-remote', o.accRemote),
+          fp: fraction('--fp-fraction', o.fpFraction ?? '0'),
+        }
+      : undefined;
   const points = etas.map((eta) => {
     const c = hiCost({ device: local, decision, offload }, eta);
-    return { offloadFraction: eta, latencyMs: c.latencyMs, energyMJ: c.energyMJ, ...(rates ? { accuracy: hiAccuracyFromRates(rates.local, rates.fp, rates.remote, eta) } : {}) };
+    return {
+      offloadFraction: eta,
+      latencyMs: c.latencyMs,
+      energyMJ: c.energyMJ,
+      ...(rates ? { accuracy: hiAccuracyFromRates(rates.local, rates.fp, rates.remote, eta) } : {}),
+    };
   });
   const result = {
     device: device.id,
     link: link.id,
-    equations: 'latency = t_dev + t_LR + eta_off * t_off (Eq. 3); energy = e_dev + e_LR + eta_off * e_off (Eq. 4); accuracy = (Acc_OD - eta_FP) + Acc_S * eta_off (Eq. 2)',
+    equations:
+      'latency = t_dev + t_LR + eta_off * t_off (Eq. 3); energy = e_dev + e_LR + eta_off * e_off (Eq. 4); accuracy = (Acc_OD - eta_FP) + Acc_S * eta_off (Eq. 2)',
     onDevice: { latencyMs: local.latencyMs, energyMJ: local.energyMJ, basis: local.basis },
     offload: { latencyMs: offload.latencyMs, energyMJ: offload.energyMJ, basis: offload.basis },
     decision,
@@ -147,9 +196,27 @@ function runEstimate(o: EstimateCliOptions): void {
     return;
   }
   const rows = [
-    ['on-device', '0.0%', local.latencyMs.toFixed(3), local.energyMJ.toFixed(3), rates ? rates.local.toFixed(4) : '-'],
-    ...points.map((p) => ['hi', `${(p.offloadFraction * 100).toFixed(1)}%`, p.latencyMs.toFixed(3), p.energyMJ.toFixed(3), p.accuracy !== undefined ? p.accuracy.toFixed(4) : '-']),
-    ['remote', '100.0%', offload.latencyMs.toFixed(3), offload.energyMJ.toFixed(3), rates ? rates.remote.toFixed(4) : '-'],
+    [
+      'on-device',
+      '0.0%',
+      local.latencyMs.toFixed(3),
+      local.energyMJ.toFixed(3),
+      rates ? rates.local.toFixed(4) : '-',
+    ],
+    ...points.map((p) => [
+      'hi',
+      `${(p.offloadFraction * 100).toFixed(1)}%`,
+      p.latencyMs.toFixed(3),
+      p.energyMJ.toFixed(3),
+      p.accuracy !== undefined ? p.accuracy.toFixed(4) : '-',
+    ]),
+    [
+      'remote',
+      '100.0%',
+      offload.latencyMs.toFixed(3),
+      offload.energyMJ.toFixed(3),
+      rates ? rates.remote.toFixed(4) : '-',
+    ],
   ];
   process.stdout.write(
     [
@@ -167,18 +234,38 @@ export function registerHiCommand(program: Command): void {
   program.enablePositionalOptions();
   const hi = program
     .command('hi')
-    .description('hierarchical inference: local model in-process, offloads to a v2 server over HTTP; compares on-device, HI, EE-HI, remote')
+    .description(
+      'hierarchical inference: local model in-process, offloads to a v2 server over HTTP; compares on-device, HI, EE-HI, remote',
+    )
     .option('--local <model>', 'local (small) ONNX classifier')
-    .option('--remote <url|model>', 'v2 server URL (http://host:port/v2/models/<name>) or an ONNX file served in-process')
+    .option(
+      '--remote <url|model>',
+      'v2 server URL (http://host:port/v2/models/<name>) or an ONNX file served in-process',
+    )
     .option('--remote-model <name>', 'model name on the remote server when the URL does not name it')
-    .option('--early-exit <model>', 'early-exit ONNX model (outputs exit1, exit2, final) with its pieces ee-prefix1/ee-head1/ee-prefix2/ee-head2/ee-rest next to it')
-    .option('--decision <kind>', 'decision module: lr (logistic regression on top-2 softmax) or threshold (max softmax)', 'lr')
+    .option(
+      '--early-exit <model>',
+      'early-exit ONNX model (outputs exit1, exit2, final) with its pieces ee-prefix1/ee-head1/ee-prefix2/ee-head2/ee-rest next to it',
+    )
+    .option(
+      '--decision <kind>',
+      'decision module: lr (logistic regression on top-2 softmax) or threshold (max softmax)',
+      'lr',
+    )
     .option('--device <id>', 'catalog device for modelled latency and energy', 'rpi4b')
     .option('--link <id>', 'catalog link for modelled offload time and energy', 'wifi')
-    .option('--qos-accuracy <a>', 'accuracy requirement the thresholds must meet on the calibration split', '0.9')
+    .option(
+      '--qos-accuracy <a>',
+      'accuracy requirement the thresholds must meet on the calibration split',
+      '0.9',
+    )
     .option('--objective <what>', 'minimise energy or latency subject to the accuracy requirement', 'energy')
     .option('--data <name>', 'test dataset', 'fashion-mnist-test')
-    .option('--calib <name>', 'calibration dataset (fits the decision module and chooses thresholds)', 'fashion-mnist-calib')
+    .option(
+      '--calib <name>',
+      'calibration dataset (fits the decision module and chooses thresholds)',
+      'fashion-mnist-calib',
+    )
     .option('--limit <n>', 'use only the first n test images')
     .option('--latency-samples <n>', 'test images run one by one to measure latency', '200')
     .option('--key <file>', 'pre-shared key for the remote server (and the in-process one)')

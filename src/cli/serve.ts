@@ -25,7 +25,8 @@ export function readKeyFile(path: string): string {
   } catch (err) {
     throw new EdgesplitError('E_IO', `cannot read key file ${path}: ${errorMessage(err)}`);
   }
-  if (key.length < 16) throw new UsageError(`key file ${path} must hold at least 16 characters, has ${key.length}`);
+  if (key.length < 16)
+    throw new UsageError(`key file ${path} must hold at least 16 characters, has ${key.length}`);
   return key;
 }
 
@@ -41,7 +42,13 @@ function logLine(l: RequestLog): string {
 }
 
 function summary(server: V2Server): string {
-  const rows = [...server.models.values()].map((m) => [m.name, fmtInt(m.stats.requests), fmtInt(m.stats.samples), fmtInt(m.stats.runs), fmtInt(m.stats.maxRunBatch)]);
+  const rows = [...server.models.values()].map((m) => [
+    m.name,
+    fmtInt(m.stats.requests),
+    fmtInt(m.stats.samples),
+    fmtInt(m.stats.runs),
+    fmtInt(m.stats.maxRunBatch),
+  ]);
   return formatTable(['model', 'requests', 'samples', 'onnxruntime runs', 'largest batch'], rows);
 }
 
@@ -49,39 +56,67 @@ function summary(server: V2Server): string {
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('serve ONNX models over the KServe / Triton Open Inference Protocol v2 (HTTP, JSON + binary tensors, dynamic batching)')
+    .description(
+      'serve ONNX models over the KServe / Triton Open Inference Protocol v2 (HTTP, JSON + binary tensors, dynamic batching)',
+    )
     .argument('<models...>', 'ONNX files; each is served under its basename without .onnx')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 = any free port)', '8000')
     .option('--max-batch <n>', 'most samples merged into one onnxruntime run, and per request', '64')
     .option('--max-delay-ms <ms>', 'how long a request waits for others to batch with', '2')
     .option('--max-body-bytes <n>', 'largest request body', String(16 * 1024 * 1024))
-    .option('--key <file>', 'pre-shared key file: requests need "Authorization: Bearer <key>" or an HMAC signature')
+    .option(
+      '--key <file>',
+      'pre-shared key file: requests need "Authorization: Bearer <key>" or an HMAC signature',
+    )
     .option('--quiet', 'do not log each request')
     .option('--json', 'print the listening URL and models as JSON')
     .action(async (models: string[], opts: ServeCliOptions) => {
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got '${opts.port}'`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`--port must be 0..65535, got '${opts.port}'`);
       const server = await startServer({
         models,
         backend: onnxruntimeBackend,
         host: opts.host,
         port,
         maxDelayMs: nonNegative('--max-delay-ms', opts.maxDelayMs),
-        limits: { maxBatch: parsePositiveInt('--max-batch', opts.maxBatch), maxBodyBytes: parsePositiveInt('--max-body-bytes', opts.maxBodyBytes) },
+        limits: {
+          maxBatch: parsePositiveInt('--max-batch', opts.maxBatch),
+          maxBodyBytes: parsePositiveInt('--max-body-bytes', opts.maxBodyBytes),
+        },
         key: opts.key ? readKeyFile(opts.key) : undefined,
         onRequest: opts.quiet ? undefined : (l) => process.stderr.write(logLine(l)),
       });
       const list = [...server.models.values()];
       if (opts.json) {
-        printJson({ url: server.url, auth: opts.key ? 'key' : 'none', models: list.map((m) => ({ name: m.name, path: m.path, batched: m.batched, inputs: m.signature.inputs, outputs: m.signature.outputs })) });
+        printJson({
+          url: server.url,
+          auth: opts.key ? 'key' : 'none',
+          models: list.map((m) => ({
+            name: m.name,
+            path: m.path,
+            batched: m.batched,
+            inputs: m.signature.inputs,
+            outputs: m.signature.outputs,
+          })),
+        });
       } else {
-        process.stdout.write(`edgesplit serve: listening on ${server.url}${opts.key ? ' (key required)' : ''}\n`);
-        const shape = (ts: readonly { name: string; datatype: string; shape: readonly number[] }[]) => ts.map((t) => `${t.name} ${t.datatype}[${t.shape.join(',')}]`).join(', ');
+        process.stdout.write(
+          `edgesplit serve: listening on ${server.url}${opts.key ? ' (key required)' : ''}\n`,
+        );
+        const shape = (ts: readonly { name: string; datatype: string; shape: readonly number[] }[]) =>
+          ts.map((t) => `${t.name} ${t.datatype}[${t.shape.join(',')}]`).join(', ');
         process.stdout.write(
           `${formatTable(
             ['model', 'inputs', 'outputs', 'batching', 'infer URL'],
-            list.map((m) => [m.name, shape(m.signature.inputs), shape(m.signature.outputs), m.batched ? 'dynamic' : 'off', `${server.url}/v2/models/${m.name}/infer`]),
+            list.map((m) => [
+              m.name,
+              shape(m.signature.inputs),
+              shape(m.signature.outputs),
+              m.batched ? 'dynamic' : 'off',
+              `${server.url}/v2/models/${m.name}/infer`,
+            ]),
           )}\n`,
         );
       }

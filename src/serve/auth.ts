@@ -17,9 +17,17 @@ export function signingString(method: string, path: string, date: string, body: 
 }
 
 /** Headers that sign a request with a pre-shared key (HMAC-SHA256). */
-export function signRequest(key: string, method: string, path: string, body: Uint8Array, nowMs = Date.now()): Record<string, string> {
+export function signRequest(
+  key: string,
+  method: string,
+  path: string,
+  body: Uint8Array,
+  nowMs = Date.now(),
+): Record<string, string> {
   const date = String(nowMs);
-  const sig = createHmac('sha256', key).update(signingString(method, path, date, body)).digest('hex');
+  const sig = createHmac('sha256', key)
+    .update(signingString(method, path, date, body))
+    .digest('hex');
   return { [HMAC_DATE_HEADER]: date, [HMAC_SIGNATURE_HEADER]: sig };
 }
 
@@ -51,7 +59,10 @@ export function checkAuth(
     return `missing credentials: send 'Authorization: Bearer <key>' or ${HMAC_DATE_HEADER} + ${HMAC_SIGNATURE_HEADER}`;
   }
   const t = Number(date);
-  if (!Number.isFinite(t) || Math.abs(nowMs - t) > HMAC_MAX_SKEW_MS) return `${HMAC_DATE_HEADER} is missing or more than 5 minutes off`;
-  const want = createHmac('sha256', key).update(signingString(method, path, date, body)).digest('hex');
+  if (!Number.isFinite(t) || Math.abs(nowMs - t) > HMAC_MAX_SKEW_MS)
+    return `${HMAC_DATE_HEADER} is missing or more than 5 minutes off`;
+  const want = createHmac('sha256', key)
+    .update(signingString(method, path, date, body))
+    .digest('hex');
   return safeEqual(sig.toLowerCase(), want) ? undefined : 'bad HMAC signature';
 }

@@ -44,10 +44,16 @@ function stackKey(feeds: Record<string, Tensor>): string {
 export function concatBatch(parts: readonly Tensor[]): Tensor {
   const first = parts[0];
   const total = parts.reduce((s, t) => s + t.dims[0], 0);
-  const data = allocArray(first.dtype, parts.reduce((s, t) => s + t.data.length, 0));
+  const data = allocArray(
+    first.dtype,
+    parts.reduce((s, t) => s + t.data.length, 0),
+  );
   let at = 0;
   for (const t of parts) {
-    (data as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(t.data as ArrayLike<unknown>, at);
+    (data as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(
+      t.data as ArrayLike<unknown>,
+      at,
+    );
     at += t.data.length;
   }
   return { dtype: first.dtype, dims: [total, ...first.dims.slice(1)], data };
@@ -56,7 +62,11 @@ export function concatBatch(parts: readonly Tensor[]): Tensor {
 /** Copies rows [start, start + count) of dimension 0 out of a tensor. */
 export function sliceBatch(t: Tensor, start: number, count: number): Tensor {
   const row = shapeSize(t.dims.slice(1));
-  return { dtype: t.dtype, dims: [count, ...t.dims.slice(1)], data: t.data.slice(start * row, (start + count) * row) };
+  return {
+    dtype: t.dtype,
+    dims: [count, ...t.dims.slice(1)],
+    data: t.data.slice(start * row, (start + count) * row),
+  };
 }
 
 /**
@@ -110,7 +120,7 @@ export class DynamicBatcher {
     const key = this.queue[0].key;
     const taken: Pending[] = [];
     let samples = 0;
-    for (let i = 0; i < this.queue.length; ) {
+    for (let i = 0; i < this.queue.length;) {
       const p = this.queue[i];
       if (p.key === key && (taken.length === 0 || samples + p.batch <= this.options.maxBatch)) {
         taken.push(p);
@@ -147,13 +157,15 @@ export class DynamicBatcher {
         return;
       }
       const feeds: Record<string, Tensor> = {};
-      for (const name of Object.keys(batch[0].feeds)) feeds[name] = concatBatch(batch.map((p) => p.feeds[name]));
+      for (const name of Object.keys(batch[0].feeds))
+        feeds[name] = concatBatch(batch.map((p) => p.feeds[name]));
       const out = await this.run(feeds);
       let row = 0;
       const parts = batch.map((p) => {
         const mine: Record<string, Tensor> = {};
         for (const [name, t] of Object.entries(out)) {
-          if (t.dims[0] !== samples) throw new Error(`output '${name}' has ${t.dims[0]} rows for a batch of ${samples}`);
+          if (t.dims[0] !== samples)
+            throw new Error(`output '${name}' has ${t.dims[0]} rows for a batch of ${samples}`);
           mine[name] = sliceBatch(t, row, p.batch);
         }
         row += p.batch;

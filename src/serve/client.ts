@@ -5,7 +5,14 @@
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import { DTYPE_BYTES, shapeSize, type Tensor } from '../core/tensor.js';
 import { signRequest } from './auth.js';
-import { DTYPE_TO_V2, V2_TO_DTYPE, arrayFromBytes, arrayToJson, bytesOfArray, type V2Datatype } from './datatypes.js';
+import {
+  DTYPE_TO_V2,
+  V2_TO_DTYPE,
+  arrayFromBytes,
+  arrayToJson,
+  bytesOfArray,
+  type V2Datatype,
+} from './datatypes.js';
 import { decodeJsonData, encodeWithBinary, parseJsonObject, splitBody, type TensorMeta } from './protocol.js';
 
 /** A non-2xx answer from a v2 server. */
@@ -67,31 +74,50 @@ export interface ModelMetadata {
 export function decodeInferResponse(body: Uint8Array, headerLength: string | undefined): InferResult {
   const { json, binary } = splitBody(body, headerLength ?? undefined);
   const res = parseJsonObject(json, 'inference response');
-  if (!Array.isArray(res.outputs)) throw new EdgesplitError('E_PROTOCOL', `inference response has no 'outputs' array`);
+  if (!Array.isArray(res.outputs))
+    throw new EdgesplitError('E_PROTOCOL', `inference response has no 'outputs' array`);
   const outputs: Record<string, Tensor> = {};
   let offset = 0;
   for (const o of res.outputs as Record<string, unknown>[]) {
     const name = String(o?.name);
     const dtype = V2_TO_DTYPE[o?.datatype as V2Datatype];
-    if (!dtype) throw new EdgesplitError('E_PROTOCOL', `output '${name}': datatype ${String(o?.datatype)} cannot be represented`);
+    if (!dtype)
+      throw new EdgesplitError(
+        'E_PROTOCOL',
+        `output '${name}': datatype ${String(o?.datatype)} cannot be represented`,
+      );
     const shape = (Array.isArray(o.shape) ? o.shape : []).map(Number);
     const n = shapeSize(shape);
     const size = (o.parameters as Record<string, unknown> | undefined)?.binary_data_size;
     if (typeof size === 'number') {
       if (size !== n * DTYPE_BYTES[dtype] || offset + size > binary.length) {
-        throw new EdgesplitError('E_PROTOCOL', `output '${name}': binary_data_size ${size} does not fit shape [${shape.join(',')}] or the body`);
+        throw new EdgesplitError(
+          'E_PROTOCOL',
+          `output '${name}': binary_data_size ${size} does not fit shape [${shape.join(',')}] or the body`,
+        );
       }
-      outputs[name] = { dtype, dims: shape, data: arrayFromBytes(dtype, binary.subarray(offset, offset + size), n) };
+      outputs[name] = {
+        dtype,
+        dims: shape,
+        data: arrayFromBytes(dtype, binary.subarray(offset, offset + size), n),
+      };
       offset += size;
     } else {
       outputs[name] = { dtype, dims: shape, data: decodeJsonData(o.data, shape, dtype, `output '${name}'`) };
     }
   }
-  return { modelName: String(res.model_name ?? ''), id: typeof res.id === 'string' ? res.id : undefined, outputs };
+  return {
+    modelName: String(res.model_name ?? ''),
+    id: typeof res.id === 'string' ? res.id : undefined,
+    outputs,
+  };
 }
 
 /** Encodes an inference request for the given tensors. */
-export function encodeInferRequest(inputs: Readonly<Record<string, Tensor>>, opts: InferOptions = {}): ReturnType<typeof encodeWithBinary> {
+export function encodeInferRequest(
+  inputs: Readonly<Record<string, Tensor>>,
+  opts: InferOptions = {},
+): ReturnType<typeof encodeWithBinary> {
   const binaryIn = opts.binaryInputs ?? true;
   const binaryOut = opts.binaryOutputs ?? true;
   const chunks: Uint8Array[] = [];
@@ -106,7 +132,9 @@ export function encodeInferRequest(inputs: Readonly<Record<string, Tensor>>, opt
     ...(opts.id !== undefined ? { id: opts.id } : {}),
     ...(binaryOut ? { parameters: { binary_data_output: true } } : {}),
     inputs: entries,
-    ...(opts.outputs ? { outputs: opts.outputs.map((name) => ({ name, parameters: { binary_data: binaryOut } })) } : {}),
+    ...(opts.outputs
+      ? { outputs: opts.outputs.map((name) => ({ name, parameters: { binary_data: binaryOut } })) }
+      : {}),
   };
   return encodeWithBinary(header, chunks);
 }
@@ -121,10 +149,16 @@ export class V2Client {
     this.base = baseUrl.replace(/\/+$/, '');
   }
 
-  private async request(method: string, path: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Response> {
+  private async request(
+    method: string,
+    path: string,
+    body?: Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
     const all: Record<string, string> = { ...headers };
     if (this.options.key !== undefined) {
-      if (this.options.auth === 'hmac') Object.assign(all, signRequest(this.options.key, method, path, body ?? new Uint8Array(0)));
+      if (this.options.auth === 'hmac')
+        Object.assign(all, signRequest(this.options.key, method, path, body ?? new Uint8Array(0)));
       else all.Authorization = `Bearer ${this.options.key}`;
     }
     try {
@@ -135,7 +169,9 @@ export class V2Client {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       });
     } catch (err) {
-      throw new EdgesplitError('E_TRANSPORT', `${method} ${this.base}${path} failed: ${errorMessage(err)}`, { cause: err });
+      throw new EdgesplitError('E_TRANSPORT', `${method} ${this.base}${path} failed: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
   }
 
@@ -174,14 +210,22 @@ export class V2Client {
   }
 
   /** `POST /v2/models/{name}/infer`; inputs and outputs travel as binary data unless told otherwise. */
-  async infer(name: string, inputs: Readonly<Record<string, Tensor>>, opts: InferOptions = {}): Promise<InferResult> {
+  async infer(
+    name: string,
+    inputs: Readonly<Record<string, Tensor>>,
+    opts: InferOptions = {},
+  ): Promise<InferResult> {
     const enc = encodeInferRequest(inputs, opts);
     const headers: Record<string, string> = { 'Content-Type': enc.contentType };
     if (enc.headerLength !== undefined) headers['Inference-Header-Content-Length'] = String(enc.headerLength);
     const path = `/v2/models/${encodeURIComponent(name)}/infer`;
     const res = await this.request('POST', path, enc.body, headers);
     const body = new Uint8Array(await res.arrayBuffer());
-    if (!res.ok) throw new V2HttpError(res.status, `POST ${path}: ${res.status} ${errorText(Buffer.from(body).toString('utf8'))}`);
+    if (!res.ok)
+      throw new V2HttpError(
+        res.status,
+        `POST ${path}: ${res.status} ${errorText(Buffer.from(body).toString('utf8'))}`,
+      );
     return decodeInferResponse(body, res.headers.get('inference-header-content-length') ?? undefined);
   }
 }

@@ -101,11 +101,16 @@ export function isBatchable(sig: ModelSignature): boolean {
 }
 
 /** Splits a body into its JSON part and binary part, checking `Inference-Header-Content-Length`. */
-export function splitBody(body: Uint8Array, headerLength: string | undefined): { json: Uint8Array; binary: Uint8Array } {
+export function splitBody(
+  body: Uint8Array,
+  headerLength: string | undefined,
+): { json: Uint8Array; binary: Uint8Array } {
   if (headerLength === undefined) return { json: body, binary: body.subarray(body.length) };
   const n = Number(headerLength);
   if (!/^\d+$/.test(headerLength.trim()) || !Number.isSafeInteger(n) || n > body.length) {
-    throw bad(`Inference-Header-Content-Length '${headerLength}' must be an integer between 0 and the body length ${body.length}`);
+    throw bad(
+      `Inference-Header-Content-Length '${headerLength}' must be an integer between 0 and the body length ${body.length}`,
+    );
   }
   return { json: body.subarray(0, n), binary: body.subarray(n) };
 }
@@ -142,17 +147,28 @@ function storeValue(out: TensorArray, i: number, v: unknown, dtype: DType, where
   let x: number;
   if (dtype === 'bool' && typeof v === 'boolean') x = v ? 1 : 0;
   else if (typeof v === 'number' && Number.isInteger(v)) x = v;
-  else throw bad(`${where}: element ${i} is ${JSON.stringify(v)}, expected ${dtype === 'bool' ? 'a boolean' : 'an integer'}`);
+  else
+    throw bad(
+      `${where}: element ${i} is ${JSON.stringify(v)}, expected ${dtype === 'bool' ? 'a boolean' : 'an integer'}`,
+    );
   const range = INT_RANGE[dtype];
-  if (range && (x < range[0] || x > range[1])) throw bad(`${where}: element ${i} = ${x} is out of range for ${DTYPE_TO_V2[dtype]}`);
+  if (range && (x < range[0] || x > range[1]))
+    throw bad(`${where}: element ${i} = ${x} is out of range for ${DTYPE_TO_V2[dtype]}`);
   if (out instanceof BigInt64Array) out[i] = BigInt(x);
   else out[i] = x;
 }
 
 /** Turns JSON tensor data (flat, or nested exactly as `shape`) into a typed array. */
-export function decodeJsonData(data: unknown, shape: readonly number[], dtype: DType, where: string): TensorArray {
-  if (dtype === 'float16') throw bad(`${where}: FP16 has no JSON form; send it with parameters.binary_data_size`);
-  if (!Array.isArray(data)) throw bad(`${where}: 'data' must be an array (or use parameters.binary_data_size)`);
+export function decodeJsonData(
+  data: unknown,
+  shape: readonly number[],
+  dtype: DType,
+  where: string,
+): TensorArray {
+  if (dtype === 'float16')
+    throw bad(`${where}: FP16 has no JSON form; send it with parameters.binary_data_size`);
+  if (!Array.isArray(data))
+    throw bad(`${where}: 'data' must be an array (or use parameters.binary_data_size)`);
   const n = shapeSize(shape);
   const out = allocArray(dtype, n);
   const flat = data.length === n && data.every((v) => !Array.isArray(v));
@@ -181,11 +197,15 @@ export function decodeJsonData(data: unknown, shape: readonly number[], dtype: D
 
 function checkAgainstModel(meta: TensorMeta, shape: number[], where: string): void {
   if (shape.length !== meta.shape.length) {
-    throw bad(`${where}: shape [${shape.join(',')}] has rank ${shape.length}, the model expects [${meta.shape.join(',')}]`);
+    throw bad(
+      `${where}: shape [${shape.join(',')}] has rank ${shape.length}, the model expects [${meta.shape.join(',')}]`,
+    );
   }
   meta.shape.forEach((d, i) => {
     if (d !== -1 && d !== shape[i]) {
-      throw bad(`${where}: shape [${shape.join(',')}] does not match the model's [${meta.shape.join(',')}] at dimension ${i}`);
+      throw bad(
+        `${where}: shape [${shape.join(',')}] does not match the model's [${meta.shape.join(',')}] at dimension ${i}`,
+      );
     }
   });
 }
@@ -207,7 +227,8 @@ export function parseInferRequest(
   if (req.id !== undefined && typeof req.id !== 'string') throw bad(`'id' must be a string`);
   const params = readParameters(req, 'request');
   if (!Array.isArray(req.inputs) || req.inputs.length === 0) throw bad(`'inputs' must be a non-empty array`);
-  if (req.inputs.length > limits.maxTensors) throw new ProtocolError(413, `${req.inputs.length} inputs exceed the limit of ${limits.maxTensors}`);
+  if (req.inputs.length > limits.maxTensors)
+    throw new ProtocolError(413, `${req.inputs.length} inputs exceed the limit of ${limits.maxTensors}`);
   const feeds: Record<string, Tensor> = {};
   const batchable = isBatchable(sig);
   let batch: number | undefined;
@@ -217,22 +238,30 @@ export function parseInferRequest(
     if (typeof raw.name !== 'string') throw bad(`inputs[${idx}]: 'name' must be a string`);
     const where = `input '${raw.name}'`;
     const meta = sig.inputs.find((m) => m.name === raw.name);
-    if (!meta) throw bad(`${where} is not an input of the model (inputs: ${sig.inputs.map((m) => m.name).join(', ')})`);
+    if (!meta)
+      throw bad(
+        `${where} is not an input of the model (inputs: ${sig.inputs.map((m) => m.name).join(', ')})`,
+      );
     if (feeds[meta.name]) throw bad(`${where} is given twice`);
     if (typeof raw.datatype !== 'string' || !V2_DATATYPES.includes(raw.datatype as V2Datatype)) {
       throw bad(`${where}: unknown datatype ${JSON.stringify(raw.datatype)}`);
     }
-    if (raw.datatype !== meta.datatype) throw bad(`${where}: datatype ${raw.datatype} does not match the model's ${meta.datatype}`);
+    if (raw.datatype !== meta.datatype)
+      throw bad(`${where}: datatype ${raw.datatype} does not match the model's ${meta.datatype}`);
     const dtype = V2_TO_DTYPE[meta.datatype];
-    if (!dtype) throw new ProtocolError(400, `${where}: datatype ${meta.datatype} is not supported by this server`);
+    if (!dtype)
+      throw new ProtocolError(400, `${where}: datatype ${meta.datatype} is not supported by this server`);
     const shape = checkShape(raw.shape, where);
     checkAgainstModel(meta, shape, where);
     const n = shapeSize(shape);
-    if (n > limits.maxElements) throw new ProtocolError(413, `${where}: ${n} elements exceed the limit of ${limits.maxElements}`);
+    if (n > limits.maxElements)
+      throw new ProtocolError(413, `${where}: ${n} elements exceed the limit of ${limits.maxElements}`);
     if (batchable) {
-      if (batch !== undefined && shape[0] !== batch) throw bad(`${where}: batch ${shape[0]} differs from the other inputs' ${batch}`);
+      if (batch !== undefined && shape[0] !== batch)
+        throw bad(`${where}: batch ${shape[0]} differs from the other inputs' ${batch}`);
       batch = shape[0];
-      if (batch > limits.maxBatch) throw new ProtocolError(413, `${where}: batch ${batch} exceeds the limit of ${limits.maxBatch}`);
+      if (batch > limits.maxBatch)
+        throw new ProtocolError(413, `${where}: batch ${batch} exceeds the limit of ${limits.maxBatch}`);
     }
     const p = readParameters(raw, where);
     let data: TensorArray;
@@ -242,10 +271,15 @@ export function parseInferRequest(
       if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
         throw bad(`${where}: binary_data_size ${JSON.stringify(size)} is not a non-negative integer`);
       }
-      if (size !== want) throw bad(`${where}: binary_data_size ${size} but shape [${shape.join(',')}] of ${meta.datatype} needs ${want} bytes`);
+      if (size !== want)
+        throw bad(
+          `${where}: binary_data_size ${size} but shape [${shape.join(',')}] of ${meta.datatype} needs ${want} bytes`,
+        );
       if (raw.data !== undefined) throw bad(`${where}: both 'data' and binary_data_size given`);
       if (offset + size > binary.length) {
-        throw bad(`${where}: binary data ends at byte ${offset + size} but only ${binary.length} binary bytes follow the JSON header`);
+        throw bad(
+          `${where}: binary data ends at byte ${offset + size} but only ${binary.length} binary bytes follow the JSON header`,
+        );
       }
       data = arrayFromBytes(dtype, binary.subarray(offset, offset + size), n);
       offset += size;
@@ -255,28 +289,45 @@ export function parseInferRequest(
     feeds[meta.name] = { dtype, dims: shape, data };
   }
   if (offset !== binary.length) {
-    throw bad(`${binary.length - offset} bytes of binary data after the JSON header are not claimed by any input's binary_data_size`);
+    throw bad(
+      `${binary.length - offset} bytes of binary data after the JSON header are not claimed by any input's binary_data_size`,
+    );
   }
   const missing = sig.inputs.filter((m) => !feeds[m.name]).map((m) => m.name);
   if (missing.length > 0) throw bad(`missing input(s): ${missing.join(', ')}`);
   const binaryDefault = params.binary_data_output === true;
-  return { id: req.id as string | undefined, feeds, outputs: parseRequestedOutputs(req.outputs, sig, binaryDefault, limits), batch: batch ?? 1 };
+  return {
+    id: req.id as string | undefined,
+    feeds,
+    outputs: parseRequestedOutputs(req.outputs, sig, binaryDefault, limits),
+    batch: batch ?? 1,
+  };
 }
 
-function parseRequestedOutputs(raw: unknown, sig: ModelSignature, binaryDefault: boolean, limits: ServeLimits): RequestedOutput[] {
+function parseRequestedOutputs(
+  raw: unknown,
+  sig: ModelSignature,
+  binaryDefault: boolean,
+  limits: ServeLimits,
+): RequestedOutput[] {
   if (raw === undefined) return sig.outputs.map((o) => ({ name: o.name, binary: binaryDefault }));
   if (!Array.isArray(raw)) throw bad(`'outputs' must be an array`);
-  if (raw.length > limits.maxTensors) throw new ProtocolError(413, `${raw.length} outputs exceed the limit of ${limits.maxTensors}`);
+  if (raw.length > limits.maxTensors)
+    throw new ProtocolError(413, `${raw.length} outputs exceed the limit of ${limits.maxTensors}`);
   const seen = new Set<string>();
   return raw.map((o, i) => {
-    if (!isObject(o) || typeof o.name !== 'string') throw bad(`outputs[${i}] must be an object with a string 'name'`);
+    if (!isObject(o) || typeof o.name !== 'string')
+      throw bad(`outputs[${i}] must be an object with a string 'name'`);
     if (!sig.outputs.some((m) => m.name === o.name)) {
-      throw bad(`output '${o.name}' is not an output of the model (outputs: ${sig.outputs.map((m) => m.name).join(', ')})`);
+      throw bad(
+        `output '${o.name}' is not an output of the model (outputs: ${sig.outputs.map((m) => m.name).join(', ')})`,
+      );
     }
     if (seen.has(o.name)) throw bad(`output '${o.name}' is requested twice`);
     seen.add(o.name);
     const p = readParameters(o, `output '${o.name}'`);
-    if (p.binary_data !== undefined && typeof p.binary_data !== 'boolean') throw bad(`output '${o.name}': binary_data must be a boolean`);
+    if (p.binary_data !== undefined && typeof p.binary_data !== 'boolean')
+      throw bad(`output '${o.name}': binary_data must be a boolean`);
     return { name: o.name, binary: (p.binary_data as boolean | undefined) ?? binaryDefault };
   });
 }
@@ -285,7 +336,11 @@ function parseRequestedOutputs(raw: unknown, sig: ModelSignature, binaryDefault:
 export function encodeWithBinary(header: unknown, chunks: readonly Uint8Array[]): EncodedBody {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   if (chunks.length === 0) return { body: json, contentType: 'application/json' };
-  return { body: Buffer.concat([json, ...chunks]), contentType: 'application/octet-stream', headerLength: json.length };
+  return {
+    body: Buffer.concat([json, ...chunks]),
+    contentType: 'application/octet-stream',
+    headerLength: json.length,
+  };
 }
 
 /** Encodes an inference response: JSON outputs inline, binary ones appended in order. */
@@ -302,7 +357,10 @@ export function encodeInferResponse(
     chunks.push(bytes);
     return { ...base, parameters: { binary_data_size: bytes.byteLength } };
   });
-  return encodeWithBinary({ model_name: modelName, ...(id !== undefined ? { id } : {}), outputs: entries }, chunks);
+  return encodeWithBinary(
+    { model_name: modelName, ...(id !== undefined ? { id } : {}), outputs: entries },
+    chunks,
+  );
 }
 
 /** Error body of the protocol: `{"error": "..."}`. */

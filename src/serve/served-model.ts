@@ -26,7 +26,11 @@ export function modelNameOf(path: string): string {
 }
 
 /** Loads one model file for serving. */
-export async function loadServedModel(path: string, backend: InferenceBackend, batching: BatcherOptions): Promise<ServedModel> {
+export async function loadServedModel(
+  path: string,
+  backend: InferenceBackend,
+  batching: BatcherOptions,
+): Promise<ServedModel> {
   const signature = await readModelSignature(path);
   const session: InferenceSession = await backend.load(path);
   const run = (feeds: Record<string, Tensor>) => session.run(feeds);

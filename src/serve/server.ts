@@ -115,14 +115,25 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 function checkContentType(req: IncomingMessage): void {
   const ct = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (ct !== '' && ct !== 'application/json' && ct !== 'application/octet-stream') {
-    throw new ProtocolError(415, `content type '${ct}' is not supported; use application/json or application/octet-stream`);
+    throw new ProtocolError(
+      415,
+      `content type '${ct}' is not supported; use application/json or application/octet-stream`,
+    );
   }
 }
 
-async function handleInfer(model: ServedModel, req: IncomingMessage, body: Buffer, limits: ServeLimits): Promise<Reply> {
+async function handleInfer(
+  model: ServedModel,
+  req: IncomingMessage,
+  body: Buffer,
+  limits: ServeLimits,
+): Promise<Reply> {
   checkContentType(req);
   const headerLength = req.headers['inference-header-content-length'];
-  const { json: jsonPart, binary } = splitBody(body, Array.isArray(headerLength) ? headerLength[0] : headerLength);
+  const { json: jsonPart, binary } = splitBody(
+    body,
+    Array.isArray(headerLength) ? headerLength[0] : headerLength,
+  );
   const parsed = parseInferRequest(jsonPart, binary, model.signature, limits);
   const out = await model.infer(parsed.feeds, parsed.batch);
   const enc = encodeInferResponse(
@@ -136,7 +147,13 @@ async function handleInfer(model: ServedModel, req: IncomingMessage, body: Buffe
 }
 
 function modelMetadata(m: ServedModel): unknown {
-  return { name: m.name, versions: ['1'], platform: 'onnxruntime_onnx', inputs: m.signature.inputs, outputs: m.signature.outputs };
+  return {
+    name: m.name,
+    versions: ['1'],
+    platform: 'onnxruntime_onnx',
+    inputs: m.signature.inputs,
+    outputs: m.signature.outputs,
+  };
 }
 
 async function route(
@@ -150,7 +167,8 @@ async function route(
   const isPost = path.endsWith('/infer');
   const body = isPost && method === 'POST' ? await readBody(req, limits.maxBodyBytes) : Buffer.alloc(0);
   if (path === '/v2/health/live' || path === '/v2/health/ready') {
-    if (method !== 'GET' && method !== 'HEAD') return fail(405, `${method} is not allowed on ${path}`, { Allow: 'GET' });
+    if (method !== 'GET' && method !== 'HEAD')
+      return fail(405, `${method} is not allowed on ${path}`, { Allow: 'GET' });
     return { status: 200 };
   }
   if (opts.key !== undefined) {
@@ -171,10 +189,12 @@ async function route(
   }
   const model = models.get(name);
   if (!model) return fail(404, `unknown model '${name}' (serving: ${[...models.keys()].join(', ')})`);
-  if (m[2] !== undefined && m[2] !== '1') return fail(404, `model '${name}' has no version '${m[2]}' (only '1')`);
+  if (m[2] !== undefined && m[2] !== '1')
+    return fail(404, `model '${name}' has no version '${m[2]}' (only '1')`);
   const action = m[3];
   if (action === '/infer') {
-    if (method !== 'POST') return fail(405, `${method} is not allowed on ${path}; use POST`, { Allow: 'POST' });
+    if (method !== 'POST')
+      return fail(405, `${method} is not allowed on ${path}; use POST`, { Allow: 'POST' });
     return handleInfer(model, req, body, limits);
   }
   if (method !== 'GET') return fail(405, `${method} is not allowed on ${path}`, { Allow: 'GET' });
@@ -183,7 +203,10 @@ async function route(
 
 function send(res: ServerResponse, reply: Reply): number {
   const body = reply.body ?? Buffer.alloc(0);
-  const headers: Record<string, string | number> = { 'Content-Length': body.length, ...(reply.headers ?? {}) };
+  const headers: Record<string, string | number> = {
+    'Content-Length': body.length,
+    ...(reply.headers ?? {}),
+  };
   if (reply.contentType) headers['Content-Type'] = reply.contentType;
   res.writeHead(reply.status, headers);
   res.end(body);
@@ -193,7 +216,10 @@ function send(res: ServerResponse, reply: Reply): number {
 /** Loads the models and starts listening; resolves once the port is bound. */
 export async function startServer(opts: ServeOptions): Promise<V2Server> {
   const limits: ServeLimits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
-  const models = await loadServedModels(opts.models, opts.backend, { maxBatch: limits.maxBatch, maxDelayMs: opts.maxDelayMs ?? 2 });
+  const models = await loadServedModels(opts.models, opts.backend, {
+    maxBatch: limits.maxBatch,
+    maxDelayMs: opts.maxDelayMs ?? 2,
+  });
   const server: Server = createServer((req, res) => {
     const t0 = performance.now();
     let path = '/';
@@ -205,7 +231,8 @@ export async function startServer(opts: ServeOptions): Promise<V2Server> {
     route(req, path, models, opts, limits)
       .catch((err: unknown): Reply => {
         if (err instanceof ProtocolError) return fail(err.status, err.message);
-        if (err instanceof EdgesplitError && err.code === 'E_BACKEND') return fail(400, `inference failed: ${err.message}`);
+        if (err instanceof EdgesplitError && err.code === 'E_BACKEND')
+          return fail(400, `inference failed: ${err.message}`);
         return fail(500, `internal error: ${errorMessage(err)}`);
       })
       .then((reply) => {
@@ -213,7 +240,15 @@ export async function startServer(opts: ServeOptions): Promise<V2Server> {
         if (!req.complete) reply.headers = { ...(reply.headers ?? {}), Connection: 'close' };
         const bytesOut = send(res, reply);
         const bytesIn = Number(req.headers['content-length'] ?? 0);
-        opts.onRequest?.({ method: req.method ?? '?', path, status: reply.status, ms: performance.now() - t0, bytesIn, bytesOut, error: reply.error });
+        opts.onRequest?.({
+          method: req.method ?? '?',
+          path,
+          status: reply.status,
+          ms: performance.now() - t0,
+          bytesIn,
+          bytesOut,
+          error: reply.error,
+        });
       })
       .catch(() => res.destroy());
   });
@@ -221,11 +256,21 @@ export async function startServer(opts: ServeOptions): Promise<V2Server> {
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"malformed HTTP request"}');
+    if (socket.writable)
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"malformed HTTP request"}',
+      );
     else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new EdgesplitError('E_TRANSPORT', `cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port ?? 8000}: ${err.message}`)));
+    server.once('error', (err) =>
+      reject(
+        new EdgesplitError(
+          'E_TRANSPORT',
+          `cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port ?? 8000}: ${err.message}`,
+        ),
+      ),
+    );
     server.listen(opts.port ?? 8000, opts.host ?? '127.0.0.1', () => resolve());
   });
   const addr = server.address() as AddressInfo;

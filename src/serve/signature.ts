@@ -24,9 +24,15 @@ function toMeta(v: ValueInfoProto, where: string): TensorMeta {
   const tt = v.type?.tensorType;
   if (!tt) throw new EdgesplitError('E_ONNX_INVALID', `${where}: '${v.name}' is not a tensor`);
   const datatype = ELEM_TO_V2[tt.elemType ?? 0];
-  if (!datatype) throw new EdgesplitError('E_ONNX_INVALID', `${where}: '${v.name}' has unsupported element type ${tt.elemType}`);
+  if (!datatype)
+    throw new EdgesplitError(
+      'E_ONNX_INVALID',
+      `${where}: '${v.name}' has unsupported element type ${tt.elemType}`,
+    );
   // symbolic and unset dimensions are both dynamic (-1) in the v2 metadata
-  const shape = (tt.shape?.dim ?? []).map((d) => (d.dimParam ? -1 : Number(d.dimValue ?? 0))).map((d) => (d > 0 ? d : -1));
+  const shape = (tt.shape?.dim ?? [])
+    .map((d) => (d.dimParam ? -1 : Number(d.dimValue ?? 0)))
+    .map((d) => (d > 0 ? d : -1));
   return { name: v.name ?? '', datatype, shape };
 }
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { getDevice, getLink } from '../../src/catalog/index.js';
-import { eeHiCost, fitOffloadFraction, hiAccuracy, hiAccuracyFromRates, hiCost, type HiCosts } from '../../src/strategy/hi/accounting.js';
+import {
+  eeHiCost,
+  fitOffloadFraction,
+  hiAccuracy,
+  hiAccuracyFromRates,
+  hiCost,
+  type HiCosts,
+} from '../../src/strategy/hi/accounting.js';
 import { deviceInferenceCost, linkTransferCost, offloadCost } from '../../src/strategy/hi/costs.js';
 import { decisionMetrics } from '../../src/strategy/hi/decision/metrics.js';
 import { RESNET8_OFFLOAD_FRACTION_TABLE7, TABLE6_HI, type Table6Row } from './fixtures/seed-table6.js';
@@ -38,15 +45,22 @@ describe('seed Table 6 HI column from Tables 3 and 4 through Eqs. (3)-(4)', () =
   it('ResNet-56 and AlexNet: one offload fraction per model explains all six numbers within 5%', () => {
     for (const model of ['resnet8-cifar10', 'resnet56-cifar10', 'alexnet-cifar10']) {
       const rows = TABLE6_HI.filter((r) => r.model === model);
-      const eta = fitOffloadFraction(rows.map((r) => ({ costs: costsOf(r), observed: { latencyMs: r.hiTimeMs, energyMJ: r.hiEnergyMJ } })));
+      const eta = fitOffloadFraction(
+        rows.map((r) => ({ costs: costsOf(r), observed: { latencyMs: r.hiTimeMs, energyMJ: r.hiEnergyMJ } })),
+      );
       expect(eta).toBeGreaterThan(0);
       expect(eta).toBeLessThan(1);
       for (const row of rows) {
         const p = hiCost(costsOf(row), eta);
-        expect(rel(p.latencyMs, row.hiTimeMs), `${model} ${row.device} time at eta ${eta}`).toBeLessThan(0.05);
-        expect(rel(p.energyMJ, row.hiEnergyMJ), `${model} ${row.device} energy at eta ${eta}`).toBeLessThan(0.05);
+        expect(rel(p.latencyMs, row.hiTimeMs), `${model} ${row.device} time at eta ${eta}`).toBeLessThan(
+          0.05,
+        );
+        expect(rel(p.energyMJ, row.hiEnergyMJ), `${model} ${row.device} energy at eta ${eta}`).toBeLessThan(
+          0.05,
+        );
       }
-      if (model === 'resnet8-cifar10') expect(Math.abs(eta - RESNET8_OFFLOAD_FRACTION_TABLE7)).toBeLessThan(0.02);
+      if (model === 'resnet8-cifar10')
+        expect(Math.abs(eta - RESNET8_OFFLOAD_FRACTION_TABLE7)).toBeLessThan(0.02);
     }
   });
 });
@@ -55,13 +69,23 @@ describe('Eqs. (1)-(4)', () => {
   it('Eq. (2) in the offload-positive convention equals Eq. (1) on random outcomes', () => {
     const r = rng(5);
     for (let trial = 0; trial < 20; trial++) {
-      const outs = Array.from({ length: 500 }, () => ({ accepted: r() < 0.7, localCorrect: r() < 0.85, remoteCorrect: r() < 0.93 }));
-      const m = decisionMetrics(outs.map((o) => !o.accepted), outs.map((o) => o.localCorrect));
+      const outs = Array.from({ length: 500 }, () => ({
+        accepted: r() < 0.7,
+        localCorrect: r() < 0.85,
+        remoteCorrect: r() < 0.93,
+      }));
+      const m = decisionMetrics(
+        outs.map((o) => !o.accepted),
+        outs.map((o) => o.localCorrect),
+      );
       const n = outs.length;
       const accOD = outs.filter((o) => o.localCorrect).length / n;
       const off = outs.filter((o) => !o.accepted);
       const accSoff = off.filter((o) => o.remoteCorrect).length / off.length;
-      expect(hiAccuracyFromRates(accOD, m.falsePositives / n, accSoff, m.offloadFraction)).toBeCloseTo(hiAccuracy(outs), 12);
+      expect(hiAccuracyFromRates(accOD, m.falsePositives / n, accSoff, m.offloadFraction)).toBeCloseTo(
+        hiAccuracy(outs),
+        12,
+      );
     }
   });
 
@@ -81,8 +105,12 @@ describe('Eqs. (1)-(4)', () => {
   });
 
   it('catalog lookups fail clearly and estimates scale with the payload', () => {
-    expect(() => deviceInferenceCost(getDevice('rpi4b'), 'no-such-model')).toThrow(/no measurement of model 'no-such-model'/);
-    expect(() => offloadCost(getLink('wifi-rpi4b'), { payload: 'nope' })).toThrow(/no measurement for payload 'nope'/);
+    expect(() => deviceInferenceCost(getDevice('rpi4b'), 'no-such-model')).toThrow(
+      /no measurement of model 'no-such-model'/,
+    );
+    expect(() => offloadCost(getLink('wifi-rpi4b'), { payload: 'nope' })).toThrow(
+      /no measurement for payload 'nope'/,
+    );
     const small = linkTransferCost(getLink('ble'), 1000);
     const big = linkTransferCost(getLink('ble'), 10000);
     expect(big.latencyMs).toBeGreaterThan(small.latencyMs * 5);

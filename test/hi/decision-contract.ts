@@ -14,7 +14,15 @@ export function runDecisionContract(name: string, create: () => DecisionModule):
       const m = create();
       expect(() => m.fit([], [])).toThrow(/empty/);
       expect(() => m.fit(calib.rows.slice(0, 3), [true])).toThrow(/3 softmax rows but 1/);
-      expect(() => m.fit([[0.5, 0.5], [0.2, 0.3, 0.5]], [true, false])).toThrow(/row 1.*3 classes, expected 2/);
+      expect(() =>
+        m.fit(
+          [
+            [0.5, 0.5],
+            [0.2, 0.3, 0.5],
+          ],
+          [true, false],
+        ),
+      ).toThrow(/row 1.*3 classes, expected 2/);
       expect(() => m.fit([[0.5, NaN]], [true])).toThrow(/not a probability/);
       expect(() => m.fit([[1]], [true])).toThrow(/at least 2 classes/);
     });
@@ -25,7 +33,8 @@ export function runDecisionContract(name: string, create: () => DecisionModule):
       const r = rng(3);
       for (let k = 0; k < 5; k++) {
         m.threshold = r();
-        for (const row of test.rows.slice(0, 200)) expect(m.decide(row)).toBe(m.score(row) >= m.threshold ? 'accept' : 'offload');
+        for (const row of test.rows.slice(0, 200))
+          expect(m.decide(row)).toBe(m.score(row) >= m.threshold ? 'accept' : 'offload');
       }
     });
 
@@ -35,7 +44,9 @@ export function runDecisionContract(name: string, create: () => DecisionModule):
       a.fit(calib.rows, calib.correct);
       b.fit(calib.rows, calib.correct);
       expect(a.threshold).toBe(b.threshold);
-      expect(test.rows.slice(0, 100).map((r) => a.score(r))).toEqual(test.rows.slice(0, 100).map((r) => b.score(r)));
+      expect(test.rows.slice(0, 100).map((r) => a.score(r))).toEqual(
+        test.rows.slice(0, 100).map((r) => b.score(r)),
+      );
     });
 
     it('learns the signal: held-out scores rank correct answers above wrong ones and F1 beats accept-all', () => {
@@ -47,12 +58,17 @@ export function runDecisionContract(name: string, create: () => DecisionModule):
       const acceptAll = metricsAtThreshold(scores, test.correct, -Infinity);
       expect(acceptAll.f1).toBe(0);
       expect(fitted.f1).toBeGreaterThan(0.5);
-      expect(fitted.falsePositives + fitted.truePositives).toBe(Math.round(fitted.offloadFraction * test.rows.length));
+      expect(fitted.falsePositives + fitted.truePositives).toBe(
+        Math.round(fitted.offloadFraction * test.rows.length),
+      );
     });
 
     it('handles a one-class calibration set (every local answer correct) by accepting', () => {
       const m = create();
-      m.fit(calib.rows.slice(0, 300), calib.rows.slice(0, 300).map(() => true));
+      m.fit(
+        calib.rows.slice(0, 300),
+        calib.rows.slice(0, 300).map(() => true),
+      );
       const scores = calib.rows.slice(0, 300).map((r) => m.score(r));
       expect(scores.every(Number.isFinite)).toBe(true);
       expect(calib.rows.slice(0, 300).every((r) => m.decide(r) === 'accept')).toBe(true);

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { bestF1Threshold, decisionMetrics, metricsAtThreshold } from '../../src/strategy/hi/decision/metrics.js';
+import {
+  bestF1Threshold,
+  decisionMetrics,
+  metricsAtThreshold,
+} from '../../src/strategy/hi/decision/metrics.js';
 
 describe('decision metrics (positive class = offload)', () => {
   it('counts a hand-made example', () => {

@@ -14,7 +14,13 @@ function resnet8LikeSamples(n: number): HiSearchSample[] {
   const r = rng(42);
   return Array.from({ length: n }, () => {
     const score = r();
-    return { exitConfidence: [], exitCorrect: [], score, localCorrect: r() < 0.6 + 0.4 * Math.sqrt(score), remoteCorrect: r() < 0.988 };
+    return {
+      exitConfidence: [],
+      exitCorrect: [],
+      score,
+      localCorrect: r() < 0.6 + 0.4 * Math.sqrt(score),
+      remoteCorrect: r() < 0.988,
+    };
   });
 }
 
@@ -40,13 +46,18 @@ function scenario(device: string, link: string, samples: HiSearchSample[]): Devi
 describe('strategy table (seed Table 5)', () => {
   const samples = resnet8LikeSamples(3000);
   const rows = strategyTable(
-    [scenario('rpi4b', 'wifi-rpi4b', samples), scenario('jetson-orin-nano-15w', 'wifi-jetson-orin-nano-15w', samples), scenario('coral-micro', 'wifi-coral-micro', samples)],
+    [
+      scenario('rpi4b', 'wifi-rpi4b', samples),
+      scenario('jetson-orin-nano-15w', 'wifi-jetson-orin-nano-15w', samples),
+      scenario('coral-micro', 'wifi-coral-micro', samples),
+    ],
     { minAccuracy: 0.9 },
   );
   const best = (device: string, qos: string) => rows.find((r) => r.device === device && r.qos === qos)?.best;
 
   it('matches Table 5 CIFAR-10: RPi and Coral pick HI under all three QoS', () => {
-    for (const d of ['rpi4b', 'coral-micro']) for (const q of ['accuracy', 'latency', 'energy']) expect(best(d, q), `${d} ${q}`).toBe('hi');
+    for (const d of ['rpi4b', 'coral-micro'])
+      for (const q of ['accuracy', 'latency', 'energy']) expect(best(d, q), `${d} ${q}`).toBe('hi');
   });
 
   it('matches Table 5 CIFAR-10: Jetson picks the large on-device model for accuracy, HI for latency and energy', () => {

@@ -49,7 +49,8 @@ describe('HI system end to end (real onnxruntime, real HTTP to an in-process v2 
   it('reports on-device, HI, EE-HI and remote with the JSON fields the CLI promises', () => {
     expect(report.strategies.map((s) => s.name)).toEqual(['on-device', 'hi', 'ee-hi', 'remote']);
     for (const s of report.strategies) {
-      for (const k of ['accuracy', 'offloadFraction', 'latencyMs', 'energyMJ'] as const) expect(Number.isFinite(s[k]), `${s.name}.${k}`).toBe(true);
+      for (const k of ['accuracy', 'offloadFraction', 'latencyMs', 'energyMJ'] as const)
+        expect(Number.isFinite(s[k]), `${s.name}.${k}`).toBe(true);
     }
     expect(report.strategies[1].decision?.f1).toBeGreaterThanOrEqual(0);
     expect(report.remote.inProcess).toBe(true);

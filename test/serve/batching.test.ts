@@ -18,7 +18,13 @@ function sample(i: number): number[] {
 beforeAll(async () => {
   const m = writeTestModels();
   dir = m.dir;
-  server = await startServer({ models: [m.dense], backend: onnxruntimeBackend, port: 0, maxDelayMs: 20, limits: { maxBatch: 64 } });
+  server = await startServer({
+    models: [m.dense],
+    backend: onnxruntimeBackend,
+    port: 0,
+    maxDelayMs: 20,
+    limits: { maxBatch: 64 },
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -44,7 +50,9 @@ describe('DynamicBatcher with a counting fake run', () => {
       return { y: { dtype: 'float32' as const, dims: feeds.x.dims, data: d } };
     };
     const b = new DynamicBatcher(run, { maxBatch: 8, maxDelayMs: 50 });
-    const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => b.infer({ x: float32Tensor([1, 1], new Float32Array([i])) }, 1)));
+    const outs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => b.infer({ x: float32Tensor([1, 1], new Float32Array([i])) }, 1)),
+    );
     expect(outs.map((o) => o.y.data[0])).toEqual(Array.from({ length: 20 }, (_, i) => i * 10));
     expect(Math.max(...sizes)).toBeLessThanOrEqual(8);
     expect(sizes.reduce((s, n) => s + n, 0)).toBe(20);
@@ -82,7 +90,9 @@ describe('server dynamic batching over HTTP', () => {
     const runsBefore = stats.runs;
     expect(runsBefore).toBeGreaterThanOrEqual(N);
     const burst = await Promise.all(
-      Array.from({ length: N }, (_, i) => client.infer('dense', { x: float32Tensor([1, 4], Float32Array.from(sample(i))) })),
+      Array.from({ length: N }, (_, i) =>
+        client.infer('dense', { x: float32Tensor([1, 4], Float32Array.from(sample(i))) }),
+      ),
     );
     const burstRuns = stats.runs - runsBefore;
     expect(burstRuns).toBeLessThan(N);
@@ -99,14 +109,20 @@ describe('server dynamic batching over HTTP', () => {
     expect(await client.live()).toBe(true);
     expect(await client.modelReady('dense')).toBe(true);
     expect(await client.modelReady('nope')).toBe(false);
-    expect((await client.modelMetadata('dense')).outputs[0]).toEqual({ name: 'y', datatype: 'FP32', shape: [-1, 3] });
+    expect((await client.modelMetadata('dense')).outputs[0]).toEqual({
+      name: 'y',
+      datatype: 'FP32',
+      shape: [-1, 3],
+    });
     const x = float32Tensor([3, 4], Float32Array.from([...sample(1), ...sample(2), ...sample(3)]));
     const bin = await client.infer('dense', { x }, { id: 'b' });
     const js = await client.infer('dense', { x }, { binaryInputs: false, binaryOutputs: false, id: 'j' });
     expect(bin.id).toBe('b');
     expect(js.id).toBe('j');
     expect([...bin.outputs.y.data]).toEqual([...js.outputs.y.data]);
-    await expect(client.infer('dense', { x: float32Tensor([1, 5], new Float32Array(5)) })).rejects.toThrow(V2HttpError);
+    await expect(client.infer('dense', { x: float32Tensor([1, 5], new Float32Array(5)) })).rejects.toThrow(
+      V2HttpError,
+    );
   });
 });
 
@@ -118,10 +134,16 @@ describe('pre-shared key', () => {
       const x = { x: float32Tensor([1, 4], Float32Array.from(sample(0))) };
       expect(await new V2Client(s.url).live()).toBe(true);
       await expect(new V2Client(s.url).infer('dense', x)).rejects.toMatchObject({ status: 401 });
-      await expect(new V2Client(s.url, { key: 'wrong' }).infer('dense', x)).rejects.toMatchObject({ status: 401 });
-      await expect(new V2Client(s.url, { key: 'wrong', auth: 'hmac' }).infer('dense', x)).rejects.toMatchObject({ status: 401 });
+      await expect(new V2Client(s.url, { key: 'wrong' }).infer('dense', x)).rejects.toMatchObject({
+        status: 401,
+      });
+      await expect(
+        new V2Client(s.url, { key: 'wrong', auth: 'hmac' }).infer('dense', x),
+      ).rejects.toMatchObject({ status: 401 });
       expect((await new V2Client(s.url, { key: KEY }).infer('dense', x)).outputs.y.dims).toEqual([1, 3]);
-      expect((await new V2Client(s.url, { key: KEY, auth: 'hmac' }).infer('dense', x)).outputs.y.dims).toEqual([1, 3]);
+      expect(
+        (await new V2Client(s.url, { key: KEY, auth: 'hmac' }).infer('dense', x)).outputs.y.dims,
+      ).toEqual([1, 3]);
     } finally {
       await s.close();
       rmSync(m.dir, { recursive: true, force: true });

@@ -75,7 +75,9 @@ describe('v2 spec examples (KServe required_api.md, Triton extension_binary_data
 
   it('accepts tensor data nested as the shape or flattened, with equal results', async () => {
     const make = (data: unknown) =>
-      JSON.stringify({ inputs: [{ ...KSERVE_JSON_REQUEST.inputs[0], data }, KSERVE_JSON_REQUEST_FIXED.inputs[1]] });
+      JSON.stringify({
+        inputs: [{ ...KSERVE_JSON_REQUEST.inputs[0], data }, KSERVE_JSON_REQUEST_FIXED.inputs[1]],
+      });
     const nested = (await (await post(make(TENSOR_DATA_NESTED))).json()) as { outputs: { data: number[] }[] };
     const flat = (await (await post(make(TENSOR_DATA_FLAT))).json()) as { outputs: { data: number[] }[] };
     expect(nested.outputs[0].data).toEqual(flat.outputs[0].data);

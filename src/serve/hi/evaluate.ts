@@ -26,15 +26,22 @@ export async function collectSoftmax(
   const rows: OutputRows = Object.fromEntries(outputs.map((o) => [o, [] as Float64Array[]]));
   for (let start = 0; start < data.count; start += batchSize) {
     const size = Math.min(batchSize, data.count - start);
-    const input = float32Tensor([size, 1, data.height, data.width], data.images.subarray(start * per, (start + size) * per));
+    const input = float32Tensor(
+      [size, 1, data.height, data.width],
+      data.images.subarray(start * per, (start + size) * per),
+    );
     const out = await run(input);
     for (const name of outputs) {
       const t = out[name];
       if (!t || t.dims.length !== 2 || t.dims[0] !== size) {
-        throw new EdgesplitError('E_DATA', `output '${name}' must be [${size}, classes] logits, got ${t ? `[${t.dims.join(',')}]` : 'nothing'}`);
+        throw new EdgesplitError(
+          'E_DATA',
+          `output '${name}' must be [${size}, classes] logits, got ${t ? `[${t.dims.join(',')}]` : 'nothing'}`,
+        );
       }
       const c = t.dims[1];
-      for (let i = 0; i < size; i++) rows[name].push(softmax(Array.from(t.data.subarray(i * c, (i + 1) * c) as Float32Array)));
+      for (let i = 0; i < size; i++)
+        rows[name].push(softmax(Array.from(t.data.subarray(i * c, (i + 1) * c) as Float32Array)));
     }
     onBatch?.(start + size);
   }

@@ -62,7 +62,8 @@ async function runEe(ee: EarlyExitPieces, x: Tensor, offload: () => Promise<void
 export async function measureLatencies(inp: LatencyInputs): Promise<Latencies> {
   const data = inp.o.test;
   const per = data.height * data.width;
-  const sample = (i: number) => float32Tensor([1, 1, data.height, data.width], data.images.slice(i * per, (i + 1) * per));
+  const sample = (i: number) =>
+    float32Tensor([1, 1, data.height, data.width], data.images.slice(i * per, (i + 1) * per));
   const warm = sample(0);
   for (let i = 0; i < 3; i++) {
     await inp.localRun(warm);
@@ -102,5 +103,11 @@ export async function measureLatencies(inp: LatencyInputs): Promise<Latencies> {
     }
   }
   const n = Math.max(1, inp.count);
-  return { count: inp.count, localMs: local / n, remoteMs: remote / n, hiMs: hi / n, ...(inp.ee ? { eeMs: ee / n } : {}) };
+  return {
+    count: inp.count,
+    localMs: local / n,
+    remoteMs: remote / n,
+    hiMs: hi / n,
+    ...(inp.ee ? { eeMs: ee / n } : {}),
+  };
 }

@@ -11,8 +11,20 @@ import type { Dataset } from '../../data/datasets.js';
 import { profileModelFile } from '../../profile/index.js';
 import type { CostPoint } from '../../strategy/hi/accounting.js';
 import { deviceInferenceCost, linkTransferCost, offloadCost } from '../../strategy/hi/costs.js';
-import { LogisticDecision, ThresholdDecision, metricsAtThreshold, type DecisionMetrics, type DecisionModule } from '../../strategy/hi/decision/index.js';
-import { evaluateThresholds, searchThresholds, type HiSearchCosts, type OperatingPoint, type QosGoal } from '../../strategy/hi/search.js';
+import {
+  LogisticDecision,
+  ThresholdDecision,
+  metricsAtThreshold,
+  type DecisionMetrics,
+  type DecisionModule,
+} from '../../strategy/hi/decision/index.js';
+import {
+  evaluateThresholds,
+  searchThresholds,
+  type HiSearchCosts,
+  type OperatingPoint,
+  type QosGoal,
+} from '../../strategy/hi/search.js';
 import { V2Client } from '../client.js';
 import { modelNameOf } from '../served-model.js';
 import { startServer, type V2Server } from '../server.js';
@@ -68,8 +80,16 @@ export interface HiSystemReport {
   readonly link: string;
   readonly remote: { readonly url: string; readonly model: string; readonly inProcess: boolean };
   readonly linkNote: string;
-  readonly costs: { readonly local: CostPoint & { basis: string }; readonly offload: CostPoint & { basis: string } };
-  readonly decision: { readonly kind: string; readonly fittedThreshold: number; readonly weights?: readonly number[]; readonly atFittedThreshold: DecisionMetrics };
+  readonly costs: {
+    readonly local: CostPoint & { basis: string };
+    readonly offload: CostPoint & { basis: string };
+  };
+  readonly decision: {
+    readonly kind: string;
+    readonly fittedThreshold: number;
+    readonly weights?: readonly number[];
+    readonly atFittedThreshold: DecisionMetrics;
+  };
   readonly strategies: readonly StrategyResult[];
   readonly searchExhaustive: boolean;
 }
@@ -83,7 +103,10 @@ function makeDecision(kind: 'lr' | 'threshold'): DecisionModule {
 
 function remoteTarget(remote: string, remoteModel: string | undefined): { base: string; model?: string } {
   const m = /^(https?:\/\/[^/]+)(?:\/v2\/models\/([^/]+))?\/?$/.exec(remote);
-  if (!m) throw new UsageError(`--remote '${remote}' must be http(s)://host:port[/v2/models/<name>] or an .onnx file`);
+  if (!m)
+    throw new UsageError(
+      `--remote '${remote}' must be http(s)://host:port[/v2/models/<name>] or an .onnx file`,
+    );
   return { base: m[1], model: remoteModel ?? (m[2] ? decodeURIComponent(m[2]) : undefined) };
 }
 
@@ -97,10 +120,17 @@ function choose(
   const r = searchThresholds(samples, costs, goal);
   if (r.best) return { point: r.best, exhaustive: r.exhaustive };
   const fallback = searchThresholds(samples, costs, { kind: 'max-accuracy' });
-  return { point: fallback.best!, note: `${r.infeasible} on the calibration split; using the most accurate thresholds`, exhaustive: fallback.exhaustive };
+  return {
+    point: fallback.best!,
+    note: `${r.infeasible} on the calibration split; using the most accurate thresholds`,
+    exhaustive: fallback.exhaustive,
+  };
 }
 
-async function loadPieces(backend: InferenceBackend, eeFull: string): Promise<{ pieces: EarlyExitPieces; macs: number[] }> {
+async function loadPieces(
+  backend: InferenceBackend,
+  eeFull: string,
+): Promise<{ pieces: EarlyExitPieces; macs: number[] }> {
   const dir = dirname(eeFull);
   const names = ['ee-prefix1', 'ee-head1', 'ee-prefix2', 'ee-head2', 'ee-rest'];
   const macs: Record<string, number> = {};
@@ -113,7 +143,11 @@ async function loadPieces(backend: InferenceBackend, eeFull: string): Promise<{ 
   const cum1 = macs['ee-prefix1'] + macs['ee-head1'];
   const cum2 = cum1 + macs['ee-prefix2'] + macs['ee-head2'];
   return {
-    pieces: { prefixes: [sessions['ee-prefix1'], sessions['ee-prefix2']], heads: [sessions['ee-head1'], sessions['ee-head2']], rest: sessions['ee-rest'] },
+    pieces: {
+      prefixes: [sessions['ee-prefix1'], sessions['ee-prefix2']],
+      heads: [sessions['ee-head1'], sessions['ee-head2']],
+      rest: sessions['ee-rest'],
+    },
     macs: [cum1, cum2, cum2 + macs['ee-rest']],
   };
 }
@@ -128,19 +162,30 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
     let model: string;
     if (/^https?:\/\//.test(o.remote)) {
       const t = remoteTarget(o.remote, o.remoteModel);
-      if (!t.model) throw new UsageError(`--remote ${o.remote} names no model: use http://host:port/v2/models/<name> or --remote-model`);
+      if (!t.model)
+        throw new UsageError(
+          `--remote ${o.remote} names no model: use http://host:port/v2/models/<name> or --remote-model`,
+        );
       base = t.base;
       model = t.model;
     } else {
       say(`starting an in-process v2 server for ${o.remote}`);
-      server = await startServer({ models: [o.remote], backend: o.backend, port: 0, host: '127.0.0.1', key: o.key, maxDelayMs: 0 });
+      server = await startServer({
+        models: [o.remote],
+        backend: o.backend,
+        port: 0,
+        host: '127.0.0.1',
+        key: o.key,
+        maxDelayMs: 0,
+      });
       base = server.url;
       model = modelNameOf(o.remote);
     }
     const client = new V2Client(base, { key: o.key });
     const meta = await client.modelMetadata(model);
     const remoteOut = meta.outputs[0].name;
-    const remoteRun: BatchRunner = async (input) => (await client.infer(model, { [meta.inputs[0].name]: input })).outputs;
+    const remoteRun: BatchRunner = async (input) =>
+      (await client.infer(model, { [meta.inputs[0].name]: input })).outputs;
 
     const local = await o.backend.load(o.local);
     sessions.push(local);
@@ -163,12 +208,28 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
     const fittedThreshold = decision.threshold;
 
     const imageBytes = o.test.height * o.test.width * 4;
-    const linkMs = linkTransferCost(o.link, imageBytes).latencyMs + linkTransferCost(o.link, REPLY_BYTES).latencyMs;
-    const localCost = deviceInferenceCost(o.device, undefined, { macs: localProfile.totals.macs, ops: localProfile.totals.ops });
+    const linkMs =
+      linkTransferCost(o.link, imageBytes).latencyMs + linkTransferCost(o.link, REPLY_BYTES).latencyMs;
+    const localCost = deviceInferenceCost(o.device, undefined, {
+      macs: localProfile.totals.macs,
+      ops: localProfile.totals.ops,
+    });
 
     // remote round trips on this host give the server time used in the offload estimate
-    const rt = await measureLatencies({ o, local, localRun, remoteRun, linkMs, count: Math.min(o.latencySamples ?? 200, o.test.count), probeOnly: true });
-    const offload = offloadCost(o.link, { requestBytes: imageBytes, replyBytes: REPLY_BYTES, serverMs: rt.remoteMs });
+    const rt = await measureLatencies({
+      o,
+      local,
+      localRun,
+      remoteRun,
+      linkMs,
+      count: Math.min(o.latencySamples ?? 200, o.test.count),
+      probeOnly: true,
+    });
+    const offload = offloadCost(o.link, {
+      requestBytes: imageBytes,
+      replyBytes: REPLY_BYTES,
+      serverMs: rt.remoteMs,
+    });
     const hiCosts: HiSearchCosts = { exits: [localCost], offload, exitMacs: [localProfile.totals.macs] };
     const hiCalib = buildSamples([], calib.local, calib.remote, o.calib.labels, decision);
     const hiTest = buildSamples([], test.local, test.remote, o.test.labels, decision);
@@ -177,7 +238,15 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
     const testScores = hiTest.map((s) => s.score);
     const testCorrect = hiTest.map((s) => s.localCorrect);
 
-    let ee: { point: OperatingPoint; note?: string; decision: DecisionMetrics; pieces: EarlyExitPieces; exhaustive: boolean } | undefined;
+    let ee:
+      | {
+          point: OperatingPoint;
+          note?: string;
+          decision: DecisionMetrics;
+          pieces: EarlyExitPieces;
+          exhaustive: boolean;
+        }
+      | undefined;
     if (o.earlyExit) {
       say('early exit: loading ee-full and its pieces');
       const full = await o.backend.load(o.earlyExit);
@@ -195,8 +264,20 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
         offload,
         exitMacs: macs,
       };
-      const c = buildSamples([eeCalib.exit1, eeCalib.exit2], eeCalib.final, calib.remote, o.calib.labels, eeDecision);
-      const t = buildSamples([eeTest.exit1, eeTest.exit2], eeTest.final, test.remote, o.test.labels, eeDecision);
+      const c = buildSamples(
+        [eeCalib.exit1, eeCalib.exit2],
+        eeCalib.final,
+        calib.remote,
+        o.calib.labels,
+        eeDecision,
+      );
+      const t = buildSamples(
+        [eeTest.exit1, eeTest.exit2],
+        eeTest.final,
+        test.remote,
+        o.test.labels,
+        eeDecision,
+      );
       const choice = choose(c, eeCosts, o.qosAccuracy, o.objective ?? 'energy');
       const point = evaluateThresholds(t, eeCosts, choice.point.exitThresholds, choice.point.threshold);
       const reached = t.filter((s) => point.exitThresholds.every((th, k) => s.exitConfidence[k] < th));
@@ -204,8 +285,17 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
         point,
         note: choice.note,
         exhaustive: choice.exhaustive,
-        pieces: { ...pieces, decision: eeDecision, exitThresholds: point.exitThresholds, threshold: point.threshold },
-        decision: metricsAtThreshold(reached.map((s) => s.score), reached.map((s) => s.localCorrect), point.threshold),
+        pieces: {
+          ...pieces,
+          decision: eeDecision,
+          exitThresholds: point.exitThresholds,
+          threshold: point.threshold,
+        },
+        decision: metricsAtThreshold(
+          reached.map((s) => s.score),
+          reached.map((s) => s.localCorrect),
+          point.threshold,
+        ),
       };
     }
 
@@ -222,7 +312,15 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
     });
     const remoteAcc = accuracyOf(test.remote, o.test.labels);
     const strategies: StrategyResult[] = [
-      { name: 'on-device', accuracy: accuracyOf(test.local, o.test.labels), offloadFraction: 0, latencyMs: lat.localMs, modelLatencyMs: localCost.latencyMs, energyMJ: localCost.energyMJ, meanDeviceMacs: localProfile.totals.macs },
+      {
+        name: 'on-device',
+        accuracy: accuracyOf(test.local, o.test.labels),
+        offloadFraction: 0,
+        latencyMs: lat.localMs,
+        modelLatencyMs: localCost.latencyMs,
+        energyMJ: localCost.energyMJ,
+        meanDeviceMacs: localProfile.totals.macs,
+      },
       {
         name: 'hi',
         accuracy: hiPoint.accuracy,
@@ -250,7 +348,15 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
         note: ee.note,
       });
     }
-    strategies.push({ name: 'remote', accuracy: remoteAcc, offloadFraction: 1, latencyMs: lat.remoteMs + linkMs, modelLatencyMs: offload.latencyMs, energyMJ: offload.energyMJ, meanDeviceMacs: 0 });
+    strategies.push({
+      name: 'remote',
+      accuracy: remoteAcc,
+      offloadFraction: 1,
+      latencyMs: lat.remoteMs + linkMs,
+      modelLatencyMs: offload.latencyMs,
+      energyMJ: offload.energyMJ,
+      meanDeviceMacs: 0,
+    });
     return {
       samples: o.test.count,
       calibSamples: o.calib.count,

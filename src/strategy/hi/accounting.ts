@@ -24,7 +24,8 @@ export interface HiCosts {
 export const ZERO_COST: CostPoint = { latencyMs: 0, energyMJ: 0 };
 
 function checkFraction(x: number, what: string): void {
-  if (!(x >= 0 && x <= 1)) throw new EdgesplitError('E_USAGE', `${what} must be a fraction in [0, 1], got ${x}`);
+  if (!(x >= 0 && x <= 1))
+    throw new EdgesplitError('E_USAGE', `${what} must be a fraction in [0, 1], got ${x}`);
 }
 
 /** Eqs. (3) and (4): t_dev + t_LR + eta_off * t_off, and the same for energy. */
@@ -51,13 +52,21 @@ export function eeHiCost(
   offloadFraction: number,
 ): CostPoint {
   if (exitFractions.length !== exitCosts.length || exitCosts.length === 0) {
-    throw new EdgesplitError('E_USAGE', `${exitFractions.length} exit fractions for ${exitCosts.length} exit costs`);
+    throw new EdgesplitError(
+      'E_USAGE',
+      `${exitFractions.length} exit fractions for ${exitCosts.length} exit costs`,
+    );
   }
   const total = exitFractions.reduce((s, f) => s + f, 0);
-  if (Math.abs(total - 1) > 1e-9) throw new EdgesplitError('E_USAGE', `exit fractions sum to ${total}, not 1`);
+  if (Math.abs(total - 1) > 1e-9)
+    throw new EdgesplitError('E_USAGE', `exit fractions sum to ${total}, not 1`);
   checkFraction(offloadFraction, 'offload fraction');
   const final = exitFractions[exitFractions.length - 1];
-  if (offloadFraction > final + 1e-12) throw new EdgesplitError('E_USAGE', `offload fraction ${offloadFraction} exceeds the fraction reaching the final exit ${final}`);
+  if (offloadFraction > final + 1e-12)
+    throw new EdgesplitError(
+      'E_USAGE',
+      `offload fraction ${offloadFraction} exceeds the fraction reaching the final exit ${final}`,
+    );
   let latencyMs = 0;
   let energyMJ = 0;
   exitFractions.forEach((f, k) => {
@@ -91,11 +100,25 @@ export function hiAccuracy(outcomes: readonly HiOutcome[]): number {
  * the remote model's accuracy on the offloaded samples. (The seed writes eta_FN with the opposite
  * class convention; its section 6 defines FP/FN as we do.) Equals Eq. (1) exactly.
  */
-export function hiAccuracyFromRates(accOnDevice: number, etaFalsePositive: number, remoteAccuracyOnOffloaded: number, offloadFraction: number): number {
-  for (const [v, what] of [[accOnDevice, 'on-device accuracy'], [etaFalsePositive, 'eta_FP'], [remoteAccuracyOnOffloaded, 'remote accuracy'], [offloadFraction, 'offload fraction']] as const) checkFraction(v, what);
+export function hiAccuracyFromRates(
+  accOnDevice: number,
+  etaFalsePositive: number,
+  remoteAccuracyOnOffloaded: number,
+  offloadFraction: number,
+): number {
+  for (const [v, what] of [
+    [accOnDevice, 'on-device accuracy'],
+    [etaFalsePositive, 'eta_FP'],
+    [remoteAccuracyOnOffloaded, 'remote accuracy'],
+    [offloadFraction, 'offload fraction'],
+  ] as const)
+    checkFraction(v, what);
   const eps = 1e-12;
   if (etaFalsePositive > offloadFraction + eps || etaFalsePositive > accOnDevice + eps) {
-    throw new EdgesplitError('E_USAGE', `eta_FP ${etaFalsePositive} cannot exceed the offload fraction ${offloadFraction} or the on-device accuracy ${accOnDevice}`);
+    throw new EdgesplitError(
+      'E_USAGE',
+      `eta_FP ${etaFalsePositive} cannot exceed the offload fraction ${offloadFraction} or the on-device accuracy ${accOnDevice}`,
+    );
   }
   if (offloadFraction - etaFalsePositive > 1 - accOnDevice + eps) {
     throw new EdgesplitError(

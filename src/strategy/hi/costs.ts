@@ -24,26 +24,50 @@ export interface ModelWork {
  * Device cost of running a model: the catalog's measurement for `modelId` when there is one,
  * else MACs / macsPerS with energy from energyPerMacJ (x (1 + memoryOverhead)) or activePowerW x time.
  */
-export function deviceInferenceCost(device: DeviceSpec, modelId: string | undefined, work?: ModelWork): SourcedCost {
+export function deviceInferenceCost(
+  device: DeviceSpec,
+  modelId: string | undefined,
+  work?: ModelWork,
+): SourcedCost {
   const m = modelId === undefined ? undefined : device.measured?.find((x) => x.model === modelId);
   if (m) {
-    const energyJ = m.energyJ ?? (device.activePowerW !== undefined ? device.activePowerW * m.latencyS : undefined);
-    if (energyJ === undefined) throw new EdgesplitError('E_CATALOG', `device ${device.id}: measurement of ${modelId} has no energy and the device no activePowerW`);
-    return { latencyMs: m.latencyS * 1e3, energyMJ: energyJ * 1e3, basis: `measured: ${m.source}${m.energyJ === undefined ? ' (energy = activePowerW x latency)' : ''}` };
+    const energyJ =
+      m.energyJ ?? (device.activePowerW !== undefined ? device.activePowerW * m.latencyS : undefined);
+    if (energyJ === undefined)
+      throw new EdgesplitError(
+        'E_CATALOG',
+        `device ${device.id}: measurement of ${modelId} has no energy and the device no activePowerW`,
+      );
+    return {
+      latencyMs: m.latencyS * 1e3,
+      energyMJ: energyJ * 1e3,
+      basis: `measured: ${m.source}${m.energyJ === undefined ? ' (energy = activePowerW x latency)' : ''}`,
+    };
   }
   if (!work) {
     const known = (device.measured ?? []).map((x) => x.model).join(', ') || 'none';
-    throw new EdgesplitError('E_CATALOG', `device ${device.id} has no measurement of model '${modelId}' (measured: ${known}) and no MAC count was given`);
+    throw new EdgesplitError(
+      'E_CATALOG',
+      `device ${device.id} has no measurement of model '${modelId}' (measured: ${known}) and no MAC count was given`,
+    );
   }
   const c = computeCost(device, work.macs, work.ops ?? 0);
-  return { latencyMs: c.timeS * 1e3, energyMJ: c.energyJ * 1e3, basis: `estimate: ${work.macs} MACs at ${device.macsPerS} MAC/s on ${device.id}` };
+  return {
+    latencyMs: c.timeS * 1e3,
+    energyMJ: c.energyJ * 1e3,
+    basis: `estimate: ${work.macs} MACs at ${device.macsPerS} MAC/s on ${device.id}`,
+  };
 }
 
 /** Time and sending energy of one message of `bytes` payload over a link (packetised at its MTU). */
 export function linkTransferCost(link: LinkSpec, bytes: number): SourcedCost {
   if (!(bytes >= 0)) throw new EdgesplitError('E_USAGE', `payload bytes must be >= 0, got ${bytes}`);
   const t = transferCost(link, bytes);
-  return { latencyMs: t.timeS * 1e3, energyMJ: t.energyJ * 1e3, basis: `estimate: ${bytes} B in ${t.packets} packet(s) over ${link.id}` };
+  return {
+    latencyMs: t.timeS * 1e3,
+    energyMJ: t.energyJ * 1e3,
+    basis: `estimate: ${bytes} B in ${t.packets} packet(s) over ${link.id}`,
+  };
 }
 
 /** Options of `offloadCost`. */
@@ -70,11 +94,15 @@ export function offloadCost(link: LinkSpec, opts: OffloadCostOptions): SourcedCo
     const m = link.measured?.find((x) => x.payload === opts.payload);
     if (!m) {
       const known = (link.measured ?? []).map((x) => x.payload).join(', ') || 'none';
-      throw new EdgesplitError('E_CATALOG', `link ${link.id} has no measurement for payload '${opts.payload}' (measured: ${known})`);
+      throw new EdgesplitError(
+        'E_CATALOG',
+        `link ${link.id} has no measurement for payload '${opts.payload}' (measured: ${known})`,
+      );
     }
     return { latencyMs: m.latencyS * 1e3, energyMJ: m.energyJ * 1e3, basis: `measured: ${m.source}` };
   }
-  if (opts.requestBytes === undefined) throw new EdgesplitError('E_USAGE', 'offloadCost needs a measured payload name or requestBytes');
+  if (opts.requestBytes === undefined)
+    throw new EdgesplitError('E_USAGE', 'offloadCost needs a measured payload name or requestBytes');
   const up = linkTransferCost(link, opts.requestBytes);
   const down = linkTransferCost(link, opts.replyBytes ?? 8);
   const serverMs = opts.serverMs ?? 0;

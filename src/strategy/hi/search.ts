@@ -82,7 +82,10 @@ function exitCandidates(values: readonly number[], max: number): { list: number[
 
 function feasible(p: OperatingPoint, goal: QosGoal): boolean {
   if (goal.kind === 'max-accuracy') {
-    return (goal.maxLatencyMs === undefined || p.latencyMs <= goal.maxLatencyMs + 1e-12) && (goal.maxEnergyMJ === undefined || p.energyMJ <= goal.maxEnergyMJ + 1e-12);
+    return (
+      (goal.maxLatencyMs === undefined || p.latencyMs <= goal.maxLatencyMs + 1e-12) &&
+      (goal.maxEnergyMJ === undefined || p.energyMJ <= goal.maxEnergyMJ + 1e-12)
+    );
   }
   return p.accuracy >= goal.minAccuracy - 1e-12;
 }
@@ -90,7 +93,11 @@ function feasible(p: OperatingPoint, goal: QosGoal): boolean {
 function better(p: OperatingPoint, q: OperatingPoint | undefined, goal: QosGoal): boolean {
   if (!q) return true;
   const key = (x: OperatingPoint): number[] =>
-    goal.kind === 'min-latency' ? [x.latencyMs, x.energyMJ, -x.accuracy] : goal.kind === 'min-energy' ? [x.energyMJ, x.latencyMs, -x.accuracy] : [-x.accuracy, x.latencyMs, x.energyMJ];
+    goal.kind === 'min-latency'
+      ? [x.latencyMs, x.energyMJ, -x.accuracy]
+      : goal.kind === 'min-energy'
+        ? [x.energyMJ, x.latencyMs, -x.accuracy]
+        : [-x.accuracy, x.latencyMs, x.energyMJ];
   const a = key(p);
   const b = key(q);
   for (let i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) > 1e-12) return a[i] < b[i];
@@ -103,7 +110,10 @@ function checkInputs(samples: readonly HiSearchSample[], costs: HiSearchCosts): 
   if (exits < 0) throw new EdgesplitError('E_USAGE', 'threshold search needs the cost of the final exit');
   samples.forEach((s, i) => {
     if (s.exitConfidence.length !== exits || s.exitCorrect.length !== exits) {
-      throw new EdgesplitError('E_DATA', `sample ${i} has ${s.exitConfidence.length} early-exit confidences, the costs describe ${exits} early exits`);
+      throw new EdgesplitError(
+        'E_DATA',
+        `sample ${i} has ${s.exitConfidence.length} early-exit confidences, the costs describe ${exits} early exits`,
+      );
     }
   });
   return exits;
@@ -113,10 +123,20 @@ function checkInputs(samples: readonly HiSearchSample[], costs: HiSearchCosts): 
  * Finds the (EE-)HI thresholds that best meet `goal` on `samples`. With no early exits this is
  * plain HI, searched exactly over every distinct score.
  */
-export function searchThresholds(samples: readonly HiSearchSample[], costs: HiSearchCosts, goal: QosGoal, options: SearchOptions = {}): SearchResult {
+export function searchThresholds(
+  samples: readonly HiSearchSample[],
+  costs: HiSearchCosts,
+  goal: QosGoal,
+  options: SearchOptions = {},
+): SearchResult {
   const exits = checkInputs(samples, costs);
   const n = samples.length;
-  const cand = Array.from({ length: exits }, (_, k) => exitCandidates(samples.map((s) => s.exitConfidence[k]), options.maxCandidatesPerExit ?? 64));
+  const cand = Array.from({ length: exits }, (_, k) =>
+    exitCandidates(
+      samples.map((s) => s.exitConfidence[k]),
+      options.maxCandidatesPerExit ?? 64,
+    ),
+  );
   const exhaustive = cand.every((c) => c.exhaustive);
   const order = samples.map((_, i) => i).sort((a, b) => samples[b].score - samples[a].score);
   const dec = costs.decision ?? ZERO_COST;
@@ -176,7 +196,7 @@ export function searchThresholds(samples: readonly HiSearchSample[], costs: HiSe
     };
     const finals = order.filter((i) => exitAt[i] === exits);
     if (!options.noOffload) emit(finals.length ? samples[finals[0]].score + 1 : 1);
-    for (let j = 0; j < finals.length; ) {
+    for (let j = 0; j < finals.length;) {
       const t = samples[finals[j]].score;
       while (j < finals.length && samples[finals[j]].score === t) {
         const s = samples[finals[j]];
@@ -194,16 +214,25 @@ export function searchThresholds(samples: readonly HiSearchSample[], costs: HiSe
 
 function describeInfeasible(goal: QosGoal): string {
   if (goal.kind === 'max-accuracy') {
-    const parts = [goal.maxLatencyMs !== undefined ? `latency <= ${goal.maxLatencyMs.toFixed(3)} ms` : '', goal.maxEnergyMJ !== undefined ? `energy <= ${goal.maxEnergyMJ.toFixed(3)} mJ` : ''];
+    const parts = [
+      goal.maxLatencyMs !== undefined ? `latency <= ${goal.maxLatencyMs.toFixed(3)} ms` : '',
+      goal.maxEnergyMJ !== undefined ? `energy <= ${goal.maxEnergyMJ.toFixed(3)} mJ` : '',
+    ];
     return `no threshold meets ${parts.filter(Boolean).join(' and ')}`;
   }
   return `no threshold reaches accuracy >= ${goal.minAccuracy}`;
 }
 
 /** Averages of one fixed (EE-)HI configuration over samples (the same accounting the search uses). */
-export function evaluateThresholds(samples: readonly HiSearchSample[], costs: HiSearchCosts, exitThresholds: readonly number[], threshold: number): OperatingPoint {
+export function evaluateThresholds(
+  samples: readonly HiSearchSample[],
+  costs: HiSearchCosts,
+  exitThresholds: readonly number[],
+  threshold: number,
+): OperatingPoint {
   const exits = checkInputs(samples, costs);
-  if (exitThresholds.length !== exits) throw new EdgesplitError('E_USAGE', `${exitThresholds.length} exit thresholds for ${exits} early exits`);
+  if (exitThresholds.length !== exits)
+    throw new EdgesplitError('E_USAGE', `${exitThresholds.length} exit thresholds for ${exits} early exits`);
   const n = samples.length;
   const dec = costs.decision ?? ZERO_COST;
   const counts = new Array<number>(exits + 1).fill(0);

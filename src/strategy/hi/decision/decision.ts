@@ -27,10 +27,17 @@ export interface DecisionModule {
 }
 
 /** Validates calibration data: same length, non-empty, finite non-negative rows of one width. */
-export function checkCalibration(rows: readonly SoftmaxRow[], correct: readonly boolean[], who: string): void {
+export function checkCalibration(
+  rows: readonly SoftmaxRow[],
+  correct: readonly boolean[],
+  who: string,
+): void {
   if (rows.length === 0) throw new EdgesplitError('E_DATA', `${who}: calibration set is empty`);
   if (rows.length !== correct.length) {
-    throw new EdgesplitError('E_DATA', `${who}: ${rows.length} softmax rows but ${correct.length} correctness labels`);
+    throw new EdgesplitError(
+      'E_DATA',
+      `${who}: ${rows.length} softmax rows but ${correct.length} correctness labels`,
+    );
   }
   const width = rows[0].length;
   rows.forEach((r, i) => checkRow(r, `${who}: calibration row ${i}`, width));
@@ -38,11 +45,14 @@ export function checkCalibration(rows: readonly SoftmaxRow[], correct: readonly 
 
 /** Checks one softmax row: at least two classes, finite values in [0, 1], optional expected width. */
 export function checkRow(row: SoftmaxRow, where: string, width?: number): void {
-  if (row.length < 2) throw new EdgesplitError('E_DATA', `${where}: a softmax row needs at least 2 classes, got ${row.length}`);
-  if (width !== undefined && row.length !== width) throw new EdgesplitError('E_DATA', `${where}: has ${row.length} classes, expected ${width}`);
+  if (row.length < 2)
+    throw new EdgesplitError('E_DATA', `${where}: a softmax row needs at least 2 classes, got ${row.length}`);
+  if (width !== undefined && row.length !== width)
+    throw new EdgesplitError('E_DATA', `${where}: has ${row.length} classes, expected ${width}`);
   for (let i = 0; i < row.length; i++) {
     const v = row[i];
-    if (!Number.isFinite(v) || v < 0 || v > 1 + 1e-6) throw new EdgesplitError('E_DATA', `${where}: value ${v} at class ${i} is not a probability`);
+    if (!Number.isFinite(v) || v < 0 || v > 1 + 1e-6)
+      throw new EdgesplitError('E_DATA', `${where}: value ${v} at class ${i} is not a probability`);
   }
 }
 

@@ -53,7 +53,11 @@ export function decisionMetrics(offload: readonly boolean[], correct: readonly b
 }
 
 /** Metrics of "accept iff score >= threshold". */
-export function metricsAtThreshold(scores: readonly number[], correct: readonly boolean[], threshold: number): DecisionMetrics {
+export function metricsAtThreshold(
+  scores: readonly number[],
+  correct: readonly boolean[],
+  threshold: number,
+): DecisionMetrics {
   return decisionMetrics(
     scores.map((s) => s < threshold),
     correct,

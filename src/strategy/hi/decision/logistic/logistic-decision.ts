@@ -1,5 +1,12 @@
 import { EdgesplitError } from '../../../../core/errors.js';
-import { checkCalibration, checkRow, top2, type Decision, type DecisionModule, type SoftmaxRow } from '../decision.js';
+import {
+  checkCalibration,
+  checkRow,
+  top2,
+  type Decision,
+  type DecisionModule,
+  type SoftmaxRow,
+} from '../decision.js';
 
 /** Options of the logistic-regression decision module. */
 export interface LogisticOptions {
@@ -22,7 +29,11 @@ function solve3(A: number[][], b: number[]): number[] {
     let p = c;
     for (let r = c + 1; r < 3; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
     [M[c], M[p]] = [M[p], M[c]];
-    if (Math.abs(M[c][c]) < 1e-300) throw new EdgesplitError('E_DATA', 'logistic decision: singular Hessian (calibration features are degenerate)');
+    if (Math.abs(M[c][c]) < 1e-300)
+      throw new EdgesplitError(
+        'E_DATA',
+        'logistic decision: singular Hessian (calibration features are degenerate)',
+      );
     for (let r = c + 1; r < 3; r++) {
       const f = M[r][c] / M[c][c];
       for (let k = c; k < 4; k++) M[r][k] -= f * M[c][k];

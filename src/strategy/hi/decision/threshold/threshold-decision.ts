@@ -1,4 +1,11 @@
-import { checkCalibration, checkRow, top2, type Decision, type DecisionModule, type SoftmaxRow } from '../decision.js';
+import {
+  checkCalibration,
+  checkRow,
+  top2,
+  type Decision,
+  type DecisionModule,
+  type SoftmaxRow,
+} from '../decision.js';
 import { bestF1Threshold } from '../metrics.js';
 
 /**
