@@ -1,0 +1,214 @@
+/**
+ * Writing and reading a plan directory: `plan.json` plus `stage-<i>.onnx` per stage, each a
+ * self-contained ONNX model of its node range.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EdgesplitError, errorMessage } from '../core/errors.js';
+import { liveSets } from '../graph/cuts.js';
+import { extractSubModel } from '../graph/extract.js';
+import type { Graph } from '../graph/types.js';
+import { encodeModel } from '../onnx/io.js';
+import type { ModelProto } from '../onnx/proto.js';
+import { objectiveValue } from '../strategy/plan/evaluate.js';
+import type { DevicePool, PartitionPlan, PlanMetrics, PlanResult } from '../strategy/plan/types.js';
+import { planFileSchema, type PlanFile, type PlanStage, type TensorSpec, type WireDtype } from './schema.js';
+
+/** Name of the plan file inside a plan directory. */
+export const PLAN_FILE = 'plan.json';
+
+/** Default wire encoding for an activation bit width (16 bits: fp16, as the transport's half floats). */
+export function wireFor(bits: number, prefer?: WireDtype): WireDtype {
+  if (prefer) {
+    const width: Record<WireDtype, number> = { fp32: 32, fp16: 16, int16: 16, int8: 8 };
+    if (width[prefer] !== bits) throw new EdgesplitError('E_PLAN', `wire ${prefer} is ${width[prefer]} bits but activations are ${bits} bits`);
+    return prefer;
+  }
+  const w = ({ 32: 'fp32', 16: 'fp16', 8: 'int8' } as Record<number, WireDtype>)[bits];
+  if (!w) throw new EdgesplitError('E_PLAN', `no wire encoding for ${bits}-bit activations; use 8, 16 or 32`);
+  return w;
+}
+
+/** What a plan file records besides the planner's result. */
+export interface PlanMeta {
+  readonly modelPath: string;
+  readonly modelBytes: Uint8Array;
+  readonly graph: Graph;
+  readonly pool: DevicePool;
+  readonly linkId: string;
+  readonly wire: WireDtype;
+  readonly activationBits: number;
+  readonly weightBits: number;
+}
+
+function metrics(m: PlanMetrics): PlanMetrics {
+  return { ...m };
+}
+
+function tensor(graph: Graph, name: string, wire: WireDtype): TensorSpec {
+  const v = graph.values.get(name);
+  if (!v) throw new EdgesplitError('E_GRAPH', `${graph.name}: tensor '${name}' has no known shape`);
+  return { name, shape: [...v.shape], dtype: String(v.dtype), wire };
+}
+
+function greedyOf(g: PlanResult['greedy']): PlanFile['greedy'] {
+  if ('infeasible' in g) return { infeasible: g.infeasible };
+  return { stages: g.stages.map((s) => ({ start: s.start, end: s.end, devices: [...s.devices] })), predicted: metrics(g.metrics) };
+}
+
+/**
+ * Builds plan.json's content from a planner result and the stage models' tensor lists. Pure.
+ * `stageIo[i]` gives the inputs and outputs of stage i's extracted model.
+ */
+export function buildPlanFile(result: PlanResult, meta: PlanMeta, stageIo: readonly { inputs: readonly string[]; outputs: readonly string[] }[]): PlanFile {
+  const { graph, wire } = meta;
+  const live = liveSets(graph);
+  const plan: PartitionPlan = result.plan;
+  const typeOf = new Map(meta.pool.devices.map((d) => [d.name, d.spec.id]));
+  const stages: PlanStage[] = plan.stages.map((s, i) => {
+    const before = live[s.start];
+    const after = new Set(live[s.end]);
+    const forwards = before.filter((t) => after.has(t));
+    return {
+      id: i,
+      start: s.start,
+      end: s.end,
+      nodes: graph.nodes.slice(s.start, s.end).map((x) => x.name),
+      model: `stage-${i}.onnx`,
+      inputs: stageIo[i].inputs.map((t) => tensor(graph, t, wire)),
+      outputs: stageIo[i].outputs.map((t) => tensor(graph, t, wire)),
+      forwards: forwards.map((t) => tensor(graph, t, wire)),
+      receives: [...before],
+      sends: [...live[s.end]],
+      type: s.type,
+      devices: s.devices.map((name) => ({ name, type: typeOf.get(name) ?? s.type })),
+      memoryBytes: s.memoryBytes,
+      memoryAvailableBytes: s.memoryAvailableBytes,
+      memory: {
+        weightBytes: s.weightBytes,
+        runtimeOverheadBytes: s.runtimeOverheadBytes,
+        activationPeakBytes: s.activationPeakBytes,
+        flashBytes: s.flashBytes,
+        sramBytes: s.sramBytes,
+      },
+      macs: s.macs,
+      ops: s.ops,
+      recvBytes: s.recvBytes,
+      sendBytes: s.sendBytes,
+      computeS: s.computeS,
+      recvS: s.recvS,
+      sendS: s.sendS,
+      sendLinkBps: s.sendLinkBps === null || Number.isFinite(s.sendLinkBps) ? s.sendLinkBps : null,
+      cycleS: s.cycleS,
+      energyJ: s.energyJ,
+    };
+  });
+  const mine = objectiveValue(plan.metrics, result.objective);
+  const theirs = 'infeasible' in result.greedy ? null : objectiveValue(result.greedy.metrics, result.objective);
+  const gain = result.gainOverGreedy;
+  return {
+    version: 1,
+    source: { path: meta.modelPath, sha256: createHash('sha256').update(meta.modelBytes).digest('hex'), bytes: meta.modelBytes.byteLength },
+    graph: {
+      name: graph.name,
+      nodes: graph.nodes.length,
+      inputs: graph.inputs.map((t) => tensor(graph, t, wire)),
+      outputs: graph.outputs.map((t) => tensor(graph, t, wire)),
+    },
+    objective: result.objective,
+    replicas: result.replicas,
+    balance: result.balance,
+    activationBits: meta.activationBits,
+    weightBits: meta.weightBits,
+    wire,
+    link: meta.linkId,
+    placement: result.placement,
+    devices: meta.pool.devices.map((d) => ({ name: d.name, type: d.spec.id })),
+    stages,
+    predicted: metrics(plan.metrics),
+    greedy: greedyOf(result.greedy),
+    comparison: { objectiveValue: mine, greedyObjectiveValue: theirs, gain: gain !== null && Number.isFinite(gain) ? gain : null },
+    pareto: result.pareto.map((e) => ({
+      objective: e.objective,
+      optimalFor: [...e.optimalFor],
+      dominated: e.dominated,
+      cuts: [...e.cuts],
+      predicted: metrics(e.metrics),
+    })),
+  };
+}
+
+/** Options of {@link writePlanDir}. */
+export interface WritePlanOptions extends PlanMeta {
+  /** The source model, with external data already inlined (see `inlineExternalData`). */
+  readonly model: ModelProto;
+  /** Called after each stage model is written (progress). */
+  readonly onStage?: (index: number, total: number) => void;
+}
+
+/**
+ * Writes `plan.json` and one self-contained ONNX model per stage into `dir` (created if needed;
+ * stage files of an earlier plan beyond the new stage count are removed). Returns the plan file.
+ */
+export async function writePlanDir(dir: string, result: PlanResult, o: WritePlanOptions): Promise<PlanFile> {
+  for (const t of o.model.graph?.initializer ?? []) {
+    if (t.dataLocation === 1) throw new EdgesplitError('E_PLAN', `${o.modelPath}: initializer '${t.name}' is still external data; inline it before writing stage models`);
+  }
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new EdgesplitError('E_IO', `${dir}: cannot create plan directory (${errorMessage(err)})`, { cause: err });
+  }
+  const io: { inputs: readonly string[]; outputs: readonly string[] }[] = [];
+  const total = result.plan.stages.length;
+  for (const s of result.plan.stages) {
+    const sub = extractSubModel(o.model, o.graph, s.start, s.end, `${o.graph.name}-stage-${s.index}`);
+    await writeFile(join(dir, `stage-${s.index}.onnx`), encodeModel(sub.model));
+    io.push({ inputs: sub.inputs, outputs: sub.outputs });
+    o.onStage?.(s.index, total);
+  }
+  for (const f of await readdir(dir)) {
+    const m = /^stage-(\d+)\.onnx$/.exec(f);
+    if (m && Number(m[1]) >= total) await rm(join(dir, f));
+  }
+  const file = planFileSchema.parse(buildPlanFile(result, o, io));
+  await writeFile(join(dir, PLAN_FILE), `${JSON.stringify(file, null, 2)}\n`);
+  return file;
+}
+
+/** A plan directory after reading: the validated plan and the absolute path of each stage model. */
+export interface LoadedPlan {
+  readonly dir: string;
+  readonly plan: PlanFile;
+  readonly stageModels: readonly string[];
+}
+
+/** Reads and validates `<dir>/plan.json` and checks every stage model file exists. Errors name the file and field. */
+export async function readPlan(dir: string): Promise<LoadedPlan> {
+  const path = join(dir, PLAN_FILE);
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8')) as unknown;
+  } catch (err) {
+    throw new EdgesplitError('E_PLAN', `${path}: cannot read plan (${errorMessage(err)})`, { cause: err });
+  }
+  const r = planFileSchema.safeParse(json);
+  if (!r.success) {
+    const iss = r.error.issues[0];
+    const where = iss.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    throw new EdgesplitError('E_PLAN', `${path}: ${where || '(top level)'}: ${iss.message}`);
+  }
+  const plan = r.data;
+  plan.stages.forEach((s, i) => {
+    if (s.id !== i) throw new EdgesplitError('E_PLAN', `${path}: stages[${i}].id is ${s.id}, expected ${i}`);
+    if (i > 0 && s.start !== plan.stages[i - 1].end) throw new EdgesplitError('E_PLAN', `${path}: stages[${i}].start ${s.start} does not continue stages[${i - 1}].end`);
+  });
+  const stageModels = plan.stages.map((s, i) => {
+    const p = join(dir, s.model);
+    if (!existsSync(p)) throw new EdgesplitError('E_PLAN', `${path}: stages[${i}].model '${s.model}' does not exist in ${dir}`);
+    return p;
+  });
+  return { dir, plan, stageModels };
+}
