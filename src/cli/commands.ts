@@ -7,6 +7,7 @@ import { registerExploreCommand } from './explore.js';
 import { registerEvalCommand } from './eval.js';
 import { registerServeCommand } from './serve.js';
 import { registerHiCommand } from './hi.js';
+import { registerPlanCommand } from './plan.js';
 
 /** Registers every CLI command; one line per command file. */
 export function registerCommands(program: Command): void {
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
   registerEvalCommand(program);
   registerServeCommand(program);
   registerHiCommand(program);
+  registerPlanCommand(program);
   registerNodeCommand(program);
   registerRunCommand(program);
 }
