@@ -24,27 +24,22 @@ export const MAX_SEARCH_CELLS = 50_000_000;
 
 const EPS = 1e-12;
 
-interface Pass {
-  /** `max`: primary value is the maximum over stages; `sum`: the sum. */
-  readonly agg: 'max' | 'sum';
-  /** Stage primary and secondary values. */
-  readonly value: (stage: StageEval) => [number, number];
-  /** Only stages whose `capValue` is within `cap` are allowed. */
-  readonly cap?: number;
-  readonly capValue?: (stage: StageEval) => number;
-}
-
-/** What a pass sees of one candidate stage. */
-interface StageEval {
-  a: number;
-  b: number;
-  r: number;
-  computeS: number;
-  computeJ: number;
-  recvS: number;
-  sendS: number;
-  sendJ: number;
-  sendBytes: number;
+/** What a pass minimises, as an integer code so the inner loop stays monomorphic. */
+const enum Kind {
+  /** primary: devices (sum), secondary: bytes */
+  Devices,
+  /** primary: bytes (sum), secondary: devices */
+  Bytes,
+  /** primary: latency (sum), secondary: devices */
+  Latency,
+  /** primary: max cycle time, secondary: latency */
+  MaxCycle,
+  /** primary: max per-device energy, secondary: latency */
+  MaxEnergy,
+  /** primary: latency (sum), secondary: devices; stages above the cap on cycle time are excluded */
+  LatencyUnderCycleCap,
+  /** as above with the cap on per-device energy */
+  LatencyUnderEnergyCap,
 }
 
 /** Lexicographic comparison with a relative tolerance, so sums added in different orders still tie. */
@@ -56,19 +51,7 @@ function better(p: number, q: number, curP: number, curQ: number): boolean {
   return curQ === Infinity || q < curQ - EPS * Math.max(1, Math.abs(curQ));
 }
 
-function cycle(s: StageEval): number {
-  return (s.recvS + s.computeS + s.sendS) / s.r;
-}
-
-function energy(s: StageEval): number {
-  return (s.computeJ + s.sendJ) / s.r;
-}
-
-function latency(s: StageEval): number {
-  return s.computeS + s.sendS;
-}
-
-function runPass(spec: SearchSpec, pass: Pass): { value: number; stages: StageShape[] } | undefined {
+function runPass(spec: SearchSpec, kind: Kind, cap = Infinity): { value: number; stages: StageShape[] } | undefined {
   const { costs, available } = spec;
   const n = costs.n;
   const T = available.length;
@@ -91,40 +74,68 @@ function runPass(spec: SearchSpec, pass: Pass): { value: number; stages: StageSh
   prim[0] = 0;
   sec[0] = 0;
   const { timeS, energyJ } = costs.transfers;
-  const st: StageEval = { a: 0, b: 0, r: 1, computeS: 0, computeJ: 0, recvS: 0, sendS: 0, sendJ: 0, sendBytes: 0 };
-  const active: number[] = [];
+  const cutBytes = costs.problem.cutBytes;
+  const active = new Int32Array(S);
   for (let a = 0; a < n; a++) {
-    active.length = 0;
-    for (let s = 0; s < S; s++) if (prim[a * S + s] < Infinity) active.push(s);
-    if (!active.length) continue;
+    let nActive = 0;
+    for (let s = 0; s < S; s++) if (prim[a * S + s] < Infinity) active[nActive++] = s;
+    if (!nActive) continue;
     for (let t = 0; t < T; t++) {
       const device = costs.types[t];
       const maxEnd = costs.maxEnd[t][a];
       const radix = available[t] + 1;
+      const m = mult[t];
       for (let b = a + 1; b <= maxEnd; b++) {
         const c = costs.compute(device, a, b);
-        st.a = a;
-        st.b = b;
-        st.computeS = c.timeS;
-        st.computeJ = c.energyJ;
-        st.recvS = timeS[a];
-        st.sendS = timeS[b];
-        st.sendJ = energyJ[b];
-        st.sendBytes = b < n ? costs.problem.cutBytes[b] : 0;
-        for (const s of active) {
-          const used = Math.floor(s / mult[t]) % radix;
+        const work = timeS[a] + c.timeS + timeS[b];
+        const joules = c.energyJ + energyJ[b];
+        const lat = c.timeS + timeS[b];
+        const bytes = b < n ? cutBytes[b] : 0;
+        for (let i = 0; i < nActive; i++) {
+          const s = active[i];
+          const used = Math.floor(s / m) % radix;
           const rMax = spec.replicate ? available[t] - used : Math.min(1, available[t] - used);
           const from = a * S + s;
+          const p0 = prim[from];
+          const q0 = sec[from];
           for (let r = 1; r <= rMax; r++) {
-            st.r = r;
-            if (pass.cap !== undefined && pass.capValue!(st) > pass.cap) continue;
-            const [p, q] = pass.value(st);
-            const np = pass.agg === 'max' ? Math.max(prim[from], p) : prim[from] + p;
-            const nq = sec[from] + q;
-            const to = b * S + s + r * mult[t];
-            if (better(np, nq, prim[to], sec[to])) {
-              prim[to] = np;
-              sec[to] = nq;
+            let p: number;
+            let q: number;
+            switch (kind) {
+              case Kind.Devices:
+                p = p0 + r;
+                q = q0 + bytes;
+                break;
+              case Kind.Bytes:
+                p = p0 + bytes;
+                q = q0 + r;
+                break;
+              case Kind.Latency:
+                p = p0 + lat;
+                q = q0 + r;
+                break;
+              case Kind.MaxCycle:
+                p = Math.max(p0, work / r);
+                q = q0 + lat;
+                break;
+              case Kind.MaxEnergy:
+                p = Math.max(p0, joules / r);
+                q = q0 + lat;
+                break;
+              case Kind.LatencyUnderCycleCap:
+                if (work / r > cap) continue;
+                p = p0 + lat;
+                q = q0 + r;
+                break;
+              default:
+                if (joules / r > cap) continue;
+                p = p0 + lat;
+                q = q0 + r;
+            }
+            const to = b * S + s + r * m;
+            if (better(p, q, prim[to], sec[to])) {
+              prim[to] = p;
+              sec[to] = q;
               fromCut[to] = a;
               fromState[to] = s;
               viaType[to] = t;
@@ -156,19 +167,20 @@ function runPass(spec: SearchSpec, pass: Pass): { value: number; stages: StageSh
  * `latency`; least latency, then fewest devices, for `throughput` and `energy`.
  */
 export function searchPartition(spec: SearchSpec): StageShape[] | undefined {
+  const single = { ...spec, replicate: false };
   switch (spec.objective) {
     case 'devices':
-      return runPass({ ...spec, replicate: false }, { agg: 'sum', value: (s) => [s.r, s.sendBytes] })?.stages;
+      return runPass(single, Kind.Devices)?.stages;
     case 'bytes':
-      return runPass({ ...spec, replicate: false }, { agg: 'sum', value: (s) => [s.sendBytes, s.r] })?.stages;
+      return runPass(single, Kind.Bytes)?.stages;
     case 'latency':
-      return runPass({ ...spec, replicate: false }, { agg: 'sum', value: (s) => [latency(s), s.r] })?.stages;
+      return runPass(single, Kind.Latency)?.stages;
     case 'throughput':
     case 'energy': {
-      const bottleneck = spec.objective === 'throughput' ? cycle : energy;
-      const first = runPass(spec, { agg: 'max', value: (s) => [bottleneck(s), latency(s)] });
+      const cycle = spec.objective === 'throughput';
+      const first = runPass(spec, cycle ? Kind.MaxCycle : Kind.MaxEnergy);
       if (!first) return undefined;
-      const second = runPass(spec, { agg: 'sum', value: (s) => [latency(s), s.r], cap: first.value, capValue: bottleneck });
+      const second = runPass(spec, cycle ? Kind.LatencyUnderCycleCap : Kind.LatencyUnderEnergyCap, first.value);
       return (second ?? first).stages;
     }
   }
