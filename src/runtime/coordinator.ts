@@ -140,8 +140,9 @@ class Coordinator {
     while (this.reorder.released < samples.count && !this.fatal) await this.wait();
     if (this.fatal) throw this.fatal;
     this.records.endMs = nowMs();
-    await this.failover;
     await this.collectTimelines();
+    // a node lost late is noticed by the flush at the latest; its failover is part of the report
+    await this.failover;
     return { ...this.records, outputs: this.outputs, samples: samples.count, lost: samples.count - this.reorder.released, duplicates: this.reorder.duplicates, failovers: this.failovers };
   }
 
@@ -258,10 +259,11 @@ class Coordinator {
     this.incomplete.delete(f.seq);
     const out = Object.fromEntries(got);
     this.records.doneMs[f.seq] = at;
-    for (const r of this.reorder.push(f.seq, out)) {
+    const released = this.reorder.push(f.seq, out);
+    released.forEach((r, i) => {
       if (this.o.keepOutputs !== false) this.outputs.push(r);
-      this.o.onProgress?.(this.reorder.released, this.o.samples.count);
-    }
+      this.o.onProgress?.(this.reorder.released - released.length + i + 1, this.o.samples.count);
+    });
     this.wake();
   }
 
@@ -278,6 +280,10 @@ class Coordinator {
   private async recover(dead: NodeLink, reason: string): Promise<void> {
     const k = dead.stageIndex;
     this.links = this.links.filter((l) => l !== dead);
+    if (this.reorder.released === this.o.samples.count) {
+      this.failovers.push({ device: dead.endpoint.device, stageIndex: k, reason, replacedBy: 'none (every sample was delivered)', resent: 0, atMs: nowMs() });
+      return;
+    }
     let replacedBy = 'replica';
     if (!this.links.some((l) => l.alive && l.stageIndex === k)) {
       if (!this.o.pool.replace) {

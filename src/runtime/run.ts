@@ -38,6 +38,8 @@ export interface RunPlanOptions {
   readonly keepOutputs?: boolean;
   readonly transport?: Transport;
   readonly stallTimeoutMs?: number;
+  /** Timeline records per batch from nodes (default 64; records a killed node had not sent are lost). */
+  readonly timelineBatch?: number;
   readonly onProgress?: (done: number, total: number) => void;
   /** Sees the node pool once created (tests use it to kill a node). */
   readonly onPool?: (pool: NodePool) => void;
@@ -105,6 +107,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
     ...(o.window !== undefined ? { window: o.window } : {}),
     ...(o.policy ? { policy: o.policy } : {}),
     ...(o.stallTimeoutMs !== undefined ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
+    ...(o.timelineBatch !== undefined ? { timelineBatch: o.timelineBatch } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.log ? { log: o.log } : {}),
   });
