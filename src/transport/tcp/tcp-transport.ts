@@ -48,7 +48,10 @@ export const tcpTransport: Transport = {
   listen(options: ListenOptions): Promise<Listener> {
     const open = new Set<FramedConnection>();
     const counts = { accepted: 0, refused: 0 };
+    const sockets = new Set<Socket>();
     const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
       const raw = socketDuplex(socket);
       const conn = new FramedConnection(options.wrap ? options.wrap(raw) : raw, 'server', options);
       open.add(conn);
@@ -73,6 +76,7 @@ export const tcpTransport: Transport = {
           async close() {
             const done = new Promise<void>((r) => server.close(() => r()));
             await Promise.all([...open].map((c) => c.close('listener closed')));
+            for (const s of sockets) s.destroy();
             await done;
           },
         });
