@@ -25,6 +25,7 @@ interface HiCliOptions {
   calib: string;
   limit?: string;
   latencySamples: string;
+  tableDevices?: string;
   key?: string;
   json?: boolean;
 }
@@ -104,8 +105,27 @@ function printReport(r: HiSystemReport): void {
     ...(r.searchExhaustive
       ? []
       : ['note: early-exit thresholds were searched over quantiles, not every distinct confidence']),
+    ...(r.strategyTable
+      ? ['', 'strategy table (seed Table 5; calibration split, modelled costs):', tableText(r)]
+      : []),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function tableText(r: HiSystemReport): string {
+  const rows = (r.strategyTable ?? []).map((row) => {
+    const b = row.candidates.find((c) => c.name === row.best);
+    return [
+      row.device,
+      row.requirement,
+      row.best ?? 'none',
+      b ? b.accuracy.toFixed(4) : '-',
+      b ? b.latencyMs.toFixed(3) : '-',
+      b ? b.energyMJ.toFixed(3) : '-',
+      b ? `${(b.offloadFraction * 100).toFixed(1)}%` : '-',
+    ];
+  });
+  return formatTable(['device', 'requirement', 'best', 'accuracy', 'ms', 'mJ', 'offload'], rows);
 }
 
 async function runHi(o: HiCliOptions): Promise<void> {
@@ -129,6 +149,7 @@ async function runHi(o: HiCliOptions): Promise<void> {
     test: loadDataset(o.data, { limit }),
     calib: loadDataset(o.calib),
     latencySamples: parsePositiveInt('--latency-samples', o.latencySamples),
+    tableDevices: o.tableDevices ? o.tableDevices.split(',').map((id) => getDevice(id.trim())) : undefined,
     key: o.key ? readKeyFile(o.key) : undefined,
     backend: onnxruntimeBackend,
     onProgress: (m) => process.stderr.write(`hi: ${m}\n`),
@@ -268,6 +289,10 @@ export function registerHiCommand(program: Command): void {
     )
     .option('--limit <n>', 'use only the first n test images')
     .option('--latency-samples <n>', 'test images run one by one to measure latency', '200')
+    .option(
+      '--table-devices <ids>',
+      'comma-separated catalog devices: also print the strategy table (seed Table 5)',
+    )
     .option('--key <file>', 'pre-shared key for the remote server (and the in-process one)')
     .option('--json', 'print JSON')
     .enablePositionalOptions()

@@ -40,6 +40,7 @@ beforeAll(async () => {
     test,
     calib,
     latencySamples: 20,
+    tableDevices: [getDevice('rpi4b'), getDevice('esp32s3')],
     backend: onnxruntimeBackend,
   });
 });
@@ -77,5 +78,27 @@ describe('HI system end to end (real onnxruntime, real HTTP to an in-process v2 
     expect(fr.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     expect(ee.offloadFraction).toBeLessThanOrEqual(fr[2] + 1e-12);
     expect(ee.meanDeviceMacs).toBeGreaterThan(0);
+  });
+
+  it('builds the strategy table for each requested device with all five strategies', () => {
+    const rows = report.strategyTable!;
+    expect(rows.map((r) => `${r.device}/${r.qos}`)).toEqual([
+      'rpi4b/accuracy',
+      'rpi4b/latency',
+      'rpi4b/energy',
+      'esp32s3/accuracy',
+      'esp32s3/latency',
+      'esp32s3/energy',
+    ]);
+    for (const r of rows) {
+      expect(r.candidates.map((c) => c.name)).toEqual([
+        'on-device-small',
+        'on-device-large',
+        'remote',
+        'hi',
+        'ee-hi',
+      ]);
+      if (r.best) expect(r.candidates.find((c) => c.name === r.best)!.feasible).toBe(true);
+    }
   });
 });

@@ -30,6 +30,8 @@ import { modelNameOf } from '../served-model.js';
 import { startServer, type V2Server } from '../server.js';
 import { accuracyOf, buildSamples, collectSoftmax, correctness, type BatchRunner } from './evaluate.js';
 import { measureLatencies, type EarlyExitPieces } from './latency.js';
+import { hiStrategyTable } from './table.js';
+import type { StrategyTableRow } from '../../strategy/hi/strategy-table.js';
 
 /** Options of `runHiSystem`. */
 export interface HiSystemOptions {
@@ -47,6 +49,8 @@ export interface HiSystemOptions {
   readonly objective?: 'latency' | 'energy';
   readonly test: Dataset;
   readonly calib: Dataset;
+  /** Devices for the strategy table (seed Table 5), computed on the calibration split; none = no table. */
+  readonly tableDevices?: readonly DeviceSpec[];
   /** Test samples run one by one to measure latency (default 200). */
   readonly latencySamples?: number;
   readonly key?: string;
@@ -92,6 +96,8 @@ export interface HiSystemReport {
   };
   readonly strategies: readonly StrategyResult[];
   readonly searchExhaustive: boolean;
+  /** Seed Table 5 for these models, when `tableDevices` was given. */
+  readonly strategyTable?: readonly StrategyTableRow[];
 }
 
 const BATCH = 64;
@@ -238,6 +244,7 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
     const testScores = hiTest.map((s) => s.score);
     const testCorrect = hiTest.map((s) => s.localCorrect);
 
+    let eeTable: { samples: ReturnType<typeof buildSamples>; exitMacs: number[] } | undefined;
     let ee:
       | {
           point: OperatingPoint;
@@ -279,6 +286,7 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
         eeDecision,
       );
       const choice = choose(c, eeCosts, o.qosAccuracy, o.objective ?? 'energy');
+      eeTable = { samples: c, exitMacs: macs };
       const point = evaluateThresholds(t, eeCosts, choice.point.exitThresholds, choice.point.threshold);
       const reached = t.filter((s) => point.exitThresholds.every((th, k) => s.exitConfidence[k] < th));
       ee = {
@@ -357,6 +365,22 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
       energyMJ: offload.energyMJ,
       meanDeviceMacs: 0,
     });
+    const strategyTable = o.tableDevices?.length
+      ? hiStrategyTable({
+          devices: o.tableDevices,
+          link: o.link,
+          minAccuracy: o.qosAccuracy,
+          localMacs: localProfile.totals.macs,
+          remoteMacs: server ? (await profileModelFile(o.remote)).profile.totals.macs : undefined,
+          localAccuracy: accuracyOf(calib.local, o.calib.labels),
+          remoteAccuracy: accuracyOf(calib.remote, o.calib.labels),
+          requestBytes: imageBytes,
+          replyBytes: REPLY_BYTES,
+          serverMs: rt.remoteMs,
+          hiSamples: hiCalib,
+          ee: eeTable,
+        })
+      : undefined;
     return {
       samples: o.test.count,
       calibSamples: o.calib.count,
@@ -374,6 +398,7 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
       },
       strategies,
       searchExhaustive: hiChoice.exhaustive && (ee?.exhaustive ?? true),
+      ...(strategyTable ? { strategyTable } : {}),
     };
   } finally {
     for (const s of sessions) await s.release();
