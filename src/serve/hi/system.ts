@@ -3,7 +3,6 @@
  * onnxruntime, offloads go over HTTP to a v2 server (an in-process `serve` when given a model path).
  * Thresholds are chosen on the calibration split and reported on the test split.
  */
-import { dirname, join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import type { InferenceBackend, InferenceSession } from '../../backend/backend.js';
 import type { DeviceSpec, LinkSpec } from '../../catalog/index.js';
@@ -30,6 +29,7 @@ import { modelNameOf } from '../served-model.js';
 import { startServer, type V2Server } from '../server.js';
 import { accuracyOf, buildSamples, collectSoftmax, correctness, type BatchRunner } from './evaluate.js';
 import { measureLatencies, type EarlyExitPieces } from './latency.js';
+import { loadPieces } from './pieces.js';
 import { hiStrategyTable } from './table.js';
 import type { StrategyTableRow } from '../../strategy/hi/strategy-table.js';
 
@@ -130,31 +130,6 @@ function choose(
     point: fallback.best!,
     note: `${r.infeasible} on the calibration split; using the most accurate thresholds`,
     exhaustive: fallback.exhaustive,
-  };
-}
-
-async function loadPieces(
-  backend: InferenceBackend,
-  eeFull: string,
-): Promise<{ pieces: EarlyExitPieces; macs: number[] }> {
-  const dir = dirname(eeFull);
-  const names = ['ee-prefix1', 'ee-head1', 'ee-prefix2', 'ee-head2', 'ee-rest'];
-  const macs: Record<string, number> = {};
-  const sessions: Record<string, InferenceSession> = {};
-  for (const n of names) {
-    const p = join(dir, `${n}.onnx`);
-    macs[n] = (await profileModelFile(p)).profile.totals.macs;
-    sessions[n] = await backend.load(p);
-  }
-  const cum1 = macs['ee-prefix1'] + macs['ee-head1'];
-  const cum2 = cum1 + macs['ee-prefix2'] + macs['ee-head2'];
-  return {
-    pieces: {
-      prefixes: [sessions['ee-prefix1'], sessions['ee-prefix2']],
-      heads: [sessions['ee-head1'], sessions['ee-head2']],
-      rest: sessions['ee-rest'],
-    },
-    macs: [cum1, cum2, cum2 + macs['ee-rest']],
   };
 }
 
