@@ -10,7 +10,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot } from '../src/data/package-root.js';
-import { buildManifest, manifestMarkdownTable, readTrainingRecord, replaceZooTable } from '../src/zoo/build-manifest.js';
+import {
+  buildManifest,
+  manifestMarkdownTable,
+  readTrainingRecord,
+  replaceZooTable,
+} from '../src/zoo/build-manifest.js';
 import { defaultManifestPath, loadManifest } from '../src/zoo/manifest.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, 'no-docs': { type: 'boolean' } } });
@@ -19,7 +24,8 @@ const started = performance.now();
 const manifest = await buildManifest(readTrainingRecord(), {
   only: values.only?.split(','),
   previous: existsSync(manifestPath) ? loadManifest(manifestPath) : undefined,
-  onModel: (name, what) => process.stderr.write(`${what} ${name} (${((performance.now() - started) / 1000).toFixed(0)}s)\n`),
+  onModel: (name, what) =>
+    process.stderr.write(`${what} ${name} (${((performance.now() - started) / 1000).toFixed(0)}s)\n`),
 });
 writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
 process.stderr.write(`wrote ${manifestPath}: ${manifest.models.length} models\n`);

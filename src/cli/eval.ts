@@ -5,7 +5,14 @@ import type { Command } from 'commander';
 import { EdgesplitError, UsageError } from '../core/errors.js';
 import { DATASETS } from '../data/datasets.js';
 import { evaluateModel, MAX_EVAL_BATCH, type EvalOptions, type EvalResult } from '../zoo/evaluate.js';
-import { findZooModelByPath, loadManifest, zooModel, zooModelPath, type ZooManifest, type ZooModel } from '../zoo/manifest.js';
+import {
+  findZooModelByPath,
+  loadManifest,
+  zooModel,
+  zooModelPath,
+  type ZooManifest,
+  type ZooModel,
+} from '../zoo/manifest.js';
 import { zooEvalOptions } from '../zoo/zoo-eval.js';
 import { fmtInt, formatTable, printJson } from './output.js';
 
@@ -54,7 +61,8 @@ function resultRows(r: EvalResult, entry: ZooModel | undefined): string[][] {
   if (r.composedWith) rows.push(['encoder', r.composedWith]);
   if (r.noiseSigma !== undefined) rows.push(['input noise sigma', String(r.noiseSigma)]);
   if (r.accuracy !== undefined) rows.push([`accuracy (${r.output})`, r.accuracy.toFixed(4)]);
-  for (const [name, acc] of Object.entries(r.perOutput ?? {})) if (name !== r.output) rows.push([`accuracy (${name})`, acc.toFixed(4)]);
+  for (const [name, acc] of Object.entries(r.perOutput ?? {}))
+    if (name !== r.output) rows.push([`accuracy (${name})`, acc.toFixed(4)]);
   if (r.ssim !== undefined) rows.push([`ssim (${r.output})`, r.ssim.toFixed(4)]);
   if (entry?.metric) rows.push([`manifest ${entry.metric.name}`, entry.metric.value.toFixed(4)]);
   rows.push(['throughput', `${fmtInt(r.throughputPerS)} images/s`]);
@@ -66,7 +74,9 @@ function resultRows(r: EvalResult, entry: ZooModel | undefined): string[][] {
 export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
-    .description('Evaluate a model on a dataset with onnxruntime-node: accuracy (classifiers) or SSIM (autoencoders), and throughput')
+    .description(
+      'Evaluate a model on a dataset with onnxruntime-node: accuracy (classifiers) or SSIM (autoencoders), and throughput',
+    )
     .argument('<model>', 'ONNX file, or the name of a zoo model from models/manifest.json')
     .option('--data <name>', `dataset: ${DATASETS.map((d) => d.name).join(', ')}`, 'fashion-mnist-test')
     .option('--limit <n>', 'evaluate only the first n images')
@@ -85,7 +95,11 @@ export function registerEvalCommand(program: Command): void {
       };
       const bar =
         !opts.json && process.stderr.isTTY
-          ? new SingleBar({ stream: process.stderr, format: `eval ${basename(path)} [{bar}] {value}/{total} images | {eta}s left`, hideCursor: true })
+          ? new SingleBar({
+              stream: process.stderr,
+              format: `eval ${basename(path)} [{bar}] {value}/{total} images | {eta}s left`,
+              hideCursor: true,
+            })
           : undefined;
       let started = false;
       options.onProgress = (done, total) => {
@@ -104,7 +118,14 @@ export function registerEvalCommand(program: Command): void {
       }
       if (opts.json) {
         const { samples, accuracy, ssim, throughputPerS, ...rest } = result;
-        printJson({ samples, ...(accuracy !== undefined ? { accuracy } : {}), ...(ssim !== undefined ? { ssim } : {}), throughputPerS, ...rest, ...(entry ? { zooModel: entry.name } : {}) });
+        printJson({
+          samples,
+          ...(accuracy !== undefined ? { accuracy } : {}),
+          ...(ssim !== undefined ? { ssim } : {}),
+          throughputPerS,
+          ...rest,
+          ...(entry ? { zooModel: entry.name } : {}),
+        });
         return;
       }
       process.stdout.write(`${formatTable(['quantity', 'value'], resultRows(result, entry))}\n`);

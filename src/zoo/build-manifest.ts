@@ -11,7 +11,15 @@ import { loadDataset, type Dataset } from '../data/datasets.js';
 import { packageRoot } from '../data/package-root.js';
 import { profileModelFile } from '../profile/index.js';
 import { evaluateModel } from './evaluate.js';
-import { MANIFEST_VERSION, parseManifest, ZooTask, ZooTensorSpec, type ZooManifest, type ZooMetric, type ZooModel } from './manifest.js';
+import {
+  MANIFEST_VERSION,
+  parseManifest,
+  ZooTask,
+  ZooTensorSpec,
+  type ZooManifest,
+  type ZooMetric,
+  type ZooModel,
+} from './manifest.js';
 import { isEvaluable, zooEvalOptions } from './zoo-eval.js';
 
 /** Dataset every recorded metric is measured on. */
@@ -46,12 +54,16 @@ export const TrainingRecord = z.looseObject({
 export type TrainingRecord = z.infer<typeof TrainingRecord>;
 
 /** Reads and validates training/zoo.json; errors name the file and field. */
-export function readTrainingRecord(path: string = join(packageRoot(), 'training', 'zoo.json')): TrainingRecord {
+export function readTrainingRecord(
+  path: string = join(packageRoot(), 'training', 'zoo.json'),
+): TrainingRecord {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new EdgesplitError('E_DATA', `cannot read training record ${path}: ${errorMessage(err)}`, { cause: err });
+    throw new EdgesplitError('E_DATA', `cannot read training record ${path}: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
   const r = TrainingRecord.safeParse(json);
   if (!r.success) {
@@ -127,13 +139,22 @@ export async function measureMetric(
     samples: r.samples,
     dataset: r.dataset,
     output: r.output,
-    ...(r.perOutput ? { perOutput: Object.fromEntries(Object.entries(r.perOutput).map(([k, v]) => [k, Number(v.toFixed(6))])) } : {}),
+    ...(r.perOutput
+      ? {
+          perOutput: Object.fromEntries(
+            Object.entries(r.perOutput).map(([k, v]) => [k, Number(v.toFixed(6))]),
+          ),
+        }
+      : {}),
     ...(entry.encoder ? { composedWith: entry.encoder } : {}),
   };
 }
 
 /** Builds the manifest from the training record: profiles every model and measures every metric. */
-export async function buildManifest(record: TrainingRecord, options: BuildManifestOptions = {}): Promise<ZooManifest> {
+export async function buildManifest(
+  record: TrainingRecord,
+  options: BuildManifestOptions = {},
+): Promise<ZooManifest> {
   const models: ZooModel[] = [];
   for (const t of record.models) {
     options.onModel?.(t.name, 'profile');
@@ -171,7 +192,9 @@ function fmtCount(n: number): string {
 /** A Markdown table of the manifest: name, task, params, MACs, metric. */
 export function manifestMarkdownTable(manifest: ZooManifest): string {
   const rows = manifest.models.map((m) => {
-    const metric = m.metric ? `${m.metric.name} ${m.metric.value.toFixed(4)}${m.metric.composedWith ? ` (with ${m.metric.composedWith})` : ''}` : '-';
+    const metric = m.metric
+      ? `${m.metric.name} ${m.metric.value.toFixed(4)}${m.metric.composedWith ? ` (with ${m.metric.composedWith})` : ''}`
+      : '-';
     const extra = m.metric?.perOutput
       ? ` (${Object.entries(m.metric.perOutput)
           .map(([k, v]) => `${k} ${v.toFixed(4)}`)
@@ -180,7 +203,11 @@ export function manifestMarkdownTable(manifest: ZooManifest): string {
     const task = m.task === 'denoising' && m.noiseSigma ? `denoising (sigma ${m.noiseSigma})` : m.task;
     return `| ${m.name} | ${task} | ${fmtCount(m.params)} | ${fmtCount(m.macs)} | ${metric}${extra} |`;
   });
-  return ['| model | task | params | MACs | test metric (TS, onnxruntime-node) |', '| --- | --- | ---: | ---: | --- |', ...rows].join('\n');
+  return [
+    '| model | task | params | MACs | test metric (TS, onnxruntime-node) |',
+    '| --- | --- | ---: | ---: | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 /** Replaces the text between `<!-- zoo-table:start -->` and `<!-- zoo-table:end -->` in a document. */

@@ -11,7 +11,13 @@ import { float32Tensor, type Tensor } from '../core/tensor.js';
 import { batches, loadDataset, type Dataset } from '../data/datasets.js';
 import { countCorrect, sumSsim } from '../data/metrics.js';
 import { addGaussianNoise, gaussianSource, mulberry32 } from './noise.js';
-import { formatShape, readSignature, shapeMatches, type DeclaredTensor, type ModelSignature } from './signature.js';
+import {
+  formatShape,
+  readSignature,
+  shapeMatches,
+  type DeclaredTensor,
+  type ModelSignature,
+} from './signature.js';
 
 /** Tasks eval can measure. */
 export type EvalTask = 'classification' | 'reconstruction' | 'denoising';
@@ -76,7 +82,10 @@ export interface EvalResult {
 function imageInput(sig: ModelSignature, path: string, ds: Dataset): DeclaredTensor {
   const want = ['N', 1, ds.height, ds.width];
   if (sig.inputs.length !== 1) {
-    throw new EdgesplitError('E_USAGE', `${path}: has ${sig.inputs.length} inputs (${sig.inputs.map((i) => i.name).join(', ')}); eval feeds one image input ${formatShape(want)}`);
+    throw new EdgesplitError(
+      'E_USAGE',
+      `${path}: has ${sig.inputs.length} inputs (${sig.inputs.map((i) => i.name).join(', ')}); eval feeds one image input ${formatShape(want)}`,
+    );
   }
   const input = sig.inputs[0];
   if (!shapeMatches(input.shape, [1, 1, ds.height, ds.width])) {
@@ -117,13 +126,18 @@ export async function evaluateModel(modelPath: string, options: EvalOptions = {}
   const matching = sig.outputs.filter((o) => shapeMatches(o.shape, wanted));
   const scored = task === 'classification' ? matching : matching.slice(0, 1);
   if (scored.length === 0) {
-    throw new EdgesplitError('E_USAGE', `${modelPath}: task '${task}' needs an output of shape ${formatShape(['N', ...wanted.slice(1)])}`);
+    throw new EdgesplitError(
+      'E_USAGE',
+      `${modelPath}: task '${task}' needs an output of shape ${formatShape(['N', ...wanted.slice(1)])}`,
+    );
   }
   if (task === 'denoising' && !(options.noiseSigma !== undefined && options.noiseSigma > 0)) {
     throw new UsageError(`${modelPath}: denoising evaluation needs a noise sigma > 0`);
   }
-  if (encSig && encSig.outputs.length !== 1) throw new UsageError(`${options.encoderPath}: an encoder must have exactly one output`);
-  if (encSig && sig.inputs.length !== 1) throw new UsageError(`${modelPath}: a decoder composed with an encoder must have one input`);
+  if (encSig && encSig.outputs.length !== 1)
+    throw new UsageError(`${options.encoderPath}: an encoder must have exactly one output`);
+  if (encSig && sig.inputs.length !== 1)
+    throw new UsageError(`${modelPath}: a decoder composed with an encoder must have one input`);
 
   const backend = options.backend ?? onnxruntimeBackend;
   const load = { intraOpThreads: options.intraOpThreads ?? 1 };
@@ -141,7 +155,10 @@ export async function evaluateModel(modelPath: string, options: EvalOptions = {}
     for (const batch of batches(ds, batchSize)) {
       let input: Tensor = batch.input;
       if (task === 'denoising') {
-        const noisy = addGaussianNoise(batch.input.data as Float32Array, normal, { sigma: options.noiseSigma!, clip: options.noiseClip ?? true });
+        const noisy = addGaussianNoise(batch.input.data as Float32Array, normal, {
+          sigma: options.noiseSigma!,
+          clip: options.noiseClip ?? true,
+        });
         input = float32Tensor(batch.input.dims, noisy);
       }
       const t0 = performance.now();
@@ -150,15 +167,29 @@ export async function evaluateModel(modelPath: string, options: EvalOptions = {}
         input = latent[encSig!.outputs[0].name];
       }
       const feedName = encoder ? sig.inputs[0].name : first.name;
-      const out = await session.run({ [feedName]: input }, scored.map((o) => o.name));
+      const out = await session.run(
+        { [feedName]: input },
+        scored.map((o) => o.name),
+      );
       runMs += performance.now() - t0;
       for (const o of scored) {
         const t = out[o.name];
-        if (!t || t.dtype !== 'float32') throw new EdgesplitError('E_BACKEND', `${modelPath}: output '${o.name}' missing or not float32`);
-        if (task === 'classification') correct.set(o.name, correct.get(o.name)! + countCorrect(t.data as Float32Array, batch.labels, NUM_CLASSES));
+        if (!t || t.dtype !== 'float32')
+          throw new EdgesplitError('E_BACKEND', `${modelPath}: output '${o.name}' missing or not float32`);
+        if (task === 'classification')
+          correct.set(
+            o.name,
+            correct.get(o.name)! + countCorrect(t.data as Float32Array, batch.labels, NUM_CLASSES),
+          );
       }
       if (task !== 'classification') {
-        ssimTotal += sumSsim(out[scored[0].name].data as Float32Array, batch.input.data as Float32Array, batch.size, ds.height, ds.width);
+        ssimTotal += sumSsim(
+          out[scored[0].name].data as Float32Array,
+          batch.input.data as Float32Array,
+          batch.size,
+          ds.height,
+          ds.width,
+        );
       }
       done += batch.size;
       options.onProgress?.(done, ds.count);

@@ -83,7 +83,12 @@ export const ZooManifest = z
   .superRefine((m, ctx) => {
     const seen = new Set<string>();
     for (const [i, model] of m.models.entries()) {
-      if (seen.has(model.name)) ctx.addIssue({ code: 'custom', path: ['models', i, 'name'], message: `duplicate model name '${model.name}'` });
+      if (seen.has(model.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', i, 'name'],
+          message: `duplicate model name '${model.name}'`,
+        });
       seen.add(model.name);
     }
   });
@@ -99,7 +104,9 @@ export function defaultManifestPath(): string {
 export function parseManifest(value: unknown, source: string): ZooManifest {
   const result = ZooManifest.safeParse(value);
   if (!result.success) {
-    const issues = result.error.issues.slice(0, 5).map((iss) => `${iss.path.join('.') || '<root>'}: ${iss.message}`);
+    const issues = result.error.issues
+      .slice(0, 5)
+      .map((iss) => `${iss.path.join('.') || '<root>'}: ${iss.message}`);
     throw new EdgesplitError('E_DATA', `${source}: invalid zoo manifest: ${issues.join('; ')}`);
   }
   return result.data;
@@ -115,9 +122,12 @@ export function loadManifest(path: string = defaultManifestPath()): ZooManifest 
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new EdgesplitError('E_IO', `cannot read zoo manifest ${path}: ${errorMessage(err)}`, { cause: err });
+    throw new EdgesplitError('E_IO', `cannot read zoo manifest ${path}: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
-  if (text.length > MAX_MANIFEST_BYTES) throw new EdgesplitError('E_DATA', `${path}: manifest over ${MAX_MANIFEST_BYTES} bytes`);
+  if (text.length > MAX_MANIFEST_BYTES)
+    throw new EdgesplitError('E_DATA', `${path}: manifest over ${MAX_MANIFEST_BYTES} bytes`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -132,7 +142,10 @@ export function loadManifest(path: string = defaultManifestPath()): ZooManifest 
 /** The manifest entry of a named model; a usage error lists the known names. */
 export function zooModel(name: string, manifest: ZooManifest = loadManifest()): ZooModel {
   const entry = manifest.models.find((m) => m.name === name);
-  if (!entry) throw new UsageError(`unknown zoo model '${name}'; known: ${manifest.models.map((m) => m.name).join(', ')}`);
+  if (!entry)
+    throw new UsageError(
+      `unknown zoo model '${name}'; known: ${manifest.models.map((m) => m.name).join(', ')}`,
+    );
   return entry;
 }
 

@@ -39,8 +39,13 @@ export interface NoiseOptions {
 }
 
 /** Returns `clean + sigma * n` (n standard normal from `normal`), optionally clipped to [0,1]; pure given the source. */
-export function addGaussianNoise(clean: Float32Array, normal: () => number, options: NoiseOptions): Float32Array {
-  if (!(options.sigma >= 0) || !Number.isFinite(options.sigma)) throw new RangeError(`noise sigma must be >= 0, got ${options.sigma}`);
+export function addGaussianNoise(
+  clean: Float32Array,
+  normal: () => number,
+  options: NoiseOptions,
+): Float32Array {
+  if (!(options.sigma >= 0) || !Number.isFinite(options.sigma))
+    throw new RangeError(`noise sigma must be >= 0, got ${options.sigma}`);
   const out = new Float32Array(clean.length);
   for (let i = 0; i < clean.length; i++) {
     const v = clean[i] + options.sigma * normal();

@@ -17,7 +17,8 @@ export interface ModelSignature {
 
 function declared(v: ValueInfoProto, source: string): DeclaredTensor {
   const dims = v.type?.tensorType?.shape?.dim;
-  if (!dims) throw new EdgesplitError('E_ONNX_INVALID', `${source}: '${v.name}' has no declared tensor shape`);
+  if (!dims)
+    throw new EdgesplitError('E_ONNX_INVALID', `${source}: '${v.name}' has no declared tensor shape`);
   const shape = dims.map((d) => {
     if (d.dimParam) return d.dimParam;
     const n = Number(d.dimValue ?? 0);
@@ -46,6 +47,12 @@ export function formatShape(shape: readonly (number | string)[]): string {
  * True when a declared shape fits the concrete one: same rank, each fixed dim equal; a symbolic first
  * dim (the batch) matches anything, a symbolic later dim matches anything too.
  */
-export function shapeMatches(declaredShape: readonly (number | string)[], concrete: readonly number[]): boolean {
-  return declaredShape.length === concrete.length && declaredShape.every((d, i) => typeof d === 'string' || d === concrete[i]);
+export function shapeMatches(
+  declaredShape: readonly (number | string)[],
+  concrete: readonly number[],
+): boolean {
+  return (
+    declaredShape.length === concrete.length &&
+    declaredShape.every((d, i) => typeof d === 'string' || d === concrete[i])
+  );
 }

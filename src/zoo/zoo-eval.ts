@@ -17,9 +17,14 @@ export function isEvaluable(entry: Pick<ZooModel, 'task'>): boolean {
  * Evaluation options implied by a manifest entry: the task, the noise of denoisers, and for decoders the
  * encoder to run first. Throws a usage error for feature extractors, which have no metric of their own.
  */
-export function zooEvalOptions(entry: ZooModel, manifest: ZooManifest): Pick<EvalOptions, 'task' | 'noiseSigma' | 'noiseClip' | 'noiseSeed' | 'encoderPath'> {
+export function zooEvalOptions(
+  entry: ZooModel,
+  manifest: ZooManifest,
+): Pick<EvalOptions, 'task' | 'noiseSigma' | 'noiseClip' | 'noiseSeed' | 'encoderPath'> {
   if (!isEvaluable(entry)) {
-    throw new UsageError(`zoo model '${entry.name}' is a feature extractor (task 'feature'${entry.parent ? `, piece of '${entry.parent}'` : ''}); it has no metric to evaluate`);
+    throw new UsageError(
+      `zoo model '${entry.name}' is a feature extractor (task 'feature'${entry.parent ? `, piece of '${entry.parent}'` : ''}); it has no metric to evaluate`,
+    );
   }
   if (entry.task === 'classification') return { task: 'classification' };
   const opts: Pick<EvalOptions, 'task' | 'noiseSigma' | 'noiseClip' | 'noiseSeed' | 'encoderPath'> = {
@@ -27,8 +32,15 @@ export function zooEvalOptions(entry: ZooModel, manifest: ZooManifest): Pick<Eva
   };
   if (entry.encoder) opts.encoderPath = join(packageRoot(), zooModel(entry.encoder, manifest).file);
   if (entry.task === 'denoising') {
-    if (entry.noiseSigma === undefined) throw new UsageError(`zoo model '${entry.name}' is a denoiser but its manifest entry has no noiseSigma`);
-    Object.assign(opts, { noiseSigma: entry.noiseSigma, noiseClip: entry.noiseClip ?? true, noiseSeed: ZOO_NOISE_SEED });
+    if (entry.noiseSigma === undefined)
+      throw new UsageError(
+        `zoo model '${entry.name}' is a denoiser but its manifest entry has no noiseSigma`,
+      );
+    Object.assign(opts, {
+      noiseSigma: entry.noiseSigma,
+      noiseClip: entry.noiseClip ?? true,
+      noiseSeed: ZOO_NOISE_SEED,
+    });
   }
   return opts;
 }

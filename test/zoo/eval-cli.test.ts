@@ -37,7 +37,12 @@ describe('edgesplit eval', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toBe('');
     const json = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(json).toMatchObject({ samples: 300, task: 'reconstruction', dataset: 'fashion-mnist-test', batchSize: 128 });
+    expect(json).toMatchObject({
+      samples: 300,
+      task: 'reconstruction',
+      dataset: 'fashion-mnist-test',
+      batchSize: 128,
+    });
     expect(json.ssim).toBeCloseTo(1, 10);
     expect(json.throughputPerS).toBeGreaterThan(0);
   });
@@ -58,11 +63,15 @@ describe('edgesplit eval', () => {
     });
     const bad = await runCli(['eval', feat]);
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toMatch(/^edgesplit: E_USAGE: .*feat3\.onnx: input 'x' has shape \[N,3,28,28\]; eval feeds fashion-mnist-test images of shape \[N,1,28,28\]\n$/);
+    expect(bad.stderr).toMatch(
+      /^edgesplit: E_USAGE: .*feat3\.onnx: input 'x' has shape \[N,3,28,28\]; eval feeds fashion-mnist-test images of shape \[N,1,28,28\]\n$/,
+    );
     const limit = await runCli(['eval', feat, '--limit', '-3']);
     expect(limit.stderr).toMatch(/--limit must be an integer/);
     const data = await runCli(['eval', feat, '--data', 'cifar10']);
-    expect(data.stderr).toMatch(/unknown dataset 'cifar10'; known datasets: fashion-mnist-test, fashion-mnist-calib, fashion-mnist-train/);
+    expect(data.stderr).toMatch(
+      /unknown dataset 'cifar10'; known datasets: fashion-mnist-test, fashion-mnist-calib, fashion-mnist-train/,
+    );
     const missing = await runCli(['eval', `${dir}/none.onnx`]);
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toMatch(/E_IO: .*none\.onnx: no such model file/);

@@ -3,7 +3,13 @@ import { loadDataset } from '../../src/data/datasets.js';
 import { meanSsim } from '../../src/data/metrics.js';
 import { evaluateModel } from '../../src/zoo/evaluate.js';
 import { addGaussianNoise, gaussianSource, mulberry32 } from '../../src/zoo/noise.js';
-import { flattenEncoderDecoder, identityAutoencoder, linearClassifier, tempModelDir, writeTinyModel } from './tiny-models.js';
+import {
+  flattenEncoderDecoder,
+  identityAutoencoder,
+  linearClassifier,
+  tempModelDir,
+  writeTinyModel,
+} from './tiny-models.js';
 
 const dir = tempModelDir();
 const test = loadDataset('fashion-mnist-test', { limit: 2000 });
@@ -48,7 +54,10 @@ describe('evaluateModel with onnxruntime-node', () => {
     expect(r.task).toBe('classification');
     expect(r.samples).toBe(2000);
     expect(r.output).toBe('second');
-    for (const [name, w] of [['first', wA], ['second', wB]] as const) {
+    for (const [name, w] of [
+      ['first', wA],
+      ['second', wB],
+    ] as const) {
       const ref = referenceAccuracy(w);
       expect(Math.abs(r.perOutput![name] * 2000 - ref.correct)).toBeLessThanOrEqual(ref.nearTies);
     }
@@ -71,14 +80,38 @@ describe('evaluateModel with onnxruntime-node', () => {
     const clean = await evaluateModel(path, { data: small, batchSize: 64 });
     expect(clean.task).toBe('reconstruction');
     expect(clean.ssim).toBeCloseTo(1, 12);
-    const noisy = await evaluateModel(path, { data: small, batchSize: 64, task: 'denoising', noiseSigma: 0.2, noiseSeed: 5 });
-    const expected = meanSsim(addGaussianNoise(small.images, gaussianSource(mulberry32(5)), { sigma: 0.2, clip: true }), small.images, 200, 28, 28);
+    const noisy = await evaluateModel(path, {
+      data: small,
+      batchSize: 64,
+      task: 'denoising',
+      noiseSigma: 0.2,
+      noiseSeed: 5,
+    });
+    const expected = meanSsim(
+      addGaussianNoise(small.images, gaussianSource(mulberry32(5)), { sigma: 0.2, clip: true }),
+      small.images,
+      200,
+      28,
+      28,
+    );
     expect(noisy.ssim).toBeCloseTo(expected, 10);
     expect(noisy.ssim!).toBeLessThan(0.9);
     expect(noisy.noiseSigma).toBe(0.2);
-    const otherBatch = await evaluateModel(path, { data: small, batchSize: 200, task: 'denoising', noiseSigma: 0.2, noiseSeed: 5 });
+    const otherBatch = await evaluateModel(path, {
+      data: small,
+      batchSize: 200,
+      task: 'denoising',
+      noiseSigma: 0.2,
+      noiseSeed: 5,
+    });
     expect(otherBatch.ssim).toBe(noisy.ssim);
-    const otherSeed = await evaluateModel(path, { data: small, batchSize: 64, task: 'denoising', noiseSigma: 0.2, noiseSeed: 6 });
+    const otherSeed = await evaluateModel(path, {
+      data: small,
+      batchSize: 64,
+      task: 'denoising',
+      noiseSigma: 0.2,
+      noiseSeed: 6,
+    });
     expect(otherSeed.ssim).not.toBe(noisy.ssim);
   });
 
@@ -98,14 +131,20 @@ describe('evaluateModel with onnxruntime-node', () => {
       outputs: [['y', ['N', 16, 14, 14]]],
       nodes: [{ op: 'Relu', inputs: ['feat1'], outputs: ['y'] }],
     });
-    await expect(evaluateModel(feat, { data: test })).rejects.toThrow(/feat\.onnx: input 'feat1' has shape \[N,16,14,14\]; eval feeds .* \[N,1,28,28\]/);
+    await expect(evaluateModel(feat, { data: test })).rejects.toThrow(
+      /feat\.onnx: input 'feat1' has shape \[N,16,14,14\]; eval feeds .* \[N,1,28,28\]/,
+    );
     const odd = writeTinyModel(dir, 'odd.onnx', {
       inputs: [['input', ['N', 1, 28, 28]]],
       outputs: [['y', ['N', 784]]],
       nodes: [{ op: 'Flatten', inputs: ['input'], outputs: ['y'] }],
     });
-    await expect(evaluateModel(odd, { data: test })).rejects.toThrow(/odd\.onnx: cannot tell what to measure from its outputs \('y' \[N,784\]\)/);
-    await expect(evaluateModel(odd, { data: test, batchSize: 0 })).rejects.toThrow(/batch size must be an integer/);
+    await expect(evaluateModel(odd, { data: test })).rejects.toThrow(
+      /odd\.onnx: cannot tell what to measure from its outputs \('y' \[N,784\]\)/,
+    );
+    await expect(evaluateModel(odd, { data: test, batchSize: 0 })).rejects.toThrow(
+      /batch size must be an integer/,
+    );
     const ae = identityAutoencoder(dir);
     await expect(evaluateModel(ae, { data: test, task: 'denoising' })).rejects.toThrow(/needs a noise sigma/);
   });

@@ -10,7 +10,12 @@ type Dim = number | string;
 function valueInfo(name: string, shape: Dim[]) {
   return {
     name,
-    type: { tensorType: { elemType: 1, shape: { dim: shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+    type: {
+      tensorType: {
+        elemType: 1,
+        shape: { dim: shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+      },
+    },
   };
 }
 
@@ -37,11 +42,18 @@ export function writeTinyModel(
     opsetImport: [{ domain: '', version: 13 }],
     graph: {
       name: file,
-      node: spec.nodes.map((n, i) => ({ name: `${n.op}_${i}`, opType: n.op, input: n.inputs, output: n.outputs })),
+      node: spec.nodes.map((n, i) => ({
+        name: `${n.op}_${i}`,
+        opType: n.op,
+        input: n.inputs,
+        output: n.outputs,
+      })),
       input: spec.inputs.map(([n, s]) => valueInfo(n, s)),
       output: spec.outputs.map(([n, s]) => valueInfo(n, s)),
       initializer: (spec.initializers ?? []).map((t) =>
-        t.int64 ? { name: t.name, dims: t.dims, dataType: 7, int64Data: t.int64 } : { name: t.name, dims: t.dims, dataType: 1, floatData: [...t.data!] },
+        t.int64
+          ? { name: t.name, dims: t.dims, dataType: 7, int64Data: t.int64 }
+          : { name: t.name, dims: t.dims, dataType: 1, floatData: [...t.data!] },
       ),
     },
   });
