@@ -1,15 +1,20 @@
 /**
  * `--link <id>`: the byte-stream wrapper that emulates a catalog link on every runtime connection
- * (both ends must wrap alike). "none" (or no id) means the real socket as it is.
+ * (both ends must wrap alike), using the transport's link emulation with edgesplit's credit-aware
+ * delivery scheme. "none" (or no id) means the real socket as it is.
  */
-import { UsageError } from '../core/errors.js';
+import { getLink } from '../catalog/index.js';
+import { emulateLink } from '../transport/link/emulated-link.js';
+import { linkParamsFromSpec } from '../transport/link/params.js';
 import type { ByteDuplex } from '../transport/transport.js';
 
 /** A byte-stream wrapper, as `ConnectionOptions.wrap` takes it. */
 export type LinkWrap = (raw: ByteDuplex) => ByteDuplex;
 
-/** Resolves a link id to its wrapper; undefined for none. */
-export function resolveLinkWrap(id: string | undefined): LinkWrap | undefined {
+/** Resolves a link id to its wrapper (undefined for none); unknown ids throw listing the known ones. */
+export function resolveLinkWrap(id: string | undefined, timeScale = 1): LinkWrap | undefined {
   if (id === undefined || id === 'none') return undefined;
-  throw new UsageError(`--link ${id}: link emulation is not available in this build (transport link/ has not landed)`);
+  const params = linkParamsFromSpec(getLink(id));
+  let seed = 1;
+  return (raw) => emulateLink(raw, { params, scheme: { kind: 'credit' }, timeScale, seed: seed++ });
 }
