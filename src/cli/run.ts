@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { DATASETS } from '../data/datasets.js';
 import { loadHostsFile } from '../runtime/node-pool.js';
-import { readRuntimePlan } from '../runtime/plan-dir.js';
+import { loadRuntimePlan } from '../runtime/plan-dir.js';
 import { runPlan, type RunReport } from '../runtime/run.js';
 import { buildTrace } from '../runtime/trace.js';
 import { loadKeyFile } from '../transport/auth/key-file.js';
@@ -72,7 +72,7 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, opts: RunCliOptions) => {
       if (opts.policy !== 'least-loaded' && opts.policy !== 'round-robin') throw new UsageError(`--policy must be least-loaded or round-robin, got '${opts.policy}'`);
-      const plan = readRuntimePlan(dir);
+      const plan = await loadRuntimePlan(dir);
       const key = opts.key ? loadKeyFile(opts.key) : undefined;
       const hosts = opts.hosts ? loadHostsFile(opts.hosts) : undefined;
       const bar = !opts.json && process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: 'run [{bar}] {value}/{total} samples | {eta}s left', hideCursor: true }) : undefined;

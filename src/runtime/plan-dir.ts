@@ -1,12 +1,14 @@
 /**
  * Reads a plan directory (`plan.json` + `stage-<i>.onnx`) into the runtime's {@link RuntimePlan}.
- * Only the fields the runtime needs are checked here; the planner's own schema (`src/plan/`) is the
- * full contract. Unknown fields pass through untouched.
+ * A plan written by `edgesplit plan` (it has `source` and `graph`) is read with the planner's
+ * `readPlan` and its strict schema, the contract; a hand-written plan needs only the fields the
+ * runtime uses (checked here, unknown fields ignored).
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
+import { readPlan, type PlanFile } from '../plan/index.js';
 import type { RuntimePlan, RuntimeStage, RuntimeTensor } from './routes.js';
 
 const tensorSchema = z.object({
@@ -85,7 +87,45 @@ export function toRuntimePlan(json: unknown, dir: string): RuntimePlan {
   };
 }
 
-/** Reads `<dir>/plan.json` and checks every stage model file exists. */
+/** Converts a planner plan (validated by `src/plan/schema.ts`) into a RuntimePlan. */
+export function fromPlanFile(plan: PlanFile, dir: string): RuntimePlan {
+  const tensor = (t: PlanFile['graph']['inputs'][number]): RuntimeTensor => ({ name: t.name, dtype: t.dtype as RuntimeTensor['dtype'], shape: t.shape, wire: t.wire });
+  return {
+    dir,
+    stages: plan.stages.map((s) => ({
+      id: String(s.id),
+      modelPath: resolve(dir, s.model),
+      inputs: s.inputs.map(tensor),
+      outputs: s.outputs.map(tensor),
+      devices: s.devices,
+      predictedComputeS: s.computeS,
+      predictedSendS: s.sendS,
+      macs: s.macs,
+    })),
+    graphInputs: plan.graph.inputs.map((t) => ({ ...tensor(t), wire: t.dtype === 'float32' ? 'fp32' : 'native' })),
+    graphOutputs: plan.graph.outputs.map((t) => t.name),
+    predictedThroughputPerS: plan.predicted.throughputPerS,
+    link: plan.link,
+  };
+}
+
+/** Reads a plan directory: with the planner's reader when plan.json comes from `edgesplit plan`. */
+export async function loadRuntimePlan(dir: string): Promise<RuntimePlan> {
+  const file = join(dir, 'plan.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new EdgesplitError('E_PLAN', `${file}: cannot read plan (${errorMessage(err)})`);
+  }
+  if (json !== null && typeof json === 'object' && 'source' in json && 'graph' in json) {
+    const loaded = await readPlan(dir);
+    return fromPlanFile(loaded.plan, resolve(dir));
+  }
+  return readRuntimePlan(dir);
+}
+
+/** Reads a hand-written `<dir>/plan.json` (runtime fields only) and checks every stage model file exists. */
 export function readRuntimePlan(dir: string): RuntimePlan {
   const file = join(dir, 'plan.json');
   let json: unknown;

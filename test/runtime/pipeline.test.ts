@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildGraph } from '../../src/graph/build.js';
 import { resnet, vggSmall } from '../../src/onnx/architectures.js';
+import { encodeModel } from '../../src/onnx/io.js';
 import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { datasetSamples, runPlan } from '../../src/runtime/run.js';
 import { stageRoutes } from '../../src/runtime/routes.js';
@@ -91,6 +92,14 @@ describe('pipeline on local node processes (real sockets, onnxruntime, Fashion-M
     expect(j.stages).toHaveLength(2);
     const doc = JSON.parse(readFileSync(trace, 'utf8')) as TraceDocument;
     expect(doc.traceEvents.filter((e) => e.cat === 'inference')).toHaveLength(60);
+    // a plan written by `edgesplit plan` goes through the planner's strict reader
+    const modelFile = join(fx.dir, 'resnet8.onnx');
+    writeFileSync(modelFile, encodeModel(resnet({ seed: 6 })));
+    const planned = runCli(['plan', modelFile, '--devices', 'esp32s3x2', '--link', 'wifi', '--objective', 'throughput', '--bits', '32', '--out', join(fx.dir, 'planned')]);
+    expect(planned.status).toBe(0);
+    const pj = JSON.parse(runCli(['run', join(fx.dir, 'planned'), '--limit', '20', '--json']).stdout);
+    expect(pj).toMatchObject({ samples: 20, lost: 0 });
+    expect(pj.predictedThroughputPerS).toBeGreaterThan(0);
     const bad = runCli(['run', join(fx.dir, 'nope')]);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/E_PLAN: .*plan\.json/);
