@@ -16,3 +16,4 @@ export { runHiSystem, type HiSystemOptions, type HiSystemReport, type StrategyRe
 export { ThresholdDecision, LogisticDecision, decisionMetrics, metricsAtThreshold, hiCost, eeHiCost, hiAccuracy, hiAccuracyFromRates, fitOffloadFraction, deviceInferenceCost, offloadCost, searchThresholds, evaluateThresholds, strategyTable, EXIT_NEVER, type DecisionModule, type Decision, type DecisionMetrics, type CostPoint, type HiCosts, type HiSearchSample, type HiSearchCosts, type QosGoal, type OperatingPoint, type SearchResult, type StrategyTableRow, type DeviceScenario } from './strategy/hi/index.js';
 export * from './strategy/plan/index.js';
 export * from './plan/index.js';
+export * from './runtime/index.js';
