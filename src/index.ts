@@ -17,3 +17,4 @@ export { ThresholdDecision, LogisticDecision, decisionMetrics, metricsAtThreshol
 export * from './strategy/plan/index.js';
 export * from './plan/index.js';
 export * from './runtime/index.js';
+export * from './transport/index.js';

@@ -117,7 +117,7 @@ export function emulateLink(raw: ByteDuplex, options: LinkEmulationOptions): Emu
   let cum = 0;
   let airFreeAt = 0;
   let txCount = 0;
-  let retx: number[] = [];
+  const retx: number[] = [];
   let sacked = new Set<number>();
   let waiting = false;
   let windowEnd = 0;
