@@ -3,7 +3,7 @@
  * credit flow control, bounded receive queue, rejection of bad frames with an error frame back.
  */
 import { FrameDecoder, type DecodeResult } from './codec/decoder.js';
-import { encodeFrame, resolveLimits, type Frame, type FrameLimits, type JsonValue, type MessageFrame } from './codec/frame.js';
+import { encodeFrame, resolveLimits, sealFrame, type Frame, type FrameLimits, type JsonValue, type MessageFrame } from './codec/frame.js';
 import { computeProof, deriveSessionKey, makeNonce, MIN_KEY_BYTES, verifyProof, type HandshakeTranscript } from './auth/handshake.js';
 import { CREDITED_TYPES, ReceiveCredit, SendCredit } from './credit.js';
 import { AuthError, TransportError } from './errors.js';
@@ -50,6 +50,7 @@ export class FramedConnection implements Connection {
   private readonly log: (e: TransportLogEvent) => void;
   private readonly psk: Buffer | undefined;
   private sendKey: Buffer | undefined;
+  private sendCounter = 0;
   private sendCredit: SendCredit | undefined;
   private readonly recvCredit: ReceiveCredit;
   private readonly queue: { frame: Frame; bytes: number }[] = [];
@@ -154,7 +155,7 @@ export class FramedConnection implements Connection {
         this.sendCredit!.onSent(p.bytes.length);
         this.counters.framesSent += 1;
         this.counters.bytesSent += p.bytes.length;
-        const drained = this.duplex.write(p.bytes);
+        const drained = this.writeSealed(p.bytes);
         p.resolve();
         await drained;
       }
@@ -166,7 +167,13 @@ export class FramedConnection implements Connection {
   }
 
   private writeControl(frame: MessageFrame): void {
-    this.duplex.write(encodeFrame(frame, { key: this.sendKey })).catch((err: Error) => this.fail('write-failed', err));
+    this.writeSealed(encodeFrame(frame, { key: this.sendKey })).catch((err: Error) => this.fail('write-failed', err));
+  }
+
+  /** Every keyed frame gets the next counter here, in wire order, so the peer can refuse replays. */
+  private writeSealed(bytes: Buffer): Promise<void> {
+    if (this.sendKey) sealFrame(bytes, this.sendKey, this.sendCounter++);
+    return this.duplex.write(bytes);
   }
 
   private consumed(bytes: number): void {

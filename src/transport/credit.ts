@@ -70,12 +70,18 @@ export class ReceiveCredit {
   queuedFrames = 0;
   /** Their bytes. */
   queuedBytes = 0;
+  /**
+   * Rejected frames were credited back although the sender may never have counted them (injected or
+   * replayed); each one may let an honest sender exceed the window by one frame, so it is tolerated.
+   */
+  private slackFrames = 0;
+  private slackBytes = 0;
 
   constructor(readonly window: CreditWindow) {}
 
   /** Records an arriving credited frame; false when the peer overran the window (protocol violation). */
   onArrive(bytes: number): boolean {
-    const ok = this.queuedFrames === 0 || (this.queuedFrames + 1 <= this.window.frames && this.queuedBytes + bytes <= this.window.bytes);
+    const ok = this.queuedFrames === 0 || (this.queuedFrames + 1 <= this.window.frames + this.slackFrames && this.queuedBytes + bytes <= this.window.bytes + this.slackBytes);
     this.queuedFrames += 1;
     this.queuedBytes += bytes;
     return ok;
@@ -85,11 +91,17 @@ export class ReceiveCredit {
   onConsume(bytes: number): CreditGrant | undefined {
     this.queuedFrames -= 1;
     this.queuedBytes -= bytes;
-    return this.onDiscard(bytes);
+    return this.grant(bytes);
   }
 
   /** Counts a credited frame that was rejected without being queued (its credit must still return). */
   onDiscard(bytes: number): CreditGrant | undefined {
+    this.slackFrames += 1;
+    this.slackBytes += bytes;
+    return this.grant(bytes);
+  }
+
+  private grant(bytes: number): CreditGrant | undefined {
     this.consumedFrames += 1;
     this.consumedBytes += bytes;
     const dueFrames = this.consumedFrames - this.grantedFrames >= Math.max(1, Math.floor(this.window.frames / 4));

@@ -9,6 +9,7 @@ export type FrameErrorReason =
   | 'too-small'
   | 'bad-checksum'
   | 'bad-hmac'
+  | 'replay'
   | 'unauthenticated'
   | 'malformed'
   | 'limit';

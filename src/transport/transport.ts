@@ -60,6 +60,8 @@ export interface ConnectionOptions {
 export interface ConnectOptions extends ConnectionOptions {
   readonly host: string;
   readonly port: number;
+  /** Give up when the peer does not accept within this time (default 10000 ms). */
+  readonly connectTimeoutMs?: number;
 }
 
 /** Where to listen and what to do with each authenticated connection. */

@@ -61,6 +61,22 @@ function tamperingWrap(nth: number): (raw: ByteDuplex) => ByteDuplex {
   };
 }
 
+/** Writes the `nth` chunk twice (a replay by a man in the middle). */
+function replayingWrap(nth: number): (raw: ByteDuplex) => ByteDuplex {
+  return (raw) => {
+    let count = 0;
+    return {
+      ...raw,
+      remote: raw.remote,
+      write(chunk) {
+        count += 1;
+        if (count === nth) void raw.write(Buffer.from(chunk));
+        return raw.write(chunk);
+      },
+    };
+  };
+}
+
 /** Runs the contract against a transport factory. */
 export function runTransportContract(name: string, makeTransport: () => Transport): void {
   describe(`transport contract: ${name}`, () => {
@@ -153,6 +169,18 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
       expect((await p.server.receive())!.seq).toBe(0);
       expect((await p.server.receive())!.seq).toBe(2);
       expect(p.serverLog.filter((e) => e.event === 'frame-rejected').map((e) => e.message.split(':')[0])).toEqual(['bad-hmac']);
+    });
+
+    it('refuses a replayed frame on an authenticated connection and keeps serving', async () => {
+      const key = Buffer.alloc(32, 0xcd);
+      const p = await pairOver(makeTransport(), { client: { key, wrap: replayingWrap(4) }, server: { key, window: { frames: 2, bytes: 1 << 20 } } }, track);
+      const sends = [0, 1, 2, 3, 4, 5].map((i) => p.client.send(tensor(i)));
+      const seqs: number[] = [];
+      for (let i = 0; i < 6; i++) seqs.push((await p.server.receive())!.seq);
+      await Promise.all(sends);
+      expect(seqs).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(p.serverLog.filter((e) => e.event === 'frame-rejected').map((e) => e.message.split(':')[0])).toEqual(['replay']);
+      expect(p.client.stats().peerErrors).toBe(1);
     });
 
     it('refuses a wrong key, a missing key, and a keyed client at a keyless server', async () => {

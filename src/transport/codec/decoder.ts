@@ -4,7 +4,7 @@
  * are skipped (resynchronised); a bad magic or impossible length is fatal.
  */
 import { FrameError } from '../errors.js';
-import { decodeFrame, FRAME_MAGIC, HEADER_BYTES, readHeader, resolveLimits, type CodecOptions, type Frame, type FrameHeader, type FrameLimits } from './frame.js';
+import { decodeFrame, frameCounter, FRAME_MAGIC, HEADER_BYTES, readHeader, resolveLimits, type CodecOptions, type Frame, type FrameHeader, type FrameLimits } from './frame.js';
 
 /** One decoded frame, or one rejected frame with the reason (and its header when it could be read). */
 export type DecodeResult =
@@ -18,6 +18,7 @@ export class FrameDecoder {
   private skipBytes = 0;
   private failed: FrameError | undefined;
   private key: Uint8Array | undefined;
+  private lastCounter = -1;
   private readonly limits: FrameLimits;
 
   constructor(options: CodecOptions = {}) {
@@ -25,9 +26,10 @@ export class FrameDecoder {
     this.key = options.key;
   }
 
-  /** Sets (or clears) the key frames must be signed with from the next frame on. */
+  /** Sets (or clears) the key frames must be signed with from the next frame on; counters restart. */
   setKey(key: Uint8Array | undefined): void {
     this.key = key;
+    this.lastCounter = -1;
   }
 
   /** Bytes held waiting for the rest of a frame. */
@@ -71,7 +73,13 @@ export class FrameDecoder {
     if (this.buffered < length) return undefined;
     const bytes = this.take(length);
     try {
-      return { ok: true, frame: decodeFrame(bytes, { limits: this.limits, key: this.key }), bytes: length };
+      const frame = decodeFrame(bytes, { limits: this.limits, key: this.key });
+      if (this.key) {
+        const counter = frameCounter(bytes);
+        if (counter <= this.lastCounter) throw new FrameError('replay', `frame seq ${header.seq}: counter ${counter} is not above ${this.lastCounter} (replayed)`);
+        this.lastCounter = counter;
+      }
+      return { ok: true, frame, bytes: length };
     } catch (err) {
       const error = err instanceof FrameError ? err : new FrameError('malformed', String(err));
       return { ok: false, error: error.fatal ? new FrameError(error.reason, error.message, false) : error, header, bytes: length };

@@ -4,7 +4,8 @@
  * Layout (big-endian header, little-endian tensor payload):
  * ```
  * 0  magic u32 "ESPF"   4 length u32 (whole frame)   8 version u8   9 type u8   10 flags u8   11 reserved u8
- * 12 streamId u32       16 seq u32                   20 body ...    trailer: CRC32 (4 B) or HMAC-SHA256 (32 B)
+ * 12 streamId u32       16 seq u32                   20 body ...
+ * trailer: CRC32 (4 B), or when keyed: counter u64 + HMAC-SHA256 (40 B) over everything before the HMAC
  * tensor body: nameLen u16, name UTF-8, dtype u8, wire u8, rank u8, reserved u8, dims u32 x rank,
  *              [scale f32, zeroPoint i32 when wire is int8/int16], payload
  * other bodies: UTF-8 JSON
@@ -25,8 +26,9 @@ export const FRAME_VERSION = 1;
 export const HEADER_BYTES = 20;
 /** Trailer bytes of an unkeyed (CRC32) frame. */
 export const CRC_BYTES = 4;
-/** Trailer bytes of a keyed (HMAC-SHA256) frame. */
-export const HMAC_BYTES = 32;
+/** Trailer bytes of a keyed frame: an 8-byte per-direction counter (replay protection) and HMAC-SHA256. */
+export const HMAC_BYTES = 40;
+const MAC_BYTES = 32;
 const FLAG_HMAC = 1;
 
 /** Frame types; the wire code is the index + 1. */
@@ -94,6 +96,8 @@ export interface CodecOptions {
   readonly limits?: Partial<FrameLimits>;
   /** When set, frames carry HMAC-SHA256 under this key instead of CRC32, and unkeyed frames are rejected. */
   readonly key?: Uint8Array;
+  /** Encoder: counter written into a keyed frame (default 0; see {@link sealFrame}). */
+  readonly counter?: number;
 }
 
 /** The fixed header fields of a frame. */
@@ -199,9 +203,25 @@ export function encodeFrame(frame: Frame, options: CodecOptions = {}): Buffer {
   out.writeUInt32BE(frame.seq, 16);
   body.copy(out, HEADER_BYTES);
   const signed = out.subarray(0, length - trailer);
-  if (options.key) createHmac('sha256', options.key).update(signed).digest().copy(out, length - trailer);
+  if (options.key) sealFrame(out, options.key, options.counter ?? 0);
   else out.writeUInt32BE(crc32(signed), length - trailer);
   return out;
+}
+
+/** Writes `counter` into a keyed frame and recomputes its HMAC in place (senders seal at write time, in wire order). */
+export function sealFrame(frame: Buffer, key: Uint8Array, counter: number): Buffer {
+  if (!Number.isSafeInteger(counter) || counter < 0) throw new FrameError('malformed', `frame counter must be a safe integer >= 0, got ${counter}`);
+  const at = frame.length - HMAC_BYTES;
+  frame.writeUInt32BE(Math.floor(counter / 2 ** 32), at);
+  frame.writeUInt32BE(counter % 2 ** 32, at + 4);
+  createHmac('sha256', key).update(frame.subarray(0, at + 8)).digest().copy(frame, at + 8);
+  return frame;
+}
+
+/** The counter of a keyed frame (only meaningful after its HMAC verified). */
+export function frameCounter(frame: Buffer): number {
+  const at = frame.length - HMAC_BYTES;
+  return frame.readUInt32BE(at) * 2 ** 32 + frame.readUInt32BE(at + 4);
 }
 
 function verifyTrailer(buf: Buffer, h: FrameHeader, key: Uint8Array | undefined): number {
@@ -210,12 +230,10 @@ function verifyTrailer(buf: Buffer, h: FrameHeader, key: Uint8Array | undefined)
   if (!key && keyed) throw new FrameError('unauthenticated', `frame seq ${h.seq} carries an HMAC but this end has no key`);
   const trailer = keyed ? HMAC_BYTES : CRC_BYTES;
   if (h.length < HEADER_BYTES + trailer) throw new FrameError('too-small', `frame length ${h.length} is below the minimum ${HEADER_BYTES + trailer}`);
-  const signed = buf.subarray(0, h.length - trailer);
-  const got = buf.subarray(h.length - trailer, h.length);
   if (key) {
-    const want = createHmac('sha256', key).update(signed).digest();
-    if (!timingSafeEqual(want, got)) throw new FrameError('bad-hmac', `frame seq ${h.seq}: HMAC mismatch (tampered or wrong key)`);
-  } else if (crc32(signed) !== got.readUInt32BE(0)) {
+    const want = createHmac('sha256', key).update(buf.subarray(0, h.length - MAC_BYTES)).digest();
+    if (!timingSafeEqual(want, buf.subarray(h.length - MAC_BYTES, h.length))) throw new FrameError('bad-hmac', `frame seq ${h.seq}: HMAC mismatch (tampered or wrong key)`);
+  } else if (crc32(buf.subarray(0, h.length - trailer)) !== buf.readUInt32BE(h.length - trailer)) {
     throw new FrameError('bad-checksum', `frame seq ${h.seq}: CRC32 mismatch`);
   }
   return trailer;

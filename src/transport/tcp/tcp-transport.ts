@@ -86,9 +86,18 @@ export const tcpTransport: Transport = {
   connect(options: ConnectOptions): Promise<Connection> {
     return new Promise((resolve, reject) => {
       const socket = netConnect({ host: options.host, port: options.port });
-      const onError = (err: Error) => reject(new TransportError(`cannot connect to ${options.host}:${options.port}: ${err.message}`, { cause: err }));
+      const timeoutMs = options.connectTimeoutMs ?? 10_000;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new TransportError(`cannot connect to ${options.host}:${options.port}: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onError = (err: Error) => {
+        clearTimeout(timer);
+        reject(new TransportError(`cannot connect to ${options.host}:${options.port}: ${err.message}`, { cause: err }));
+      };
       socket.once('error', onError);
       socket.once('connect', () => {
+        clearTimeout(timer);
         socket.off('error', onError);
         const raw = socketDuplex(socket);
         const conn = new FramedConnection(options.wrap ? options.wrap(raw) : raw, 'client', options);
