@@ -253,7 +253,6 @@ export class FramedConnection implements Connection {
   }
 
   private refuse(event: string, message: string, notify = true): void {
-    this.log({ level: 'warn', event, remote: this.remote, message });
     if (notify) this.writeControl({ type: 'error', streamId: 0, seq: 0, body: { code: 'E_AUTH', reason: event, message } });
     this.fail(event, new AuthError(`${this.remote}: ${message}`));
   }
@@ -322,7 +321,8 @@ export class FramedConnection implements Connection {
 
   private fail(event: string, error: Error): void {
     if (this.closeInfo) return;
-    this.log({ level: 'error', event, remote: this.remote, message: error.message });
+    const message = error.message.startsWith(`${this.remote}: `) ? error.message.slice(this.remote.length + 2) : error.message;
+    this.log({ level: error instanceof AuthError ? 'warn' : 'error', event, remote: this.remote, message });
     this.finish({ reason: `${event}: ${error.message}`, initiator: 'local', error });
     this.queue.length = 0;
     this.duplex.end();
