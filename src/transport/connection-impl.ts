@@ -17,6 +17,9 @@ interface PendingSend {
 
 type Role = 'client' | 'server';
 
+/** An unauthenticated peer may not make this end buffer more than this before the handshake is done. */
+const MAX_HANDSHAKE_BYTES = 64 * 1024;
+
 function windowString(w: CreditWindow): string {
   return `${w.frames},${w.bytes}`;
 }
@@ -98,7 +101,7 @@ export class FramedConnection implements Connection {
     if (!CREDITED_TYPES.has(frame.type)) return Promise.reject(new TransportError(`frame type ${frame.type} is reserved for the transport itself`));
     let bytes: Buffer;
     try {
-      bytes = encodeFrame(frame, { key: this.sendKey });
+      bytes = encodeFrame(frame, { key: this.sendKey, seal: false });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -167,7 +170,7 @@ export class FramedConnection implements Connection {
   }
 
   private writeControl(frame: MessageFrame): void {
-    this.writeSealed(encodeFrame(frame, { key: this.sendKey })).catch((err: Error) => this.fail('write-failed', err));
+    this.writeSealed(encodeFrame(frame, { key: this.sendKey, seal: false })).catch((err: Error) => this.fail('write-failed', err));
   }
 
   /** Every keyed frame gets the next counter here, in wire order, so the peer can refuse replays. */
@@ -183,6 +186,10 @@ export class FramedConnection implements Connection {
 
   private onData(chunk: Buffer): void {
     this.decoder.push(chunk);
+    if (!this.isReady && this.decoder.bufferedBytes > MAX_HANDSHAKE_BYTES) {
+      this.fail('handshake-too-large', new TransportError(`${this.remote}: more than ${MAX_HANDSHAKE_BYTES} bytes before the handshake finished`));
+      return;
+    }
     for (let r = this.decoder.next(); r && !this.closeInfo; r = this.decoder.next()) this.onResult(r);
   }
 

@@ -19,3 +19,23 @@ describe('tcp specifics', () => {
     await l.close();
   });
 });
+
+describe('tcp handshake hardening', () => {
+  it('drops a peer that sends a large frame before authenticating', async () => {
+    const { connect } = await import('node:net');
+    const { encodeFrame } = await import('../../src/transport/codec/frame.js');
+    const events: string[] = [];
+    const l = await tcpTransport.listen({ host: '127.0.0.1', port: 0, key: Buffer.alloc(16, 1), log: (e) => events.push(e.event), onConnection: () => undefined });
+    const big = encodeFrame({ type: 'control', streamId: 0, seq: 0, body: 'x'.repeat(200_000) });
+    const closed = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port: l.port }, () => s.write(big));
+      s.on('error', () => undefined);
+      s.resume();
+      s.on('close', () => resolve(true));
+    });
+    expect(closed).toBe(true);
+    expect(events).toContain('handshake-too-large');
+    expect(l.stats().refused).toBe(1);
+    await l.close();
+  });
+});

@@ -98,6 +98,8 @@ export interface CodecOptions {
   readonly key?: Uint8Array;
   /** Encoder: counter written into a keyed frame (default 0; see {@link sealFrame}). */
   readonly counter?: number;
+  /** Encoder: false leaves a keyed frame's trailer for a later {@link sealFrame} (default true). */
+  readonly seal?: boolean;
 }
 
 /** The fixed header fields of a frame. */
@@ -203,7 +205,9 @@ export function encodeFrame(frame: Frame, options: CodecOptions = {}): Buffer {
   out.writeUInt32BE(frame.seq, 16);
   body.copy(out, HEADER_BYTES);
   const signed = out.subarray(0, length - trailer);
-  if (options.key) sealFrame(out, options.key, options.counter ?? 0);
+  if (options.key) {
+    if (options.seal !== false) sealFrame(out, options.key, options.counter ?? 0);
+  }
   else out.writeUInt32BE(crc32(signed), length - trailer);
   return out;
 }
