@@ -1,5 +1,6 @@
 import { registerProfileCommand } from './profile.js';
 import type { Command } from 'commander';
+import { registerDemoCommand } from './demo.js';
 import { registerNodeCommand } from './node.js';
 import { registerRunCommand } from './run.js';
 import { registerSplitCommand } from './split.js';
@@ -11,6 +12,7 @@ import { registerPlanCommand } from './plan.js';
 
 /** Registers every CLI command; one line per command file. */
 export function registerCommands(program: Command): void {
+  registerDemoCommand(program);
   registerProfileCommand(program);
   registerSplitCommand(program);
   registerExploreCommand(program);

@@ -6,7 +6,7 @@ import { DATASETS } from '../data/datasets.js';
 import { loadHostsFile } from '../runtime/node-pool.js';
 import { loadRuntimePlan } from '../runtime/plan-dir.js';
 import { runPlan, type RunReport } from '../runtime/run.js';
-import { buildTrace } from '../runtime/trace.js';
+import { planTrace } from '../runtime/trace.js';
 import { loadKeyFile } from '../transport/auth/key-file.js';
 import { parsePositiveInt } from './options.js';
 import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
@@ -112,8 +112,7 @@ export function registerRunCommand(program: Command): void {
       }
       const { run, report } = result;
       if (opts.trace) {
-        const stageOf = new Map(plan.stages.flatMap((s) => s.devices.map((d) => [d.name, s.id] as const)));
-        await writeFile(opts.trace, JSON.stringify(buildTrace(run, stageOf)));
+        await writeFile(opts.trace, JSON.stringify(planTrace(plan, run)));
       }
       if (opts.json) printJson({ ...report, ...(opts.trace ? { trace: opts.trace } : {}) });
       else printReport(report, opts.trace);

@@ -4,6 +4,7 @@
  * a replica takes over or a new node is started, upstream nodes get the new peers, and every
  * incomplete sample is re-sent from stage 0 under a new epoch.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
@@ -204,7 +205,10 @@ class Coordinator {
     const k = link.stageIndex;
     const st = this.o.plan.stages[k];
     const model = this.models[k];
-    await link.conn.send({ type: 'tensor', streamId: 0, seq: 0, name: MODEL_TENSOR_NAME, tensor: { dtype: 'uint8', dims: [model.byteLength], data: model }, wire: 'native' });
+    const local = this.o.pool.kind === 'local';
+    if (!local) {
+      await link.conn.send({ type: 'tensor', streamId: 0, seq: 0, name: MODEL_TENSOR_NAME, tensor: { dtype: 'uint8', dims: [model.byteLength], data: model }, wire: 'native' });
+    }
     const route = this.routes[k];
     await link.request({
       op: 'assign',
@@ -219,6 +223,7 @@ class Coordinator {
       policy: this.o.policy ?? 'least-loaded',
       timelineBatch: this.o.timelineBatch ?? 64,
       intraOpThreads: 1,
+      ...(local ? { modelFile: { path: st.modelPath, sha256: createHash('sha256').update(model).digest('hex') } } : {}),
     }, 60_000);
   }
 

@@ -3,6 +3,8 @@
  * stage model on each sample as soon as all its tensors arrived, and forwards the outputs to one
  * replica of the next stage (or back to the coordinator). One inference at a time, like one device.
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { InferenceBackend, InferenceSession } from '../backend/backend.js';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
@@ -204,9 +206,19 @@ class StageNode {
   }
 
   private async assign(conn: Connection, req: AssignMessage): Promise<void> {
-    const bytes = this.models.get(conn);
-    if (!bytes) return this.reply(conn, { id: req.id, ok: false, error: `no ${MODEL_TENSOR_NAME} tensor frame received before assign of stage ${req.stageId}` });
+    let bytes = this.models.get(conn);
     this.models.delete(conn);
+    if (!bytes && req.modelFile) {
+      try {
+        bytes = await readFile(req.modelFile.path);
+      } catch (err) {
+        return this.reply(conn, { id: req.id, ok: false, error: `stage ${req.stageId}: cannot read ${req.modelFile.path}: ${errorMessage(err)}` });
+      }
+      if (createHash('sha256').update(bytes).digest('hex') !== req.modelFile.sha256) {
+        return this.reply(conn, { id: req.id, ok: false, error: `stage ${req.stageId}: ${req.modelFile.path} does not match the coordinator's SHA-256` });
+      }
+    }
+    if (!bytes) return this.reply(conn, { id: req.id, ok: false, error: `no ${MODEL_TENSOR_NAME} tensor frame received before assign of stage ${req.stageId}` });
     const bad = req.modelInputs.find((n) => !req.expects.includes(n));
     if (bad) return this.reply(conn, { id: req.id, ok: false, error: `stage ${req.stageId}: model input '${bad}' is not among the expected tensors` });
     await this.unassign();

@@ -35,6 +35,11 @@ export const assignSchema = z.object({
   timelineBatch: z.number().int().min(1).max(10_000),
   /** onnxruntime intra-op threads for the stage session. */
   intraOpThreads: z.number().int().min(1).max(64).default(1),
+  /**
+   * Local nodes only: the stage model's path on the shared file system and its SHA-256, sent instead
+   * of the bytes so that an emulated slow link does not carry the deployment too.
+   */
+  modelFile: z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
 });
 /** Parsed `assign` body. */
 export type AssignMessage = z.infer<typeof assignSchema>;

@@ -3,6 +3,7 @@
  * coordinator), threads for receive, inference and send, complete events ("ph": "X") in
  * microseconds since the first input was sent.
  */
+import type { RuntimePlan } from './routes.js';
 import type { RunRecords } from './summary.js';
 
 /** One trace event (Trace Event Format). */
@@ -56,4 +57,10 @@ export function buildTrace(r: RunRecords, stageOf: ReadonlyMap<string, string>):
     for (const [name, tid] of Object.entries(TRACE_THREADS)) events.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name } });
   }
   return { traceEvents: events, displayTimeUnit: 'ms' };
+}
+
+/** The trace of a run of `plan`, with each device's events labelled by its stage. */
+export function planTrace(plan: RuntimePlan, r: RunRecords): TraceDocument {
+  const stageOf = new Map(plan.stages.flatMap((s) => s.devices.map((d) => [d.name, s.id] as const)));
+  return buildTrace(r, stageOf);
 }

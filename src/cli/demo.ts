@@ -1,0 +1,125 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/index.js';
+import { packageRoot } from '../data/package-root.js';
+import { planModelFile } from '../plan/plan-model.js';
+import { profileModelFile } from '../profile/index.js';
+import { cutLabel, fmtEnergy, fmtTime } from '../report/format.js';
+import { writeExploreReport } from '../report/write.js';
+import { loadRuntimePlan } from '../runtime/plan-dir.js';
+import { runPlan, type RunReport } from '../runtime/run.js';
+import { planTrace } from '../runtime/trace.js';
+import { distnnSplit } from '../strategy/split/distnn.js';
+import { exploreSplits } from '../strategy/split/explore.js';
+import { parsePositiveInt } from './options.js';
+import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
+
+interface DemoOptions {
+  model: string;
+  node: string;
+  hub: string;
+  splitLink: string;
+  devices: string;
+  link: string;
+  runLink: string;
+  objective: string;
+  limit: string;
+  out: string;
+  json?: boolean;
+}
+
+const say = (quiet: boolean, text: string) => {
+  if (!quiet) process.stdout.write(`${text}\n`);
+};
+
+/**
+ * `edgesplit demo` (what `npm start` runs): profile a zoo model, choose a DistNN wearable/hub cut,
+ * plan a multi-device pipeline, run it on local node processes over an emulated link on the committed
+ * Fashion-MNIST test images, and write an HTML design-space report.
+ */
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('the main demo: profile -> DistNN split -> pipeline plan -> run on local processes over an emulated link -> HTML report')
+    .option('--model <file>', 'ONNX classifier (input [N,1,28,28])', join(packageRoot(), 'models', 'local.onnx'))
+    .option('--node <device>', 'wearable node for the DistNN split', 'esp32s3')
+    .option('--hub <device>', 'hub for the DistNN split', 'phone')
+    .option('--split-link <link>', 'node-hub link for the DistNN split', 'ble')
+    .option('--devices <spec>', 'devices for the pipeline plan', 'esp32s3x4')
+    .option('--link <link>', 'link the plan assumes between devices', 'ble-esp32s3')
+    .option('--run-link <link>', 'link emulated on the sockets during the run ("none" for raw loopback)', 'ble-esp32s3')
+    .option('--objective <o>', 'pipeline objective', 'throughput')
+    .option('--limit <n>', 'test images streamed through the pipeline', '64')
+    .option('--out <dir>', 'where the plan, trace and report go', 'reports/demo')
+    .option('--json', 'print one JSON summary instead of the narrative')
+    .action(async (opts: DemoOptions) => {
+      const quiet = Boolean(opts.json);
+      const limit = parsePositiveInt('--limit', opts.limit);
+      const out = resolve(opts.out);
+      const model = resolve(opts.model);
+      const shown = relative(process.cwd(), model) || model;
+      await mkdir(out, { recursive: true });
+
+      const { graph, profile } = await profileModelFile(model, { activationBits: 8, weightBits: 10 });
+      const widest = profile.cuts.reduce((a, c) => (c.bytes > a.bytes ? c : a));
+      say(quiet, `[1/5] profile ${shown}: ${graph.nodes.length} layers, ${fmtInt(profile.totals.params)} params, ${fmtInt(profile.totals.macs)} MACs; widest cut ${cutLabel(widest.index, widest.after)} carries ${fmtBytes(widest.bytes)} at 8 bits`);
+
+      const devices = loadDeviceCatalog();
+      const links = loadLinkCatalog();
+      const split = distnnSplit(
+        { ...profile, model: shown },
+        { node: devices.get(opts.node), hub: devices.get(opts.hub), link: links.get(opts.splitLink), bits: 8, weightBits: 10, fps: 30 },
+      );
+      const b = split.best;
+      say(quiet, `[2/5] DistNN split ${opts.node} -> ${opts.hub} over ${opts.splitLink} (8-bit features, 10-bit weights): cut ${cutLabel(b.cut, b.after)}, node energy ${fmtEnergy(b.nodeEnergyJ)}/frame vs ${fmtEnergy(split.allOnNode.nodeEnergyJ)} all on node and ${fmtEnergy(split.allOffloaded.nodeEnergyJ)} all offloaded`);
+      for (const c of split.conditions) say(quiet, `      ${c.verdict.padEnd(5)} ${c.statement}: ${c.detail}`);
+
+      const planDir = join(out, 'plan');
+      const planned = await planModelFile(model, { devices: opts.devices, link: opts.link, objective: opts.objective as never, activationBits: 16, weightBits: 8, replicas: 'auto', out: planDir });
+      const p = planned.result.plan;
+      say(quiet, `[3/5] pipeline plan over ${opts.devices} (${opts.link}, objective ${opts.objective}): ${p.stages.length} stage(s), predicted ${p.metrics.throughputPerS.toFixed(2)} samples/s, ${fmtInt(p.metrics.totalBytes)} B sent per sample; gain over greedy ${planned.result.gainOverGreedy?.toFixed(2) ?? 'n/a'}x`);
+      say(quiet, formatTable(['stage', 'layers', 'devices', 'memory used/avail', 'MACs', 'sends B'], p.stages.map((s) => [String(s.index), `${s.start}..${s.end - 1}`, s.devices.join(','), `${fmtBytes(s.memoryBytes)}/${fmtBytes(s.memoryAvailableBytes)}`, fmtInt(s.macs), fmtInt(s.sendBytes)])).replace(/^/gm, '      '));
+
+      const plan = await loadRuntimePlan(planDir);
+      const bar = new SingleBar({ stream: process.stderr, format: '      run [{bar}] {value}/{total} samples', hideCursor: true });
+      const interactive = Boolean(process.stderr.isTTY) && !quiet;
+      if (interactive) bar.start(limit, 0);
+      const { run, report } = await runPlan({ plan, limit, link: opts.runLink, onProgress: (done) => (interactive ? bar.update(done) : undefined) });
+      if (interactive) bar.stop();
+      const tracePath = join(out, 'trace.json');
+      await writeFile(tracePath, JSON.stringify(planTrace(plan, run)));
+      say(quiet, `[4/5] ran ${report.samples} test images on ${plan.stages.reduce((n, s) => n + s.devices.length, 0)} local node process(es) over emulated ${opts.runLink}: ${describeRun(report)}`);
+
+      const sweepLinks = ['hbc', 'ble', 'zigbee', 'wifi', 'lora'].map((id) => links.get(id));
+      const sweepNodes = ['esp32s3', 'nano33ble', 'distnn-asic-65nm'].map((id) => devices.get(id));
+      const result = exploreSplits({ ...profile, model: shown }, { nodes: sweepNodes, links: sweepLinks, bits: [8, 16, 32], hub: devices.get(opts.hub) });
+      const files = await writeExploreReport({ htmlPath: join(out, 'report.html'), modelPath: shown, profile, result, nodes: sweepNodes, links: sweepLinks, hub: devices.get(opts.hub) });
+      say(quiet, `[5/5] design-space report (${result.points.length} points, ${result.points.filter((x) => x.pareto).length} on the Pareto front): ${relative(process.cwd(), files.html)}`);
+      say(quiet, `      trace (chrome://tracing, ui.perfetto.dev): ${relative(process.cwd(), tracePath)}; plan: ${relative(process.cwd(), planDir)}/plan.json`);
+      if (quiet) {
+        printJson({
+          model: shown,
+          profile: { layers: graph.nodes.length, ...profile.totals },
+          split: { cut: b.after || null, cutIndex: b.cut, nodeEnergyJ: b.nodeEnergyJ, allOnNodeJ: split.allOnNode.nodeEnergyJ, allOffloadedJ: split.allOffloaded.nodeEnergyJ },
+          plan: { stages: p.stages.length, predictedThroughputPerS: p.metrics.throughputPerS, dir: planDir },
+          run: { samples: report.samples, lost: report.lost, accuracy: report.accuracy, throughputPerS: report.throughputPerS, latencyMs: report.latencyMs, energy: report.energy },
+          report: files,
+          trace: tracePath,
+        });
+      }
+    });
+}
+
+function describeRun(r: RunReport): string {
+  const parts = [
+    r.accuracy !== undefined ? `accuracy ${(100 * r.accuracy).toFixed(1)}%` : 'no labels',
+    `${r.lost} lost`,
+    `${r.throughputPerS.toFixed(2)} samples/s`,
+    `latency p50 ${fmtTime(r.latencyMs.p50 / 1e3)}`,
+    `communication ${(100 * r.split.communicationFraction).toFixed(1)}% of stage time`,
+  ];
+  if ('perSampleJ' in r.energy) parts.push(`modelled energy ${fmtEnergy(r.energy.perSampleJ)}/sample`);
+  return parts.join(', ');
+}
