@@ -2,6 +2,7 @@ import { EdgesplitError } from '../core/errors.js';
 import { inferOutputs } from '../graph/build.js';
 import type { AttrValue, Dim, GraphNode } from '../graph/types.js';
 import { onnx, type ModelProto, type OnnxTypes } from './proto.js';
+import { mulberry32 } from '../core/random.js';
 
 /** Options of a model being built. */
 export interface BuilderOptions {
@@ -38,18 +39,6 @@ export interface PoolOptions {
   readonly stride?: number;
   readonly pad?: number;
   readonly ceil?: boolean;
-}
-
-/** Mulberry32: tiny, fast, seedable PRNG (deterministic weights across runs and machines). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Attribute values the builder emits; `{ float }` marks a FLOAT attribute (plain numbers are INT). */

@@ -6,6 +6,7 @@
 import type { DeviceSpec, LinkSpec } from '../../src/catalog/schema.js';
 import { computeCost, transferCost } from '../../src/cost/device-cost.js';
 import type { Objective, PartitionProblem } from '../../src/strategy/plan/types.js';
+import { mulberry32 } from '../../src/core/random.js';
 
 /** A candidate the enumeration scores. */
 export interface Candidate {
@@ -23,17 +24,8 @@ export interface RefMetrics {
   maxEnergyJ: number;
 }
 
-/** Seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (the project's mulberry32). */
+export const rng = mulberry32;
 
 function fits(p: PartitionProblem, d: DeviceSpec, a: number, b: number): boolean {
   let w = 0;

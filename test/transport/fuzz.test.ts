@@ -4,16 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeFrame, type Frame } from '../../src/transport/codec/frame.js';
 import { tcpTransport } from '../../src/transport/tcp/tcp-transport.js';
 import type { Connection, TransportLogEvent } from '../../src/transport/transport.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/core/random.js';
 
 /** Recomputes the CRC so a mutation reaches the body parser instead of the checksum check. */
 function resign(buf: Buffer): Buffer {
@@ -77,7 +68,7 @@ describe('fuzz: a TCP server under 1,000 random and mutated frames', () => {
         })();
       },
     });
-    const r = rng(2024);
+    const r = mulberry32(2024);
     const bases: Buffer[] = [
       encodeFrame({ type: 'tensor', streamId: 1, seq: 1, name: 'x', tensor: { dtype: 'float32', dims: [2, 8], data: new Float32Array(16).fill(1.5) }, wire: 'int8' }),
       encodeFrame({ type: 'tensor', streamId: 1, seq: 2, name: 'ids', tensor: { dtype: 'int64', dims: [3], data: BigInt64Array.from([1n, 2n, 3n]) } }),

@@ -20,6 +20,7 @@ import { TransportError } from '../errors.js';
 import type { ByteDuplex } from '../transport.js';
 import { LINK_SEQ_BYTES, validateLinkParams, type LinkParams } from './params.js';
 import { nowMs, Scheduler } from './scheduler.js';
+import { mulberry32 } from '../../core/random.js';
 
 /** How packets are acknowledged and retransmitted. */
 export type DeliveryScheme = { readonly kind: 'credit' } | { readonly kind: 'window'; readonly n: number };
@@ -68,16 +69,6 @@ export interface EmulatedLink extends ByteDuplex {
 const DATA = 1;
 const FEEDBACK = 2;
 const WACK = 3;
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface OutPacket {
   readonly payload: Buffer;

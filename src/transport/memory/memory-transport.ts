@@ -6,21 +6,12 @@
 import { FramedConnection } from '../connection-impl.js';
 import { TransportError } from '../errors.js';
 import type { ByteDuplex, ConnectOptions, Connection, Listener, ListenOptions, Transport } from '../transport.js';
+import { mulberry32 } from '../../core/random.js';
 
 /** Options of {@link createMemoryTransport}. */
 export interface MemoryTransportOptions {
   /** When set, deliveries are cut into chunks of 1..maxChunk bytes chosen by this seed. */
   readonly chunking?: { readonly seed: number; readonly maxChunk: number };
-}
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface End {
