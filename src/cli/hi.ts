@@ -19,12 +19,13 @@ interface HiCliOptions {
   decision: string;
   device: string;
   link: string;
+  costLink?: string;
   qosAccuracy: string;
   objective: string;
   data: string;
   calib: string;
   limit?: string;
-  latencySamples: string;
+  latencySamples?: string;
   tableDevices?: string;
   key?: string;
   json?: boolean;
@@ -79,7 +80,7 @@ function printReport(r: HiSystemReport): void {
     thresholds(s),
   ]);
   const out = [
-    `HI on ${fmtInt(r.samples)} test images (thresholds chosen on ${fmtInt(r.calibSamples)} calibration images), device ${r.device}, link ${r.link}`,
+    `HI on ${fmtInt(r.samples)} test images (thresholds chosen on ${fmtInt(r.calibSamples)} calibration images), device ${r.device}, link ${r.offloadLink === 'none' ? `none (raw loopback; modelled costs over ${r.link})` : r.offloadLink === r.link ? `${r.link} (emulated on the offload socket)` : `${r.offloadLink} emulated, modelled costs over ${r.link}`}`,
     `remote: ${r.remote.url}/v2/models/${r.remote.model}${r.remote.inProcess ? ' (in-process serve)' : ''}`,
     '',
     formatTable(
@@ -100,6 +101,7 @@ function printReport(r: HiSystemReport): void {
     `decision: ${r.decision.kind}${r.decision.weights ? ` (w = ${r.decision.weights.map((w) => w.toFixed(3)).join(', ')})` : ''}; at its fitted threshold ${r.decision.fittedThreshold.toFixed(3)}: F1 ${r.decision.atFittedThreshold.f1.toFixed(3)}, precision ${r.decision.atFittedThreshold.precision.toFixed(3)}, recall ${r.decision.atFittedThreshold.recall.toFixed(3)}`,
     `  positive class = offload; false positives = correct answers offloaded, false negatives = wrong answers kept (HI row: FP ${r.strategies[1].decision?.falsePositives}, FN ${r.strategies[1].decision?.falseNegatives})`,
     `measured ms: batch-1 mean over ${r.latencySamples} test images on this host; ${r.linkNote}`,
+    `  remote answers of those offloads equal the batched evaluation's on ${r.remoteAgreement}/${r.latencySamples} images (accuracy columns come from the batched pass over all ${fmtInt(r.samples)})`,
     `${r.device} ms / mJ: Eqs. (3)-(4) with local cost ${r.costs.local.latencyMs.toFixed(3)} ms / ${r.costs.local.energyMJ.toFixed(3)} mJ (${r.costs.local.basis}), offload ${r.costs.offload.latencyMs.toFixed(3)} ms / ${r.costs.offload.energyMJ.toFixed(3)} mJ (${r.costs.offload.basis})`,
     ...r.strategies.filter((s) => s.note).map((s) => `note (${s.name}): ${s.note}`),
     ...(r.searchExhaustive
@@ -136,6 +138,7 @@ async function runHi(o: HiCliOptions): Promise<void> {
   if (o.objective !== 'energy' && o.objective !== 'latency')
     throw new UsageError(`--objective must be energy or latency, got '${o.objective}'`);
   const limit = o.limit ? parsePositiveInt('--limit', o.limit) : undefined;
+  const emulated = o.link === 'none' ? undefined : getLink(o.link);
   const report = await runHiSystem({
     local: o.local,
     remote: o.remote,
@@ -143,12 +146,13 @@ async function runHi(o: HiCliOptions): Promise<void> {
     earlyExit: o.earlyExit,
     decision: o.decision,
     device: getDevice(o.device),
-    link: getLink(o.link),
+    link: getLink(o.costLink ?? emulated?.id ?? 'wifi'),
+    offloadLink: emulated,
     qosAccuracy: fraction('--qos-accuracy', o.qosAccuracy),
     objective: o.objective,
     test: loadDataset(o.data, { limit }),
     calib: loadDataset(o.calib),
-    latencySamples: parsePositiveInt('--latency-samples', o.latencySamples),
+    latencySamples: o.latencySamples ? parsePositiveInt('--latency-samples', o.latencySamples) : undefined,
     tableDevices: o.tableDevices ? o.tableDevices.split(',').map((id) => getDevice(id.trim())) : undefined,
     key: o.key ? readKeyFile(o.key) : undefined,
     backend: onnxruntimeBackend,
@@ -274,7 +278,15 @@ export function registerHiCommand(program: Command): void {
       'lr',
     )
     .option('--device <id>', 'catalog device for modelled latency and energy', 'rpi4b')
-    .option('--link <id>', 'catalog link for modelled offload time and energy', 'wifi')
+    .option(
+      '--link <id>',
+      'catalog link emulated in real time on every offload (HTTP through a link proxy) and used for modelled costs; none = raw loopback HTTP',
+      'wifi',
+    )
+    .option(
+      '--cost-link <id>',
+      'catalog link for the modelled offload time and energy (default: --link, or wifi with --link none)',
+    )
     .option(
       '--qos-accuracy <a>',
       'accuracy requirement the thresholds must meet on the calibration split',
@@ -288,7 +300,10 @@ export function registerHiCommand(program: Command): void {
       'fashion-mnist-calib',
     )
     .option('--limit <n>', 'use only the first n test images')
-    .option('--latency-samples <n>', 'test images run one by one to measure latency', '200')
+    .option(
+      '--latency-samples <n>',
+      'test images run one by one to measure latency (default 200, fewer on slow links: ~30 s of emulated link time)',
+    )
     .option(
       '--table-devices <ids>',
       'comma-separated catalog devices: also print the strategy table (seed Table 5)',

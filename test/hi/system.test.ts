@@ -36,6 +36,7 @@ beforeAll(async () => {
     decision: 'lr',
     device: getDevice('rpi4b'),
     link: getLink('wifi'),
+    offloadLink: getLink('wifi'),
     qosAccuracy: 0.6,
     test,
     calib,
@@ -56,6 +57,22 @@ describe('HI system end to end (real onnxruntime, real HTTP to an in-process v2 
     expect(report.strategies[1].decision?.f1).toBeGreaterThanOrEqual(0);
     expect(report.remote.inProcess).toBe(true);
     expect(report.samples).toBe(300);
+  });
+
+  it('offloads travel through the emulated link: measured remote latency >= its bytes / link throughput', () => {
+    const t = report.linkTraffic!;
+    const wifi = getLink('wifi');
+    expect(report.offloadLink).toBe('wifi');
+    expect(report.remoteAgreement).toBe(report.latencySamples);
+    // warm-up (3) + one per latency sample for the remote strategy + the HI and EE-HI offloads
+    expect(t.offloads).toBeGreaterThanOrEqual(3 + report.latencySamples);
+    expect(t.bytesUpPerOffload).toBeGreaterThan(test.height * test.width * 4);
+    expect(t.stats.up.deliveredBytes).toBe(t.stats.up.linkBytes);
+    const boundMs =
+      ((t.bytesUpPerOffload + t.bytesDownPerOffload) * 8 * 1000) / wifi.throughputBps +
+      2 * wifi.latencyS * 1000;
+    expect(report.strategies[3].latencyMs).toBeGreaterThanOrEqual(boundMs);
+    expect(report.linkNote).toMatch(/through the emulated wifi link/);
   });
 
   it('on-device and remote accuracies equal a direct onnxruntime evaluation', async () => {

@@ -1,8 +1,12 @@
-/** Per-sample latency of each strategy, measured on this host with batch 1 (the device-side view of HI). */
+/**
+ * Per-sample latency of each strategy, measured on this host with batch 1 (the device-side view of HI).
+ * Offloads take whatever `remoteRun` takes: over HTTP through the emulated link when the caller wired a
+ * link proxy in, nothing is added afterwards.
+ */
 import type { InferenceSession } from '../../backend/backend.js';
 import { float32Tensor, type Tensor } from '../../core/tensor.js';
 import type { Dataset } from '../../data/datasets.js';
-import { softmax, top2, type DecisionModule } from '../../strategy/hi/decision/index.js';
+import { argmax, softmax, top2, type DecisionModule } from '../../strategy/hi/decision/index.js';
 import type { BatchRunner } from './evaluate.js';
 
 /** The early-exit pieces and the thresholds to run them with. */
@@ -21,9 +25,9 @@ export interface LatencyInputs {
   readonly local: InferenceSession;
   readonly localRun: BatchRunner;
   readonly remoteRun: BatchRunner;
-  /** Modelled link time added to each offload, in ms. */
-  readonly linkMs: number;
   readonly count: number;
+  /** The remote's answer (argmax) per test sample from the batched pass, to check the per-sample offloads against. */
+  readonly remoteArgmax?: readonly number[];
   /** Only measure local and remote (used to estimate the server time). */
   readonly probeOnly?: boolean;
   readonly hi?: { readonly decision: DecisionModule; readonly threshold: number };
@@ -34,10 +38,12 @@ export interface LatencyInputs {
 export interface Latencies {
   readonly count: number;
   readonly localMs: number;
-  /** HTTP round trip to the v2 server including remote inference (no link model). */
+  /** HTTP round trip to the v2 server including remote inference (and the emulated link, if any). */
   readonly remoteMs: number;
   readonly hiMs: number;
   readonly eeMs?: number;
+  /** Per-sample remote answers that equal the batched pass's (when `remoteArgmax` was given). */
+  readonly remoteAgree?: number;
 }
 
 function rowOf(out: Record<string, Tensor>): Float64Array {
@@ -73,33 +79,29 @@ export async function measureLatencies(inp: LatencyInputs): Promise<Latencies> {
   let remote = 0;
   let hi = 0;
   let ee = 0;
-  const offload = async (x: Tensor) => {
-    await inp.remoteRun(x);
-    return inp.linkMs;
-  };
+  let agree = 0;
   for (let i = 0; i < inp.count; i++) {
     const x = sample(i);
     let t0 = performance.now();
     rowOf(await inp.localRun(x));
     local += performance.now() - t0;
     t0 = performance.now();
-    await inp.remoteRun(x);
+    const answer = rowOf(await inp.remoteRun(x));
     remote += performance.now() - t0;
+    if (inp.remoteArgmax && argmax(answer) === inp.remoteArgmax[i]) agree += 1;
     if (inp.probeOnly) continue;
     if (inp.hi) {
-      let extra = 0;
       t0 = performance.now();
       const r = rowOf(await inp.localRun(x));
-      if (inp.hi.decision.score(r) < inp.hi.threshold) extra = await offload(x);
-      hi += performance.now() - t0 + extra;
+      if (inp.hi.decision.score(r) < inp.hi.threshold) await inp.remoteRun(x);
+      hi += performance.now() - t0;
     }
     if (inp.ee) {
-      let extra = 0;
       t0 = performance.now();
       await runEe(inp.ee, x, async () => {
-        extra = await offload(x);
+        await inp.remoteRun(x);
       });
-      ee += performance.now() - t0 + extra;
+      ee += performance.now() - t0;
     }
   }
   const n = Math.max(1, inp.count);
@@ -109,5 +111,6 @@ export async function measureLatencies(inp: LatencyInputs): Promise<Latencies> {
     remoteMs: remote / n,
     hiMs: hi / n,
     ...(inp.ee ? { eeMs: ee / n } : {}),
+    ...(inp.remoteArgmax ? { remoteAgree: agree } : {}),
   };
 }

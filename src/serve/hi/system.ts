@@ -1,7 +1,8 @@
 /**
  * The real HI / EE-HI system: the local (and early-exit) models run in this process with
- * onnxruntime, offloads go over HTTP to a v2 server (an in-process `serve` when given a model path).
- * Thresholds are chosen on the calibration split and reported on the test split.
+ * onnxruntime, offloads go over HTTP to a v2 server (an in-process `serve` when given a model path)
+ * through a link proxy that emulates the chosen link in real time. Thresholds are chosen on the
+ * calibration split and reported on the test split.
  */
 import { UsageError } from '../../core/errors.js';
 import type { InferenceBackend, InferenceSession } from '../../backend/backend.js';
@@ -9,8 +10,9 @@ import type { DeviceSpec, LinkSpec } from '../../catalog/index.js';
 import type { Dataset } from '../../data/datasets.js';
 import { profileModelFile } from '../../profile/index.js';
 import type { CostPoint } from '../../strategy/hi/accounting.js';
-import { deviceInferenceCost, linkTransferCost, offloadCost } from '../../strategy/hi/costs.js';
+import { deviceInferenceCost, offloadCost } from '../../strategy/hi/costs.js';
 import {
+  argmax,
   LogisticDecision,
   ThresholdDecision,
   metricsAtThreshold,
@@ -27,6 +29,12 @@ import {
 import { V2Client } from '../client.js';
 import { modelNameOf } from '../served-model.js';
 import { startServer, type V2Server } from '../server.js';
+import {
+  defaultLatencySamples,
+  openOffloadPath,
+  type LinkTraffic,
+  type OffloadPath,
+} from './offload-link.js';
 import { accuracyOf, buildSamples, collectSoftmax, correctness, type BatchRunner } from './evaluate.js';
 import { measureLatencies, type EarlyExitPieces } from './latency.js';
 import { loadPieces } from './pieces.js';
@@ -43,7 +51,15 @@ export interface HiSystemOptions {
   readonly earlyExit?: string;
   readonly decision: 'lr' | 'threshold';
   readonly device: DeviceSpec;
+  /** Catalog link of the modelled offload costs (Eqs. 3-4, threshold search, strategy table). */
   readonly link: LinkSpec;
+  /**
+   * Link emulated in real time on the offload socket (`link-proxy`); omitted = raw loopback HTTP.
+   * Usually the same entry as `link`.
+   */
+  readonly offloadLink?: LinkSpec;
+  /** Multiplies the emulated link's durations (default 1 = real time; measured latencies scale with it). */
+  readonly linkTimeScale?: number;
   readonly qosAccuracy: number;
   /** What to minimise subject to the accuracy requirement (default energy). */
   readonly objective?: 'latency' | 'energy';
@@ -51,7 +67,7 @@ export interface HiSystemOptions {
   readonly calib: Dataset;
   /** Devices for the strategy table (seed Table 5), computed on the calibration split; none = no table. */
   readonly tableDevices?: readonly DeviceSpec[];
-  /** Test samples run one by one to measure latency (default 200). */
+  /** Test samples run one by one to measure latency (default {@link defaultLatencySamples}). */
   readonly latencySamples?: number;
   readonly key?: string;
   readonly backend: InferenceBackend;
@@ -63,7 +79,7 @@ export interface StrategyResult {
   readonly name: 'on-device' | 'hi' | 'ee-hi' | 'remote';
   readonly accuracy: number;
   readonly offloadFraction: number;
-  /** Mean measured latency on this host (batch 1), plus the modelled link time of each offload. */
+  /** Mean measured latency per sample on this host (batch 1); offloads went through the emulated link, if any. */
   readonly latencyMs: number;
   /** Latency on the catalog device by Eq. (3). */
   readonly modelLatencyMs: number;
@@ -81,9 +97,16 @@ export interface HiSystemReport {
   readonly calibSamples: number;
   readonly latencySamples: number;
   readonly device: string;
+  /** Catalog link of the modelled costs. */
   readonly link: string;
+  /** Link emulated on the offload socket, or 'none' (raw loopback). */
+  readonly offloadLink: string;
   readonly remote: { readonly url: string; readonly model: string; readonly inProcess: boolean };
   readonly linkNote: string;
+  /** What the latency pass sent through the emulated link (absent with no emulation). */
+  readonly linkTraffic?: LinkTraffic;
+  /** Per-sample remote answers over the link that equal the batched evaluation's, of `latencySamples`. */
+  readonly remoteAgreement: number;
   readonly costs: {
     readonly local: CostPoint & { basis: string };
     readonly offload: CostPoint & { basis: string };
@@ -137,6 +160,7 @@ function choose(
 export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
   const say = o.onProgress ?? (() => undefined);
   let server: V2Server | undefined;
+  let path: OffloadPath | undefined;
   const sessions: InferenceSession[] = [];
   try {
     let base: string;
@@ -167,6 +191,15 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
     const remoteOut = meta.outputs[0].name;
     const remoteRun: BatchRunner = async (input) =>
       (await client.infer(model, { [meta.inputs[0].name]: input })).outputs;
+    path = await openOffloadPath({
+      base,
+      model,
+      inputName: meta.inputs[0].name,
+      key: o.key,
+      link: o.offloadLink,
+      timeScale: o.linkTimeScale,
+    });
+    if (o.offloadLink) say(`offloads go through the emulated ${o.offloadLink.id} link to ${base}`);
 
     const local = await o.backend.load(o.local);
     sessions.push(local);
@@ -177,7 +210,9 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
     const split = async (name: string, data: Dataset) => {
       say(`${name}: local model on ${data.count} images`);
       const l = await collectSoftmax(localRun, data, [localOut], BATCH);
-      say(`${name}: remote model over HTTP on ${data.count} images`);
+      say(
+        `${name}: remote model over HTTP on ${data.count} images (batches of ${BATCH}, not through the link)`,
+      );
       const r = await collectSoftmax(remoteRun, data, [remoteOut], BATCH);
       return { local: l[localOut], remote: r[remoteOut] };
     };
@@ -189,21 +224,22 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
     const fittedThreshold = decision.threshold;
 
     const imageBytes = o.test.height * o.test.width * 4;
-    const linkMs =
-      linkTransferCost(o.link, imageBytes).latencyMs + linkTransferCost(o.link, REPLY_BYTES).latencyMs;
+    const latencyCount = Math.min(
+      o.latencySamples ?? defaultLatencySamples(o.offloadLink, imageBytes, o.linkTimeScale),
+      o.test.count,
+    );
     const localCost = deviceInferenceCost(o.device, undefined, {
       macs: localProfile.totals.macs,
       ops: localProfile.totals.ops,
     });
 
-    // remote round trips on this host give the server time used in the offload estimate
+    // direct remote round trips on this host (no link) give the server time used in the offload estimate
     const rt = await measureLatencies({
       o,
       local,
       localRun,
       remoteRun,
-      linkMs,
-      count: Math.min(o.latencySamples ?? 200, o.test.count),
+      count: Math.min(latencyCount, 50),
       probeOnly: true,
     });
     const offload = offloadCost(o.link, {
@@ -282,14 +318,16 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
       };
     }
 
-    say(`measuring latency on ${Math.min(o.latencySamples ?? 200, o.test.count)} test images one by one`);
+    say(
+      `measuring latency on ${latencyCount} test images one by one${o.offloadLink ? ` (offloads through the emulated ${o.offloadLink.id} link, real time)` : ''}`,
+    );
     const lat = await measureLatencies({
       o,
       local,
       localRun,
-      remoteRun,
-      linkMs,
-      count: Math.min(o.latencySamples ?? 200, o.test.count),
+      remoteRun: path.run,
+      count: latencyCount,
+      remoteArgmax: test.remote.map((r) => argmax(r)),
       hi: { decision, threshold: hiPoint.threshold },
       ee: ee?.pieces,
     });
@@ -335,7 +373,7 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
       name: 'remote',
       accuracy: remoteAcc,
       offloadFraction: 1,
-      latencyMs: lat.remoteMs + linkMs,
+      latencyMs: lat.remoteMs,
       modelLatencyMs: offload.latencyMs,
       energyMJ: offload.energyMJ,
       meanDeviceMacs: 0,
@@ -362,8 +400,11 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
       latencySamples: lat.count,
       device: o.device.id,
       link: o.link.id,
+      offloadLink: o.offloadLink?.id ?? 'none',
       remote: { url: base, model, inProcess: server !== undefined },
-      linkNote: `link time modelled from the catalog (${o.link.id}: ${linkMs.toFixed(3)} ms per offload of ${imageBytes} B + ${REPLY_BYTES} B reply) and added to the measured latency; not emulated on the socket`,
+      linkNote: path.note(),
+      ...(o.offloadLink ? { linkTraffic: path.traffic() } : {}),
+      remoteAgreement: lat.remoteAgree ?? 0,
       costs: { local: localCost, offload },
       decision: {
         kind: decision.name,
@@ -377,6 +418,7 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
     };
   } finally {
     for (const s of sessions) await s.release();
+    await path?.close();
     await server?.close();
   }
 }
