@@ -13,6 +13,8 @@ export * from './strategy/split/index.js';
 export * from './report/index.js';
 export { startServer, V2Client, V2HttpError, ProtocolError, DEFAULT_LIMITS, DynamicBatcher, readModelSignature, signRequest, checkAuth, encodeInferRequest, decodeInferResponse, type V2Server, type ServeOptions, type ServeLimits, type ModelSignature, type TensorMeta, type V2ClientOptions, type InferOptions, type InferResult, type V2Datatype } from './serve/index.js';
 export { runHiSystem, type HiSystemOptions, type HiSystemReport, type StrategyResult } from './serve/hi/system.js';
+export { startLinkProxy, MuxDecoder, muxFrame, MUX_HEADER_BYTES, MUX_MAX_PAYLOAD, type LinkProxy, type LinkProxyOptions, type LinkProxyStats, type LinkDirectionStats } from './serve/link-proxy.js';
+export { defaultLatencySamples, openOffloadPath, LATENCY_LINK_BUDGET_MS, type LinkTraffic, type OffloadPath, type OffloadPathOptions } from './serve/hi/offload-link.js';
 export { ThresholdDecision, LogisticDecision, decisionMetrics, metricsAtThreshold, hiCost, eeHiCost, hiAccuracy, hiAccuracyFromRates, fitOffloadFraction, deviceInferenceCost, offloadCost, searchThresholds, evaluateThresholds, strategyTable, EXIT_NEVER, type DecisionModule, type Decision, type DecisionMetrics, type CostPoint, type HiCosts, type HiSearchSample, type HiSearchCosts, type QosGoal, type OperatingPoint, type SearchResult, type StrategyTableRow, type DeviceScenario } from './strategy/hi/index.js';
 export * from './strategy/plan/index.js';
 export * from './plan/index.js';
