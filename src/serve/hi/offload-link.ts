@@ -18,7 +18,7 @@ const HTTP_ALLOWANCE_BYTES = 1024;
 /**
  * Default number of latency samples: 200, or fewer when two offloads per sample over the emulated link
  * (the remote strategy's and at most about one more for HI and EE-HI) would exceed
- * {@link LATENCY_LINK_BUDGET_MS} by the catalog model; never below 20.
+ * {@link LATENCY_LINK_BUDGET_MS} by the catalog model; never below 5 (very slow links such as LoRa still take minutes).
  */
 export function defaultLatencySamples(
   offloadLink: LinkSpec | undefined,
@@ -30,7 +30,7 @@ export function defaultLatencySamples(
     (linkTransferCost(offloadLink, imageBytes + HTTP_ALLOWANCE_BYTES).latencyMs +
       linkTransferCost(offloadLink, HTTP_ALLOWANCE_BYTES).latencyMs) *
     timeScale;
-  return Math.max(20, Math.min(200, Math.floor(LATENCY_LINK_BUDGET_MS / (2 * rtMs))));
+  return Math.max(5, Math.min(200, Math.floor(LATENCY_LINK_BUDGET_MS / (2 * rtMs))));
 }
 
 /** What the offloads sent through the emulated link. */
