@@ -103,6 +103,7 @@ function printReport(r: HiSystemReport): void {
     `measured ms: batch-1 mean over ${r.latencySamples} test images on this host; ${r.linkNote}`,
     `  remote answers of those offloads equal the batched evaluation's on ${r.remoteAgreement}/${r.latencySamples} images (accuracy columns come from the batched pass over all ${fmtInt(r.samples)})`,
     `${r.device} ms / mJ: Eqs. (3)-(4) with local cost ${r.costs.local.latencyMs.toFixed(3)} ms / ${r.costs.local.energyMJ.toFixed(3)} mJ (${r.costs.local.basis}), offload ${r.costs.offload.latencyMs.toFixed(3)} ms / ${r.costs.offload.energyMJ.toFixed(3)} mJ (${r.costs.offload.basis})`,
+    ...eeComparison(r),
     ...r.strategies.filter((s) => s.note).map((s) => `note (${s.name}): ${s.note}`),
     ...(r.searchExhaustive
       ? []
@@ -112,6 +113,18 @@ function printReport(r: HiSystemReport): void {
       : []),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function eeComparison(r: HiSystemReport): string[] {
+  const b = r.eeBackboneHi;
+  const ee = r.strategies.find((s) => s.name === 'ee-hi');
+  if (!b || !ee) return [];
+  const cut = 1 - ee.meanDeviceMacs / (b.meanDeviceMacs ?? NaN);
+  return [
+    `EE-HI vs HI on the same early-exit backbone with exits off (seed Table 6), both for accuracy >= ${r.qosAccuracy} on calibration: ` +
+      `accuracy ${ee.accuracy.toFixed(4)} vs ${b.accuracy.toFixed(4)}, offload ${(ee.offloadFraction * 100).toFixed(1)}% vs ${(b.offloadFraction * 100).toFixed(1)}%, ` +
+      `mean device MACs ${fmtInt(ee.meanDeviceMacs)} vs ${fmtInt(b.meanDeviceMacs ?? NaN)} (${(cut * 100).toFixed(1)}% fewer), ${r.device} ${ee.modelLatencyMs.toFixed(3)} vs ${b.latencyMs.toFixed(3)} ms, ${ee.energyMJ.toFixed(3)} vs ${b.energyMJ.toFixed(3)} mJ`,
+  ];
 }
 
 function tableText(r: HiSystemReport): string {

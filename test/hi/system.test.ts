@@ -97,6 +97,15 @@ describe('HI system end to end (real onnxruntime, real HTTP to an in-process v2 
     expect(ee.meanDeviceMacs).toBeGreaterThan(0);
   });
 
+  it("reports HI on the early-exit backbone with exits off (the seed's Table 6 baseline)", () => {
+    const b = report.eeBackboneHi!;
+    const ee = report.strategies[2];
+    expect(b.exitThresholds).toEqual([]);
+    expect(b.exitFractions).toEqual([1]);
+    expect(ee.meanDeviceMacs).toBeLessThanOrEqual(b.meanDeviceMacs!);
+    expect(report.qosAccuracy).toBe(0.6);
+  });
+
   it('builds the strategy table for each requested device with all five strategies', () => {
     const rows = report.strategyTable!;
     expect(rows.map((r) => `${r.device}/${r.qos}`)).toEqual([

@@ -14,18 +14,10 @@ import { deviceInferenceCost, offloadCost } from '../../strategy/hi/costs.js';
 import {
   argmax,
   LogisticDecision,
-  ThresholdDecision,
   metricsAtThreshold,
   type DecisionMetrics,
-  type DecisionModule,
 } from '../../strategy/hi/decision/index.js';
-import {
-  evaluateThresholds,
-  searchThresholds,
-  type HiSearchCosts,
-  type OperatingPoint,
-  type QosGoal,
-} from '../../strategy/hi/search.js';
+import { evaluateThresholds, type HiSearchCosts, type OperatingPoint } from '../../strategy/hi/search.js';
 import { V2Client } from '../client.js';
 import { modelNameOf } from '../served-model.js';
 import { startServer, type V2Server } from '../server.js';
@@ -36,8 +28,8 @@ import {
   type OffloadPath,
 } from './offload-link.js';
 import { accuracyOf, buildSamples, collectSoftmax, correctness, type BatchRunner } from './evaluate.js';
-import { measureLatencies, type EarlyExitPieces } from './latency.js';
-import { loadPieces } from './pieces.js';
+import { measureLatencies } from './latency.js';
+import { chooseThresholds, makeDecision, runEarlyExit, type EarlyExitResult } from './early-exit-run.js';
 import { hiStrategyTable } from './table.js';
 import type { StrategyTableRow } from '../../strategy/hi/strategy-table.js';
 
@@ -96,6 +88,8 @@ export interface HiSystemReport {
   readonly samples: number;
   readonly calibSamples: number;
   readonly latencySamples: number;
+  /** The accuracy requirement the thresholds were chosen for (on the calibration split). */
+  readonly qosAccuracy: number;
   readonly device: string;
   /** Catalog link of the modelled costs. */
   readonly link: string;
@@ -119,16 +113,17 @@ export interface HiSystemReport {
   };
   readonly strategies: readonly StrategyResult[];
   readonly searchExhaustive: boolean;
+  /**
+   * HI on the early-exit model's final output with every exit off (the seed's "base model with HI",
+   * Table 6), thresholds chosen like EE-HI's: what EE-HI's early exits save is measured against this.
+   */
+  readonly eeBackboneHi?: OperatingPoint;
   /** Seed Table 5 for these models, when `tableDevices` was given. */
   readonly strategyTable?: readonly StrategyTableRow[];
 }
 
 const BATCH = 64;
 const REPLY_BYTES = 40;
-
-function makeDecision(kind: 'lr' | 'threshold'): DecisionModule {
-  return kind === 'lr' ? new LogisticDecision() : new ThresholdDecision();
-}
 
 function remoteTarget(remote: string, remoteModel: string | undefined): { base: string; model?: string } {
   const m = /^(https?:\/\/[^/]+)(?:\/v2\/models\/([^/]+))?\/?$/.exec(remote);
@@ -137,23 +132,6 @@ function remoteTarget(remote: string, remoteModel: string | undefined): { base: 
       `--remote '${remote}' must be http(s)://host:port[/v2/models/<name>] or an .onnx file`,
     );
   return { base: m[1], model: remoteModel ?? (m[2] ? decodeURIComponent(m[2]) : undefined) };
-}
-
-function choose(
-  samples: Parameters<typeof searchThresholds>[0],
-  costs: HiSearchCosts,
-  qos: number,
-  objective: 'latency' | 'energy',
-): { point: OperatingPoint; note?: string; exhaustive: boolean } {
-  const goal: QosGoal = { kind: objective === 'latency' ? 'min-latency' : 'min-energy', minAccuracy: qos };
-  const r = searchThresholds(samples, costs, goal);
-  if (r.best) return { point: r.best, exhaustive: r.exhaustive };
-  const fallback = searchThresholds(samples, costs, { kind: 'max-accuracy' });
-  return {
-    point: fallback.best!,
-    note: `${r.infeasible} on the calibration split; using the most accurate thresholds`,
-    exhaustive: fallback.exhaustive,
-  };
 }
 
 /** Runs the HI system end to end and reports every strategy on the test split. */
@@ -250,72 +228,29 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
     const hiCosts: HiSearchCosts = { exits: [localCost], offload, exitMacs: [localProfile.totals.macs] };
     const hiCalib = buildSamples([], calib.local, calib.remote, o.calib.labels, decision);
     const hiTest = buildSamples([], test.local, test.remote, o.test.labels, decision);
-    const hiChoice = choose(hiCalib, hiCosts, o.qosAccuracy, o.objective ?? 'energy');
+    const hiChoice = chooseThresholds(hiCalib, hiCosts, o.qosAccuracy, o.objective ?? 'energy');
     const hiPoint = evaluateThresholds(hiTest, hiCosts, [], hiChoice.point.threshold);
     const testScores = hiTest.map((s) => s.score);
     const testCorrect = hiTest.map((s) => s.localCorrect);
 
-    let eeTable: { samples: ReturnType<typeof buildSamples>; exitMacs: number[] } | undefined;
-    let ee:
-      | {
-          point: OperatingPoint;
-          note?: string;
-          decision: DecisionMetrics;
-          pieces: EarlyExitPieces;
-          exhaustive: boolean;
-        }
-      | undefined;
+    let ee: EarlyExitResult | undefined;
     if (o.earlyExit) {
       say('early exit: loading ee-full and its pieces');
-      const full = await o.backend.load(o.earlyExit);
-      sessions.push(full);
-      const { pieces, macs } = await loadPieces(o.backend, o.earlyExit);
-      sessions.push(...pieces.prefixes, ...pieces.heads, pieces.rest);
-      const fullRun: BatchRunner = (input) => full.run({ [full.inputNames[0]]: input });
-      const names = ['exit1', 'exit2', 'final'];
-      const eeCalib = await collectSoftmax(fullRun, o.calib, names, BATCH);
-      const eeTest = await collectSoftmax(fullRun, o.test, names, BATCH);
-      const eeDecision = makeDecision(o.decision);
-      eeDecision.fit(eeCalib.final, correctness(eeCalib.final, o.calib.labels));
-      const eeCosts: HiSearchCosts = {
-        exits: macs.map((m) => deviceInferenceCost(o.device, undefined, { macs: m })),
+      ee = await runEarlyExit({
+        path: o.earlyExit,
+        backend: o.backend,
+        device: o.device,
+        decision: o.decision,
+        qosAccuracy: o.qosAccuracy,
+        objective: o.objective ?? 'energy',
         offload,
-        exitMacs: macs,
-      };
-      const c = buildSamples(
-        [eeCalib.exit1, eeCalib.exit2],
-        eeCalib.final,
-        calib.remote,
-        o.calib.labels,
-        eeDecision,
-      );
-      const t = buildSamples(
-        [eeTest.exit1, eeTest.exit2],
-        eeTest.final,
-        test.remote,
-        o.test.labels,
-        eeDecision,
-      );
-      const choice = choose(c, eeCosts, o.qosAccuracy, o.objective ?? 'energy');
-      eeTable = { samples: c, exitMacs: macs };
-      const point = evaluateThresholds(t, eeCosts, choice.point.exitThresholds, choice.point.threshold);
-      const reached = t.filter((s) => point.exitThresholds.every((th, k) => s.exitConfidence[k] < th));
-      ee = {
-        point,
-        note: choice.note,
-        exhaustive: choice.exhaustive,
-        pieces: {
-          ...pieces,
-          decision: eeDecision,
-          exitThresholds: point.exitThresholds,
-          threshold: point.threshold,
-        },
-        decision: metricsAtThreshold(
-          reached.map((s) => s.score),
-          reached.map((s) => s.localCorrect),
-          point.threshold,
-        ),
-      };
+        calib: o.calib,
+        test: o.test,
+        calibRemote: calib.remote,
+        testRemote: test.remote,
+        batch: BATCH,
+        sessions,
+      });
     }
 
     say(
@@ -391,13 +326,14 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
           replyBytes: REPLY_BYTES,
           serverMs: rt.remoteMs,
           hiSamples: hiCalib,
-          ee: eeTable,
+          ee: ee?.table,
         })
       : undefined;
     return {
       samples: o.test.count,
       calibSamples: o.calib.count,
       latencySamples: lat.count,
+      qosAccuracy: o.qosAccuracy,
       device: o.device.id,
       link: o.link.id,
       offloadLink: o.offloadLink?.id ?? 'none',
@@ -414,6 +350,7 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
       },
       strategies,
       searchExhaustive: hiChoice.exhaustive && (ee?.exhaustive ?? true),
+      ...(ee ? { eeBackboneHi: ee.backboneHi } : {}),
       ...(strategyTable ? { strategyTable } : {}),
     };
   } finally {
