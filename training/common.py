@@ -169,7 +169,16 @@ def export_onnx(module, example, file, input_names, output_names):
             do_constant_folding=True,
             training=torch.onnx.TrainingMode.EVAL,
         )
+    # torch names the static dims after a Reshape symbolically (e.g. 'Sigmoidreconstruction_dim_2'): pin them
+    with torch.no_grad():
+        outs = module(example)
+    outs = outs if isinstance(outs, (tuple, list)) else (outs,)
     model = onnx.load(path)
+    for out, t in zip(model.graph.output, outs):
+        for dim, size in zip(list(out.type.tensor_type.shape.dim)[1:], t.shape[1:]):
+            dim.ClearField("dim_param")
+            dim.dim_value = int(size)
+    onnx.save(model, path)
     onnx.checker.check_model(model, full_check=True)
     return path
 

@@ -83,12 +83,12 @@ def _export_classifier(name, model, data, seed, epochs, acc, seconds, recipe, no
     }
 
 
-def train_local(data, seed=1, epochs=12):
-    """ResNet-8-like local model (widths 16/24/48), AdamW one-cycle lr 3e-3, crop+flip augmentation."""
+def train_local(data, seed=1, epochs=6):
+    """ResNet-8-like local model (widths 8/16/32), AdamW one-cycle lr 3e-3, crop+flip augmentation."""
     setup(seed)
-    model = ResNet8()
+    model = ResNet8((8, 16, 32))
     acc, seconds = train_classifier("local", model, data, epochs, 3e-3, seed)
-    notes = "ResNet-8 layout of MLPerf Tiny (stem conv, 3 residual blocks with Add shortcuts, GAP, fc), widths 16/24/48"
+    notes = "ResNet-8 layout of MLPerf Tiny (stem conv, 3 residual blocks with Add shortcuts, GAP, fc), widths 8/16/32"
     return [_export_classifier("local", model, data, seed, epochs, acc, seconds, "training/zoo/classifiers.py:train_local", notes)]
 
 
