@@ -13,7 +13,8 @@ import { runPlan, type RunReport } from '../runtime/run.js';
 import { planTrace } from '../runtime/trace.js';
 import { distnnSplit } from '../strategy/split/distnn.js';
 import { exploreSplits } from '../strategy/split/explore.js';
-import { parsePositiveInt } from './options.js';
+import { OBJECTIVES } from '../strategy/plan/types.js';
+import { parseBits, parseChoice, parsePositiveInt } from './options.js';
 import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
 
 interface DemoOptions {
@@ -25,6 +26,7 @@ interface DemoOptions {
   link: string;
   runLink: string;
   objective: string;
+  weightBits: string;
   limit: string;
   out: string;
   json?: boolean;
@@ -43,14 +45,15 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('the main demo: profile -> DistNN split -> pipeline plan -> run on local processes over an emulated link -> HTML report')
-    .option('--model <file>', 'ONNX classifier (input [N,1,28,28])', join(packageRoot(), 'models', 'local.onnx'))
+    .option('--model <file>', 'ONNX classifier (input [N,1,28,28])', join(packageRoot(), 'models', 'remote.onnx'))
     .option('--node <device>', 'wearable node for the DistNN split', 'esp32s3')
     .option('--hub <device>', 'hub for the DistNN split', 'phone')
     .option('--split-link <link>', 'node-hub link for the DistNN split', 'ble')
-    .option('--devices <spec>', 'devices for the pipeline plan', 'esp32s3x4')
+    .option('--devices <spec>', 'devices for the pipeline plan', 'nano33blex4')
     .option('--link <link>', 'link the plan assumes between devices', 'ble-esp32s3')
     .option('--run-link <link>', 'link emulated on the sockets during the run ("none" for raw loopback)', 'ble-esp32s3')
     .option('--objective <o>', 'pipeline objective', 'throughput')
+    .option('--weight-bits <n>', 'weight bit width on the pipeline devices (32: an unquantised model)', '32')
     .option('--limit <n>', 'test images streamed through the pipeline', '64')
     .option('--out <dir>', 'where the plan, trace and report go', 'reports/demo')
     .option('--json', 'print one JSON summary instead of the narrative')
@@ -64,7 +67,7 @@ export function registerDemoCommand(program: Command): void {
 
       const { graph, profile } = await profileModelFile(model, { activationBits: 8, weightBits: 10 });
       const widest = profile.cuts.reduce((a, c) => (c.bytes > a.bytes ? c : a));
-      say(quiet, `[1/5] profile ${shown}: ${graph.nodes.length} layers, ${fmtInt(profile.totals.params)} params, ${fmtInt(profile.totals.macs)} MACs; widest cut ${cutLabel(widest.index, widest.after)} carries ${fmtBytes(widest.bytes)} at 8 bits`);
+      say(quiet, `[1/5] profile ${shown}: ${graph.nodes.length} layers, ${fmtInt(profile.totals.params)} params, ${fmtInt(profile.totals.macs)} MACs; widest ${cutLabel(widest.index, widest.after)} carries ${fmtBytes(widest.bytes)} at 8 bits`);
 
       const devices = loadDeviceCatalog();
       const links = loadLinkCatalog();
@@ -73,11 +76,11 @@ export function registerDemoCommand(program: Command): void {
         { node: devices.get(opts.node), hub: devices.get(opts.hub), link: links.get(opts.splitLink), bits: 8, weightBits: 10, fps: 30 },
       );
       const b = split.best;
-      say(quiet, `[2/5] DistNN split ${opts.node} -> ${opts.hub} over ${opts.splitLink} (8-bit features, 10-bit weights): cut ${cutLabel(b.cut, b.after)}, node energy ${fmtEnergy(b.nodeEnergyJ)}/frame vs ${fmtEnergy(split.allOnNode.nodeEnergyJ)} all on node and ${fmtEnergy(split.allOffloaded.nodeEnergyJ)} all offloaded`);
+      say(quiet, `[2/5] DistNN split ${opts.node} -> ${opts.hub} over ${opts.splitLink} (8-bit features, 10-bit weights): ${cutLabel(b.cut, b.after)}, node energy ${fmtEnergy(b.nodeEnergyJ)}/frame vs ${fmtEnergy(split.allOnNode.nodeEnergyJ)} all on node and ${fmtEnergy(split.allOffloaded.nodeEnergyJ)} all offloaded`);
       for (const c of split.conditions) say(quiet, `      ${c.verdict.padEnd(5)} ${c.statement}: ${c.detail}`);
 
       const planDir = join(out, 'plan');
-      const planned = await planModelFile(model, { devices: opts.devices, link: opts.link, objective: opts.objective as never, activationBits: 16, weightBits: 8, replicas: 'auto', out: planDir });
+      const planned = await planModelFile(model, { devices: opts.devices, link: opts.link, objective: parseChoice('--objective', opts.objective, OBJECTIVES), activationBits: 16, weightBits: parseBits('--weight-bits', opts.weightBits), replicas: 'auto', out: planDir });
       const p = planned.result.plan;
       say(quiet, `[3/5] pipeline plan over ${opts.devices} (${opts.link}, objective ${opts.objective}): ${p.stages.length} stage(s), predicted ${p.metrics.throughputPerS.toFixed(2)} samples/s, ${fmtInt(p.metrics.totalBytes)} B sent per sample; gain over greedy ${planned.result.gainOverGreedy?.toFixed(2) ?? 'n/a'}x`);
       say(quiet, formatTable(['stage', 'layers', 'devices', 'memory used/avail', 'MACs', 'sends B'], p.stages.map((s) => [String(s.index), `${s.start}..${s.end - 1}`, s.devices.join(','), `${fmtBytes(s.memoryBytes)}/${fmtBytes(s.memoryAvailableBytes)}`, fmtInt(s.macs), fmtInt(s.sendBytes)])).replace(/^/gm, '      '));
@@ -90,7 +93,8 @@ export function registerDemoCommand(program: Command): void {
       if (interactive) bar.stop();
       const tracePath = join(out, 'trace.json');
       await writeFile(tracePath, JSON.stringify(planTrace(plan, run)));
-      say(quiet, `[4/5] ran ${report.samples} test images on ${plan.stages.reduce((n, s) => n + s.devices.length, 0)} local node process(es) over emulated ${opts.runLink}: ${describeRun(report)}`);
+      say(quiet, `[4/5] ran ${report.samples} test images on ${plan.stages.reduce((n, s) => n + s.devices.length, 0)} local node process(es), stages linked by emulated ${opts.runLink}: ${describeRun(report)}`);
+      say(quiet, `      (inference ran on this machine's CPU, the links at the emulated link's speed; the plan's ${p.metrics.throughputPerS.toFixed(2)} samples/s is for the target devices' compute)`);
 
       const sweepLinks = ['hbc', 'ble', 'zigbee', 'wifi', 'lora'].map((id) => links.get(id));
       const sweepNodes = ['esp32s3', 'nano33ble', 'distnn-asic-65nm'].map((id) => devices.get(id));

@@ -35,12 +35,14 @@ export function registerNodeCommand(program: Command): void {
         backend: onnxruntimeBackend,
         host,
         port,
-        connection: { ...(key ? { key } : {}), ...(wrap ? { wrap } : {}) },
+        connection: { ...(key ? { key } : {}) },
+        ...(wrap ? { linkWrap: wrap } : {}),
         onShutdown: () => process.exit(0),
       });
       if (opts.json) printJson({ ready: handle.address, pid: process.pid, authenticated: !!key, link: opts.link ?? 'none' });
       else process.stdout.write(`ready ${handle.address}\n`);
-      process.stderr.write(`edgesplit node: listening on ${handle.address}${key ? ' (pre-shared key required)' : ''}, pid ${process.pid}\n`);
+      const peers = handle.peerAddress !== handle.address ? `, stage-to-stage traffic on ${handle.peerAddress} over emulated ${opts.link}` : '';
+      process.stderr.write(`edgesplit node: listening on ${handle.address}${peers}${key ? ' (pre-shared key required)' : ''}, pid ${process.pid}\n`);
       const stop = (why: string) => {
         process.stderr.write(`edgesplit node: ${why}; stopping\n`);
         handle.close().then(

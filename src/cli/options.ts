@@ -13,3 +13,9 @@ export function parseBits(name: string, value: string): number {
   if (n > 64) throw new UsageError(`${name} must be at most 64, got ${n}`);
   return n;
 }
+
+/** Checks that `value` is one of `allowed`, naming the option on failure. */
+export function parseChoice<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}, got '${value}'`);
+  return value as T;
+}

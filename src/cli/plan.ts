@@ -4,7 +4,7 @@ import { UsageError } from '../core/errors.js';
 import { planModelFile } from '../plan/plan-model.js';
 import { WIRE_DTYPES, type PlanFile, type WireDtype } from '../plan/schema.js';
 import { OBJECTIVES, type BalanceGoal, type Objective, type ReplicaMode } from '../strategy/plan/types.js';
-import { parseBits } from './options.js';
+import { parseBits, parseChoice } from './options.js';
 import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
 
 interface PlanCliOptions {
@@ -20,11 +20,6 @@ interface PlanCliOptions {
   deviceCatalog?: string[];
   linkCatalog?: string[];
   json?: boolean;
-}
-
-function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}, got '${value}'`);
-  return value as T;
 }
 
 const ms = (s: number) => (s * 1000).toFixed(s < 0.01 ? 3 : 1);
@@ -101,10 +96,10 @@ export function registerPlanCommand(program: Command): void {
     .option('--link-catalog <file>', 'extra link catalog JSON (repeatable)', collect)
     .option('--json', 'print plan.json instead of tables')
     .action(async (model: string, opts: PlanCliOptions) => {
-      const objective = oneOf<Objective>('--objective', opts.objective, OBJECTIVES);
-      const replicas = oneOf<ReplicaMode>('--replicas', opts.replicas, ['auto', 'none']);
-      const balance = opts.balance === undefined ? undefined : oneOf<BalanceGoal>('--balance', opts.balance, ['throughput', 'energy']);
-      const wire = opts.wire === undefined ? undefined : oneOf<WireDtype>('--wire', opts.wire, WIRE_DTYPES);
+      const objective = parseChoice<Objective>('--objective', opts.objective, OBJECTIVES);
+      const replicas = parseChoice<ReplicaMode>('--replicas', opts.replicas, ['auto', 'none']);
+      const balance = opts.balance === undefined ? undefined : parseChoice<BalanceGoal>('--balance', opts.balance, ['throughput', 'energy']);
+      const wire = opts.wire === undefined ? undefined : parseChoice<WireDtype>('--wire', opts.wire, WIRE_DTYPES);
       const activationBits = parseBits('--bits', opts.bits);
       const weightBits = parseBits('--weight-bits', opts.weightBits);
       const started = Date.now();

@@ -35,7 +35,7 @@ export interface RunPipelineOptions {
   readonly samples: SampleSource;
   readonly pool: NodePool;
   readonly transport: Transport;
-  /** Key and link wrap for connections to nodes. */
+  /** Key for the control connections to nodes (never link-emulated: nodes emulate stage-to-stage links). */
   readonly connection?: ConnectionOptions;
   /** Samples in flight at most (default 2 per node + 2). */
   readonly window?: number;
@@ -193,12 +193,13 @@ class Coordinator {
       onClosed: (l, reason) => this.onClosed(l, reason),
     });
     await link.syncClock(this.o.clockPings ?? 8);
+    link.peerAddress = (await link.health()).peerListen;
     return link;
   }
 
   private downstreamOf(k: number): string[] {
     if (k === this.o.plan.stages.length - 1) return [COORDINATOR_ADDRESS];
-    return this.links.filter((l) => l.alive && l.stageIndex === k + 1).map((l) => l.endpoint.address);
+    return this.links.filter((l) => l.alive && l.stageIndex === k + 1).map((l) => l.peerAddress);
   }
 
   private async assign(link: NodeLink): Promise<void> {

@@ -32,6 +32,8 @@ export class NodeLink {
   /** Node clock minus coordinator clock. */
   offset: ClockOffset = { offsetMs: 0, rttMs: 0, uncertaintyMs: 0 };
   alive = true;
+  /** Where upstream nodes reach this node (its emulated-link listener when it has one). */
+  peerAddress: string;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (b: MessageFrame) => void; reject: (e: Error) => void }>();
 
@@ -41,6 +43,7 @@ export class NodeLink {
     readonly conn: Connection,
     private readonly handlers: NodeLinkHandlers,
   ) {
+    this.peerAddress = endpoint.address;
     void this.readLoop();
   }
 

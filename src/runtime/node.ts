@@ -9,7 +9,7 @@ import type { InferenceBackend, InferenceSession } from '../backend/backend.js';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Frame, MessageFrame, TensorFrame } from '../transport/codec/frame.js';
-import type { Connection, ConnectionOptions, Listener, Transport } from '../transport/transport.js';
+import type { ByteDuplex, Connection, ConnectionOptions, Listener, Transport } from '../transport/transport.js';
 import { nowMs } from './clock.js';
 import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME, controlFrame, nodeRequestSchema, parseBody, type AssignMessage, type HealthMessage, type NodeRequest, type TimelineTuple } from './protocol.js';
 import { ReplicaPicker } from './replica-picker.js';
@@ -23,8 +23,14 @@ export interface StageNodeOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
-  /** Key, link wrap, log sink: used for the listener and for connections to downstream nodes. */
+  /** Key and log sink: used for every listener and connection. */
   readonly connection?: ConnectionOptions;
+  /**
+   * Link emulation for stage-to-stage traffic only: a second listener wrapped with it takes
+   * connections from upstream nodes, and connections to downstream nodes are wrapped alike. The
+   * coordinator's control connection stays a plain socket, so only the links a plan models are emulated.
+   */
+  readonly linkWrap?: (raw: ByteDuplex) => ByteDuplex;
   /** Samples held ready for inference before the node stops reading its connections (default 2). */
   readonly maxReady?: number;
   /** Incomplete samples (some tensors missing) held at most (default 1024). */
@@ -37,8 +43,10 @@ export interface StageNodeOptions {
 
 /** A running node. */
 export interface StageNodeHandle {
-  /** host:port it listens on. */
+  /** host:port it listens on (the coordinator connects here). */
   readonly address: string;
+  /** host:port upstream nodes connect to (the emulated-link listener when there is one). */
+  readonly peerAddress: string;
   readonly listener: Listener;
   /** Stops listening, closes every connection and releases the session. */
   close(): Promise<void>;
@@ -73,7 +81,9 @@ export async function startStageNode(options: StageNodeOptions): Promise<StageNo
 
 class StageNode {
   private listener!: Listener;
+  private peerListener: Listener | undefined;
   private address = '';
+  private peerAddress = '';
   private assignment: Assignment | undefined;
   private epoch = 0;
   private peers: Peer[] = [];
@@ -97,8 +107,13 @@ class StageNode {
   async start(): Promise<StageNodeHandle> {
     this.listener = await this.o.transport.listen({ ...this.o.connection, host: this.o.host, port: this.o.port, onConnection: (c) => this.serve(c) });
     this.address = `${this.listener.host}:${this.listener.port}`;
+    this.peerAddress = this.address;
+    if (this.o.linkWrap) {
+      this.peerListener = await this.o.transport.listen({ ...this.o.connection, wrap: this.o.linkWrap, host: this.o.host, port: 0, onConnection: (c) => this.serve(c) });
+      this.peerAddress = `${this.peerListener.host}:${this.peerListener.port}`;
+    }
     void this.work();
-    return { address: this.address, listener: this.listener, close: () => this.close() };
+    return { address: this.address, peerAddress: this.peerAddress, listener: this.listener, close: () => this.close() };
   }
 
   private async close(): Promise<void> {
@@ -108,6 +123,7 @@ class StageNode {
     for (const w of this.spaceWaiters.splice(0)) w();
     await this.unassign();
     await this.listener.close();
+    await this.peerListener?.close();
     await Promise.all([...this.conns].map((c) => c.close('node closing')));
   }
 
@@ -202,7 +218,7 @@ class StageNode {
 
   private health(id: number): HealthMessage {
     const a = this.assignment;
-    return { op: 'health', id, ready: !this.closed, stageId: a?.stageId ?? null, loaded: !!a, processed: this.processed, dropped: this.dropped, pending: this.ready.length + this.partial.size, listen: this.address, pid: process.pid };
+    return { op: 'health', id, ready: !this.closed, stageId: a?.stageId ?? null, loaded: !!a, processed: this.processed, dropped: this.dropped, pending: this.ready.length + this.partial.size, listen: this.address, peerListen: this.peerAddress, pid: process.pid };
   }
 
   private async assign(conn: Connection, req: AssignMessage): Promise<void> {
@@ -341,7 +357,7 @@ class StageNode {
   private connectPeer(peer: Peer): Promise<Connection> {
     if (!peer.conn) {
       const { host, port } = parseAddress(peer.address);
-      const attempt = this.o.transport.connect({ ...this.o.connection, host, port });
+      const attempt = this.o.transport.connect({ ...this.o.connection, ...(this.o.linkWrap ? { wrap: this.o.linkWrap } : {}), host, port });
       peer.conn = Promise.race([
         attempt,
         new Promise<never>((_, reject) => setTimeout(() => reject(new EdgesplitError('E_TRANSPORT', `connect to ${peer.address} timed out after ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS).unref()),

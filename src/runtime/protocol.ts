@@ -99,6 +99,8 @@ export const healthSchema = z.object({
   dropped: z.number().int(),
   pending: z.number().int(),
   listen: z.string(),
+  /** Where upstream nodes connect: the emulated-link listener, or `listen` without emulation. */
+  peerListen: z.string(),
   pid: z.number().int(),
 });
 /** Parsed health reply. */

@@ -24,7 +24,7 @@ export interface RunPlanOptions {
   readonly dataset?: string;
   readonly samples?: SampleSource;
   readonly limit?: number;
-  /** Catalog link to emulate on every connection ("none": real sockets). */
+  /** Catalog link emulated between stages by local nodes ("none": real sockets); nodes from a hosts file emulate what their own `--link` says. */
   readonly link?: string;
   /** Device name -> host:port of running nodes; without it local nodes are started. */
   readonly hosts?: ReadonlyMap<string, string>;
@@ -91,7 +91,8 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
   const samples = o.samples ?? datasetSamples(o.plan, o.dataset ?? 'fashion-mnist-test', o.limit);
   if (samples.count === 0) throw new UsageError('no samples to run');
   const link = o.link ?? 'none';
-  const wrap = resolveLinkWrap(link);
+  // an unknown link id fails here, before any node process starts
+  resolveLinkWrap(link);
   if (o.key && !o.hosts && !o.keyFile) throw new EdgesplitError('E_USAGE', 'local nodes need the key as a file (keyFile) to share it');
   const pool: NodePool | LocalPool = o.hosts
     ? hostsPool(o.hosts, o.hostsFile)
@@ -102,7 +103,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
     samples,
     pool,
     transport: o.transport ?? tcpTransport,
-    connection: { ...(o.key ? { key: o.key } : {}), ...(wrap ? { wrap } : {}) },
+    connection: { ...(o.key ? { key: o.key } : {}) },
     keepOutputs: o.keepOutputs ?? true,
     ...(o.window !== undefined ? { window: o.window } : {}),
     ...(o.policy ? { policy: o.policy } : {}),
