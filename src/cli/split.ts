@@ -97,7 +97,7 @@ function printHuman(r: SplitResult, top: number): void {
   out.push(`DistNN split of ${r.model}: node ${r.node}, hub ${r.hub}, link ${r.link}, ${r.bits}-bit activations, ${r.weightBits}-bit weights, ${r.fps} fps, ${ov}`);
   const b = r.best;
   out.push(
-    `chosen: ${cutLabel(b.cut, b.after)} (${b.op}): E_node ${fmtEnergy(b.nodeEnergyJ)} per frame, ${fmtCount(b.estimate.transfer.bits)} bits sent, ` +
+    `chosen: ${cutLabel(b.cut, b.after)}${b.cut === 0 ? '' : ` (${b.op})`}: E_node ${fmtEnergy(b.nodeEnergyJ)} per frame, ${fmtCount(b.estimate.transfer.bits)} bits sent, ` +
       `latency ${fmtTime(b.estimate.latencyS)}, node power ${fmtPower(b.estimate.nodeAvgPowerW)} at ${r.fps} fps` +
       (b.estimate.sustainsFps ? '' : ' (node cannot keep up with the frame rate)'),
   );
