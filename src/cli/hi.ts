@@ -100,7 +100,10 @@ function printReport(r: HiSystemReport): void {
     '',
     `decision: ${r.decision.kind}${r.decision.weights ? ` (w = ${r.decision.weights.map((w) => w.toFixed(3)).join(', ')})` : ''}; at its fitted threshold ${r.decision.fittedThreshold.toFixed(3)}: F1 ${r.decision.atFittedThreshold.f1.toFixed(3)}, precision ${r.decision.atFittedThreshold.precision.toFixed(3)}, recall ${r.decision.atFittedThreshold.recall.toFixed(3)}`,
     `  positive class = offload; false positives = correct answers offloaded, false negatives = wrong answers kept (HI row: FP ${r.strategies[1].decision?.falsePositives}, FN ${r.strategies[1].decision?.falseNegatives})`,
-    `measured ms: batch-1 mean over ${r.latencySamples} test images on this host; ${r.linkNote}`,
+    `measured ms: batch-1 mean over the first ${r.latencySamples} test images on this host (offloaded there: ${r.strategies
+      .filter((s) => s.name === 'hi' || s.name === 'ee-hi')
+      .map((s) => `${s.name} ${s.measuredOffloads}`)
+      .join(', ')}); ${r.linkNote}`,
     `  remote answers of those offloads equal the batched evaluation's on ${r.remoteAgreement}/${r.latencySamples} images (accuracy columns come from the batched pass over all ${fmtInt(r.samples)})`,
     `${r.device} ms / mJ: Eqs. (3)-(4) with local cost ${r.costs.local.latencyMs.toFixed(3)} ms / ${r.costs.local.energyMJ.toFixed(3)} mJ (${r.costs.local.basis}), offload ${r.costs.offload.latencyMs.toFixed(3)} ms / ${r.costs.offload.energyMJ.toFixed(3)} mJ (${r.costs.offload.basis})`,
     ...eeComparison(r),

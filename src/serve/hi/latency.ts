@@ -42,6 +42,9 @@ export interface Latencies {
   readonly remoteMs: number;
   readonly hiMs: number;
   readonly eeMs?: number;
+  /** Samples HI and EE-HI offloaded during this pass. */
+  readonly hiOffloads: number;
+  readonly eeOffloads: number;
   /** Per-sample remote answers that equal the batched pass's (when `remoteArgmax` was given). */
   readonly remoteAgree?: number;
 }
@@ -80,6 +83,8 @@ export async function measureLatencies(inp: LatencyInputs): Promise<Latencies> {
   let hi = 0;
   let ee = 0;
   let agree = 0;
+  let hiOff = 0;
+  let eeOff = 0;
   for (let i = 0; i < inp.count; i++) {
     const x = sample(i);
     let t0 = performance.now();
@@ -93,12 +98,16 @@ export async function measureLatencies(inp: LatencyInputs): Promise<Latencies> {
     if (inp.hi) {
       t0 = performance.now();
       const r = rowOf(await inp.localRun(x));
-      if (inp.hi.decision.score(r) < inp.hi.threshold) await inp.remoteRun(x);
+      if (inp.hi.decision.score(r) < inp.hi.threshold) {
+        hiOff += 1;
+        await inp.remoteRun(x);
+      }
       hi += performance.now() - t0;
     }
     if (inp.ee) {
       t0 = performance.now();
       await runEe(inp.ee, x, async () => {
+        eeOff += 1;
         await inp.remoteRun(x);
       });
       ee += performance.now() - t0;
@@ -110,6 +119,8 @@ export async function measureLatencies(inp: LatencyInputs): Promise<Latencies> {
     localMs: local / n,
     remoteMs: remote / n,
     hiMs: hi / n,
+    hiOffloads: hiOff,
+    eeOffloads: eeOff,
     ...(inp.ee ? { eeMs: ee / n } : {}),
     ...(inp.remoteArgmax ? { remoteAgree: agree } : {}),
   };

@@ -78,6 +78,8 @@ export interface StrategyResult {
   /** On-device energy on the catalog device by Eq. (4). */
   readonly energyMJ: number;
   readonly meanDeviceMacs: number;
+  /** Samples this strategy offloaded in the latency pass (of `latencySamples`). */
+  readonly measuredOffloads: number;
   readonly point?: OperatingPoint;
   readonly decision?: DecisionMetrics;
   readonly note?: string;
@@ -276,6 +278,7 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
         modelLatencyMs: localCost.latencyMs,
         energyMJ: localCost.energyMJ,
         meanDeviceMacs: localProfile.totals.macs,
+        measuredOffloads: 0,
       },
       {
         name: 'hi',
@@ -285,6 +288,7 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
         modelLatencyMs: hiPoint.latencyMs,
         energyMJ: hiPoint.energyMJ,
         meanDeviceMacs: hiPoint.meanDeviceMacs ?? 0,
+        measuredOffloads: lat.hiOffloads,
         point: hiPoint,
         decision: metricsAtThreshold(testScores, testCorrect, hiPoint.threshold),
         note: hiChoice.note,
@@ -299,6 +303,7 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
         modelLatencyMs: ee.point.latencyMs,
         energyMJ: ee.point.energyMJ,
         meanDeviceMacs: ee.point.meanDeviceMacs ?? 0,
+        measuredOffloads: lat.eeOffloads,
         point: ee.point,
         decision: ee.decision,
         note: ee.note,
@@ -312,6 +317,7 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
       modelLatencyMs: offload.latencyMs,
       energyMJ: offload.energyMJ,
       meanDeviceMacs: 0,
+      measuredOffloads: lat.count,
     });
     const strategyTable = o.tableDevices?.length
       ? hiStrategyTable({
