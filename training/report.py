@@ -25,19 +25,20 @@ def main():
         metric = ", ".join(f"{k} {v:.4f}" for k, v in m["pythonMetric"].items())
         size = os.path.getsize(os.path.join(REPO, m["file"]))
         secs = m.get("trainSeconds")
+        took = f"{secs // 60} min {secs % 60} s" if secs is not None else f"(with {m.get('parent', '?')})"
         print(
             f"| {m['name']} | `{m['file']}` ({size / 1024:.0f} KiB) | {m['task']} | {metric} | {fmt_int(m['params'])} | "
-            f"{fmt_int(m['macs'])} | {secs // 60} min {secs % 60} s | {m['seed']} | {m['epochs']} |"
+            f"{fmt_int(m['macs'])} | {took} | {m['seed']} | {m['epochs']} |"
         )
     print()
-    print("| piece | parent | inputs | outputs | params | MACs | composition max abs diff |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| piece | parent | task | inputs | outputs | params | MACs | composition max abs diff |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for m in models:
-        if m["task"] != "feature":
+        if "parent" not in m:
             continue
         io = lambda xs: ", ".join(f"`{x['name']}` [{','.join(str(d) for d in x['shape'])}]" for x in xs)  # noqa: E731
         print(
-            f"| `{m['file']}` | {m['parent']} | {io(m['inputs'])} | {io(m['outputs'])} | {fmt_int(m['params'])} | "
+            f"| `{m['file']}` | {m['parent']} | {m['task']} | {io(m['inputs'])} | {io(m['outputs'])} | {fmt_int(m['params'])} | "
             f"{fmt_int(m['macs'])} | {m.get('compositionMaxAbsDiff', 0):.1e} |"
         )
     print()
