@@ -1,6 +1,6 @@
 /**
  * Writes models/manifest.json from training/zoo.json (params/MACs from the profiler, metrics measured through
- * onnxruntime-node on the full Fashion-MNIST test split) and refreshes the zoo table in docs/data-and-zoo.md.
+ * onnxruntime-node on the full Fashion-MNIST test split) and refreshes the zoo and LCP tables in docs/data-and-zoo.md.
  *
  *   npx tsx scripts/build-manifest.ts [--only name,name] [--no-docs]
  *
@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { packageRoot } from '../src/data/package-root.js';
 import {
   buildManifest,
+  lcpMarkdownTable,
   manifestMarkdownTable,
   readTrainingRecord,
   replaceZooTable,
@@ -32,7 +33,8 @@ process.stderr.write(`wrote ${manifestPath}: ${manifest.models.length} models\n`
 const table = manifestMarkdownTable(manifest);
 if (!values['no-docs']) {
   const docPath = join(packageRoot(), 'docs', 'data-and-zoo.md');
-  writeFileSync(docPath, replaceZooTable(readFileSync(docPath, 'utf8'), table));
+  const doc = replaceZooTable(readFileSync(docPath, 'utf8'), table);
+  writeFileSync(docPath, replaceZooTable(doc, lcpMarkdownTable(manifest), 'lcp-table'));
   process.stderr.write(`updated the zoo table in ${docPath}\n`);
 }
 process.stdout.write(`${table}\n`);

@@ -64,7 +64,12 @@ function resultRows(r: EvalResult, entry: ZooModel | undefined): string[][] {
   for (const [name, acc] of Object.entries(r.perOutput ?? {}))
     if (name !== r.output) rows.push([`accuracy (${name})`, acc.toFixed(4)]);
   if (r.ssim !== undefined) rows.push([`ssim (${r.output})`, r.ssim.toFixed(4)]);
-  if (entry?.metric) rows.push([`manifest ${entry.metric.name}`, entry.metric.value.toFixed(4)]);
+  if (entry?.metric) {
+    rows.push([
+      `manifest ${entry.metric.name} (${fmtInt(entry.metric.samples)} images)`,
+      entry.metric.value.toFixed(4),
+    ]);
+  }
   rows.push(['throughput', `${fmtInt(r.throughputPerS)} images/s`]);
   rows.push(['batch', String(r.batchSize)]);
   return rows;

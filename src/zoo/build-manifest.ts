@@ -210,10 +210,29 @@ export function manifestMarkdownTable(manifest: ZooManifest): string {
   ].join('\n');
 }
 
-/** Replaces the text between `<!-- zoo-table:start -->` and `<!-- zoo-table:end -->` in a document. */
-export function replaceZooTable(doc: string, table: string): string {
-  const start = '<!-- zoo-table:start -->';
-  const end = '<!-- zoo-table:end -->';
+/** The LCP variants (whole models) with accuracy, params and MACs, also relative to `lcp-original`. */
+export function lcpMarkdownTable(manifest: ZooManifest): string {
+  const lcp = manifest.models.filter((m) => /^lcp-(original|split\d+(-f\d+)?)$/.test(m.name));
+  const base = lcp.find((m) => m.name === 'lcp-original');
+  const pct = (v: number, b: number | undefined) => (b ? ` (${((100 * v) / b).toFixed(1)}%)` : '');
+  const rows = lcp
+    .sort((a, b) => a.params - b.params)
+    .reverse()
+    .map((m) => {
+      const acc = m.metric ? m.metric.value.toFixed(4) : '-';
+      return `| ${m.name} | ${acc} | ${fmtCount(m.params)}${pct(m.params, base?.params)} | ${fmtCount(m.macs)}${pct(m.macs, base?.macs)} |`;
+    });
+  return [
+    '| model | accuracy | params (% of original) | MACs (% of original) |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n');
+}
+
+/** Replaces the text between `<!-- <marker>:start -->` and `<!-- <marker>:end -->` in a document. */
+export function replaceZooTable(doc: string, table: string, marker = 'zoo-table'): string {
+  const start = `<!-- ${marker}:start -->`;
+  const end = `<!-- ${marker}:end -->`;
   const i = doc.indexOf(start);
   const j = doc.indexOf(end);
   if (i < 0 || j < i) throw new EdgesplitError('E_DATA', `document has no ${start} ... ${end} markers`);
