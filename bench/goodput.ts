@@ -7,8 +7,17 @@
  */
 import { getLink } from '../src/catalog/index.js';
 import type { TensorFrame } from '../src/transport/codec/frame.js';
-import { emulateLink, type DeliveryScheme, type EmulatedLink, type LinkStats } from '../src/transport/link/emulated-link.js';
-import { linkParamsFromSpec, payloadCapacityBytesPerS, type LinkParams } from '../src/transport/link/params.js';
+import {
+  emulateLink,
+  type DeliveryScheme,
+  type EmulatedLink,
+  type LinkStats,
+} from '../src/transport/link/emulated-link.js';
+import {
+  linkParamsFromSpec,
+  payloadCapacityBytesPerS,
+  type LinkParams,
+} from '../src/transport/link/params.js';
 import { formatTable } from '../src/cli/output.js';
 import { tcpTransport } from '../src/transport/tcp/tcp-transport.js';
 import type { Connection } from '../src/transport/transport.js';
@@ -28,7 +37,13 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-async function runOnce(params: LinkParams, scheme: DeliveryScheme, totalBytes: number, timeScale: number, capS: number): Promise<Row> {
+async function runOnce(
+  params: LinkParams,
+  scheme: DeliveryScheme,
+  totalBytes: number,
+  timeScale: number,
+  capS: number,
+): Promise<Row> {
   const links: EmulatedLink[] = [];
   const wrap = (raw: Parameters<typeof emulateLink>[0]) => {
     const l = emulateLink(raw, { params, scheme, timeScale, seed: 7 });
@@ -37,8 +52,21 @@ async function runOnce(params: LinkParams, scheme: DeliveryScheme, totalBytes: n
   };
   let gotServer!: (c: Connection) => void;
   const serverConn = new Promise<Connection>((r) => (gotServer = r));
-  const listener = await tcpTransport.listen({ host: '127.0.0.1', port: 0, wrap, log: () => undefined, handshakeTimeoutMs: 60_000, onConnection: gotServer });
-  const client = await tcpTransport.connect({ host: '127.0.0.1', port: listener.port, wrap, log: () => undefined, handshakeTimeoutMs: 60_000 });
+  const listener = await tcpTransport.listen({
+    host: '127.0.0.1',
+    port: 0,
+    wrap,
+    log: () => undefined,
+    handshakeTimeoutMs: 60_000,
+    onConnection: gotServer,
+  });
+  const client = await tcpTransport.connect({
+    host: '127.0.0.1',
+    port: listener.port,
+    wrap,
+    log: () => undefined,
+    handshakeTimeoutMs: 60_000,
+  });
   const server = await serverConn;
   const elements = 4096;
   const frames = Math.ceil(totalBytes / (elements * 4));
@@ -54,7 +82,13 @@ async function runOnce(params: LinkParams, scheme: DeliveryScheme, totalBytes: n
   })();
   const producer = (async () => {
     for (let i = 0; i < frames && performance.now() < deadline; i++) {
-      await client.send({ type: 'tensor', streamId: 1, seq: i, name: 'act', tensor: { dtype: 'float32', dims: [elements], data } });
+      await client.send({
+        type: 'tensor',
+        streamId: 1,
+        seq: i,
+        name: 'act',
+        tensor: { dtype: 'float32', dims: [elements], data },
+      });
     }
   })();
   const timer = new Promise<void>((r) => setTimeout(r, capS * 1000 + 50).unref());
@@ -71,7 +105,10 @@ async function runOnce(params: LinkParams, scheme: DeliveryScheme, totalBytes: n
     receiver: byQueued[1].stats(),
   };
   for (const l of links) l.destroy();
-  await Promise.race([Promise.allSettled([producer, client.close(), listener.close()]), new Promise((r) => setTimeout(r, 500))]);
+  await Promise.race([
+    Promise.allSettled([producer, client.close(), listener.close()]),
+    new Promise((r) => setTimeout(r, 500)),
+  ]);
   return row;
 }
 
@@ -83,7 +120,10 @@ async function main(): Promise<void> {
   const loss = Number(arg('loss', '0'));
   const capS = Number(arg('cap-s', '8'));
   const params = linkParamsFromSpec(getLink(linkId), loss > 0 ? { lossRate: loss } : {});
-  const schemes: DeliveryScheme[] = [{ kind: 'credit' }, ...windows.map((n) => ({ kind: 'window', n }) as const)];
+  const schemes: DeliveryScheme[] = [
+    { kind: 'credit' },
+    ...windows.map((n) => ({ kind: 'window', n }) as const),
+  ];
   const rows: Row[] = [];
   for (const s of schemes) {
     process.stderr.write(`goodput: ${s.kind === 'credit' ? 'credit' : `window-${s.n}`} ...\n`);
@@ -92,15 +132,43 @@ async function main(): Promise<void> {
   const ours = rows[0].goodput;
   const bestWindow = Math.max(...rows.slice(1).map((r) => r.goodput));
   if (process.argv.includes('--json')) {
-    process.stdout.write(`${JSON.stringify({ link: params, totalBytes, timeScale, rows, oursOverBestWindow: ours / bestWindow }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ link: params, totalBytes, timeScale, rows, oursOverBestWindow: ours / bestWindow }, null, 2)}\n`,
+    );
     return;
   }
-  console.log(`link ${params.id}: ${params.throughputBps / 1000} kb/s payload, ${params.packetBytes}-byte packets (${params.headerBytes} B header), latency ${params.latencyMs} ms, receiver buffer ${params.bufferPackets} packets, air ${params.airBps / 1e6} Mb/s, loss ${params.lossRate}`);
-  console.log(`payload ${totalBytes} bytes as ${Math.ceil(totalBytes / 16384)} fp32 tensors, time scale ${timeScale} (1 emulated s = ${timeScale} real s)`);
-  const header = ['scheme', 'goodput/capacity', 'real s', 'complete', 'packets sent', 'retransmitted', 'dropped@buffer', 'lost@air', 'timeouts'];
-  const table = rows.map((r) => [r.scheme, r.goodput.toFixed(3), r.seconds.toFixed(2), String(r.complete), String(r.sender.packetsSent), String(r.sender.retransmissions), String(r.receiver.bufferDrops), String(r.sender.lostOnAir), String(r.sender.timeouts)]);
+  console.log(
+    `link ${params.id}: ${params.throughputBps / 1000} kb/s payload, ${params.packetBytes}-byte packets (${params.headerBytes} B header), latency ${params.latencyMs} ms, receiver buffer ${params.bufferPackets} packets, air ${params.airBps / 1e6} Mb/s, loss ${params.lossRate}`,
+  );
+  console.log(
+    `payload ${totalBytes} bytes as ${Math.ceil(totalBytes / 16384)} fp32 tensors, time scale ${timeScale} (1 emulated s = ${timeScale} real s)`,
+  );
+  const header = [
+    'scheme',
+    'goodput/capacity',
+    'real s',
+    'complete',
+    'packets sent',
+    'retransmitted',
+    'dropped@buffer',
+    'lost@air',
+    'timeouts',
+  ];
+  const table = rows.map((r) => [
+    r.scheme,
+    r.goodput.toFixed(3),
+    r.seconds.toFixed(2),
+    String(r.complete),
+    String(r.sender.packetsSent),
+    String(r.sender.retransmissions),
+    String(r.receiver.bufferDrops),
+    String(r.sender.lostOnAir),
+    String(r.sender.timeouts),
+  ]);
   console.log(formatTable(header, table));
-  console.log(`ours / best window-N = ${(ours / bestWindow).toFixed(2)}; ours >= 0.9: ${ours >= 0.9}; above every window-N: ${ours > bestWindow}`);
+  console.log(
+    `ours / best window-N = ${(ours / bestWindow).toFixed(2)}; ours >= 0.9: ${ours >= 0.9}; above every window-N: ${ours > bestWindow}`,
+  );
 }
 
 await main();

@@ -29,7 +29,9 @@ function balancedCuts(model: ModelProto, stages: number): number[] {
   for (let s = 1; s < stages; s++) {
     const target = (total * s) / stages;
     let best = 1;
-    for (const c of profile.cuts.slice(1, -1)) if (Math.abs(c.cumulativeMacs - target) < Math.abs(profile.cuts[best].cumulativeMacs - target)) best = c.index;
+    for (const c of profile.cuts.slice(1, -1))
+      if (Math.abs(c.cumulativeMacs - target) < Math.abs(profile.cuts[best].cumulativeMacs - target))
+        best = c.index;
     cuts.push(best);
   }
   return cuts;
@@ -64,29 +66,63 @@ async function main(): Promise<void> {
   const fx = writePlanDir(model, { cuts: balancedCuts(model, 2) });
   const plan = readRuntimePlan(fx.dir);
   const whole = await wholeModelMs(model, fx.dir, Math.min(N, 200));
-  const { report } = await runPlan({ plan, samples: datasetSamples(plan, 'fashion-mnist-test', N), onProgress: progress('loopback') });
+  const { report } = await runPlan({
+    plan,
+    samples: datasetSamples(plan, 'fashion-mnist-test', N),
+    onProgress: progress('loopback'),
+  });
   process.stderr.write('\n');
   const sumCompute = report.stages.reduce((s, x) => s + x.computeMs, 0);
   // one sample in flight: the stages never compete with each other for the 2 cores
-  const seq = (await runPlan({ plan, samples: datasetSamples(plan, 'fashion-mnist-test', Math.min(N, 200)), window: 1, onProgress: progress('sequential') })).report;
+  const seq = (
+    await runPlan({
+      plan,
+      samples: datasetSamples(plan, 'fashion-mnist-test', Math.min(N, 200)),
+      window: 1,
+      onProgress: progress('sequential'),
+    })
+  ).report;
   process.stderr.write('\n');
   const sumSeq = seq.stages.reduce((s, x) => s + x.computeMs, 0);
-  console.log(`loopback, 2 stages (${plan.stages.map((s) => s.id).join(', ')}), ${N} samples, no link emulation`);
-  console.log(`  stage compute ms: ${report.stages.map((s) => s.computeMs.toFixed(3)).join(' + ')}; whole model in one process ${whole.toFixed(3)} ms`);
-  console.log(`  measured throughput ${report.throughputPerS.toFixed(1)}/s, bound from measured stage compute ${report.boundThroughputPerS.toFixed(1)}/s`);
-  console.log(`  ratio measured/bound = ${(report.throughputPerS / report.boundThroughputPerS).toFixed(3)} (target >= 0.9)`);
-  console.log(`  ratio sum(stage compute)/whole model = ${(sumCompute / whole).toFixed(3)} pipelined (stages share the cores), ${(sumSeq / whole).toFixed(3)} with one sample in flight (target <= 1.1)`);
-  console.log(`  latency p50 ${report.latencyMs.p50.toFixed(2)} ms, p95 ${report.latencyMs.p95.toFixed(2)} ms; ${splitLine(report)}`);
+  console.log(
+    `loopback, 2 stages (${plan.stages.map((s) => s.id).join(', ')}), ${N} samples, no link emulation`,
+  );
+  console.log(
+    `  stage compute ms: ${report.stages.map((s) => s.computeMs.toFixed(3)).join(' + ')}; whole model in one process ${whole.toFixed(3)} ms`,
+  );
+  console.log(
+    `  measured throughput ${report.throughputPerS.toFixed(1)}/s, bound from measured stage compute ${report.boundThroughputPerS.toFixed(1)}/s`,
+  );
+  console.log(
+    `  ratio measured/bound = ${(report.throughputPerS / report.boundThroughputPerS).toFixed(3)} (target >= 0.9)`,
+  );
+  console.log(
+    `  ratio sum(stage compute)/whole model = ${(sumCompute / whole).toFixed(3)} pipelined (stages share the cores), ${(sumSeq / whole).toFixed(3)} with one sample in flight (target <= 1.1)`,
+  );
+  console.log(
+    `  latency p50 ${report.latencyMs.p50.toFixed(2)} ms, p95 ${report.latencyMs.p95.toFixed(2)} ms; ${splitLine(report)}`,
+  );
 
   const small = vggSmall({ seed: 2 });
   const cuts = profileGraph(buildGraph(small)).cuts;
   const smallest = cuts.slice(Math.floor(cuts.length / 2), -1).reduce((a, b) => (b.bytes < a.bytes ? b : a));
   const ble = writePlanDir(small, { cuts: [smallest.index], link: 'ble-esp32s3' });
   const blePlan = readRuntimePlan(ble.dir);
-  const r = (await runPlan({ plan: blePlan, samples: datasetSamples(blePlan, 'fashion-mnist-test', BLE_SAMPLES), link: 'ble-esp32s3', window: 2, onProgress: progress('ble') })).report;
+  const r = (
+    await runPlan({
+      plan: blePlan,
+      samples: datasetSamples(blePlan, 'fashion-mnist-test', BLE_SAMPLES),
+      link: 'ble-esp32s3',
+      window: 2,
+      onProgress: progress('ble'),
+    })
+  ).report;
   process.stderr.write('\n');
   console.log(`emulated BLE (ble-esp32s3, every connection), 2 stages, ${BLE_SAMPLES} samples`);
-  for (const l of r.links) console.log(`  ${l.from} -> ${l.to}: ${Math.round(l.bytesPerSample)} B/sample, ${l.communicationMs.toFixed(1)} ms`);
+  for (const l of r.links)
+    console.log(
+      `  ${l.from} -> ${l.to}: ${Math.round(l.bytesPerSample)} B/sample, ${l.communicationMs.toFixed(1)} ms`,
+    );
   console.log(`  ${splitLine(r)} (seed Fig. 5a: communication > 5x compute)`);
   console.log(`  throughput ${r.throughputPerS.toFixed(2)}/s, latency p50 ${r.latencyMs.p50.toFixed(1)} ms`);
 }

@@ -7,7 +7,14 @@ import { loadDeviceCatalog, getLink } from '../src/catalog/index.js';
 import { buildGraph } from '../src/graph/build.js';
 import { ModelBuilder } from '../src/onnx/builder.js';
 import { profileGraph } from '../src/profile/profile.js';
-import { OBJECTIVES, parseDeviceSpec, partitionProblem, planPipeline, uniformPool, type PartitionProblem } from '../src/strategy/plan/index.js';
+import {
+  OBJECTIVES,
+  parseDeviceSpec,
+  partitionProblem,
+  planPipeline,
+  uniformPool,
+  type PartitionProblem,
+} from '../src/strategy/plan/index.js';
 
 const TARGET_S = 1;
 
@@ -17,7 +24,13 @@ function residualNet(nodes: number): ReturnType<ModelBuilder['build']> {
   // each block is conv, bn, relu, conv, bn, add, relu: 7 nodes; the head is pool, flatten, gemm, identity
   const blocks = Math.floor((nodes - 4) / 7);
   for (let i = 0; i < blocks; i++) {
-    const y = b.batchNorm(b.conv(b.relu(b.batchNorm(b.conv(x, { out: 32, kernel: 3, bias: false }))), { out: 32, kernel: 3, bias: false }));
+    const y = b.batchNorm(
+      b.conv(b.relu(b.batchNorm(b.conv(x, { out: 32, kernel: 3, bias: false }))), {
+        out: 32,
+        kernel: 3,
+        bias: false,
+      }),
+    );
     x = b.relu(b.add(y, x));
   }
   for (let i = 4 + 7 * blocks; i < nodes; i++) x = b.relu(x);
@@ -43,10 +56,15 @@ function time(fn: () => void): number {
 
 const t0 = performance.now();
 const graph = buildGraph(residualNet(1000), 'bench-resnet');
-const problem: PartitionProblem = partitionProblem(graph, profileGraph(graph, { activationBits: 16, weightBits: 32 }));
+const problem: PartitionProblem = partitionProblem(
+  graph,
+  profileGraph(graph, { activationBits: 16, weightBits: 32 }),
+);
 const prepS = (performance.now() - t0) / 1000;
 const weights = problem.nodes.reduce((a, n) => a + n.weightBytes, 0);
-console.log(`graph: ${graph.nodes.length} nodes, ${(weights / 1e6).toFixed(2)} MB of 32-bit weights; build + profile ${prepS.toFixed(3)} s`);
+console.log(
+  `graph: ${graph.nodes.length} nodes, ${(weights / 1e6).toFixed(2)} MB of 32-bit weights; build + profile ${prepS.toFixed(3)} s`,
+);
 
 const catalog = loadDeviceCatalog();
 const link = getLink('ble-esp32s3');

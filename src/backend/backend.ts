@@ -5,7 +5,10 @@ export interface InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   /** Runs the model on named inputs; returns the requested outputs (all when omitted). */
-  run(feeds: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>>;
+  run(
+    feeds: Readonly<Record<string, Tensor>>,
+    outputNames?: readonly string[],
+  ): Promise<Record<string, Tensor>>;
   /** Frees native resources. */
   release(): Promise<void>;
 }

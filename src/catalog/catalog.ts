@@ -40,19 +40,30 @@ export const BUILTIN_DEVICES_FILE = builtinPath('devices.json');
 /** Path of the built-in link catalog file. */
 export const BUILTIN_LINKS_FILE = builtinPath('links.json');
 
-function makeCatalog<T extends { readonly id: string }>(kind: 'device' | 'link', entries: Map<string, T>): Catalog<T> {
+function makeCatalog<T extends { readonly id: string }>(
+  kind: 'device' | 'link',
+  entries: Map<string, T>,
+): Catalog<T> {
   return {
     kind,
     entries,
     get(id: string): T {
       const e = entries.get(id);
-      if (!e) throw new CatalogError(`unknown ${kind} "${id}"; known ${kind}s: ${[...entries.keys()].sort().join(', ')}`);
+      if (!e)
+        throw new CatalogError(
+          `unknown ${kind} "${id}"; known ${kind}s: ${[...entries.keys()].sort().join(', ')}`,
+        );
       return e;
     },
   };
 }
 
-function formatIssues(file: string, key: 'devices' | 'links', raw: unknown[], issues: readonly z.core.$ZodIssue[]): string {
+function formatIssues(
+  file: string,
+  key: 'devices' | 'links',
+  raw: unknown[],
+  issues: readonly z.core.$ZodIssue[],
+): string {
   const kind = key === 'devices' ? 'device' : 'link';
   const lines = issues.map((iss) => {
     const [index, ...field] = iss.path;
@@ -63,7 +74,9 @@ function formatIssues(file: string, key: 'devices' | 'links', raw: unknown[], is
         : '(no id)';
     const where = typeof index === 'number' ? `${kind} ${entryId} (${key}[${index}])` : key;
     const fieldName =
-      iss.code === 'unrecognized_keys' ? `unknown field(s) ${iss.keys.join(', ')}` : `field ${field.length ? field.join('.') : '(entry)'}`;
+      iss.code === 'unrecognized_keys'
+        ? `unknown field(s) ${iss.keys.join(', ')}`
+        : `field ${field.length ? field.join('.') : '(entry)'}`;
     return `${file}: ${where}, ${fieldName}: ${iss.message}`;
   });
   return lines.join('\n');
@@ -76,12 +89,18 @@ function parseEntries<T>(
   schema: typeof deviceSchema | typeof linkSchema,
 ): T[] {
   if (!json || typeof json !== 'object' || Array.isArray(json)) {
-    throw new CatalogError(`${file}: a catalog file must be a JSON object with "devices" and/or "links" arrays`);
+    throw new CatalogError(
+      `${file}: a catalog file must be a JSON object with "devices" and/or "links" arrays`,
+    );
   }
   const obj = json as Record<string, unknown>;
   const unknownKeys = Object.keys(obj).filter((k) => k !== 'devices' && k !== 'links' && k !== '$comment');
-  if (unknownKeys.length) throw new CatalogError(`${file}: unknown top-level field(s) ${unknownKeys.join(', ')}; expected devices, links`);
-  if (!('devices' in obj) && !('links' in obj)) throw new CatalogError(`${file}: has neither "devices" nor "links"`);
+  if (unknownKeys.length)
+    throw new CatalogError(
+      `${file}: unknown top-level field(s) ${unknownKeys.join(', ')}; expected devices, links`,
+    );
+  if (!('devices' in obj) && !('links' in obj))
+    throw new CatalogError(`${file}: has neither "devices" nor "links"`);
   const raw = obj[key];
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) throw new CatalogError(`${file}: field ${key} must be an array`);
@@ -95,7 +114,12 @@ function parseEntries<T>(
       return;
     }
     if (seen.has(r.data.id)) {
-      issues.push({ code: 'custom', path: [i, 'id'], message: `duplicate id "${r.data.id}" in this file`, input: r.data.id });
+      issues.push({
+        code: 'custom',
+        path: [i, 'id'],
+        message: `duplicate id "${r.data.id}" in this file`,
+        input: r.data.id,
+      });
       return;
     }
     seen.add(r.data.id);
@@ -120,7 +144,10 @@ function readJson(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CatalogError(`${file}: cannot read catalog file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+    throw new CatalogError(
+      `${file}: cannot read catalog file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      { cause: err },
+    );
   }
   try {
     return JSON.parse(text) as unknown;

@@ -13,5 +13,12 @@ export {
   type DeviceCatalog,
   type LinkCatalog,
 } from './catalog.js';
-export { deviceSchema, linkSchema, type DeviceMeasurement, type DeviceSpec, type LinkMeasurement, type LinkSpec } from './schema.js';
+export {
+  deviceSchema,
+  linkSchema,
+  type DeviceMeasurement,
+  type DeviceSpec,
+  type LinkMeasurement,
+  type LinkSpec,
+} from './schema.js';
 export { acceptedUnits, parseQuantity, type Dimension, type ParseResult } from './units.js';

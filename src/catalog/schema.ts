@@ -28,7 +28,10 @@ function quantity(dim: Dimension, opts: QuantityOptions = {}) {
       return z.NEVER;
     }
     if (r.value < 0 || (opts.positive && r.value === 0)) {
-      ctx.addIssue({ code: 'custom', message: `must be ${opts.positive ? '> 0' : '>= 0'}, got ${JSON.stringify(raw)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be ${opts.positive ? '> 0' : '>= 0'}, got ${JSON.stringify(raw)}`,
+      });
       return z.NEVER;
     }
     if (opts.integer && Number.isFinite(r.value) && !Number.isInteger(r.value)) {
@@ -92,7 +95,11 @@ export const linkSchema = z
       ctx.addIssue({ code: 'custom', path: ['energyPerBitJ'], message: 'give energyPerBitJ or txPowerW' });
     }
     if (l.headerBytes >= l.mtuBytes) {
-      ctx.addIssue({ code: 'custom', path: ['headerBytes'], message: `must be smaller than mtuBytes (${l.mtuBytes})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['headerBytes'],
+        message: `must be smaller than mtuBytes (${l.mtuBytes})`,
+      });
     }
   });
 
@@ -137,10 +144,18 @@ export const deviceSchema = z
   })
   .superRefine((d, ctx) => {
     if (d.energyPerMacJ === undefined && d.activePowerW === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['energyPerMacJ'], message: 'give energyPerMacJ or activePowerW' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['energyPerMacJ'],
+        message: 'give energyPerMacJ or activePowerW',
+      });
     }
     if (d.runtimeOverheadBytes >= d.flashBytes) {
-      ctx.addIssue({ code: 'custom', path: ['runtimeOverheadBytes'], message: `must be smaller than flashBytes (${d.flashBytes})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['runtimeOverheadBytes'],
+        message: `must be smaller than flashBytes (${d.flashBytes})`,
+      });
     }
   });
 

@@ -49,7 +49,12 @@ const DECIMAL_PREFIXES: Readonly<Record<string, number>> = {
 };
 
 /** Binary prefixes, only for byte counts. */
-const BINARY_PREFIXES: Readonly<Record<string, number>> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+const BINARY_PREFIXES: Readonly<Record<string, number>> = {
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+};
 
 /** Units that only make sense with a non-fractional prefix (no "mB", "pHz"). */
 const NO_SUBUNIT: ReadonlySet<Dimension> = new Set(['bytes', 'bitrate', 'frequency', 'macRate']);
@@ -62,7 +67,8 @@ export type ParseResult = { ok: true; value: number } | { ok: false; message: st
 /** Lists the units accepted for a dimension, for error messages. */
 export function acceptedUnits(dim: Dimension): string {
   const bases = Object.keys(BASE_UNITS[dim]);
-  const prefixes = dim === 'bytes' ? 'k, M, G, Ki, Mi, Gi' : NO_SUBUNIT.has(dim) ? 'k, M, G, T' : 'p, n, u, m, k, M, G';
+  const prefixes =
+    dim === 'bytes' ? 'k, M, G, Ki, Mi, Gi' : NO_SUBUNIT.has(dim) ? 'k, M, G, T' : 'p, n, u, m, k, M, G';
   return `${bases.join(', ')} (prefixes ${prefixes})`;
 }
 
@@ -72,19 +78,29 @@ export function acceptedUnits(dim: Dimension): string {
  */
 export function parseQuantity(input: unknown, dim: Dimension, allowUnlimited = false): ParseResult {
   if (typeof input === 'number') {
-    return Number.isFinite(input) ? { ok: true, value: input } : { ok: false, message: `not a finite number: ${input}` };
+    return Number.isFinite(input)
+      ? { ok: true, value: input }
+      : { ok: false, message: `not a finite number: ${input}` };
   }
-  if (typeof input !== 'string') return { ok: false, message: `expected a number or a string with a unit, got ${typeof input}` };
+  if (typeof input !== 'string')
+    return { ok: false, message: `expected a number or a string with a unit, got ${typeof input}` };
   const text = input.trim();
   if (allowUnlimited && text === 'unlimited') return { ok: true, value: Infinity };
   if (/^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/.test(text)) return { ok: true, value: Number(text) };
   const m = QUANTITY.exec(text);
-  if (!m) return { ok: false, message: `cannot parse "${input}" as "<number> <unit>"; accepted units: ${acceptedUnits(dim)}` };
+  if (!m)
+    return {
+      ok: false,
+      message: `cannot parse "${input}" as "<number> <unit>"; accepted units: ${acceptedUnits(dim)}`,
+    };
   const num = Number(m[1]);
   const unit = m[2];
   const factor = unitFactor(unit, dim);
   if (factor === undefined) {
-    return { ok: false, message: `unknown unit "${unit}" in "${input}"; accepted units: ${acceptedUnits(dim)}` };
+    return {
+      ok: false,
+      message: `unknown unit "${unit}" in "${input}"; accepted units: ${acceptedUnits(dim)}`,
+    };
   }
   // dividing by the inverse keeps "30 nJ/bit" at exactly 3e-8 instead of 3.0000000000000004e-8
   return { ok: true, value: factor < 1 ? num / Math.round(1 / factor) : num * factor };

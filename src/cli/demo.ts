@@ -44,14 +44,24 @@ const say = (quiet: boolean, text: string) => {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('the main demo: profile -> DistNN split -> pipeline plan -> run on local processes over an emulated link -> HTML report')
-    .option('--model <file>', 'ONNX classifier (input [N,1,28,28])', join(packageRoot(), 'models', 'remote.onnx'))
+    .description(
+      'the main demo: profile -> DistNN split -> pipeline plan -> run on local processes over an emulated link -> HTML report',
+    )
+    .option(
+      '--model <file>',
+      'ONNX classifier (input [N,1,28,28])',
+      join(packageRoot(), 'models', 'remote.onnx'),
+    )
     .option('--node <device>', 'wearable node for the DistNN split', 'esp32s3')
     .option('--hub <device>', 'hub for the DistNN split', 'phone')
     .option('--split-link <link>', 'node-hub link for the DistNN split', 'ble')
     .option('--devices <spec>', 'devices for the pipeline plan', 'nano33blex4')
     .option('--link <link>', 'link the plan assumes between devices', 'ble-esp32s3')
-    .option('--run-link <link>', 'link emulated on the sockets during the run ("none" for raw loopback)', 'ble-esp32s3')
+    .option(
+      '--run-link <link>',
+      'link emulated on the sockets during the run ("none" for raw loopback)',
+      'ble-esp32s3',
+    )
     .option('--objective <o>', 'pipeline objective', 'throughput')
     .option('--weight-bits <n>', 'weight bit width on the pipeline devices (32: an unquantised model)', '32')
     .option('--limit <n>', 'test images streamed through the pipeline', '64')
@@ -67,48 +77,131 @@ export function registerDemoCommand(program: Command): void {
 
       const { graph, profile } = await profileModelFile(model, { activationBits: 8, weightBits: 10 });
       const widest = profile.cuts.reduce((a, c) => (c.bytes > a.bytes ? c : a));
-      say(quiet, `[1/5] profile ${shown}: ${graph.nodes.length} layers, ${fmtInt(profile.totals.params)} params, ${fmtInt(profile.totals.macs)} MACs; widest ${cutLabel(widest.index, widest.after)} carries ${fmtBytes(widest.bytes)} at 8 bits`);
+      say(
+        quiet,
+        `[1/5] profile ${shown}: ${graph.nodes.length} layers, ${fmtInt(profile.totals.params)} params, ${fmtInt(profile.totals.macs)} MACs; widest ${cutLabel(widest.index, widest.after)} carries ${fmtBytes(widest.bytes)} at 8 bits`,
+      );
 
       const devices = loadDeviceCatalog();
       const links = loadLinkCatalog();
       const split = distnnSplit(
         { ...profile, model: shown },
-        { node: devices.get(opts.node), hub: devices.get(opts.hub), link: links.get(opts.splitLink), bits: 8, weightBits: 10, fps: 30 },
+        {
+          node: devices.get(opts.node),
+          hub: devices.get(opts.hub),
+          link: links.get(opts.splitLink),
+          bits: 8,
+          weightBits: 10,
+          fps: 30,
+        },
       );
       const b = split.best;
-      say(quiet, `[2/5] DistNN split ${opts.node} -> ${opts.hub} over ${opts.splitLink} (8-bit features, 10-bit weights): ${cutLabel(b.cut, b.after)}, node energy ${fmtEnergy(b.nodeEnergyJ)}/frame vs ${fmtEnergy(split.allOnNode.nodeEnergyJ)} all on node and ${fmtEnergy(split.allOffloaded.nodeEnergyJ)} all offloaded`);
-      for (const c of split.conditions) say(quiet, `      ${c.verdict.padEnd(5)} ${c.statement}: ${c.detail}`);
+      say(
+        quiet,
+        `[2/5] DistNN split ${opts.node} -> ${opts.hub} over ${opts.splitLink} (8-bit features, 10-bit weights): ${cutLabel(b.cut, b.after)}, node energy ${fmtEnergy(b.nodeEnergyJ)}/frame vs ${fmtEnergy(split.allOnNode.nodeEnergyJ)} all on node and ${fmtEnergy(split.allOffloaded.nodeEnergyJ)} all offloaded`,
+      );
+      for (const c of split.conditions)
+        say(quiet, `      ${c.verdict.padEnd(5)} ${c.statement}: ${c.detail}`);
 
       const planDir = join(out, 'plan');
-      const planned = await planModelFile(model, { devices: opts.devices, link: opts.link, objective: parseChoice('--objective', opts.objective, OBJECTIVES), activationBits: 16, weightBits: parseBits('--weight-bits', opts.weightBits), replicas: 'auto', out: planDir });
+      const planned = await planModelFile(model, {
+        devices: opts.devices,
+        link: opts.link,
+        objective: parseChoice('--objective', opts.objective, OBJECTIVES),
+        activationBits: 16,
+        weightBits: parseBits('--weight-bits', opts.weightBits),
+        replicas: 'auto',
+        out: planDir,
+      });
       const p = planned.result.plan;
-      say(quiet, `[3/5] pipeline plan over ${opts.devices} (${opts.link}, objective ${opts.objective}): ${p.stages.length} stage(s), predicted ${p.metrics.throughputPerS.toFixed(2)} samples/s, ${fmtInt(p.metrics.totalBytes)} B sent per sample; gain over greedy ${planned.result.gainOverGreedy?.toFixed(2) ?? 'n/a'}x`);
-      say(quiet, formatTable(['stage', 'layers', 'devices', 'memory used/avail', 'MACs', 'sends B'], p.stages.map((s) => [String(s.index), `${s.start}..${s.end - 1}`, s.devices.join(','), `${fmtBytes(s.memoryBytes)}/${fmtBytes(s.memoryAvailableBytes)}`, fmtInt(s.macs), fmtInt(s.sendBytes)])).replace(/^/gm, '      '));
+      say(
+        quiet,
+        `[3/5] pipeline plan over ${opts.devices} (${opts.link}, objective ${opts.objective}): ${p.stages.length} stage(s), predicted ${p.metrics.throughputPerS.toFixed(2)} samples/s, ${fmtInt(p.metrics.totalBytes)} B sent per sample; gain over greedy ${planned.result.gainOverGreedy?.toFixed(2) ?? 'n/a'}x`,
+      );
+      say(
+        quiet,
+        formatTable(
+          ['stage', 'layers', 'devices', 'memory used/avail', 'MACs', 'sends B'],
+          p.stages.map((s) => [
+            String(s.index),
+            `${s.start}..${s.end - 1}`,
+            s.devices.join(','),
+            `${fmtBytes(s.memoryBytes)}/${fmtBytes(s.memoryAvailableBytes)}`,
+            fmtInt(s.macs),
+            fmtInt(s.sendBytes),
+          ]),
+        ).replace(/^/gm, '      '),
+      );
 
       const plan = await loadRuntimePlan(planDir);
-      const bar = new SingleBar({ stream: process.stderr, format: '      run [{bar}] {value}/{total} samples', hideCursor: true });
+      const bar = new SingleBar({
+        stream: process.stderr,
+        format: '      run [{bar}] {value}/{total} samples',
+        hideCursor: true,
+      });
       const interactive = Boolean(process.stderr.isTTY) && !quiet;
       if (interactive) bar.start(limit, 0);
-      const { run, report } = await runPlan({ plan, limit, link: opts.runLink, onProgress: (done) => (interactive ? bar.update(done) : undefined) });
+      const { run, report } = await runPlan({
+        plan,
+        limit,
+        link: opts.runLink,
+        onProgress: (done) => (interactive ? bar.update(done) : undefined),
+      });
       if (interactive) bar.stop();
       const tracePath = join(out, 'trace.json');
       await writeFile(tracePath, JSON.stringify(planTrace(plan, run)));
-      say(quiet, `[4/5] ran ${report.samples} test images on ${plan.stages.reduce((n, s) => n + s.devices.length, 0)} local node process(es), stages linked by emulated ${opts.runLink}: ${describeRun(report)}`);
-      say(quiet, `      (inference ran on this machine's CPU, the links at the emulated link's speed; the plan's ${p.metrics.throughputPerS.toFixed(2)} samples/s is for the target devices' compute)`);
+      say(
+        quiet,
+        `[4/5] ran ${report.samples} test images on ${plan.stages.reduce((n, s) => n + s.devices.length, 0)} local node process(es), stages linked by emulated ${opts.runLink}: ${describeRun(report)}`,
+      );
+      say(
+        quiet,
+        `      (inference ran on this machine's CPU, the links at the emulated link's speed; the plan's ${p.metrics.throughputPerS.toFixed(2)} samples/s is for the target devices' compute)`,
+      );
 
       const sweepLinks = ['hbc', 'ble', 'zigbee', 'wifi', 'lora'].map((id) => links.get(id));
       const sweepNodes = ['esp32s3', 'nano33ble', 'distnn-asic-65nm'].map((id) => devices.get(id));
-      const result = exploreSplits({ ...profile, model: shown }, { nodes: sweepNodes, links: sweepLinks, bits: [8, 16, 32], hub: devices.get(opts.hub) });
-      const files = await writeExploreReport({ htmlPath: join(out, 'report.html'), modelPath: shown, profile, result, nodes: sweepNodes, links: sweepLinks, hub: devices.get(opts.hub) });
-      say(quiet, `[5/5] design-space report (${result.points.length} points, ${result.points.filter((x) => x.pareto).length} on the Pareto front): ${relative(process.cwd(), files.html)}`);
-      say(quiet, `      trace (chrome://tracing, ui.perfetto.dev): ${relative(process.cwd(), tracePath)}; plan: ${relative(process.cwd(), planDir)}/plan.json`);
+      const result = exploreSplits(
+        { ...profile, model: shown },
+        { nodes: sweepNodes, links: sweepLinks, bits: [8, 16, 32], hub: devices.get(opts.hub) },
+      );
+      const files = await writeExploreReport({
+        htmlPath: join(out, 'report.html'),
+        modelPath: shown,
+        profile,
+        result,
+        nodes: sweepNodes,
+        links: sweepLinks,
+        hub: devices.get(opts.hub),
+      });
+      say(
+        quiet,
+        `[5/5] design-space report (${result.points.length} points, ${result.points.filter((x) => x.pareto).length} on the Pareto front): ${relative(process.cwd(), files.html)}`,
+      );
+      say(
+        quiet,
+        `      trace (chrome://tracing, ui.perfetto.dev): ${relative(process.cwd(), tracePath)}; plan: ${relative(process.cwd(), planDir)}/plan.json`,
+      );
       if (quiet) {
         printJson({
           model: shown,
           profile: { layers: graph.nodes.length, ...profile.totals },
-          split: { cut: b.after || null, cutIndex: b.cut, nodeEnergyJ: b.nodeEnergyJ, allOnNodeJ: split.allOnNode.nodeEnergyJ, allOffloadedJ: split.allOffloaded.nodeEnergyJ },
+          split: {
+            cut: b.after || null,
+            cutIndex: b.cut,
+            nodeEnergyJ: b.nodeEnergyJ,
+            allOnNodeJ: split.allOnNode.nodeEnergyJ,
+            allOffloadedJ: split.allOffloaded.nodeEnergyJ,
+          },
           plan: { stages: p.stages.length, predictedThroughputPerS: p.metrics.throughputPerS, dir: planDir },
-          run: { samples: report.samples, lost: report.lost, accuracy: report.accuracy, throughputPerS: report.throughputPerS, latencyMs: report.latencyMs, energy: report.energy },
+          run: {
+            samples: report.samples,
+            lost: report.lost,
+            accuracy: report.accuracy,
+            throughputPerS: report.throughputPerS,
+            latencyMs: report.latencyMs,
+            energy: report.energy,
+          },
           report: files,
           trace: tracePath,
         });

@@ -24,7 +24,10 @@ interface ExploreCliOptions {
 }
 
 function list(flag: string, value: string): string[] {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!items.length) throw new UsageError(`${flag} needs a comma-separated list, got '${value}'`);
   return [...new Set(items)];
 }
@@ -33,7 +36,9 @@ function list(flag: string, value: string): string[] {
 export function registerExploreCommand(program: Command): void {
   program
     .command('explore')
-    .description('sweep cut x link x node device x bit width, find the Pareto front of node energy vs latency, write an HTML report (+ CSV, JSON)')
+    .description(
+      'sweep cut x link x node device x bit width, find the Pareto front of node energy vs latency, write an HTML report (+ CSV, JSON)',
+    )
     .argument('<model>', 'ONNX model file')
     .requiredOption('--nodes <ids>', 'node device ids, comma-separated')
     .requiredOption('--links <ids>', 'link ids, comma-separated')
@@ -42,7 +47,12 @@ export function registerExploreCommand(program: Command): void {
     .option('--weight-bits <n>', 'weight bit width on the node', '10')
     .option('--fps <n>', 'frame rate the node must sustain', '30')
     .option('--memory-overhead <x>', 'memory overhead on per-MAC energies (DistNN: 0.8)', '0.8')
-    .option('--catalog <file>', 'extra device/link catalog JSON (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(
+      '--catalog <file>',
+      'extra device/link catalog JSON (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--out <file>', 'HTML report path; CSV and JSON go next to it', 'report.html')
     .option('--json', 'print a JSON summary on stdout')
     .action(async (model: string, opts: ExploreCliOptions) => {
@@ -58,19 +68,40 @@ export function registerExploreCommand(program: Command): void {
       const hub = devices.get(opts.hub);
       const { profile } = await profileModelFile(model, { activationBits: bits[0], weightBits });
       const total = nodes.length * links.length * bits.length;
-      const bar = new SingleBar({ stream: process.stderr, format: 'explore [{bar}] {value}/{total} configurations', hideCursor: true, noTTYOutput: false });
+      const bar = new SingleBar({
+        stream: process.stderr,
+        format: 'explore [{bar}] {value}/{total} configurations',
+        hideCursor: true,
+        noTTYOutput: false,
+      });
       const interactive = Boolean(process.stderr.isTTY);
       if (interactive) bar.start(total, 0);
       const result = exploreSplits(
         { ...profile, model },
         {
-          nodes, links, bits, hub, weightBits, fps, memoryOverhead,
+          nodes,
+          links,
+          bits,
+          hub,
+          weightBits,
+          fps,
+          memoryOverhead,
           onProgress: (done) => (interactive ? bar.update(done) : undefined),
         },
       );
       if (interactive) bar.stop();
-      process.stderr.write(`explore: ${result.configs.length} configurations, ${result.points.length} points; rendering report\n`);
-      const files = await writeExploreReport({ htmlPath: opts.out, modelPath: model, profile, result, nodes, links, hub });
+      process.stderr.write(
+        `explore: ${result.configs.length} configurations, ${result.points.length} points; rendering report\n`,
+      );
+      const files = await writeExploreReport({
+        htmlPath: opts.out,
+        modelPath: model,
+        profile,
+        result,
+        nodes,
+        links,
+        hub,
+      });
       const front = result.points.filter((p) => p.pareto).sort((a, b) => a.latencyS - b.latencyS);
       if (opts.json) {
         printJson({
@@ -79,17 +110,44 @@ export function registerExploreCommand(program: Command): void {
           files,
           configurations: result.configs.length,
           points: result.points.length,
-          chosen: result.configs.map((r) => ({ node: r.node, link: r.link, bits: r.bits, cut: r.best.after || null, cutIndex: r.best.cut, nodeEnergyJ: r.best.nodeEnergyJ, latencyS: r.best.estimate.latencyS, nodeAvgPowerW: r.best.estimate.nodeAvgPowerW })),
+          chosen: result.configs.map((r) => ({
+            node: r.node,
+            link: r.link,
+            bits: r.bits,
+            cut: r.best.after || null,
+            cutIndex: r.best.cut,
+            nodeEnergyJ: r.best.nodeEnergyJ,
+            latencyS: r.best.estimate.latencyS,
+            nodeAvgPowerW: r.best.estimate.nodeAvgPowerW,
+          })),
           pareto: front,
         });
         return;
       }
-      const rows = result.configs.map((r) => [r.node, r.link, String(r.bits), cutLabel(r.best.cut, r.best.after), fmtEnergy(r.best.nodeEnergyJ), fmtTime(r.best.estimate.latencyS), fmtPower(r.best.estimate.nodeAvgPowerW) + (r.best.estimate.sustainsFps ? '' : ' (misses fps)')]);
+      const rows = result.configs.map((r) => [
+        r.node,
+        r.link,
+        String(r.bits),
+        cutLabel(r.best.cut, r.best.after),
+        fmtEnergy(r.best.nodeEnergyJ),
+        fmtTime(r.best.estimate.latencyS),
+        fmtPower(r.best.estimate.nodeAvgPowerW) + (r.best.estimate.sustainsFps ? '' : ' (misses fps)'),
+      ]);
       const out = [
         formatTable(['node', 'link', 'bits', 'chosen cut', 'E_node', 'latency', `power@${fps}fps`], rows),
         '',
         `Pareto front (node energy vs latency), ${front.length} point(s):`,
-        formatTable(['node', 'link', 'bits', 'cut', 'E_node', 'latency'], front.map((p) => [p.node, p.link, String(p.bits), cutLabel(p.cut, p.after), fmtEnergy(p.nodeEnergyJ), fmtTime(p.latencyS)])),
+        formatTable(
+          ['node', 'link', 'bits', 'cut', 'E_node', 'latency'],
+          front.map((p) => [
+            p.node,
+            p.link,
+            String(p.bits),
+            cutLabel(p.cut, p.after),
+            fmtEnergy(p.nodeEnergyJ),
+            fmtTime(p.latencyS),
+          ]),
+        ),
         '',
         `wrote ${files.html}, ${files.csv}, ${files.json}`,
       ];

@@ -20,11 +20,16 @@ interface NodeCliOptions {
 export function registerNodeCommand(program: Command): void {
   program
     .command('node')
-    .description('run a pipeline stage node: accepts a stage assignment from `edgesplit run`, runs it with onnxruntime and forwards outputs to the next stage')
+    .description(
+      'run a pipeline stage node: accepts a stage assignment from `edgesplit run`, runs it with onnxruntime and forwards outputs to the next stage',
+    )
     .requiredOption('--listen <host:port>', 'address to listen on (port 0 picks a free one)')
     .option('--key <file>', 'pre-shared key file (hex or raw, >= 16 bytes): every peer must prove it')
     .option('--link <id>', 'emulate this catalog link on every connection (none: real socket)', 'none')
-    .option('--exit-on-stdin-close', 'exit when stdin closes (used by `edgesplit run` so nodes never outlive it)')
+    .option(
+      '--exit-on-stdin-close',
+      'exit when stdin closes (used by `edgesplit run` so nodes never outlive it)',
+    )
     .option('--json', 'print the ready line as JSON')
     .action(async (opts: NodeCliOptions) => {
       const { host, port } = parseAddress(opts.listen, '--listen');
@@ -39,10 +44,21 @@ export function registerNodeCommand(program: Command): void {
         ...(wrap ? { linkWrap: wrap } : {}),
         onShutdown: () => process.exit(0),
       });
-      if (opts.json) printJson({ ready: handle.address, pid: process.pid, authenticated: !!key, link: opts.link ?? 'none' });
+      if (opts.json)
+        printJson({
+          ready: handle.address,
+          pid: process.pid,
+          authenticated: !!key,
+          link: opts.link ?? 'none',
+        });
       else process.stdout.write(`ready ${handle.address}\n`);
-      const peers = handle.peerAddress !== handle.address ? `, stage-to-stage traffic on ${handle.peerAddress} over emulated ${opts.link}` : '';
-      process.stderr.write(`edgesplit node: listening on ${handle.address}${peers}${key ? ' (pre-shared key required)' : ''}, pid ${process.pid}\n`);
+      const peers =
+        handle.peerAddress !== handle.address
+          ? `, stage-to-stage traffic on ${handle.peerAddress} over emulated ${opts.link}`
+          : '';
+      process.stderr.write(
+        `edgesplit node: listening on ${handle.address}${peers}${key ? ' (pre-shared key required)' : ''}, pid ${process.pid}\n`,
+      );
       const stop = (why: string) => {
         process.stderr.write(`edgesplit node: ${why}; stopping\n`);
         handle.close().then(

@@ -3,7 +3,8 @@ import { UsageError } from '../core/errors.js';
 /** Parses a positive integer option, naming the option on failure. */
 export function parsePositiveInt(name: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive integer, got '${value}'`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(`${name} must be a positive integer, got '${value}'`);
   return n;
 }
 
@@ -16,6 +17,7 @@ export function parseBits(name: string, value: string): number {
 
 /** Checks that `value` is one of `allowed`, naming the option on failure. */
 export function parseChoice<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}, got '${value}'`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`${name} must be one of ${allowed.join(', ')}, got '${value}'`);
   return value as T;
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/catalog.js';
-import { UsageError } from '../core/errors.js';
 import { planModelFile } from '../plan/plan-model.js';
 import { WIRE_DTYPES, type PlanFile, type WireDtype } from '../plan/schema.js';
 import { OBJECTIVES, type BalanceGoal, type Objective, type ReplicaMode } from '../strategy/plan/types.js';
@@ -47,7 +46,9 @@ function printPlan(file: PlanFile, out: string): void {
     (s.energyJ * 1000).toFixed(3),
   ]);
   const w = process.stdout;
-  w.write(`${file.source.path}: ${file.graph.nodes} nodes, objective ${file.objective}, ${file.activationBits}-bit activations (${file.wire}), ${file.weightBits}-bit weights, link ${file.link}, placement ${file.placement}\n`);
+  w.write(
+    `${file.source.path}: ${file.graph.nodes} nodes, objective ${file.objective}, ${file.activationBits}-bit activations (${file.wire}), ${file.weightBits}-bit weights, link ${file.link}, placement ${file.placement}\n`,
+  );
   w.write(
     `${formatTable(['stage', 'layers', 'first..last', 'devices', 'flash used/avail', 'SRAM used/avail', 'MACs', 'sent B', 'compute ms', 'send ms', 'cycle ms', 'mJ/dev'], rows)}\n`,
   );
@@ -56,9 +57,18 @@ function printPlan(file: PlanFile, out: string): void {
     w.write(`greedy: infeasible (${file.greedy.infeasible})\n`);
   } else {
     w.write(`greedy: ${metricsLine(file.greedy.predicted)}\n`);
-    w.write(`        cuts at ${file.greedy.stages.slice(1).map((s) => s.start).join(', ') || '(none)'}\n`);
+    w.write(
+      `        cuts at ${
+        file.greedy.stages
+          .slice(1)
+          .map((s) => s.start)
+          .join(', ') || '(none)'
+      }\n`,
+    );
     const g = file.comparison.gain;
-    w.write(`gain over greedy on ${file.objective}: ${g === null ? 'n/a (plan value 0)' : `${g.toFixed(3)}x`}\n`);
+    w.write(
+      `gain over greedy on ${file.objective}: ${g === null ? 'n/a (plan value 0)' : `${g.toFixed(3)}x`}\n`,
+    );
   }
   if (file.pareto.length) {
     const prow = file.pareto.map((e) => [
@@ -71,7 +81,9 @@ function printPlan(file: PlanFile, out: string): void {
       (e.predicted.maxEnergyJ * 1000).toFixed(3),
       e.cuts.join(',') || '-',
     ]);
-    w.write(`\n${formatTable(['optimal for', 'front', 'devices', 'samples/s', 'latency ms', 'bytes', 'max mJ', 'cuts'], prow)}\n`);
+    w.write(
+      `\n${formatTable(['optimal for', 'front', 'devices', 'samples/s', 'latency ms', 'bytes', 'max mJ', 'cuts'], prow)}\n`,
+    );
   }
   w.write(`\nwrote ${out}/plan.json and ${file.stages.length} stage model(s)\n`);
 }
@@ -81,16 +93,24 @@ export function registerPlanCommand(program: Command): void {
   const collect = (v: string, prev: string[] = []) => [...prev, v];
   program
     .command('plan')
-    .description('split a model into pipeline stages over devices (exact, memory-aware), place and replicate them, write plan.json + stage models')
+    .description(
+      'split a model into pipeline stages over devices (exact, memory-aware), place and replicate them, write plan.json + stage models',
+    )
     .argument('<model>', 'ONNX model file')
-    .requiredOption('--devices <spec|topology.json>', 'devices: catalog ids with counts (esp32s3x8, esp32s3x2,rpi4bx1) or a topology JSON file')
+    .requiredOption(
+      '--devices <spec|topology.json>',
+      'devices: catalog ids with counts (esp32s3x8, esp32s3x2,rpi4bx1) or a topology JSON file',
+    )
     .requiredOption('--link <id>', 'catalog link id between devices (e.g. ble-esp32s3, wifi)')
     .requiredOption('--out <dir>', 'plan directory to write (plan.json + stage-<i>.onnx)')
     .option('--objective <name>', `what to minimise: ${OBJECTIVES.join('|')}`, 'devices')
     .option('--bits <n>', 'activation bit width on the wire and in memory', '16')
     .option('--weight-bits <n>', 'weight bit width in flash', '8')
     .option('--replicas <mode>', 'auto: spare devices replicate bottleneck stages; none', 'auto')
-    .option('--balance <goal>', 'what replicas balance: throughput|energy (default: energy for --objective energy)')
+    .option(
+      '--balance <goal>',
+      'what replicas balance: throughput|energy (default: energy for --objective energy)',
+    )
     .option('--wire <dtype>', `wire encoding: ${WIRE_DTYPES.join('|')} (default from --bits)`)
     .option('--device-catalog <file>', 'extra device catalog JSON (repeatable)', collect)
     .option('--link-catalog <file>', 'extra link catalog JSON (repeatable)', collect)
@@ -98,8 +118,12 @@ export function registerPlanCommand(program: Command): void {
     .action(async (model: string, opts: PlanCliOptions) => {
       const objective = parseChoice<Objective>('--objective', opts.objective, OBJECTIVES);
       const replicas = parseChoice<ReplicaMode>('--replicas', opts.replicas, ['auto', 'none']);
-      const balance = opts.balance === undefined ? undefined : parseChoice<BalanceGoal>('--balance', opts.balance, ['throughput', 'energy']);
-      const wire = opts.wire === undefined ? undefined : parseChoice<WireDtype>('--wire', opts.wire, WIRE_DTYPES);
+      const balance =
+        opts.balance === undefined
+          ? undefined
+          : parseChoice<BalanceGoal>('--balance', opts.balance, ['throughput', 'energy']);
+      const wire =
+        opts.wire === undefined ? undefined : parseChoice<WireDtype>('--wire', opts.wire, WIRE_DTYPES);
       const activationBits = parseBits('--bits', opts.bits);
       const weightBits = parseBits('--weight-bits', opts.weightBits);
       const started = Date.now();

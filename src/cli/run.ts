@@ -36,21 +36,54 @@ function printReport(r: RunReport, trace: string | undefined): void {
   ];
   if (r.accuracy !== undefined) head.push(['accuracy', r.accuracy.toFixed(4)]);
   head.push(['throughput (measured)', `${r.throughputPerS.toFixed(1)} samples/s`]);
-  head.push(['bound from measured stage compute', `${r.boundThroughputPerS.toFixed(1)} samples/s (measured/bound ${(r.throughputPerS / r.boundThroughputPerS).toFixed(2)})`]);
-  if (r.predictedThroughputPerS !== undefined) head.push(['throughput (plan prediction)', `${r.predictedThroughputPerS.toFixed(1)} samples/s (measured/predicted ${(r.throughputPerS / r.predictedThroughputPerS).toFixed(2)})`]);
+  head.push([
+    'bound from measured stage compute',
+    `${r.boundThroughputPerS.toFixed(1)} samples/s (measured/bound ${(r.throughputPerS / r.boundThroughputPerS).toFixed(2)})`,
+  ]);
+  if (r.predictedThroughputPerS !== undefined)
+    head.push([
+      'throughput (plan prediction)',
+      `${r.predictedThroughputPerS.toFixed(1)} samples/s (measured/predicted ${(r.throughputPerS / r.predictedThroughputPerS).toFixed(2)})`,
+    ]);
   head.push(['latency p50 / p95', `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p95)} ms`]);
-  head.push(['compute vs communication', `${ms(r.split.computeMs)} ms vs ${ms(r.split.communicationMs)} ms (communication ${(100 * r.split.communicationFraction).toFixed(1)}%, ${r.split.ratio.toFixed(2)}x compute)`]);
-  if ('perSampleJ' in r.energy) head.push(['energy per sample (modelled)', `${(r.energy.perSampleJ * 1e3).toFixed(4)} mJ (compute ${(r.energy.computeJ * 1e3).toFixed(4)}, communication ${(r.energy.communicationJ * 1e3).toFixed(4)})`]);
+  head.push([
+    'compute vs communication',
+    `${ms(r.split.computeMs)} ms vs ${ms(r.split.communicationMs)} ms (communication ${(100 * r.split.communicationFraction).toFixed(1)}%, ${r.split.ratio.toFixed(2)}x compute)`,
+  ]);
+  if ('perSampleJ' in r.energy)
+    head.push([
+      'energy per sample (modelled)',
+      `${(r.energy.perSampleJ * 1e3).toFixed(4)} mJ (compute ${(r.energy.computeJ * 1e3).toFixed(4)}, communication ${(r.energy.communicationJ * 1e3).toFixed(4)})`,
+    ]);
   else head.push(['energy', `not estimated: ${r.energy.unavailable}`]);
-  for (const f of r.failovers) head.push(['failover', `${f.device} (stage ${f.stageIndex}) -> ${f.replacedBy}, ${f.resent} samples re-sent`]);
+  for (const f of r.failovers)
+    head.push([
+      'failover',
+      `${f.device} (stage ${f.stageIndex}) -> ${f.replacedBy}, ${f.resent} samples re-sent`,
+    ]);
   if (trace) head.push(['trace', trace]);
-  const stages = r.stages.map((s) => [s.id, s.devices.join(','), fmtInt(s.processed), ms(s.receiveMs), ms(s.queueMs), ms(s.computeMs), s.predictedComputeMs !== undefined ? ms(s.predictedComputeMs) : '-', ms(s.sendMs), fmtBytes(Math.round(s.bytesPerSample))]);
-  const links = r.links.map((l) => [`${l.from} -> ${l.to}`, fmtBytes(l.bytes), fmtBytes(Math.round(l.bytesPerSample)), ms(l.communicationMs)]);
+  const stages = r.stages.map((s) => [
+    s.id,
+    s.devices.join(','),
+    fmtInt(s.processed),
+    ms(s.receiveMs),
+    ms(s.queueMs),
+    ms(s.computeMs),
+    s.predictedComputeMs !== undefined ? ms(s.predictedComputeMs) : '-',
+    ms(s.sendMs),
+    fmtBytes(Math.round(s.bytesPerSample)),
+  ]);
+  const links = r.links.map((l) => [
+    `${l.from} -> ${l.to}`,
+    fmtBytes(l.bytes),
+    fmtBytes(Math.round(l.bytesPerSample)),
+    ms(l.communicationMs),
+  ]);
   process.stdout.write(
     `${formatTable(['quantity', 'value'], head)}\n\n` +
       `${formatTable(['stage', 'devices', 'samples', 'receive ms', 'queue ms', 'compute ms', 'predicted ms', 'send ms', 'out/sample'], stages)}\n\n` +
       `${formatTable(['link', 'bytes', 'per sample', 'communication ms'], links)}\n` +
-      (('basis' in r.energy) ? `\nenergy: ${r.energy.basis}\n` : ''),
+      ('basis' in r.energy ? `\nenergy: ${r.energy.basis}\n` : ''),
   );
 }
 
@@ -58,24 +91,37 @@ function printReport(r: RunReport, trace: string | undefined): void {
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
-    .description('run a plan directory on stage nodes (local processes, or --hosts) and report accuracy, throughput, latency, per-stage times and bytes per link')
+    .description(
+      'run a plan directory on stage nodes (local processes, or --hosts) and report accuracy, throughput, latency, per-stage times and bytes per link',
+    )
     .argument('<plan-dir>', 'directory with plan.json and stage-<i>.onnx (from `edgesplit plan`)')
     .option('--data <name>', `dataset: ${DATASETS.map((d) => d.name).join(', ')}`, 'fashion-mnist-test')
     .option('--limit <n>', 'run only the first n samples')
     .option('--link <id>', 'emulate a catalog link on every connection (none: real sockets)', 'none')
-    .option('--hosts <file>', 'JSON {"<plan device>": "host:port"} of running `edgesplit node`s (default: start local nodes)')
+    .option(
+      '--hosts <file>',
+      'JSON {"<plan device>": "host:port"} of running `edgesplit node`s (default: start local nodes)',
+    )
     .option('--key <file>', 'pre-shared key file for node connections')
     .option('--trace <file>', 'write a Chrome/Perfetto trace JSON of every sample')
     .option('--window <n>', 'samples in flight at most (default 2 per node + 2)')
     .option('--policy <p>', 'replica choice: least-loaded or round-robin', 'least-loaded')
-    .option('--node-logs', 'show local nodes\' stderr')
+    .option('--node-logs', "show local nodes' stderr")
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, opts: RunCliOptions) => {
-      if (opts.policy !== 'least-loaded' && opts.policy !== 'round-robin') throw new UsageError(`--policy must be least-loaded or round-robin, got '${opts.policy}'`);
+      if (opts.policy !== 'least-loaded' && opts.policy !== 'round-robin')
+        throw new UsageError(`--policy must be least-loaded or round-robin, got '${opts.policy}'`);
       const plan = await loadRuntimePlan(dir);
       const key = opts.key ? loadKeyFile(opts.key) : undefined;
       const hosts = opts.hosts ? loadHostsFile(opts.hosts) : undefined;
-      const bar = !opts.json && process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: 'run [{bar}] {value}/{total} samples | {eta}s left', hideCursor: true }) : undefined;
+      const bar =
+        !opts.json && process.stderr.isTTY
+          ? new SingleBar({
+              stream: process.stderr,
+              format: 'run [{bar}] {value}/{total} samples | {eta}s left',
+              hideCursor: true,
+            })
+          : undefined;
       let started = false;
       const onSignal = () => {
         process.stderr.write('edgesplit run: interrupted; stopping nodes\n');

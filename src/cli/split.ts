@@ -26,7 +26,8 @@ interface SplitCliOptions {
 /** Parses a non-negative number option, naming the option on failure. */
 export function parseNonNegative(name: string, value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${name} must be a number >= 0, got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new UsageError(`${name} must be a number >= 0, got '${value}'`);
   return n;
 }
 
@@ -87,21 +88,31 @@ export function splitJson(r: SplitResult) {
     disagreement: r.disagreement,
     conditions: r.conditions,
     baselines: { allOnNode: estimateJson(r.allOnNode), allOffloaded: estimateJson(r.allOffloaded) },
-    candidates: [...r.candidates].sort((a, b) => (a.energyRank || Infinity) - (b.energyRank || Infinity) || a.cut - b.cut).map(candidateJson),
+    candidates: [...r.candidates]
+      .sort((a, b) => (a.energyRank || Infinity) - (b.energyRank || Infinity) || a.cut - b.cut)
+      .map(candidateJson),
   };
 }
 
 function printHuman(r: SplitResult, top: number): void {
   const out: string[] = [];
-  const ov = r.memoryOverheadApplied ? `memory overhead ${r.memoryOverhead}` : `memory overhead ${r.memoryOverhead} not applied (node energy is a measured power)`;
-  out.push(`DistNN split of ${r.model}: node ${r.node}, hub ${r.hub}, link ${r.link}, ${r.bits}-bit activations, ${r.weightBits}-bit weights, ${r.fps} fps, ${ov}`);
+  const ov = r.memoryOverheadApplied
+    ? `memory overhead ${r.memoryOverhead}`
+    : `memory overhead ${r.memoryOverhead} not applied (node energy is a measured power)`;
+  out.push(
+    `DistNN split of ${r.model}: node ${r.node}, hub ${r.hub}, link ${r.link}, ${r.bits}-bit activations, ${r.weightBits}-bit weights, ${r.fps} fps, ${ov}`,
+  );
   const b = r.best;
   out.push(
     `chosen: ${cutLabel(b.cut, b.after)}${b.cut === 0 ? '' : ` (${b.op})`}: E_node ${fmtEnergy(b.nodeEnergyJ)} per frame, ${fmtCount(b.estimate.transfer.bits)} bits sent, ` +
       `latency ${fmtTime(b.estimate.latencyS)}, node power ${fmtPower(b.estimate.nodeAvgPowerW)} at ${r.fps} fps` +
       (b.estimate.sustainsFps ? '' : ' (node cannot keep up with the frame rate)'),
   );
-  out.push(r.disagreement ? `merits disagree: ${r.disagreement}` : `merits agree: DV x CC also picks ${r.bestDvCc ? cutLabel(r.bestDvCc.cut, r.bestDvCc.after) : 'nothing'}`);
+  out.push(
+    r.disagreement
+      ? `merits disagree: ${r.disagreement}`
+      : `merits agree: DV x CC also picks ${r.bestDvCc ? cutLabel(r.bestDvCc.cut, r.bestDvCc.after) : 'nothing'}`,
+  );
   const ranked = [...r.candidates].filter((c) => c.fits).sort((x, y) => x.energyRank - y.energyRank);
   const shown = ranked.slice(0, top);
   const rows = shown.map((c) => [
@@ -119,12 +130,40 @@ function printHuman(r: SplitResult, top: number): void {
     fmtTime(c.estimate.latencyS),
   ]);
   out.push('');
-  out.push(formatTable(['rank', 'DVxCC rank', 'cut', 'after', 'op', 'DV bits', 'CC MACs', 'DVxCC', 'E_node', 'compute', 'comm', 'latency'], rows));
+  out.push(
+    formatTable(
+      [
+        'rank',
+        'DVxCC rank',
+        'cut',
+        'after',
+        'op',
+        'DV bits',
+        'CC MACs',
+        'DVxCC',
+        'E_node',
+        'compute',
+        'comm',
+        'latency',
+      ],
+      rows,
+    ),
+  );
   const hidden = r.candidates.length - shown.length;
-  if (hidden > 0) out.push(`(${hidden} more cut(s) not shown${ranked.length < r.candidates.length ? `, ${r.candidates.length - ranked.length} do not fit the node` : ''}; use --all)`);
+  if (hidden > 0)
+    out.push(
+      `(${hidden} more cut(s) not shown${ranked.length < r.candidates.length ? `, ${r.candidates.length - ranked.length} do not fit the node` : ''}; use --all)`,
+    );
   out.push('');
-  out.push(`all on node:   E_node ${fmtEnergy(r.allOnNode.nodeEnergyJ)}, latency ${fmtTime(r.allOnNode.latencyS)}, node power ${fmtPower(r.allOnNode.nodeAvgPowerW)}` + (r.allOnNode.memory.fitsWeights && r.allOnNode.memory.fitsActivations ? '' : ' (does not fit the node)'));
-  out.push(`all offloaded: E_node ${fmtEnergy(r.allOffloaded.nodeEnergyJ)}, latency ${fmtTime(r.allOffloaded.latencyS)}, node power ${fmtPower(r.allOffloaded.nodeAvgPowerW)}`);
+  out.push(
+    `all on node:   E_node ${fmtEnergy(r.allOnNode.nodeEnergyJ)}, latency ${fmtTime(r.allOnNode.latencyS)}, node power ${fmtPower(r.allOnNode.nodeAvgPowerW)}` +
+      (r.allOnNode.memory.fitsWeights && r.allOnNode.memory.fitsActivations
+        ? ''
+        : ' (does not fit the node)'),
+  );
+  out.push(
+    `all offloaded: E_node ${fmtEnergy(r.allOffloaded.nodeEnergyJ)}, latency ${fmtTime(r.allOffloaded.latencyS)}, node power ${fmtPower(r.allOffloaded.nodeAvgPowerW)}`,
+  );
   out.push('');
   out.push('energy conditions (DistNN III-C, "<<" = 10x):');
   for (const c of r.conditions) out.push(`  [${c.verdict}] ${c.statement}: ${c.detail}`);
@@ -135,7 +174,9 @@ function printHuman(r: SplitResult, top: number): void {
 export function registerSplitCommand(program: Command): void {
   program
     .command('split')
-    .description('choose where to cut a model between a wearable node and a hub (DistNN): ranked cuts, chosen cut, energy conditions')
+    .description(
+      'choose where to cut a model between a wearable node and a hub (DistNN): ranked cuts, chosen cut, energy conditions',
+    )
     .argument('<model>', 'ONNX model file')
     .requiredOption('--node <device>', 'node device id from the device catalog')
     .requiredOption('--hub <device>', 'hub device id from the device catalog')
@@ -144,7 +185,10 @@ export function registerSplitCommand(program: Command): void {
     .option('--weight-bits <n>', 'weight bit width on the node', '10')
     .option('--fps <n>', 'frame rate the node must sustain', '30')
     .option('--memory-overhead <x>', 'memory overhead on per-MAC energies (DistNN: 0.8)', '0.8')
-    .option('--measured-model <name>', 'use catalog measurements of this whole model for all-on-node / all-offloaded')
+    .option(
+      '--measured-model <name>',
+      'use catalog measurements of this whole model for all-on-node / all-offloaded',
+    )
     .option('--catalog <file>', 'extra device/link catalog JSON (repeatable)', collect, [])
     .option('--top <n>', 'rows of the ranked table', '15')
     .option('--all', 'show every cut')
@@ -158,7 +202,16 @@ export function registerSplitCommand(program: Command): void {
       const top = opts.all ? Infinity : parsePositiveInt('--top', opts.top);
       const devices = loadDeviceCatalog(opts.catalog);
       const links = loadLinkCatalog(opts.catalog);
-      const config = { node: devices.get(opts.node), hub: devices.get(opts.hub), link: links.get(opts.link), bits, weightBits, fps, memoryOverhead, model: opts.measuredModel };
+      const config = {
+        node: devices.get(opts.node),
+        hub: devices.get(opts.hub),
+        link: links.get(opts.link),
+        bits,
+        weightBits,
+        fps,
+        memoryOverhead,
+        model: opts.measuredModel,
+      };
       const { profile } = await profileModelFile(model, { activationBits: bits, weightBits });
       const result = distnnSplit({ ...profile, model }, config);
       if (opts.json) printJson(splitJson(result));

@@ -14,7 +14,8 @@ export const DTYPE_BYTES: Readonly<Record<DType, number>> = {
 };
 
 /** Typed array holding a tensor's elements. */
-export type TensorArray = Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array;
+export type TensorArray =
+  Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array;
 
 /** A dense tensor: dtype, dims and its elements in row-major order. */
 export interface Tensor {
@@ -33,7 +34,9 @@ export function shapeSize(dims: readonly number[]): number {
 /** Builds a float32 tensor, checking that data length matches dims. */
 export function float32Tensor(dims: readonly number[], data: Float32Array): Tensor {
   if (shapeSize(dims) !== data.length) {
-    throw new RangeError(`tensor data has ${data.length} elements but dims [${dims.join(',')}] need ${shapeSize(dims)}`);
+    throw new RangeError(
+      `tensor data has ${data.length} elements but dims [${dims.join(',')}] need ${shapeSize(dims)}`,
+    );
   }
   return { dtype: 'float32', dims: [...dims], data };
 }

@@ -32,7 +32,11 @@ export function computeCost(device: DeviceSpec, macs: number, ops = 0, opts: Com
   if (opts.model !== undefined) {
     const m = device.measured?.find((x) => x.model === opts.model);
     if (m) {
-      return { timeS: m.latencyS, energyJ: m.energyJ ?? m.latencyS * (device.activePowerW ?? 0), source: 'measured' };
+      return {
+        timeS: m.latencyS,
+        energyJ: m.energyJ ?? m.latencyS * (device.activePowerW ?? 0),
+        source: 'measured',
+      };
     }
   }
   const timeS = macs / device.macsPerS + ops / (device.opsPerS ?? device.macsPerS);
@@ -75,7 +79,12 @@ export interface TransferCostOptions {
  * the link is rated by power. Sending nothing costs nothing.
  */
 export function transferCost(link: LinkSpec, bytes: number, opts: TransferCostOptions = {}): TransferCost {
-  const packets = bytes <= 0 ? 0 : Number.isFinite(link.mtuBytes) ? Math.ceil(bytes / (link.mtuBytes - link.headerBytes)) : 1;
+  const packets =
+    bytes <= 0
+      ? 0
+      : Number.isFinite(link.mtuBytes)
+        ? Math.ceil(bytes / (link.mtuBytes - link.headerBytes))
+        : 1;
   const wireBytes = Math.max(0, bytes) + packets * link.headerBytes;
   if (opts.payload !== undefined) {
     const m = link.measured?.find((x) => x.payload === opts.payload);
@@ -84,7 +93,8 @@ export function transferCost(link: LinkSpec, bytes: number, opts: TransferCostOp
   if (packets === 0) return { timeS: 0, energyJ: 0, source: 'estimate', packets, wireBytes };
   const wireBits = wireBytes * 8;
   const timeS = link.latencyS + wireBits / link.throughputBps;
-  const energyJ = link.energyPerBitJ !== undefined ? wireBits * link.energyPerBitJ : timeS * (link.txPowerW ?? 0);
+  const energyJ =
+    link.energyPerBitJ !== undefined ? wireBits * link.energyPerBitJ : timeS * (link.txPowerW ?? 0);
   return { timeS, energyJ, source: 'estimate', packets, wireBytes };
 }
 

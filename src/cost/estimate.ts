@@ -88,7 +88,8 @@ function nodeActivationBytes(profile: ModelProfile, k: number, bits: number): nu
 /** Costs of cut `k` (0..n) of `profile` under `config`. */
 export function estimateCut(profile: ModelProfile, k: number, config: SplitConfig): CutEstimate {
   const n = profile.nodes.length;
-  if (!Number.isInteger(k) || k < 0 || k > n) throw new EdgesplitError('E_USAGE', `cut ${k} is out of range 0..${n} for ${profile.model}`);
+  if (!Number.isInteger(k) || k < 0 || k > n)
+    throw new EdgesplitError('E_USAGE', `cut ${k} is out of range 0..${n} for ${profile.model}`);
   const bits = config.bits ?? profile.activationBits;
   const weightBits = config.weightBits ?? profile.weightBits;
   const fps = config.fps ?? 30;
@@ -102,9 +103,16 @@ export function estimateCut(profile: ModelProfile, k: number, config: SplitConfi
   const hubOps = profile.totals.ops - nodeOps;
   const overhead = { memoryOverhead: config.memoryOverhead };
   const nodeCompute =
-    k === 0 ? zeroCost() : computeCost(config.node, nodeMacs, nodeOps, { ...overhead, model: k === n ? config.model : undefined });
+    k === 0
+      ? zeroCost()
+      : computeCost(config.node, nodeMacs, nodeOps, {
+          ...overhead,
+          model: k === n ? config.model : undefined,
+        });
   const hubCompute =
-    k === n ? zeroCost() : computeCost(config.hub, hubMacs, hubOps, { ...overhead, model: k === 0 ? config.model : undefined });
+    k === n
+      ? zeroCost()
+      : computeCost(config.hub, hubMacs, hubOps, { ...overhead, model: k === 0 ? config.model : undefined });
   const payloadBytes = cut.live.reduce((s, t) => s + Math.ceil((t.elements * bits) / 8), 0);
   const t = transferCost(config.link, payloadBytes);
   const nodeEnergyJ = nodeCompute.energyJ + t.energyJ;
@@ -148,7 +156,8 @@ export function estimateSplit(profile: ModelProfile, config: SplitConfig): Split
     bits: config.bits ?? profile.activationBits,
     weightBits: config.weightBits ?? profile.weightBits,
     fps: config.fps ?? 30,
-    memoryOverheadApplied: usesPerMacEnergy(config.node) && (config.memoryOverhead ?? config.node.memoryOverhead ?? 0) > 0,
+    memoryOverheadApplied:
+      usesPerMacEnergy(config.node) && (config.memoryOverhead ?? config.node.memoryOverhead ?? 0) > 0,
     cuts,
     allOnNode: cuts[cuts.length - 1],
     allOffloaded: cuts[0],

@@ -55,10 +55,19 @@ export interface MacLayerEstimate {
 export function macLayerEstimate(layer: MacConvLayer, hw: MacHardware, fps: number): MacLayerEstimate {
   const [h, w, c] = layer.input;
   const stride = layer.stride ?? 1;
-  for (const [name, v] of [['input height', h], ['input width', w], ['input channels', c], ['kernel', layer.kernel], ['kernels', layer.kernels], ['stride', stride]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new EdgesplitError('E_USAGE', `MAC model: ${name} must be a positive integer, got ${v}`);
+  for (const [name, v] of [
+    ['input height', h],
+    ['input width', w],
+    ['input channels', c],
+    ['kernel', layer.kernel],
+    ['kernels', layer.kernels],
+    ['stride', stride],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new EdgesplitError('E_USAGE', `MAC model: ${name} must be a positive integer, got ${v}`);
   }
-  if (!(hw.energyPerBlockJ >= 0)) throw new EdgesplitError('E_USAGE', `MAC model: energyPerBlockJ must be >= 0, got ${hw.energyPerBlockJ}`);
+  if (!(hw.energyPerBlockJ >= 0))
+    throw new EdgesplitError('E_USAGE', `MAC model: energyPerBlockJ must be >= 0, got ${hw.energyPerBlockJ}`);
   if (!(fps > 0)) throw new EdgesplitError('E_USAGE', `MAC model: fps must be > 0, got ${fps}`);
   const output: [number, number, number] = [Math.ceil(h / stride), Math.ceil(w / stride), layer.kernels];
   const outputElements = output[0] * output[1] * output[2];
@@ -87,8 +96,17 @@ export interface MacNetworkEstimate {
 }
 
 /** Sums {@link macLayerEstimate} over layers, each with its own hardware (e.g. its own energy per block). */
-export function macNetworkEstimate(layers: readonly { layer: MacConvLayer; hw: MacHardware }[], fps: number): MacNetworkEstimate {
+export function macNetworkEstimate(
+  layers: readonly { layer: MacConvLayer; hw: MacHardware }[],
+  fps: number,
+): MacNetworkEstimate {
   const est = layers.map(({ layer, hw }) => macLayerEstimate(layer, hw, fps));
   const sum = (f: (e: MacLayerEstimate) => number) => est.reduce((s, e) => s + f(e), 0);
-  return { layers: est, blocks: sum((e) => e.blocks), energyJ: sum((e) => e.energyJ), powerW: sum((e) => e.powerW), latencyS: sum((e) => e.latencyS) };
+  return {
+    layers: est,
+    blocks: sum((e) => e.blocks),
+    energyJ: sum((e) => e.energyJ),
+    powerW: sum((e) => e.powerW),
+    latencyS: sum((e) => e.latencyS),
+  };
 }

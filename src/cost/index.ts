@@ -10,7 +10,13 @@ export {
   type TransferCost,
   type TransferCostOptions,
 } from './device-cost.js';
-export { estimateCut, estimateSplit, type CutEstimate, type SplitConfig, type SplitEstimate } from './estimate.js';
+export {
+  estimateCut,
+  estimateSplit,
+  type CutEstimate,
+  type SplitConfig,
+  type SplitEstimate,
+} from './estimate.js';
 export {
   macLayerEstimate,
   macNetworkEstimate,

@@ -27,20 +27,42 @@ export function tensorValues(t: TensorProto, maxElements = MAX_DECODED_ELEMENTS)
   const raw = t.rawData;
   if (raw && raw.length > 0) {
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const width: Record<string, number> = { float32: 4, int64: 8, int32: 4, int8: 1, uint8: 1, int16: 2, bool: 1, float64: 8 };
+    const width: Record<string, number> = {
+      float32: 4,
+      int64: 8,
+      int32: 4,
+      int8: 1,
+      uint8: 1,
+      int16: 2,
+      bool: 1,
+      float64: 8,
+    };
     const w = width[dtype ?? ''];
     if (!w || raw.length !== n * w) return undefined;
     const out: number[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const o = i * w;
       switch (dtype) {
-        case 'float32': out[i] = view.getFloat32(o, true); break;
-        case 'float64': out[i] = view.getFloat64(o, true); break;
-        case 'int64': out[i] = Number(view.getBigInt64(o, true)); break;
-        case 'int32': out[i] = view.getInt32(o, true); break;
-        case 'int16': out[i] = view.getInt16(o, true); break;
-        case 'int8': out[i] = view.getInt8(o); break;
-        default: out[i] = view.getUint8(o);
+        case 'float32':
+          out[i] = view.getFloat32(o, true);
+          break;
+        case 'float64':
+          out[i] = view.getFloat64(o, true);
+          break;
+        case 'int64':
+          out[i] = Number(view.getBigInt64(o, true));
+          break;
+        case 'int32':
+          out[i] = view.getInt32(o, true);
+          break;
+        case 'int16':
+          out[i] = view.getInt16(o, true);
+          break;
+        case 'int8':
+          out[i] = view.getInt8(o);
+          break;
+        default:
+          out[i] = view.getUint8(o);
       }
     }
     return out;
@@ -69,13 +91,21 @@ const decoder = new TextDecoder();
 /** Decodes an attribute to a plain JS value (graphs and sparse tensors become null). */
 export function decodeAttribute(a: AttributeProto): AttrValue {
   switch (a.type) {
-    case 1: return a.f ?? 0;
-    case 2: return toNum(a.i);
-    case 3: return decoder.decode(a.s ?? new Uint8Array());
-    case 4: return a.t ? attrTensor(a.t) : null;
-    case 6: return Array.from(a.floats ?? [], Number);
-    case 7: return (a.ints ?? []).map((v) => toNum(v));
-    case 8: return (a.strings ?? []).map((s) => decoder.decode(s));
-    default: return null;
+    case 1:
+      return a.f ?? 0;
+    case 2:
+      return toNum(a.i);
+    case 3:
+      return decoder.decode(a.s ?? new Uint8Array());
+    case 4:
+      return a.t ? attrTensor(a.t) : null;
+    case 6:
+      return Array.from(a.floats ?? [], Number);
+    case 7:
+      return (a.ints ?? []).map((v) => toNum(v));
+    case 8:
+      return (a.strings ?? []).map((s) => decoder.decode(s));
+    default:
+      return null;
   }
 }

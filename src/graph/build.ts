@@ -28,7 +28,11 @@ function defaultOpset(model: ModelProto): number {
   return entry ? toNum(entry.version) : 13;
 }
 
-function topoOrder(protoNodes: readonly OnnxTypes.INodeProto[], available: Set<string>, where: string): number[] {
+function topoOrder(
+  protoNodes: readonly OnnxTypes.INodeProto[],
+  available: Set<string>,
+  where: string,
+): number[] {
   const producerOf = new Map<string, number>();
   protoNodes.forEach((n, i) => (n.output ?? []).forEach((o) => o && producerOf.set(o, i)));
   const indeg = new Array<number>(protoNodes.length).fill(0);
@@ -39,7 +43,10 @@ function topoOrder(protoNodes: readonly OnnxTypes.INodeProto[], available: Set<s
       if (!inp || available.has(inp)) continue;
       const p = producerOf.get(inp);
       if (p === undefined) {
-        throw new EdgesplitError('E_GRAPH', `${where}: node '${n.name || `#${i}`}' (${n.opType}) reads '${inp}', which no node, input or initializer provides`);
+        throw new EdgesplitError(
+          'E_GRAPH',
+          `${where}: node '${n.name || `#${i}`}' (${n.opType}) reads '${inp}', which no node, input or initializer provides`,
+        );
       }
       deps.add(p);
     }
@@ -60,7 +67,8 @@ function topoOrder(protoNodes: readonly OnnxTypes.INodeProto[], available: Set<s
       }
     }
   }
-  if (order.length !== protoNodes.length) throw new EdgesplitError('E_GRAPH', `${where}: the graph has a cycle`);
+  if (order.length !== protoNodes.length)
+    throw new EdgesplitError('E_GRAPH', `${where}: the graph has a cycle`);
   return order;
 }
 
@@ -99,7 +107,11 @@ export function buildGraph(model: ModelProto, modelName = model.graph?.name || '
   for (const v of g.input ?? []) {
     if (initializers.has(v.name!)) continue;
     const vi = valueInfoOf(v);
-    if (!vi) throw new EdgesplitError('E_ONNX_INVALID', `${modelName}: graph input '${v.name}' has no tensor type or shape`);
+    if (!vi)
+      throw new EdgesplitError(
+        'E_ONNX_INVALID',
+        `${modelName}: graph input '${v.name}' has no tensor type or shape`,
+      );
     values.set(vi.name, vi);
     inputs.push(vi.name);
   }
@@ -128,7 +140,8 @@ export function buildGraph(model: ModelProto, modelName = model.graph?.name || '
   for (const node of nodes) {
     inferNode(node, values, constants, declared, modelName);
     const fromStatic = node.inputs.every((i) => !i || staticTensors.has(i));
-    const numericShape = node.opType === 'Shape' && constants.get(node.outputs[0])?.every((d) => typeof d === 'number');
+    const numericShape =
+      node.opType === 'Shape' && constants.get(node.outputs[0])?.every((d) => typeof d === 'number');
     if ((fromStatic && node.opType !== 'RandomNormal' && node.opType !== 'RandomUniform') || numericShape) {
       for (const o of node.outputs) if (o) staticTensors.add(o);
     }
@@ -141,9 +154,22 @@ export function buildGraph(model: ModelProto, modelName = model.graph?.name || '
   }
   const outputs = (g.output ?? []).map((o) => o.name!);
   for (const o of outputs) {
-    if (!values.has(o)) throw new EdgesplitError('E_GRAPH', `${modelName}: graph output '${o}' is not produced by any node`);
+    if (!values.has(o))
+      throw new EdgesplitError('E_GRAPH', `${modelName}: graph output '${o}' is not produced by any node`);
   }
-  return { name: modelName, nodes, inputs, outputs, initializers, values, producer, consumers, constants, staticTensors, opset: defaultOpset(model) };
+  return {
+    name: modelName,
+    nodes,
+    inputs,
+    outputs,
+    initializers,
+    values,
+    producer,
+    consumers,
+    constants,
+    staticTensors,
+    opset: defaultOpset(model),
+  };
 }
 
 /**
@@ -182,7 +208,9 @@ function inferNode(
   };
   if (!fn) {
     if (fallback()) return;
-    throw new UnsupportedOpError(`${where}: op ${node.domain ? `${node.domain}.` : ''}${node.opType} is not supported and the model has no value_info for its outputs`);
+    throw new UnsupportedOpError(
+      `${where}: op ${node.domain ? `${node.domain}.` : ''}${node.opType} is not supported and the model has no value_info for its outputs`,
+    );
   }
   let inferred;
   try {

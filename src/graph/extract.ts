@@ -3,7 +3,17 @@ import { onnx, type ModelProto, type OnnxTypes } from '../onnx/proto.js';
 import { rangeInputs, rangeOutputs } from './cuts.js';
 import type { Dim, Graph } from './types.js';
 
-const ELEM_TYPE: Record<string, number> = { float32: 1, uint8: 2, int8: 3, int16: 5, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 };
+const ELEM_TYPE: Record<string, number> = {
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float16: 10,
+  float64: 11,
+};
 
 function valueInfo(graph: Graph, name: string): OnnxTypes.IValueInfoProto {
   const v = graph.values.get(name);
@@ -32,10 +42,19 @@ export interface SubModel {
  * carries only the initializers it reads. Weights-like tensors computed outside the range (Constant
  * chains) are recomputed inside it; a Shape of a tensor the range does not have becomes a Constant.
  */
-export function extractSubModel(model: ModelProto, graph: Graph, start: number, end: number, name?: string): SubModel {
+export function extractSubModel(
+  model: ModelProto,
+  graph: Graph,
+  start: number,
+  end: number,
+  name?: string,
+): SubModel {
   const n = graph.nodes.length;
   if (!(start >= 0 && start < end && end <= n)) {
-    throw new EdgesplitError('E_GRAPH', `${graph.name}: node range [${start}, ${end}) is not within [0, ${n})`);
+    throw new EdgesplitError(
+      'E_GRAPH',
+      `${graph.name}: node range [${start}, ${end}) is not within [0, ${n})`,
+    );
   }
   const protoNodes = model.graph?.node ?? [];
   const initProtos = new Map((model.graph?.initializer ?? []).map((t) => [t.name!, t]));
@@ -56,7 +75,10 @@ export function extractSubModel(model: ModelProto, graph: Graph, start: number, 
     }
     const p = graph.producer.get(tensor);
     if (p === undefined || !graph.staticTensors.has(tensor)) {
-      throw new EdgesplitError('E_GRAPH', `${graph.name}: range [${start}, ${end}) needs '${tensor}', which is neither an input nor static`);
+      throw new EdgesplitError(
+        'E_GRAPH',
+        `${graph.name}: range [${start}, ${end}) needs '${tensor}', which is neither an input nor static`,
+      );
     }
     const node = graph.nodes[p];
     const value = graph.constants.get(tensor);
@@ -66,7 +88,9 @@ export function extractSubModel(model: ModelProto, graph: Graph, start: number, 
         opType: 'Constant',
         input: [],
         output: [tensor],
-        attribute: [{ name: 'value', type: 4, t: { dims: [value.length], dataType: 7, int64Data: value.map(Number) } }],
+        attribute: [
+          { name: 'value', type: 4, t: { dims: [value.length], dataType: 7, int64Data: value.map(Number) } },
+        ],
       });
       preludeDone.add(tensor);
       return;

@@ -40,7 +40,8 @@ function basicBlock(b: ModelBuilder, x: string, out: number, stride: number): st
   let y = b.relu(b.batchNorm(b.conv(x, { out, kernel: 3, stride, bias: false })));
   y = b.batchNorm(b.conv(y, { out, kernel: 3, bias: false }));
   const cin = b.shape(x)[1];
-  const shortcut = stride !== 1 || cin !== out ? b.batchNorm(b.conv(x, { out, kernel: 1, stride, pad: 0, bias: false })) : x;
+  const shortcut =
+    stride !== 1 || cin !== out ? b.batchNorm(b.conv(x, { out, kernel: 1, stride, pad: 0, bias: false })) : x;
   return b.relu(b.add(y, shortcut));
 }
 
@@ -48,7 +49,9 @@ function basicBlock(b: ModelBuilder, x: string, out: number, stride: number): st
  * ResNet with BasicBlocks. `resnet18` is torchvision's (224x224x3, 11,689,512 params); the default
  * here is a ResNet-8 for 28x28x1 (three stages of one block).
  */
-export function resnet(o: ArchOptions & { stages?: number[]; widths?: number[]; imagenetStem?: boolean; channels?: number } = {}): ModelProto {
+export function resnet(
+  o: ArchOptions & { stages?: number[]; widths?: number[]; imagenetStem?: boolean; channels?: number } = {},
+): ModelProto {
   const b = new ModelBuilder({ name: o.imagenetStem ? 'resnet18' : 'resnet8', ...o });
   const size = o.size ?? 28;
   let x = b.input('input', ['N', o.channels ?? 1, size, size]);
@@ -69,7 +72,15 @@ export function resnet(o: ArchOptions & { stages?: number[]; widths?: number[]; 
 
 /** torchvision ResNet-18 at 224x224 (11,689,512 params incl. BN; 1.814 GMACs). */
 export function resnet18(o: ArchOptions = {}): ModelProto {
-  return resnet({ ...o, imagenetStem: true, channels: 3, size: o.size ?? 224, stages: [2, 2, 2, 2], widths: [64, 128, 256, 512], classes: o.classes ?? 1000 });
+  return resnet({
+    ...o,
+    imagenetStem: true,
+    channels: 3,
+    size: o.size ?? 224,
+    stages: [2, 2, 2, 2],
+    widths: [64, 128, 256, 512],
+    classes: o.classes ?? 1000,
+  });
 }
 
 /** torchvision MobileNetV2 at 224x224 (3,504,872 params; 0.301 GMACs). */
@@ -79,7 +90,13 @@ export function mobilenetV2(o: ArchOptions = {}): ModelProto {
     b.relu6(b.batchNorm(b.conv(x, { out, kernel, stride, groups, bias: false })));
   let x = cbr(b.input('input', ['N', 3, o.size ?? 224, o.size ?? 224]), 32, 3, 2);
   const settings: [number, number, number, number][] = [
-    [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
+    [1, 16, 1, 1],
+    [6, 24, 2, 2],
+    [6, 32, 3, 2],
+    [6, 64, 4, 2],
+    [6, 96, 3, 1],
+    [6, 160, 3, 2],
+    [6, 320, 1, 1],
   ];
   for (const [t, c, n, s] of settings) {
     for (let i = 0; i < n; i++) {

@@ -175,7 +175,8 @@ export class ModelBuilder {
   /** Fully connected layer: Gemm with transB=1, as torch exports Linear. */
   gemm(x: string, o: { out: number; bias?: boolean }): string {
     const k = this.shape(x)[1];
-    if (typeof k !== 'number') throw new EdgesplitError('E_GRAPH', `builder: Gemm input '${x}' has a symbolic feature dim`);
+    if (typeof k !== 'number')
+      throw new EdgesplitError('E_GRAPH', `builder: Gemm input '${x}' has a symbolic feature dim`);
     const ins = [x, this.weight([o.out, k], k)];
     if (o.bias ?? true) ins.push(this.weight([o.out], k));
     return this.op('Gemm', ins, { transB: 1 });
@@ -200,7 +201,8 @@ export class ModelBuilder {
 
   private channels(x: string): number {
     const c = this.shape(x)[1];
-    if (typeof c !== 'number') throw new EdgesplitError('E_GRAPH', `builder: '${x}' has a symbolic channel dim`);
+    if (typeof c !== 'number')
+      throw new EdgesplitError('E_GRAPH', `builder: '${x}' has a symbolic channel dim`);
     return c;
   }
 
@@ -235,7 +237,10 @@ export class ModelBuilder {
       const raw = new BigInt64Array(n);
       for (let i = 0; i < n; i++) raw[i] = BigInt(value(i));
       t.rawData = new Uint8Array(raw.buffer);
-      this.consts.set(name, Array.from({ length: n }, (_, i) => value(i)));
+      this.consts.set(
+        name,
+        Array.from({ length: n }, (_, i) => value(i)),
+      );
     } else {
       const raw = new Float32Array(n);
       for (let i = 0; i < n; i++) raw[i] = value(i);
@@ -254,12 +259,23 @@ export class ModelBuilder {
     const out = outName ?? `${name}_out`;
     const attribute = Object.entries(attrs).map(([key, v]) => attr(key, v));
     const decoded: Record<string, AttrValue> = {};
-    for (const [key, v] of Object.entries(attrs)) decoded[key] = typeof v === 'object' && !Array.isArray(v) ? v.float : v;
-    const node: GraphNode = { index: this.nodes.length, name, opType, domain: '', inputs, outputs: [out], attributes: decoded };
+    for (const [key, v] of Object.entries(attrs))
+      decoded[key] = typeof v === 'object' && !Array.isArray(v) ? v.float : v;
+    const node: GraphNode = {
+      index: this.nodes.length,
+      name,
+      opType,
+      domain: '',
+      inputs,
+      outputs: [out],
+      attributes: decoded,
+    };
     const [result] = inferOutputs({
       node,
       shapes: inputs.map((i) => this.shapes.get(i)),
-      dtypes: inputs.map((i) => (this.consts.has(i) && opType === 'Reshape' && i === inputs[1] ? 'int64' : 'float32')),
+      dtypes: inputs.map((i) =>
+        this.consts.has(i) && opType === 'Reshape' && i === inputs[1] ? 'int64' : 'float32',
+      ),
       consts: inputs.map((i) => this.consts.get(i)),
     });
     this.nodes.push({ name, opType, input: inputs, output: [out], attribute });

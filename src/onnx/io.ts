@@ -16,9 +16,12 @@ export function decodeModel(bytes: Uint8Array, source = '<bytes>'): ModelProto {
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (err) {
-    throw new OnnxDecodeError(`${source}: not a valid ONNX model (protobuf decode failed: ${errorMessage(err)})`, {
-      cause: err,
-    });
+    throw new OnnxDecodeError(
+      `${source}: not a valid ONNX model (protobuf decode failed: ${errorMessage(err)})`,
+      {
+        cause: err,
+      },
+    );
   }
   validateModel(model, source);
   return model;
@@ -32,7 +35,8 @@ function validateModel(model: ModelProto, source: string): void {
   if (verify) bad(verify);
   if (!model.graph) bad('no graph');
   const graph = model.graph as OnnxTypes.GraphProto;
-  if (!model.irVersion || Number(model.irVersion) <= 0 || Number(model.irVersion) > 100) bad(`ir_version ${String(model.irVersion)}`);
+  if (!model.irVersion || Number(model.irVersion) <= 0 || Number(model.irVersion) > 100)
+    bad(`ir_version ${String(model.irVersion)}`);
   if (graph.node.length === 0) bad('graph has no nodes');
   if (graph.output.length === 0) bad('graph has no outputs');
   graph.node.forEach((n, i) => {
@@ -57,10 +61,15 @@ export async function loadModelFile(path: string): Promise<ModelProto> {
     size = st.size;
   } catch (err) {
     if (err instanceof EdgesplitError) throw err;
-    throw new EdgesplitError('E_IO', `${path}: cannot read model file (${errorMessage(err)})`, { cause: err });
+    throw new EdgesplitError('E_IO', `${path}: cannot read model file (${errorMessage(err)})`, {
+      cause: err,
+    });
   }
   if (size > MAX_MODEL_BYTES) {
-    throw new EdgesplitError('E_IO', `${path}: ${size} bytes exceeds the 2 GiB protobuf limit; store weights as external data`);
+    throw new EdgesplitError(
+      'E_IO',
+      `${path}: ${size} bytes exceeds the 2 GiB protobuf limit; store weights as external data`,
+    );
   }
   return decodeModel(await readFile(path), path);
 }

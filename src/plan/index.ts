@@ -1,5 +1,14 @@
 /** Plan directories: plan.json (versioned zod schema) and self-contained stage models; planning inputs from files. */
 export * from './schema.js';
-export { PLAN_FILE, buildPlanFile, readPlan, wireFor, writePlanDir, type LoadedPlan, type PlanMeta, type WritePlanOptions } from './plan-dir.js';
+export {
+  PLAN_FILE,
+  buildPlanFile,
+  readPlan,
+  wireFor,
+  writePlanDir,
+  type LoadedPlan,
+  type PlanMeta,
+  type WritePlanOptions,
+} from './plan-dir.js';
 export { RSSI_CURVE_FILE, inlineExternalData, loadDevicePool, loadRssiCurve } from './inputs.js';
 export { planModelFile, type PlanModelOptions, type PlannedModel } from './plan-model.js';

@@ -21,7 +21,9 @@ import {
 import type { DevicePool } from '../strategy/plan/types.js';
 
 /** Path of the built-in RSSI -> throughput curve; resolves from both `src/plan/` and `dist/plan/`. */
-export const RSSI_CURVE_FILE = fileURLToPath(new URL('../../src/strategy/plan/data/rssi-throughput.json', import.meta.url));
+export const RSSI_CURVE_FILE = fileURLToPath(
+  new URL('../../src/strategy/plan/data/rssi-throughput.json', import.meta.url),
+);
 
 function readJson(file: string, what: string): unknown {
   let text: string;
@@ -33,7 +35,9 @@ function readJson(file: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new EdgesplitError('E_PLAN', `${file}: ${what} is not valid JSON (${errorMessage(err)})`, { cause: err });
+    throw new EdgesplitError('E_PLAN', `${file}: ${what} is not valid JSON (${errorMessage(err)})`, {
+      cause: err,
+    });
   }
 }
 
@@ -51,7 +55,12 @@ export function loadRssiCurve(file = RSSI_CURVE_FILE): RssiPoint[] {
  * The device pool of a `--devices` value: a path ending in `.json` is a topology file, anything else
  * a catalog spec such as `esp32s3x8` or `esp32s3x2,rpi4bx1`.
  */
-export function loadDevicePool(devices: string, catalog: DeviceCatalog, link: LinkSpec, curve?: readonly RssiPoint[]): DevicePool {
+export function loadDevicePool(
+  devices: string,
+  catalog: DeviceCatalog,
+  link: LinkSpec,
+  curve?: readonly RssiPoint[],
+): DevicePool {
   if (!devices.endsWith('.json')) return uniformPool(parseDeviceSpec(devices, catalog), link);
   const topology = parseTopology(readJson(devices, 'topology'), devices);
   return topologyPool(topology, devices, catalog, link, curve ?? loadRssiCurve());
@@ -69,7 +78,8 @@ export async function inlineExternalData(model: ModelProto, modelPath: string): 
     const entry = (key: string) => t.externalData?.find((e) => e.key === key)?.value ?? undefined;
     const location = entry('location');
     const where = `${modelPath}: initializer '${t.name}'`;
-    if (!location) throw new EdgesplitError('E_ONNX_INVALID', `${where} is marked external but names no location`);
+    if (!location)
+      throw new EdgesplitError('E_ONNX_INVALID', `${where} is marked external but names no location`);
     const file = isAbsolute(location) ? location : resolve(dirname(modelPath), location);
     if (!files.has(file)) files.set(file, readFile(file));
     let data: Buffer;
@@ -85,7 +95,10 @@ export async function inlineExternalData(model: ModelProto, modelPath: string): 
     const offset = Number(entry('offset') ?? 0);
     const length = entry('length') !== undefined ? Number(entry('length')) : data.length - offset;
     if (!(offset >= 0 && length >= 0 && offset + length <= data.length)) {
-      throw new EdgesplitError('E_ONNX_INVALID', `${where}: external range [${offset}, ${offset + length}) is outside '${location}' (${data.length} bytes)`);
+      throw new EdgesplitError(
+        'E_ONNX_INVALID',
+        `${where}: external range [${offset}, ${offset + length}) is outside '${location}' (${data.length} bytes)`,
+      );
     }
     t.rawData = new Uint8Array(data.buffer, data.byteOffset + offset, length);
     t.externalData = [];

@@ -23,7 +23,11 @@ export const PLAN_FILE = 'plan.json';
 export function wireFor(bits: number, prefer?: WireDtype): WireDtype {
   if (prefer) {
     const width: Record<WireDtype, number> = { fp32: 32, fp16: 16, int16: 16, int8: 8 };
-    if (width[prefer] !== bits) throw new EdgesplitError('E_PLAN', `wire ${prefer} is ${width[prefer]} bits but activations are ${bits} bits`);
+    if (width[prefer] !== bits)
+      throw new EdgesplitError(
+        'E_PLAN',
+        `wire ${prefer} is ${width[prefer]} bits but activations are ${bits} bits`,
+      );
     return prefer;
   }
   const w = ({ 32: 'fp32', 16: 'fp16', 8: 'int8' } as Record<number, WireDtype>)[bits];
@@ -55,14 +59,21 @@ function tensor(graph: Graph, name: string, wire: WireDtype): TensorSpec {
 
 function greedyOf(g: PlanResult['greedy']): PlanFile['greedy'] {
   if ('infeasible' in g) return { infeasible: g.infeasible };
-  return { stages: g.stages.map((s) => ({ start: s.start, end: s.end, devices: [...s.devices] })), predicted: metrics(g.metrics) };
+  return {
+    stages: g.stages.map((s) => ({ start: s.start, end: s.end, devices: [...s.devices] })),
+    predicted: metrics(g.metrics),
+  };
 }
 
 /**
  * Builds plan.json's content from a planner result and the stage models' tensor lists. Pure.
  * `stageIo[i]` gives the inputs and outputs of stage i's extracted model.
  */
-export function buildPlanFile(result: PlanResult, meta: PlanMeta, stageIo: readonly { inputs: readonly string[]; outputs: readonly string[] }[]): PlanFile {
+export function buildPlanFile(
+  result: PlanResult,
+  meta: PlanMeta,
+  stageIo: readonly { inputs: readonly string[]; outputs: readonly string[] }[],
+): PlanFile {
   const { graph, wire } = meta;
   const live = liveSets(graph);
   const plan: PartitionPlan = result.plan;
@@ -106,11 +117,16 @@ export function buildPlanFile(result: PlanResult, meta: PlanMeta, stageIo: reado
     };
   });
   const mine = objectiveValue(plan.metrics, result.objective);
-  const theirs = 'infeasible' in result.greedy ? null : objectiveValue(result.greedy.metrics, result.objective);
+  const theirs =
+    'infeasible' in result.greedy ? null : objectiveValue(result.greedy.metrics, result.objective);
   const gain = result.gainOverGreedy;
   return {
     version: 1,
-    source: { path: meta.modelPath, sha256: createHash('sha256').update(meta.modelBytes).digest('hex'), bytes: meta.modelBytes.byteLength },
+    source: {
+      path: meta.modelPath,
+      sha256: createHash('sha256').update(meta.modelBytes).digest('hex'),
+      bytes: meta.modelBytes.byteLength,
+    },
     graph: {
       name: graph.name,
       nodes: graph.nodes.length,
@@ -129,7 +145,11 @@ export function buildPlanFile(result: PlanResult, meta: PlanMeta, stageIo: reado
     stages,
     predicted: metrics(plan.metrics),
     greedy: greedyOf(result.greedy),
-    comparison: { objectiveValue: mine, greedyObjectiveValue: theirs, gain: gain !== null && Number.isFinite(gain) ? gain : null },
+    comparison: {
+      objectiveValue: mine,
+      greedyObjectiveValue: theirs,
+      gain: gain !== null && Number.isFinite(gain) ? gain : null,
+    },
     pareto: result.pareto.map((e) => ({
       objective: e.objective,
       optimalFor: [...e.optimalFor],
@@ -154,12 +174,18 @@ export interface WritePlanOptions extends PlanMeta {
  */
 export async function writePlanDir(dir: string, result: PlanResult, o: WritePlanOptions): Promise<PlanFile> {
   for (const t of o.model.graph?.initializer ?? []) {
-    if (t.dataLocation === 1) throw new EdgesplitError('E_PLAN', `${o.modelPath}: initializer '${t.name}' is still external data; inline it before writing stage models`);
+    if (t.dataLocation === 1)
+      throw new EdgesplitError(
+        'E_PLAN',
+        `${o.modelPath}: initializer '${t.name}' is still external data; inline it before writing stage models`,
+      );
   }
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
-    throw new EdgesplitError('E_IO', `${dir}: cannot create plan directory (${errorMessage(err)})`, { cause: err });
+    throw new EdgesplitError('E_IO', `${dir}: cannot create plan directory (${errorMessage(err)})`, {
+      cause: err,
+    });
   }
   const io: { inputs: readonly string[]; outputs: readonly string[] }[] = [];
   const total = result.plan.stages.length;
@@ -197,17 +223,25 @@ export async function readPlan(dir: string): Promise<LoadedPlan> {
   const r = planFileSchema.safeParse(json);
   if (!r.success) {
     const iss = r.error.issues[0];
-    const where = iss.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    const where = iss.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '');
     throw new EdgesplitError('E_PLAN', `${path}: ${where || '(top level)'}: ${iss.message}`);
   }
   const plan = r.data;
   plan.stages.forEach((s, i) => {
     if (s.id !== i) throw new EdgesplitError('E_PLAN', `${path}: stages[${i}].id is ${s.id}, expected ${i}`);
-    if (i > 0 && s.start !== plan.stages[i - 1].end) throw new EdgesplitError('E_PLAN', `${path}: stages[${i}].start ${s.start} does not continue stages[${i - 1}].end`);
+    if (i > 0 && s.start !== plan.stages[i - 1].end)
+      throw new EdgesplitError(
+        'E_PLAN',
+        `${path}: stages[${i}].start ${s.start} does not continue stages[${i - 1}].end`,
+      );
   });
   const stageModels = plan.stages.map((s, i) => {
     const p = join(dir, s.model);
-    if (!existsSync(p)) throw new EdgesplitError('E_PLAN', `${path}: stages[${i}].model '${s.model}' does not exist in ${dir}`);
+    if (!existsSync(p))
+      throw new EdgesplitError('E_PLAN', `${path}: stages[${i}].model '${s.model}' does not exist in ${dir}`);
     return p;
   });
   return { dir, plan, stageModels };

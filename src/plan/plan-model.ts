@@ -1,5 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { loadDeviceCatalog, loadLinkCatalog, type DeviceCatalog, type LinkCatalog } from '../catalog/catalog.js';
+import {
+  loadDeviceCatalog,
+  loadLinkCatalog,
+  type DeviceCatalog,
+  type LinkCatalog,
+} from '../catalog/catalog.js';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import { buildGraph } from '../graph/build.js';
 import type { Graph } from '../graph/types.js';
@@ -7,7 +12,14 @@ import { decodeModel } from '../onnx/io.js';
 import { profileGraph } from '../profile/profile.js';
 import { planPipeline } from '../strategy/plan/planner.js';
 import { partitionProblem } from '../strategy/plan/problem.js';
-import type { BalanceGoal, DevicePool, Objective, PartitionProblem, PlanResult, ReplicaMode } from '../strategy/plan/types.js';
+import type {
+  BalanceGoal,
+  DevicePool,
+  Objective,
+  PartitionProblem,
+  PlanResult,
+  ReplicaMode,
+} from '../strategy/plan/types.js';
 import { inlineExternalData, loadDevicePool } from './inputs.js';
 import { wireFor, writePlanDir } from './plan-dir.js';
 import type { PlanFile, WireDtype } from './schema.js';
@@ -56,13 +68,19 @@ export async function planModelFile(modelPath: string, o: PlanModelOptions): Pro
   try {
     bytes = await readFile(modelPath);
   } catch (err) {
-    throw new EdgesplitError('E_IO', `${modelPath}: cannot read model file (${errorMessage(err)})`, { cause: err });
+    throw new EdgesplitError('E_IO', `${modelPath}: cannot read model file (${errorMessage(err)})`, {
+      cause: err,
+    });
   }
   const model = decodeModel(bytes, modelPath);
   const graph = buildGraph(model, modelPath);
   const problem = partitionProblem(graph, profileGraph(graph, { activationBits, weightBits }));
   o.onProgress?.(`planning ${graph.nodes.length} nodes over ${pool.devices.length} devices (${o.objective})`);
-  const result = planPipeline(problem, pool, { objective: o.objective, replicas: o.replicas, balance: o.balance });
+  const result = planPipeline(problem, pool, {
+    objective: o.objective,
+    replicas: o.replicas,
+    balance: o.balance,
+  });
   if (!o.out) return { graph, problem, pool, result };
   const inlined = await inlineExternalData(model, modelPath);
   if (inlined) o.onProgress?.(`loaded ${inlined} external weight tensors`);

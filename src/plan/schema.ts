@@ -82,8 +82,17 @@ const objective = z.enum(['devices', 'throughput', 'latency', 'bytes', 'energy']
 /** Schema of plan.json. */
 export const planFileSchema = z.strictObject({
   version: z.literal(1),
-  source: z.strictObject({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: nonNegInt }),
-  graph: z.strictObject({ name: z.string(), nodes: nonNegInt, inputs: z.array(tensorSpecSchema), outputs: z.array(tensorSpecSchema) }),
+  source: z.strictObject({
+    path: z.string().min(1),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    bytes: nonNegInt,
+  }),
+  graph: z.strictObject({
+    name: z.string(),
+    nodes: nonNegInt,
+    inputs: z.array(tensorSpecSchema),
+    outputs: z.array(tensorSpecSchema),
+  }),
   objective,
   replicas: z.enum(['auto', 'none']),
   balance: z.enum(['throughput', 'energy']),
@@ -110,7 +119,13 @@ export const planFileSchema = z.strictObject({
     gain: nonNeg.nullable(),
   }),
   pareto: z.array(
-    z.strictObject({ objective, optimalFor: z.array(objective), dominated: z.boolean(), cuts: z.array(nonNegInt), predicted: metricsSchema }),
+    z.strictObject({
+      objective,
+      optimalFor: z.array(objective),
+      dominated: z.boolean(),
+      cuts: z.array(nonNegInt),
+      predicted: metricsSchema,
+    }),
   ),
 });
 

@@ -6,7 +6,12 @@ import type { CutProfile, LiveTensor, ModelProfile, NodeProfile, ProfileOptions 
 /** Initializer inputs that are running statistics (buffers): they occupy memory but are not trained. */
 const BUFFER_INPUTS: Readonly<Record<string, readonly number[]>> = { BatchNormalization: [3, 4] };
 /** Initializer inputs that are operands of the op (bounds, pads, scales), neither weights nor buffers. */
-const OPERAND_INPUTS: Readonly<Record<string, readonly number[]>> = { Clip: [1, 2], Pad: [1, 2, 3], Resize: [1, 2, 3], Upsample: [1] };
+const OPERAND_INPUTS: Readonly<Record<string, readonly number[]>> = {
+  Clip: [1, 2],
+  Pad: [1, 2, 3],
+  Resize: [1, 2, 3],
+  Upsample: [1],
+};
 
 /** Bytes of `elements` values at `bits` bits each, rounded up to whole bytes. */
 export function bitsToBytes(elements: number, bits: number): number {
@@ -57,7 +62,28 @@ export function nodeMacs(graph: Graph, node: GraphNode): number {
 
 /** Non-MAC operations: one per output element, times the window for pooling. */
 export function nodeOps(graph: Graph, node: GraphNode): number {
-  if (['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Constant', 'Shape', 'Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Concat', 'Split', 'Slice', 'Gather', 'Cast', 'Dropout'].includes(node.opType)) {
+  if (
+    [
+      'Conv',
+      'ConvTranspose',
+      'Gemm',
+      'MatMul',
+      'Constant',
+      'Shape',
+      'Identity',
+      'Reshape',
+      'Flatten',
+      'Squeeze',
+      'Unsqueeze',
+      'Transpose',
+      'Concat',
+      'Split',
+      'Slice',
+      'Gather',
+      'Cast',
+      'Dropout',
+    ].includes(node.opType)
+  ) {
     return 0;
   }
   const outElems = node.outputs.filter((o) => o).reduce((sum, o) => sum + elements(graph, o), 0);
@@ -65,7 +91,8 @@ export function nodeOps(graph: Graph, node: GraphNode): number {
     const k = node.attributes.kernel_shape;
     return outElems * (Array.isArray(k) ? (k as number[]).reduce((a, b) => a * b, 1) : 1);
   }
-  if (node.opType === 'GlobalAveragePool' || node.opType === 'GlobalMaxPool') return elements(graph, node.inputs[0]);
+  if (node.opType === 'GlobalAveragePool' || node.opType === 'GlobalMaxPool')
+    return elements(graph, node.inputs[0]);
   return outElems;
 }
 

@@ -24,9 +24,13 @@ const CONFIG = {
 /** Per-layer DV and CC bars (node side, hub side, chosen cut) and E_node per cut, for one configuration. */
 export function layerChartSpec(profile: ModelProfile, r: SplitResult): TopLevelSpec {
   const chosenIndex = r.best.cut - 1;
-  const keep = profile.nodes.length <= MAX_LAYER_BARS ? profile.nodes : profile.nodes.filter((n) => n.macs > 0 || n.index === chosenIndex);
+  const keep =
+    profile.nodes.length <= MAX_LAYER_BARS
+      ? profile.nodes
+      : profile.nodes.filter((n) => n.macs > 0 || n.index === chosenIndex);
   const values = keep.map((n) => {
-    const side = n.index === chosenIndex ? 'chosen cut (last node-side layer)' : n.index < r.best.cut ? 'node' : 'hub';
+    const side =
+      n.index === chosenIndex ? 'chosen cut (last node-side layer)' : n.index < r.best.cut ? 'node' : 'hub';
     const cand = r.candidates[n.index + 1];
     return {
       layer: `${n.index} ${n.name}`,
@@ -41,11 +45,19 @@ export function layerChartSpec(profile: ModelProfile, r: SplitResult): TopLevelS
     field: 'side',
     type: 'nominal' as const,
     title: null,
-    scale: { domain: ['node', 'chosen cut (last node-side layer)', 'hub'], range: ['#4c78a8', '#e45756', '#bab0ac'] },
+    scale: {
+      domain: ['node', 'chosen cut (last node-side layer)', 'hub'],
+      range: ['#4c78a8', '#e45756', '#bab0ac'],
+    },
     legend: { orient: 'top' as const, labelLimit: 320 },
   };
   const width = Math.min(1250, Math.max(700, values.length * 22));
-  const x = { field: 'layer', type: 'ordinal' as const, sort: order, axis: { labelAngle: -60, labelLimit: 140, title: null } };
+  const x = {
+    field: 'layer',
+    type: 'ordinal' as const,
+    sort: order,
+    axis: { labelAngle: -60, labelLimit: 140, title: null },
+  };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `Per-layer data volume and computation: ${r.node} -> ${r.hub} over ${r.link}, ${r.bits}-bit activations`,
@@ -56,20 +68,43 @@ export function layerChartSpec(profile: ModelProfile, r: SplitResult): TopLevelS
         width,
         height: 150,
         mark: 'bar',
-        encoding: { x: { ...x, axis: { ...x.axis, labels: false } }, y: { field: 'dvBits', type: 'quantitative', title: 'DV (output bits)' }, color },
+        encoding: {
+          x: { ...x, axis: { ...x.axis, labels: false } },
+          y: { field: 'dvBits', type: 'quantitative', title: 'DV (output bits)' },
+          color,
+        },
       },
       {
         width,
         height: 150,
         mark: 'bar',
-        encoding: { x: { ...x, axis: { ...x.axis, labels: false } }, y: { field: 'macs', type: 'quantitative', title: 'CC (MACs)' }, color },
+        encoding: {
+          x: { ...x, axis: { ...x.axis, labels: false } },
+          y: { field: 'macs', type: 'quantitative', title: 'CC (MACs)' },
+          color,
+        },
       },
       {
         width,
         height: 150,
         layer: [
-          { mark: { type: 'line', color: '#888' }, encoding: { x, y: { field: 'eNode', type: 'quantitative', scale: { type: 'log' }, axis: { format: '~s', tickCount: 5 }, title: 'E_node if cut after (J)' } } },
-          { mark: { type: 'point', filled: true, size: 40 }, encoding: { x, y: { field: 'eNode', type: 'quantitative', scale: { type: 'log' } }, color } },
+          {
+            mark: { type: 'line', color: '#888' },
+            encoding: {
+              x,
+              y: {
+                field: 'eNode',
+                type: 'quantitative',
+                scale: { type: 'log' },
+                axis: { format: '~s', tickCount: 5 },
+                title: 'E_node if cut after (J)',
+              },
+            },
+          },
+          {
+            mark: { type: 'point', filled: true, size: 40 },
+            encoding: { x, y: { field: 'eNode', type: 'quantitative', scale: { type: 'log' } }, color },
+          },
         ],
       },
     ],
@@ -88,11 +123,27 @@ function scatterSample(points: readonly ExplorePoint[]): { values: ExplorePoint[
 /** Node energy vs latency of every feasible point, colored by link, shaped by node, with the Pareto front. */
 export function paretoChartSpec(result: ExploreResult): { spec: TopLevelSpec; sampled: boolean } {
   const { values, sampled } = scatterSample(result.points);
-  const data = values.map((p) => ({ ...p, kind: p.pareto ? 'Pareto front' : p.chosen ? 'chosen cut' : 'other cut', bitsLabel: `${p.bits}-bit` }));
+  const data = values.map((p) => ({
+    ...p,
+    kind: p.pareto ? 'Pareto front' : p.chosen ? 'chosen cut' : 'other cut',
+    bitsLabel: `${p.bits}-bit`,
+  }));
   const front = data.filter((p) => p.pareto).sort((a, b) => a.latencyS - b.latencyS);
   const axis = { format: '~s', tickCount: 8 };
-  const x = { field: 'latencyS', type: 'quantitative' as const, scale: { type: 'log' as const }, axis, title: 'end-to-end latency per frame (s)' };
-  const y = { field: 'nodeEnergyJ', type: 'quantitative' as const, scale: { type: 'log' as const }, axis, title: 'node energy per frame (J)' };
+  const x = {
+    field: 'latencyS',
+    type: 'quantitative' as const,
+    scale: { type: 'log' as const },
+    axis,
+    title: 'end-to-end latency per frame (s)',
+  };
+  const y = {
+    field: 'nodeEnergyJ',
+    type: 'quantitative' as const,
+    scale: { type: 'log' as const },
+    axis,
+    title: 'node energy per frame (J)',
+  };
   return {
     sampled,
     spec: {
@@ -110,7 +161,13 @@ export function paretoChartSpec(result: ExploreResult): { spec: TopLevelSpec; sa
             y,
             color: { field: 'link', type: 'nominal', title: 'link' },
             shape: { field: 'node', type: 'nominal', title: 'node' },
-            size: { field: 'kind', type: 'ordinal', title: null, sort: ['other cut', 'chosen cut', 'Pareto front'], scale: { domain: ['other cut', 'chosen cut', 'Pareto front'], range: [18, 70, 110] } },
+            size: {
+              field: 'kind',
+              type: 'ordinal',
+              title: null,
+              sort: ['other cut', 'chosen cut', 'Pareto front'],
+              scale: { domain: ['other cut', 'chosen cut', 'Pareto front'], range: [18, 70, 110] },
+            },
           },
         },
         {
@@ -151,8 +208,19 @@ export function energyBreakdownSpec(result: ExploreResult, bits: number): TopLev
       mark: 'bar',
       encoding: {
         x: { field: 'link', type: 'nominal', sort: links, title: 'link', axis: { labelAngle: -45 } },
-        xOffset: { field: 'component', type: 'nominal', sort: ['node compute', 'communication', 'total (E_node)'] },
-        y: { field: 'energyJ', type: 'quantitative', stack: null, scale: { type: 'log' }, axis: { format: '~s', tickCount: 6 }, title: 'energy per frame (J)' },
+        xOffset: {
+          field: 'component',
+          type: 'nominal',
+          sort: ['node compute', 'communication', 'total (E_node)'],
+        },
+        y: {
+          field: 'energyJ',
+          type: 'quantitative',
+          stack: null,
+          scale: { type: 'log' },
+          axis: { format: '~s', tickCount: 6 },
+          title: 'energy per frame (J)',
+        },
         color: {
           field: 'component',
           type: 'nominal',

@@ -9,13 +9,35 @@ import { cutLabel, fmtCount, fmtEnergy, fmtPower, fmtTime } from './format.js';
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 /** Columns of the CSV, in order. */
 export const CSV_COLUMNS: readonly (keyof ExplorePoint)[] = [
-  'node', 'link', 'bits', 'cut', 'after', 'op', 'dvBits', 'wireBits', 'ccMacs', 'dvCcMerit', 'nodeEnergyJ',
-  'nodeComputeJ', 'commJ', 'latencyS', 'nodeAvgPowerW', 'fits', 'sustainsFps', 'chosen', 'pareto',
+  'node',
+  'link',
+  'bits',
+  'cut',
+  'after',
+  'op',
+  'dvBits',
+  'wireBits',
+  'ccMacs',
+  'dvCcMerit',
+  'nodeEnergyJ',
+  'nodeComputeJ',
+  'commJ',
+  'latencyS',
+  'nodeAvgPowerW',
+  'fits',
+  'sustainsFps',
+  'chosen',
+  'pareto',
 ];
 
 function csvCell(v: unknown): string {
@@ -26,7 +48,10 @@ function csvCell(v: unknown): string {
 
 /** CSV (RFC 4180) of every sweep point, one row per (node, link, bits, cut). */
 export function pointsCsv(points: readonly ExplorePoint[]): string {
-  const lines = [CSV_COLUMNS.join(','), ...points.map((p) => CSV_COLUMNS.map((c) => csvCell(p[c])).join(','))];
+  const lines = [
+    CSV_COLUMNS.join(','),
+    ...points.map((p) => CSV_COLUMNS.map((c) => csvCell(p[c])).join(',')),
+  ];
   return `${lines.join('\n')}\n`;
 }
 
@@ -53,14 +78,20 @@ export interface ReportInput {
 function table(header: readonly string[], rows: readonly (readonly string[])[], numericFrom = 0): string {
   const th = header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const tr = rows
-    .map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom && /^[-\d.]/.test(c) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${r.map((c, i) => `<td${i >= numericFrom && /^[-\d.]/.test(c) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`,
+    )
     .join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
 }
 
 function verdictBadges(r: SplitResult): string {
   return r.conditions
-    .map((c) => `<span class="badge ${c.verdict}" title="${escapeHtml(`${c.statement}: ${c.detail}`)}">${escapeHtml(c.verdict)}</span>`)
+    .map(
+      (c) =>
+        `<span class="badge ${c.verdict}" title="${escapeHtml(`${c.statement}: ${c.detail}`)}">${escapeHtml(c.verdict)}</span>`,
+    )
     .join(' ');
 }
 
@@ -74,19 +105,29 @@ function configRows(configs: readonly SplitResult[]): string[][] {
     fmtEnergy(r.best.estimate.nodeCompute.energyJ),
     fmtEnergy(r.best.estimate.transfer.energyJ),
     fmtTime(r.best.estimate.latencyS),
-    fmtPower(r.best.estimate.nodeAvgPowerW) + (r.best.estimate.sustainsFps ? '' : ' <span class="warn">(misses fps)</span>'),
-    r.disagreement ? `<span class="warn" title="${escapeHtml(r.disagreement)}">DV x CC: cut ${r.bestDvCc?.cut}</span>` : 'agree',
+    fmtPower(r.best.estimate.nodeAvgPowerW) +
+      (r.best.estimate.sustainsFps ? '' : ' <span class="warn">(misses fps)</span>'),
+    r.disagreement
+      ? `<span class="warn" title="${escapeHtml(r.disagreement)}">DV x CC: cut ${r.bestDvCc?.cut}</span>`
+      : 'agree',
     verdictBadges(r),
   ]);
 }
 
 function sourcesSection(nodes: readonly DeviceSpec[], hub: DeviceSpec, links: readonly LinkSpec[]): string {
   const entries: [string, Record<string, string>, string][] = [
-    ...[...nodes, ...(nodes.some((n) => n.id === hub.id) ? [] : [hub])].map((d) => [d.id, d.sources, d.origin] as [string, Record<string, string>, string]),
+    ...[...nodes, ...(nodes.some((n) => n.id === hub.id) ? [] : [hub])].map(
+      (d) => [d.id, d.sources, d.origin] as [string, Record<string, string>, string],
+    ),
     ...links.map((l) => [l.id, l.sources, l.origin] as [string, Record<string, string>, string]),
   ];
   const rows = entries.flatMap(([id, sources, origin]) =>
-    Object.entries(sources).map(([field, src]) => [escapeHtml(id), escapeHtml(field), escapeHtml(src), escapeHtml(origin.split('/').slice(-2).join('/'))]),
+    Object.entries(sources).map(([field, src]) => [
+      escapeHtml(id),
+      escapeHtml(field),
+      escapeHtml(src),
+      escapeHtml(origin.split('/').slice(-2).join('/')),
+    ]),
   );
   return table(['entry', 'field', 'source', 'catalog file'], rows, 99);
 }
@@ -110,7 +151,14 @@ export function reportHtml(input: ReportInput): string {
   const best = byEnergy[0];
   const front = res.points.filter((p) => p.pareto).sort((a, b) => a.latencyS - b.latencyS);
   const frontRows = front.map((p) => [
-    escapeHtml(p.node), escapeHtml(p.link), String(p.bits), escapeHtml(cutLabel(p.cut, p.after)), fmtEnergy(p.nodeEnergyJ), fmtTime(p.latencyS), fmtPower(p.nodeAvgPowerW), fmtCount(p.wireBits),
+    escapeHtml(p.node),
+    escapeHtml(p.link),
+    String(p.bits),
+    escapeHtml(cutLabel(p.cut, p.after)),
+    fmtEnergy(p.nodeEnergyJ),
+    fmtTime(p.latencyS),
+    fmtPower(p.nodeAvgPowerW),
+    fmtCount(p.wireBits),
   ]);
   const bitsShown = res.configs[0].bits;
   return `<!DOCTYPE html>

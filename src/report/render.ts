@@ -14,7 +14,11 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
     view = new vega.View(vega.parse(vgSpec), { renderer: 'none', loader });
     return await view.toSVG();
   } catch (err) {
-    throw new EdgesplitError('E_PLAN', `cannot render chart "${String((spec as { title?: unknown }).title ?? '')}": ${(err as Error).message}`, { cause: err });
+    throw new EdgesplitError(
+      'E_PLAN',
+      `cannot render chart "${String((spec as { title?: unknown }).title ?? '')}": ${(err as Error).message}`,
+      { cause: err },
+    );
   } finally {
     view?.finalize();
   }

@@ -43,7 +43,9 @@ export async function writeExploreReport(o: ExploreReportOptions): Promise<Explo
   // a configuration that really splits shows the node/hub boundary; fall back to the first
   const splitting = o.result.configs.find((r) => r.best.cut > 0 && r.best.cut < n);
   const layerConfig = splitting ?? o.result.configs[0];
-  const layerConfigNote = splitting ? 'the first configuration of the sweep whose chosen cut splits the model' : 'the first configuration of the sweep; none splits the model';
+  const layerConfigNote = splitting
+    ? 'the first configuration of the sweep whose chosen cut splits the model'
+    : 'the first configuration of the sweep; none splits the model';
   const pareto = paretoChartSpec(o.result);
   const [layers, paretoSvg, breakdown] = [
     await renderSvg(layerChartSpec(o.profile, layerConfig)),
@@ -70,7 +72,17 @@ export async function writeExploreReport(o: ExploreReportOptions): Promise<Explo
     weightBits: o.result.weightBits,
     fps: o.result.fps,
     memoryOverhead: o.result.memoryOverhead,
-    chosen: o.result.configs.map((r) => ({ node: r.node, link: r.link, bits: r.bits, cut: r.best.after || null, cutIndex: r.best.cut, nodeEnergyJ: r.best.nodeEnergyJ, latencyS: r.best.estimate.latencyS, disagreement: r.disagreement, conditions: r.conditions })),
+    chosen: o.result.configs.map((r) => ({
+      node: r.node,
+      link: r.link,
+      bits: r.bits,
+      cut: r.best.after || null,
+      cutIndex: r.best.cut,
+      nodeEnergyJ: r.best.nodeEnergyJ,
+      latencyS: r.best.estimate.latencyS,
+      disagreement: r.disagreement,
+      conditions: r.conditions,
+    })),
     points: o.result.points,
   };
   try {

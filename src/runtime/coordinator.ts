@@ -107,7 +107,15 @@ class Coordinator {
   private finishing = false;
   private fatal: Error | undefined;
   private readonly failovers: FailoverEvent[] = [];
-  private readonly records: RunRecords = { startMs: 0, endMs: 0, nodes: [], sends: [], arrivals: [], firstSendMs: [], doneMs: [] };
+  private readonly records: RunRecords = {
+    startMs: 0,
+    endMs: 0,
+    nodes: [],
+    sends: [],
+    arrivals: [],
+    firstSendMs: [],
+    doneMs: [],
+  };
   private readonly log: (line: string) => void;
 
   constructor(private readonly o: RunPipelineOptions) {
@@ -144,14 +152,25 @@ class Coordinator {
     await this.collectTimelines();
     // a node lost late is noticed by the flush at the latest; its failover is part of the report
     await this.failover;
-    return { ...this.records, outputs: this.outputs, samples: samples.count, lost: samples.count - this.reorder.released, duplicates: this.reorder.duplicates, failovers: this.failovers };
+    return {
+      ...this.records,
+      outputs: this.outputs,
+      samples: samples.count,
+      lost: samples.count - this.reorder.released,
+      duplicates: this.reorder.duplicates,
+      failovers: this.failovers,
+    };
   }
 
   /** Flushes timelines, shuts local nodes down, closes connections and the pool. */
   async shutdown(): Promise<void> {
     this.finishing = true;
     const local = this.o.pool.kind === 'local';
-    await Promise.all(this.links.filter((l) => l.alive && local).map((l) => l.request({ op: 'shutdown' }, 3000).catch(() => undefined)));
+    await Promise.all(
+      this.links
+        .filter((l) => l.alive && local)
+        .map((l) => l.request({ op: 'shutdown' }, 3000).catch(() => undefined)),
+    );
     await Promise.all(this.links.map((l) => l.conn.close('run finished').catch(() => undefined)));
     await this.o.pool.close();
   }
@@ -161,7 +180,10 @@ class Coordinator {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         const missing = [...this.incomplete].slice(0, 5).join(', ');
-        this.fatal ??= new EdgesplitError('E_TRANSPORT', `no progress for ${stall} ms: ${this.reorder.released}/${this.o.samples.count} samples delivered, waiting for seq ${missing}`);
+        this.fatal ??= new EdgesplitError(
+          'E_TRANSPORT',
+          `no progress for ${stall} ms: ${this.reorder.released}/${this.o.samples.count} samples delivered, waiting for seq ${missing}`,
+        );
         resolve();
       }, stall);
       this.waiters.push({
@@ -183,7 +205,11 @@ class Coordinator {
     try {
       conn = await this.o.transport.connect({ ...this.o.connection, host, port });
     } catch (err) {
-      throw new EdgesplitError('E_TRANSPORT', `cannot reach node ${ep.device} at ${ep.address}: ${errorMessage(err)}`, { cause: err });
+      throw new EdgesplitError(
+        'E_TRANSPORT',
+        `cannot reach node ${ep.device} at ${ep.address}: ${errorMessage(err)}`,
+        { cause: err },
+      );
     }
     const link = new NodeLink(ep, k, conn, {
       onTensor: (l, f) => this.onResult(l, f),
@@ -208,24 +234,36 @@ class Coordinator {
     const model = this.models[k];
     const local = this.o.pool.kind === 'local';
     if (!local) {
-      await link.conn.send({ type: 'tensor', streamId: 0, seq: 0, name: MODEL_TENSOR_NAME, tensor: { dtype: 'uint8', dims: [model.byteLength], data: model }, wire: 'native' });
+      await link.conn.send({
+        type: 'tensor',
+        streamId: 0,
+        seq: 0,
+        name: MODEL_TENSOR_NAME,
+        tensor: { dtype: 'uint8', dims: [model.byteLength], data: model },
+        wire: 'native',
+      });
     }
     const route = this.routes[k];
-    await link.request({
-      op: 'assign',
-      runId: this.runId,
-      epoch: this.epoch,
-      stageId: st.id,
-      stageIndex: k,
-      expects: route.expects,
-      modelInputs: route.modelInputs,
-      sends: route.sends,
-      downstream: this.downstreamOf(k),
-      policy: this.o.policy ?? 'least-loaded',
-      timelineBatch: this.o.timelineBatch ?? 64,
-      intraOpThreads: 1,
-      ...(local ? { modelFile: { path: st.modelPath, sha256: createHash('sha256').update(model).digest('hex') } } : {}),
-    }, 60_000);
+    await link.request(
+      {
+        op: 'assign',
+        runId: this.runId,
+        epoch: this.epoch,
+        stageId: st.id,
+        stageIndex: k,
+        expects: route.expects,
+        modelInputs: route.modelInputs,
+        sends: route.sends,
+        downstream: this.downstreamOf(k),
+        policy: this.o.policy ?? 'least-loaded',
+        timelineBatch: this.o.timelineBatch ?? 64,
+        intraOpThreads: 1,
+        ...(local
+          ? { modelFile: { path: st.modelPath, sha256: createHash('sha256').update(model).digest('hex') } }
+          : {}),
+      },
+      60_000,
+    );
   }
 
   private async sendSample(seq: number): Promise<void> {
@@ -237,16 +275,34 @@ class Coordinator {
     const link = stage0[i];
     const frames: TensorFrame[] = route.expects.map((name) => {
       const tensor = inputs[name];
-      if (!tensor) throw new EdgesplitError('E_DATA', `sample ${seq} has no input '${name}' (has ${Object.keys(inputs).join(', ')})`);
+      if (!tensor)
+        throw new EdgesplitError(
+          'E_DATA',
+          `sample ${seq} has no input '${name}' (has ${Object.keys(inputs).join(', ')})`,
+        );
       const wire = this.o.plan.graphInputs.find((g) => g.name === name)?.wire ?? 'fp32';
-      return { type: 'tensor', streamId: this.epoch, seq, name, tensor, wire: tensor.dtype === 'float32' ? wire : 'native' };
+      return {
+        type: 'tensor',
+        streamId: this.epoch,
+        seq,
+        name,
+        tensor,
+        wire: tensor.dtype === 'float32' ? wire : 'native',
+      };
     });
     const bytes = frames.reduce((s, f) => s + tensorFrameBytes(f, !!this.o.connection?.key), 0);
     const start = nowMs();
     const epoch = this.epoch;
     try {
       await Promise.all(frames.map((f) => link.conn.send(f)));
-      this.records.sends.push({ epoch, seq, sendStart: start, sendEnd: nowMs(), bytes, target: link.endpoint.device });
+      this.records.sends.push({
+        epoch,
+        seq,
+        sendStart: start,
+        sendEnd: nowMs(),
+        bytes,
+        target: link.endpoint.device,
+      });
     } catch {
       // the node died while we sent; its failover re-sends every incomplete sample
     }
@@ -275,25 +331,39 @@ class Coordinator {
 
   private onClosed(link: NodeLink, reason: string): void {
     if (this.finishing) return;
-    this.log(`node ${link.endpoint.device} (${link.endpoint.address}, stage ${link.stageIndex}) lost: ${reason}`);
+    this.log(
+      `node ${link.endpoint.device} (${link.endpoint.address}, stage ${link.stageIndex}) lost: ${reason}`,
+    );
     this.paused = true;
-    this.failover = this.failover.then(() => this.recover(link, reason)).catch((err: unknown) => {
-      this.fatal ??= err instanceof Error ? err : new Error(String(err));
-      this.wake();
-    });
+    this.failover = this.failover
+      .then(() => this.recover(link, reason))
+      .catch((err: unknown) => {
+        this.fatal ??= err instanceof Error ? err : new Error(String(err));
+        this.wake();
+      });
   }
 
   private async recover(dead: NodeLink, reason: string): Promise<void> {
     const k = dead.stageIndex;
     this.links = this.links.filter((l) => l !== dead);
     if (this.reorder.released === this.o.samples.count) {
-      this.failovers.push({ device: dead.endpoint.device, stageIndex: k, reason, replacedBy: 'none (every sample was delivered)', resent: 0, atMs: nowMs() });
+      this.failovers.push({
+        device: dead.endpoint.device,
+        stageIndex: k,
+        reason,
+        replacedBy: 'none (every sample was delivered)',
+        resent: 0,
+        atMs: nowMs(),
+      });
       return;
     }
     let replacedBy = 'replica';
     if (!this.links.some((l) => l.alive && l.stageIndex === k)) {
       if (!this.o.pool.replace) {
-        throw new EdgesplitError('E_TRANSPORT', `stage ${this.o.plan.stages[k].id} lost its only node ${dead.endpoint.device} (${dead.endpoint.address}: ${reason}); nodes from a hosts file cannot be restarted by the coordinator`);
+        throw new EdgesplitError(
+          'E_TRANSPORT',
+          `stage ${this.o.plan.stages[k].id} lost its only node ${dead.endpoint.device} (${dead.endpoint.address}: ${reason}); nodes from a hosts file cannot be restarted by the coordinator`,
+        );
       }
       const ep = await this.o.pool.replace(dead.endpoint.device);
       const link = await this.connect(ep, k);
@@ -303,21 +373,53 @@ class Coordinator {
     }
     this.epoch += 1;
     const live = this.links.filter((l) => l.alive);
-    await Promise.all(live.map((l) => l.request({ op: 'peers', epoch: this.epoch, downstream: this.downstreamOf(l.stageIndex) }).catch(() => undefined)));
+    await Promise.all(
+      live.map((l) =>
+        l
+          .request({ op: 'peers', epoch: this.epoch, downstream: this.downstreamOf(l.stageIndex) })
+          .catch(() => undefined),
+      ),
+    );
     const resend = [...this.incomplete].sort((a, b) => a - b);
-    this.failovers.push({ device: dead.endpoint.device, stageIndex: k, reason, replacedBy, resent: resend.length, atMs: nowMs() });
-    this.log(`failover: stage ${k} now on ${replacedBy}; re-sending ${resend.length} incomplete samples under epoch ${this.epoch}`);
+    this.failovers.push({
+      device: dead.endpoint.device,
+      stageIndex: k,
+      reason,
+      replacedBy,
+      resent: resend.length,
+      atMs: nowMs(),
+    });
+    this.log(
+      `failover: stage ${k} now on ${replacedBy}; re-sending ${resend.length} incomplete samples under epoch ${this.epoch}`,
+    );
     this.paused = false;
     for (const seq of resend) if (this.incomplete.has(seq)) await this.sendSample(seq);
     this.wake();
   }
 
   private async collectTimelines(): Promise<void> {
-    await Promise.all(this.links.filter((l) => l.alive).map((l) => l.request({ op: 'flush' }, 5000).catch(() => undefined)));
+    await Promise.all(
+      this.links.filter((l) => l.alive).map((l) => l.request({ op: 'flush' }, 5000).catch(() => undefined)),
+    );
   }
 }
 
-function toRecord(l: NodeLink, r: readonly [number, number, number, number, number, number, number, number, string]): NodeRecord {
+function toRecord(
+  l: NodeLink,
+  r: readonly [number, number, number, number, number, number, number, number, string],
+): NodeRecord {
   const c = (t: number) => t - l.offset.offsetMs;
-  return { stageIndex: l.stageIndex, device: l.endpoint.device, epoch: r[0], seq: r[1], received: c(r[2]), inferStart: c(r[3]), inferEnd: c(r[4]), sendStart: c(r[5]), sendEnd: c(r[6]), bytes: r[7], target: r[8] };
+  return {
+    stageIndex: l.stageIndex,
+    device: l.endpoint.device,
+    epoch: r[0],
+    seq: r[1],
+    received: c(r[2]),
+    inferStart: c(r[3]),
+    inferEnd: c(r[4]),
+    sendStart: c(r[5]),
+    sendEnd: c(r[6]),
+    bytes: r[7],
+    target: r[8],
+  };
 }

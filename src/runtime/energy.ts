@@ -15,14 +15,28 @@ export interface EnergyEstimate {
   readonly computeJ: number;
   readonly communicationJ: number;
   readonly link: string;
-  readonly stages: readonly { readonly id: string; readonly device: string; readonly macs: number; readonly energyJ: number }[];
-  readonly hops: readonly { readonly from: string; readonly to: string; readonly bytesPerSample: number; readonly energyJ: number }[];
+  readonly stages: readonly {
+    readonly id: string;
+    readonly device: string;
+    readonly macs: number;
+    readonly energyJ: number;
+  }[];
+  readonly hops: readonly {
+    readonly from: string;
+    readonly to: string;
+    readonly bytesPerSample: number;
+    readonly energyJ: number;
+  }[];
   /** Says which inputs were modelled and which measured. */
   readonly basis: string;
 }
 
 /** The estimate, or the reason it cannot be made (no catalog devices, no MACs, unknown link). */
-export function estimateEnergy(plan: RuntimePlan, summary: RunSummary, linkId: string | undefined): EnergyEstimate | { readonly unavailable: string } {
+export function estimateEnergy(
+  plan: RuntimePlan,
+  summary: RunSummary,
+  linkId: string | undefined,
+): EnergyEstimate | { readonly unavailable: string } {
   const id = linkId && linkId !== 'none' ? linkId : plan.link;
   if (!id) return { unavailable: 'no link id (plan has none and --link is none)' };
   try {
@@ -31,9 +45,19 @@ export function estimateEnergy(plan: RuntimePlan, summary: RunSummary, linkId: s
       const type = st.devices[0]?.type;
       if (!type) throw new Error(`stage ${st.id} names no catalog device type`);
       if (st.macs === undefined) throw new Error(`stage ${st.id} has no MAC count in the plan`);
-      return { id: st.id, device: type, macs: st.macs, energyJ: computeCost(getDevice(type), st.macs).energyJ };
+      return {
+        id: st.id,
+        device: type,
+        macs: st.macs,
+        energyJ: computeCost(getDevice(type), st.macs).energyJ,
+      };
     });
-    const hops = summary.links.slice(1, -1).map((l) => ({ from: l.from, to: l.to, bytesPerSample: l.bytesPerSample, energyJ: transferCost(link, l.bytesPerSample).energyJ }));
+    const hops = summary.links.slice(1, -1).map((l) => ({
+      from: l.from,
+      to: l.to,
+      bytesPerSample: l.bytesPerSample,
+      energyJ: transferCost(link, l.bytesPerSample).energyJ,
+    }));
     const computeJ = stages.reduce((s, x) => s + x.energyJ, 0);
     const communicationJ = hops.reduce((s, x) => s + x.energyJ, 0);
     return {

@@ -1,13 +1,41 @@
 /** Public API of the distributed runtime (re-exports only). */
-export { runPipeline, type FailoverEvent, type PipelineRun, type RunPipelineOptions, type SampleSource } from './coordinator.js';
+export {
+  runPipeline,
+  type FailoverEvent,
+  type PipelineRun,
+  type RunPipelineOptions,
+  type SampleSource,
+} from './coordinator.js';
 export { startStageNode, type StageNodeHandle, type StageNodeOptions } from './node.js';
 export { localPool, type LocalPool, type LocalPoolOptions } from './local-nodes.js';
 export { hostsPool, loadHostsFile, parseHostsFile, type NodePool } from './node-pool.js';
 export type { NodeEndpoint } from './node-link.js';
 export { loadRuntimePlan, readRuntimePlan, fromPlanFile, toRuntimePlan } from './plan-dir.js';
-export { stageRoutes, type RuntimePlan, type RuntimeStage, type RuntimeTensor, type RuntimeDevice, type StageRoute } from './routes.js';
-export { runPlan, datasetSamples, classificationAccuracy, type RunPlanOptions, type RunReport } from './run.js';
-export { summarise, quantile, type RunSummary, type RunRecords, type StageSummary, type LinkSummary, type ComputeCommSplit, type NodeRecord } from './summary.js';
+export {
+  stageRoutes,
+  type RuntimePlan,
+  type RuntimeStage,
+  type RuntimeTensor,
+  type RuntimeDevice,
+  type StageRoute,
+} from './routes.js';
+export {
+  runPlan,
+  datasetSamples,
+  classificationAccuracy,
+  type RunPlanOptions,
+  type RunReport,
+} from './run.js';
+export {
+  summarise,
+  quantile,
+  type RunSummary,
+  type RunRecords,
+  type StageSummary,
+  type LinkSummary,
+  type ComputeCommSplit,
+  type NodeRecord,
+} from './summary.js';
 export { buildTrace, TRACE_THREADS, type TraceDocument, type TraceEvent } from './trace.js';
 export { estimateEnergy, type EnergyEstimate } from './energy.js';
 export { ReorderBuffer } from './reorder.js';

@@ -49,7 +49,15 @@ export function localPool(o: LocalPoolOptions = {}): LocalPool {
   const mine = new Set<ChildProcess>();
 
   const startOne = (device: string): Promise<NodeEndpoint> => {
-    const args = [bin, 'node', '--listen', '127.0.0.1:0', '--exit-on-stdin-close', ...(o.keyFile ? ['--key', o.keyFile] : []), ...(o.link ? ['--link', o.link] : [])];
+    const args = [
+      bin,
+      'node',
+      '--listen',
+      '127.0.0.1:0',
+      '--exit-on-stdin-close',
+      ...(o.keyFile ? ['--key', o.keyFile] : []),
+      ...(o.link ? ['--link', o.link] : []),
+    ];
     const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     live.add(child);
     mine.add(child);
@@ -65,11 +73,21 @@ export function localPool(o: LocalPoolOptions = {}): LocalPool {
       const fail = (why: string) => {
         clearTimeout(timer);
         child.kill('SIGKILL');
-        reject(new EdgesplitError('E_TRANSPORT', `node for device ${device} ${why}${tail.length ? `; its stderr: ${tail.slice(-5).join(' | ')}` : ''}`));
+        reject(
+          new EdgesplitError(
+            'E_TRANSPORT',
+            `node for device ${device} ${why}${tail.length ? `; its stderr: ${tail.slice(-5).join(' | ')}` : ''}`,
+          ),
+        );
       };
-      const timer = setTimeout(() => fail(`printed no ready line within ${o.startTimeoutMs ?? 20_000} ms`), o.startTimeoutMs ?? 20_000);
+      const timer = setTimeout(
+        () => fail(`printed no ready line within ${o.startTimeoutMs ?? 20_000} ms`),
+        o.startTimeoutMs ?? 20_000,
+      );
       child.once('error', (err) => fail(`could not start: ${err.message}`));
-      child.once('exit', (code, signal) => fail(`exited before it was ready (code ${code}, signal ${signal})`));
+      child.once('exit', (code, signal) =>
+        fail(`exited before it was ready (code ${code}, signal ${signal})`),
+      );
       createInterface({ input: child.stdout! }).on('line', (line) => {
         const m = /^ready (\S+)$/.exec(line.trim());
         if (!m) return;

@@ -6,7 +6,17 @@ import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { MessageFrame, TensorFrame } from '../transport/codec/frame.js';
 import type { Connection } from '../transport/transport.js';
 import { estimateOffset, nowMs, type ClockOffset, type ClockSample } from './clock.js';
-import { controlFrame, healthSchema, opOf, parseBody, replySchema, timelineSchema, type HealthMessage, type ReplyMessage, type TimelineMessage } from './protocol.js';
+import {
+  controlFrame,
+  healthSchema,
+  opOf,
+  parseBody,
+  replySchema,
+  timelineSchema,
+  type HealthMessage,
+  type ReplyMessage,
+  type TimelineMessage,
+} from './protocol.js';
 
 /** Where a node runs. */
 export interface NodeEndpoint {
@@ -35,7 +45,10 @@ export class NodeLink {
   /** Where upstream nodes reach this node (its emulated-link listener when it has one). */
   peerAddress: string;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (b: MessageFrame) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (b: MessageFrame) => void; reject: (e: Error) => void }
+  >();
 
   constructor(
     readonly endpoint: NodeEndpoint,
@@ -51,7 +64,11 @@ export class NodeLink {
   async request(body: Record<string, unknown>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ReplyMessage> {
     const f = await this.raw({ ...body }, timeoutMs);
     const reply = parseBody(replySchema, f, this.endpoint.address);
-    if (!reply.ok) throw new EdgesplitError('E_PROTOCOL', `node ${this.endpoint.device} (${this.endpoint.address}) refused ${String(body.op)}: ${reply.error ?? 'no reason'}`);
+    if (!reply.ok)
+      throw new EdgesplitError(
+        'E_PROTOCOL',
+        `node ${this.endpoint.device} (${this.endpoint.address}) refused ${String(body.op)}: ${reply.error ?? 'no reason'}`,
+      );
     return reply;
   }
 
@@ -87,7 +104,12 @@ export class NodeLink {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new EdgesplitError('E_TRANSPORT', `node ${this.endpoint.device} (${this.endpoint.address}) did not answer ${op} within ${timeoutMs} ms`));
+        reject(
+          new EdgesplitError(
+            'E_TRANSPORT',
+            `node ${this.endpoint.device} (${this.endpoint.address}) did not answer ${op} within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       this.pending.set(id, {
         resolve: (f) => {
@@ -110,7 +132,8 @@ export class NodeLink {
           continue;
         }
         const op = opOf(f);
-        if (op === 'timeline') this.handlers.onTimeline(this, parseBody(timelineSchema, f, this.endpoint.address));
+        if (op === 'timeline')
+          this.handlers.onTimeline(this, parseBody(timelineSchema, f, this.endpoint.address));
         else if (op === 'reply' || op === 'health') {
           const id = (f.body as { id?: unknown }).id;
           const p = typeof id === 'number' ? this.pending.get(id) : undefined;
@@ -125,7 +148,13 @@ export class NodeLink {
     }
     const info = await this.conn.closed;
     this.alive = false;
-    for (const p of this.pending.values()) p.reject(new EdgesplitError('E_TRANSPORT', `node ${this.endpoint.device} (${this.endpoint.address}) closed: ${info.reason}`));
+    for (const p of this.pending.values())
+      p.reject(
+        new EdgesplitError(
+          'E_TRANSPORT',
+          `node ${this.endpoint.device} (${this.endpoint.address}) closed: ${info.reason}`,
+        ),
+      );
     this.pending.clear();
     this.handlers.onClosed(this, info.reason);
   }

@@ -28,7 +28,9 @@ export function parseHostsFile(json: unknown, file: string): Map<string, string>
   const r = hostsFileSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new UsageError(`${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'} (expected {"<device>": "host:port", ...})`);
+    throw new UsageError(
+      `${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'} (expected {"<device>": "host:port", ...})`,
+    );
   }
   const map = new Map<string, string>();
   for (const [device, address] of Object.entries(r.data)) {
@@ -61,7 +63,10 @@ export function hostsPool(hosts: ReadonlyMap<string, string>, file = 'hosts'): N
     async start(devices) {
       return devices.map((device) => {
         const address = hosts.get(device);
-        if (!address) throw new UsageError(`${file}: no address for plan device "${device}" (known: ${[...hosts.keys()].join(', ') || 'none'})`);
+        if (!address)
+          throw new UsageError(
+            `${file}: no address for plan device "${device}" (known: ${[...hosts.keys()].join(', ') || 'none'})`,
+          );
         return { device, address };
       });
     },

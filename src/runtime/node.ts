@@ -9,9 +9,25 @@ import type { InferenceBackend, InferenceSession } from '../backend/backend.js';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Frame, MessageFrame, TensorFrame } from '../transport/codec/frame.js';
-import type { ByteDuplex, Connection, ConnectionOptions, Listener, Transport } from '../transport/transport.js';
+import type {
+  ByteDuplex,
+  Connection,
+  ConnectionOptions,
+  Listener,
+  Transport,
+} from '../transport/transport.js';
 import { nowMs } from './clock.js';
-import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME, controlFrame, nodeRequestSchema, parseBody, type AssignMessage, type HealthMessage, type NodeRequest, type TimelineTuple } from './protocol.js';
+import {
+  COORDINATOR_ADDRESS,
+  MODEL_TENSOR_NAME,
+  controlFrame,
+  nodeRequestSchema,
+  parseBody,
+  type AssignMessage,
+  type HealthMessage,
+  type NodeRequest,
+  type TimelineTuple,
+} from './protocol.js';
 import { ReplicaPicker } from './replica-picker.js';
 import { tensorFrameBytes } from './frame-size.js';
 import { parseAddress } from './address.js';
@@ -105,15 +121,31 @@ class StageNode {
   }
 
   async start(): Promise<StageNodeHandle> {
-    this.listener = await this.o.transport.listen({ ...this.o.connection, host: this.o.host, port: this.o.port, onConnection: (c) => this.serve(c) });
+    this.listener = await this.o.transport.listen({
+      ...this.o.connection,
+      host: this.o.host,
+      port: this.o.port,
+      onConnection: (c) => this.serve(c),
+    });
     this.address = `${this.listener.host}:${this.listener.port}`;
     this.peerAddress = this.address;
     if (this.o.linkWrap) {
-      this.peerListener = await this.o.transport.listen({ ...this.o.connection, wrap: this.o.linkWrap, host: this.o.host, port: 0, onConnection: (c) => this.serve(c) });
+      this.peerListener = await this.o.transport.listen({
+        ...this.o.connection,
+        wrap: this.o.linkWrap,
+        host: this.o.host,
+        port: 0,
+        onConnection: (c) => this.serve(c),
+      });
       this.peerAddress = `${this.peerListener.host}:${this.peerListener.port}`;
     }
     void this.work();
-    return { address: this.address, peerAddress: this.peerAddress, listener: this.listener, close: () => this.close() };
+    return {
+      address: this.address,
+      peerAddress: this.peerAddress,
+      listener: this.listener,
+      close: () => this.close(),
+    };
   }
 
   private async close(): Promise<void> {
@@ -153,14 +185,16 @@ class StageNode {
 
   private async onTensor(conn: Connection, f: TensorFrame): Promise<void> {
     if (f.name === MODEL_TENSOR_NAME) {
-      if (f.tensor.dtype !== 'uint8') throw new EdgesplitError('E_PROTOCOL', `stage model frame must be uint8, got ${f.tensor.dtype}`);
+      if (f.tensor.dtype !== 'uint8')
+        throw new EdgesplitError('E_PROTOCOL', `stage model frame must be uint8, got ${f.tensor.dtype}`);
       this.models.set(conn, f.tensor.data as Uint8Array);
       return;
     }
     const a = this.assignment;
     if (!a || f.streamId < this.epoch || !a.expectSet.has(f.name)) {
       this.dropped += 1;
-      if (a && !a.expectSet.has(f.name)) this.log(`dropped unexpected tensor '${f.name}' (seq ${f.seq}) from ${conn.remote}`);
+      if (a && !a.expectSet.has(f.name))
+        this.log(`dropped unexpected tensor '${f.name}' (seq ${f.seq}) from ${conn.remote}`);
       return;
     }
     const key = `${f.streamId}:${f.seq}`;
@@ -181,7 +215,8 @@ class StageNode {
     this.ready.push({ epoch: f.streamId, seq: f.seq, feeds, received: nowMs() });
     this.wakeWorker?.();
     // not reading further frames until there is room is what propagates backpressure upstream
-    while (this.ready.length >= (this.o.maxReady ?? 2) && !this.closed) await new Promise<void>((r) => this.spaceWaiters.push(r));
+    while (this.ready.length >= (this.o.maxReady ?? 2) && !this.closed)
+      await new Promise<void>((r) => this.spaceWaiters.push(r));
   }
 
   private async onMessage(conn: Connection, f: MessageFrame): Promise<void> {
@@ -199,7 +234,12 @@ class StageNode {
       case 'clock':
         return this.reply(conn, { id: req.id, ok: true, nodeTimeMs: nowMs() });
       case 'health':
-        return this.sendQuiet(conn, { type: 'health', streamId: 0, seq: 0, body: { ...this.health(req.id) } });
+        return this.sendQuiet(conn, {
+          type: 'health',
+          streamId: 0,
+          seq: 0,
+          body: { ...this.health(req.id) },
+        });
       case 'assign':
         return this.assign(conn, req);
       case 'peers':
@@ -218,7 +258,19 @@ class StageNode {
 
   private health(id: number): HealthMessage {
     const a = this.assignment;
-    return { op: 'health', id, ready: !this.closed, stageId: a?.stageId ?? null, loaded: !!a, processed: this.processed, dropped: this.dropped, pending: this.ready.length + this.partial.size, listen: this.address, peerListen: this.peerAddress, pid: process.pid };
+    return {
+      op: 'health',
+      id,
+      ready: !this.closed,
+      stageId: a?.stageId ?? null,
+      loaded: !!a,
+      processed: this.processed,
+      dropped: this.dropped,
+      pending: this.ready.length + this.partial.size,
+      listen: this.address,
+      peerListen: this.peerAddress,
+      pid: process.pid,
+    };
   }
 
   private async assign(conn: Connection, req: AssignMessage): Promise<void> {
@@ -228,15 +280,33 @@ class StageNode {
       try {
         bytes = await readFile(req.modelFile.path);
       } catch (err) {
-        return this.reply(conn, { id: req.id, ok: false, error: `stage ${req.stageId}: cannot read ${req.modelFile.path}: ${errorMessage(err)}` });
+        return this.reply(conn, {
+          id: req.id,
+          ok: false,
+          error: `stage ${req.stageId}: cannot read ${req.modelFile.path}: ${errorMessage(err)}`,
+        });
       }
       if (createHash('sha256').update(bytes).digest('hex') !== req.modelFile.sha256) {
-        return this.reply(conn, { id: req.id, ok: false, error: `stage ${req.stageId}: ${req.modelFile.path} does not match the coordinator's SHA-256` });
+        return this.reply(conn, {
+          id: req.id,
+          ok: false,
+          error: `stage ${req.stageId}: ${req.modelFile.path} does not match the coordinator's SHA-256`,
+        });
       }
     }
-    if (!bytes) return this.reply(conn, { id: req.id, ok: false, error: `no ${MODEL_TENSOR_NAME} tensor frame received before assign of stage ${req.stageId}` });
+    if (!bytes)
+      return this.reply(conn, {
+        id: req.id,
+        ok: false,
+        error: `no ${MODEL_TENSOR_NAME} tensor frame received before assign of stage ${req.stageId}`,
+      });
     const bad = req.modelInputs.find((n) => !req.expects.includes(n));
-    if (bad) return this.reply(conn, { id: req.id, ok: false, error: `stage ${req.stageId}: model input '${bad}' is not among the expected tensors` });
+    if (bad)
+      return this.reply(conn, {
+        id: req.id,
+        ok: false,
+        error: `stage ${req.stageId}: model input '${bad}' is not among the expected tensors`,
+      });
     await this.unassign();
     const t0 = nowMs();
     let session: InferenceSession;
@@ -248,12 +318,18 @@ class StageNode {
     const missing = session.inputNames.find((n) => !req.modelInputs.includes(n));
     if (missing) {
       await session.release();
-      return this.reply(conn, { id: req.id, ok: false, error: `stage ${req.stageId}: model needs input '${missing}' that the plan does not route to it` });
+      return this.reply(conn, {
+        id: req.id,
+        ok: false,
+        error: `stage ${req.stageId}: model needs input '${missing}' that the plan does not route to it`,
+      });
     }
     this.assignment = { ...req, session, coordinator: conn, expectSet: new Set(req.expects) };
     this.picker = new ReplicaPicker(req.policy);
     this.setPeers(req.downstream, req.epoch);
-    this.log(`assigned stage ${req.stageId} (${bytes.byteLength} bytes, loaded in ${(nowMs() - t0).toFixed(1)} ms), sends to ${req.downstream.join(', ')}`);
+    this.log(
+      `assigned stage ${req.stageId} (${bytes.byteLength} bytes, loaded in ${(nowMs() - t0).toFixed(1)} ms), sends to ${req.downstream.join(', ')}`,
+    );
     return this.reply(conn, { id: req.id, ok: true, loadMs: nowMs() - t0 });
   }
 
@@ -271,11 +347,17 @@ class StageNode {
   private setPeers(downstream: readonly string[], epoch: number): void {
     const keep = new Map(this.peers.map((p) => [p.address, p]));
     const next: Peer[] = downstream.map((address) => keep.get(address) ?? { address, dead: false });
-    for (const p of this.peers) if (!downstream.includes(p.address)) void p.conn?.then((c) => c.close('peer replaced'), () => undefined);
+    for (const p of this.peers)
+      if (!downstream.includes(p.address))
+        void p.conn?.then(
+          (c) => c.close('peer replaced'),
+          () => undefined,
+        );
     this.peers = next;
     if (epoch > this.epoch) {
       this.epoch = epoch;
-      for (const key of [...this.partial.keys()]) if (Number(key.split(':')[0]) < epoch) this.partial.delete(key);
+      for (const key of [...this.partial.keys()])
+        if (Number(key.split(':')[0]) < epoch) this.partial.delete(key);
     }
   }
 
@@ -308,15 +390,36 @@ class StageNode {
     const inferEnd = nowMs();
     const frames: TensorFrame[] = a.sends.map(({ name, wire }) => {
       const tensor = out[name] ?? item.feeds.get(name);
-      if (!tensor) throw new EdgesplitError('E_PLAN', `stage ${a.stageId} must send '${name}' but neither its model nor its inputs have it`);
-      return { type: 'tensor', streamId: item.epoch, seq: item.seq, name, tensor, wire: tensor.dtype === 'float32' ? wire : 'native' };
+      if (!tensor)
+        throw new EdgesplitError(
+          'E_PLAN',
+          `stage ${a.stageId} must send '${name}' but neither its model nor its inputs have it`,
+        );
+      return {
+        type: 'tensor',
+        streamId: item.epoch,
+        seq: item.seq,
+        name,
+        tensor,
+        wire: tensor.dtype === 'float32' ? wire : 'native',
+      };
     });
     const bytes = frames.reduce((s, f) => s + tensorFrameBytes(f, !!this.o.connection?.key), 0);
     const sendStart = nowMs();
     const target = await this.sendDownstream(a, frames);
     const sendEnd = nowMs();
     this.processed += 1;
-    this.timeline.push([item.epoch, item.seq, item.received, inferStart, inferEnd, sendStart, sendEnd, target ? bytes : 0, target ?? '']);
+    this.timeline.push([
+      item.epoch,
+      item.seq,
+      item.received,
+      inferStart,
+      inferEnd,
+      sendStart,
+      sendEnd,
+      target ? bytes : 0,
+      target ?? '',
+    ]);
     if (this.timeline.length >= a.timelineBatch) await this.flushTimeline();
   }
 
@@ -327,7 +430,15 @@ class StageNode {
     }
     for (let attempt = 0; attempt < this.peers.length; attempt++) {
       const live = this.peers.filter((p) => !p.dead);
-      const loads = await Promise.all(live.map((p) => p.conn?.then((c) => c.stats().inFlightFrames, () => Infinity) ?? Promise.resolve(0)));
+      const loads = await Promise.all(
+        live.map(
+          (p) =>
+            p.conn?.then(
+              (c) => c.stats().inFlightFrames,
+              () => Infinity,
+            ) ?? Promise.resolve(0),
+        ),
+      );
       const i = this.picker.pick(live.length, (j) => loads[j]);
       if (i < 0) break;
       const peer = live[i];
@@ -357,10 +468,26 @@ class StageNode {
   private connectPeer(peer: Peer): Promise<Connection> {
     if (!peer.conn) {
       const { host, port } = parseAddress(peer.address);
-      const attempt = this.o.transport.connect({ ...this.o.connection, ...(this.o.linkWrap ? { wrap: this.o.linkWrap } : {}), host, port });
+      const attempt = this.o.transport.connect({
+        ...this.o.connection,
+        ...(this.o.linkWrap ? { wrap: this.o.linkWrap } : {}),
+        host,
+        port,
+      });
       peer.conn = Promise.race([
         attempt,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new EdgesplitError('E_TRANSPORT', `connect to ${peer.address} timed out after ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS).unref()),
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () =>
+              reject(
+                new EdgesplitError(
+                  'E_TRANSPORT',
+                  `connect to ${peer.address} timed out after ${CONNECT_TIMEOUT_MS} ms`,
+                ),
+              ),
+            CONNECT_TIMEOUT_MS,
+          ).unref(),
+        ),
       ]);
       peer.conn.then(
         (c) => {
@@ -384,11 +511,24 @@ class StageNode {
     await this.sendQuiet(a.coordinator, controlFrame({ op: 'timeline', stageId: a.stageId, records }));
   }
 
-  private reply(conn: Connection, body: { id: number; ok: boolean; error?: string; nodeTimeMs?: number; loadMs?: number; processed?: number; dropped?: number }): Promise<void> {
+  private reply(
+    conn: Connection,
+    body: {
+      id: number;
+      ok: boolean;
+      error?: string;
+      nodeTimeMs?: number;
+      loadMs?: number;
+      processed?: number;
+      dropped?: number;
+    },
+  ): Promise<void> {
     return this.sendQuiet(conn, controlFrame({ op: 'reply', ...body }));
   }
 
   private async sendQuiet(conn: Connection, frame: Frame): Promise<void> {
-    await conn.send(frame).catch((err: unknown) => this.log(`cannot reply to ${conn.remote}: ${errorMessage(err)}`));
+    await conn
+      .send(frame)
+      .catch((err: unknown) => this.log(`cannot reply to ${conn.remote}: ${errorMessage(err)}`));
   }
 }

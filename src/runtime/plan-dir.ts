@@ -13,12 +13,20 @@ import type { RuntimePlan, RuntimeStage, RuntimeTensor } from './routes.js';
 
 const tensorSchema = z.object({
   name: z.string().min(1),
-  dtype: z.enum(['float32', 'float16', 'int8', 'uint8', 'int16', 'int32', 'int64', 'bool']).default('float32'),
+  dtype: z
+    .enum(['float32', 'float16', 'int8', 'uint8', 'int16', 'int32', 'int64', 'bool'])
+    .default('float32'),
   shape: z.array(z.union([z.number().int(), z.string()])).default([]),
   wire: z.enum(['fp32', 'fp16', 'int16', 'int8', 'native']).default('fp32'),
 });
 
-const deviceSchema = z.union([z.string().min(1).transform((name) => ({ name, type: undefined as string | undefined })), z.object({ name: z.string().min(1), type: z.string().optional() })]);
+const deviceSchema = z.union([
+  z
+    .string()
+    .min(1)
+    .transform((name) => ({ name, type: undefined as string | undefined })),
+  z.object({ name: z.string().min(1), type: z.string().optional() }),
+]);
 
 const stageSchema = z.object({
   id: z.union([z.string(), z.number()]).transform(String),
@@ -53,7 +61,10 @@ export function toRuntimePlan(json: unknown, dir: string): RuntimePlan {
   const r = runtimePlanSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new EdgesplitError('E_PLAN', `${file}: field ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+    throw new EdgesplitError(
+      'E_PLAN',
+      `${file}: field ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   const p = r.data;
   const stages: RuntimeStage[] = p.stages.map((s) => ({
@@ -69,27 +80,40 @@ export function toRuntimePlan(json: unknown, dir: string): RuntimePlan {
   const seen = new Set<string>();
   for (const s of stages) {
     for (const d of s.devices) {
-      if (seen.has(d.name)) throw new EdgesplitError('E_PLAN', `${file}: device "${d.name}" appears in more than one stage or replica`);
+      if (seen.has(d.name))
+        throw new EdgesplitError(
+          'E_PLAN',
+          `${file}: device "${d.name}" appears in more than one stage or replica`,
+        );
       seen.add(d.name);
     }
   }
   const inputNames = names(p.inputs) ?? stages[0].inputs.map((t) => t.name);
   const byName = new Map<string, RuntimeTensor>();
   for (const s of stages) for (const t of s.inputs) byName.set(t.name, t);
-  const graphInputs = inputNames.map((n) => byName.get(n) ?? { name: n, dtype: 'float32' as const, shape: [], wire: 'fp32' as const });
+  const graphInputs = inputNames.map(
+    (n) => byName.get(n) ?? { name: n, dtype: 'float32' as const, shape: [], wire: 'fp32' as const },
+  );
   return {
     dir,
     stages,
     graphInputs: graphInputs.map((t) => ({ ...t, wire: t.dtype === 'float32' ? 'fp32' : 'native' })),
     graphOutputs: names(p.outputs) ?? stages[stages.length - 1].outputs.map((t) => t.name),
-    ...(p.predicted?.throughputPerS !== undefined ? { predictedThroughputPerS: p.predicted.throughputPerS } : {}),
+    ...(p.predicted?.throughputPerS !== undefined
+      ? { predictedThroughputPerS: p.predicted.throughputPerS }
+      : {}),
     ...(p.link !== undefined ? { link: p.link } : {}),
   };
 }
 
 /** Converts a planner plan (validated by `src/plan/schema.ts`) into a RuntimePlan. */
 export function fromPlanFile(plan: PlanFile, dir: string): RuntimePlan {
-  const tensor = (t: PlanFile['graph']['inputs'][number]): RuntimeTensor => ({ name: t.name, dtype: t.dtype as RuntimeTensor['dtype'], shape: t.shape, wire: t.wire });
+  const tensor = (t: PlanFile['graph']['inputs'][number]): RuntimeTensor => ({
+    name: t.name,
+    dtype: t.dtype as RuntimeTensor['dtype'],
+    shape: t.shape,
+    wire: t.wire,
+  });
   return {
     dir,
     stages: plan.stages.map((s) => ({
@@ -102,7 +126,10 @@ export function fromPlanFile(plan: PlanFile, dir: string): RuntimePlan {
       predictedSendS: s.sendS,
       macs: s.macs,
     })),
-    graphInputs: plan.graph.inputs.map((t) => ({ ...tensor(t), wire: t.dtype === 'float32' ? 'fp32' : 'native' })),
+    graphInputs: plan.graph.inputs.map((t) => ({
+      ...tensor(t),
+      wire: t.dtype === 'float32' ? 'fp32' : 'native',
+    })),
     graphOutputs: plan.graph.outputs.map((t) => t.name),
     predictedThroughputPerS: plan.predicted.throughputPerS,
     link: plan.link,
@@ -135,6 +162,8 @@ export function readRuntimePlan(dir: string): RuntimePlan {
     throw new EdgesplitError('E_PLAN', `${file}: cannot read plan (${errorMessage(err)})`);
   }
   const plan = toRuntimePlan(json, resolve(dir));
-  for (const s of plan.stages) if (!existsSync(s.modelPath)) throw new EdgesplitError('E_PLAN', `${file}: stage ${s.id} model ${s.modelPath} does not exist`);
+  for (const s of plan.stages)
+    if (!existsSync(s.modelPath))
+      throw new EdgesplitError('E_PLAN', `${file}: stage ${s.id} model ${s.modelPath} does not exist`);
   return plan;
 }

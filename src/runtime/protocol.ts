@@ -83,7 +83,19 @@ export type TimelineTuple = [number, number, number, number, number, number, num
 export const timelineSchema = z.object({
   op: z.literal('timeline'),
   stageId: z.string(),
-  records: z.array(z.tuple([z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.string()])),
+  records: z.array(
+    z.tuple([
+      z.number(),
+      z.number(),
+      z.number(),
+      z.number(),
+      z.number(),
+      z.number(),
+      z.number(),
+      z.number(),
+      z.string(),
+    ]),
+  ),
 });
 /** Parsed `timeline` body. */
 export type TimelineMessage = z.infer<typeof timelineSchema>;
@@ -133,7 +145,9 @@ export function controlFrame(body: Record<string, unknown>): MessageFrame {
 export function opOf(frame: Frame): string | undefined {
   if (frame.type === 'tensor') return undefined;
   const b = frame.body;
-  return b !== null && typeof b === 'object' && !Array.isArray(b) && typeof b.op === 'string' ? b.op : undefined;
+  return b !== null && typeof b === 'object' && !Array.isArray(b) && typeof b.op === 'string'
+    ? b.op
+    : undefined;
 }
 
 /** Parses a frame body with a schema; the error names the op and the offending field. */
@@ -142,5 +156,8 @@ export function parseBody<T>(schema: z.ZodType<T>, frame: MessageFrame, from: st
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const path = issue?.path.join('.') || '(body)';
-  throw new EdgesplitError('E_PROTOCOL', `${from}: bad ${opOf(frame) ?? frame.type} message: field ${path}: ${issue?.message ?? 'invalid'}`);
+  throw new EdgesplitError(
+    'E_PROTOCOL',
+    `${from}: bad ${opOf(frame) ?? frame.type} message: field ${path}: ${issue?.message ?? 'invalid'}`,
+  );
 }

@@ -28,7 +28,8 @@ export class ReorderBuffer<T> {
    * is a duplicate or an earlier seq is still missing).
    */
   push(seq: number, value: T): T[] {
-    if (!Number.isInteger(seq) || seq < 0) throw new EdgesplitError('E_PROTOCOL', `result seq must be a non-negative integer, got ${seq}`);
+    if (!Number.isInteger(seq) || seq < 0)
+      throw new EdgesplitError('E_PROTOCOL', `result seq must be a non-negative integer, got ${seq}`);
     if (this.has(seq)) {
       this.duplicates += 1;
       return [];

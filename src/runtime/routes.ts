@@ -90,11 +90,16 @@ export function stageRoutes(plan: RuntimePlan): StageRoute[] {
     needFrom[k] = new Set(needFrom[k + 1]);
     for (const i of plan.stages[k].inputs) needFrom[k].add(i.name);
   }
-  for (const o of plan.graphOutputs) if (!available[s].has(o)) throw planError(plan, `graph output '${o}' is produced by no stage`);
+  for (const o of plan.graphOutputs)
+    if (!available[s].has(o)) throw planError(plan, `graph output '${o}' is produced by no stage`);
   const live = (k: number) => [...needFrom[k]].filter((t) => available[k].has(t));
   return plan.stages.map((st, k) => {
     for (const i of st.inputs) {
-      if (!available[k].has(i.name)) throw planError(plan, `stage ${st.id} reads '${i.name}', which no earlier stage or graph input provides`);
+      if (!available[k].has(i.name))
+        throw planError(
+          plan,
+          `stage ${st.id} reads '${i.name}', which no earlier stage or graph input provides`,
+        );
     }
     return {
       expects: live(k),

@@ -62,21 +62,31 @@ export interface RunReport extends RunSummary {
 
 /** Streams a dataset's images (batch 1) into the plan's single image input. */
 export function datasetSamples(plan: RuntimePlan, dataset: string, limit?: number): SampleSource {
-  if (plan.graphInputs.length !== 1) throw new UsageError(`${plan.dir}: --data feeds one image input, but the plan has ${plan.graphInputs.length} inputs`);
+  if (plan.graphInputs.length !== 1)
+    throw new UsageError(
+      `${plan.dir}: --data feeds one image input, but the plan has ${plan.graphInputs.length} inputs`,
+    );
   const name = plan.graphInputs[0].name;
   const d = loadDataset(dataset, limit !== undefined ? { limit } : {});
   const per = d.height * d.width;
   return {
     count: d.count,
-    input: (i) => ({ [name]: float32Tensor([1, 1, d.height, d.width], d.images.subarray(i * per, (i + 1) * per)) }),
+    input: (i) => ({
+      [name]: float32Tensor([1, 1, d.height, d.width], d.images.subarray(i * per, (i + 1) * per)),
+    }),
     label: (i) => d.labels[i],
   };
 }
 
 /** Accuracy when the plan has one output of 10 logits per sample and labels exist; undefined otherwise. */
-export function classificationAccuracy(outputs: readonly Record<string, Tensor>[], samples: SampleSource, outputName: string): number | undefined {
+export function classificationAccuracy(
+  outputs: readonly Record<string, Tensor>[],
+  samples: SampleSource,
+  outputName: string,
+): number | undefined {
   if (!samples.label || outputs.length === 0) return undefined;
-  if (!outputs.every((o) => o[outputName]?.dtype === 'float32' && shapeSize(o[outputName].dims) === 10)) return undefined;
+  if (!outputs.every((o) => o[outputName]?.dtype === 'float32' && shapeSize(o[outputName].dims) === 10))
+    return undefined;
   const logits = new Float32Array(outputs.length * 10);
   const labels = new Int32Array(outputs.length);
   outputs.forEach((o, i) => {
@@ -93,10 +103,15 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
   const link = o.link ?? 'none';
   // an unknown link id fails here, before any node process starts
   resolveLinkWrap(link);
-  if (o.key && !o.hosts && !o.keyFile) throw new EdgesplitError('E_USAGE', 'local nodes need the key as a file (keyFile) to share it');
+  if (o.key && !o.hosts && !o.keyFile)
+    throw new EdgesplitError('E_USAGE', 'local nodes need the key as a file (keyFile) to share it');
   const pool: NodePool | LocalPool = o.hosts
     ? hostsPool(o.hosts, o.hostsFile)
-    : localPool({ ...(o.keyFile ? { keyFile: o.keyFile } : {}), ...(link !== 'none' ? { link } : {}), ...(o.nodeLogs ? { nodeLogs: true } : {}) });
+    : localPool({
+        ...(o.keyFile ? { keyFile: o.keyFile } : {}),
+        ...(link !== 'none' ? { link } : {}),
+        ...(o.nodeLogs ? { nodeLogs: true } : {}),
+      });
   o.onPool?.(pool);
   const run = await runPipeline({
     plan: o.plan,
@@ -113,7 +128,10 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
     ...(o.log ? { log: o.log } : {}),
   });
   const summary = summarise(o.plan, run);
-  const accuracy = o.plan.graphOutputs.length === 1 ? classificationAccuracy(run.outputs, samples, o.plan.graphOutputs[0]) : undefined;
+  const accuracy =
+    o.plan.graphOutputs.length === 1
+      ? classificationAccuracy(run.outputs, samples, o.plan.graphOutputs[0])
+      : undefined;
   const report: RunReport = {
     plan: o.plan.dir,
     mode: o.hosts ? 'hosts' : 'local',
@@ -123,7 +141,9 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
     lost: run.lost,
     duplicates: run.duplicates,
     ...(accuracy !== undefined ? { accuracy } : {}),
-    ...(o.plan.predictedThroughputPerS !== undefined ? { predictedThroughputPerS: o.plan.predictedThroughputPerS } : {}),
+    ...(o.plan.predictedThroughputPerS !== undefined
+      ? { predictedThroughputPerS: o.plan.predictedThroughputPerS }
+      : {}),
     failovers: run.failovers,
     energy: estimateEnergy(o.plan, summary, link),
   };

@@ -99,7 +99,12 @@ export interface RunSummary {
   readonly samples: number;
   readonly wallMs: number;
   readonly throughputPerS: number;
-  readonly latencyMs: { readonly p50: number; readonly p95: number; readonly mean: number; readonly max: number };
+  readonly latencyMs: {
+    readonly p50: number;
+    readonly p95: number;
+    readonly mean: number;
+    readonly max: number;
+  };
   readonly stages: readonly StageSummary[];
   readonly links: readonly LinkSummary[];
   readonly split: ComputeCommSplit;
@@ -127,15 +132,21 @@ export function summarise(plan: RuntimePlan, r: RunRecords): RunSummary {
   const latencies = r.doneMs.map((d, i) => d - r.firstSendMs[i]).filter((x) => Number.isFinite(x));
   const key = (epoch: number, seq: number) => `${epoch}:${seq}`;
   const byStage = plan.stages.map((_, k) => r.nodes.filter((x) => x.stageIndex === k && x.target !== ''));
-  const sendStartOf = plan.stages.map((_, k) => new Map(byStage[k].map((x) => [key(x.epoch, x.seq), x.sendStart])));
+  const sendStartOf = plan.stages.map(
+    (_, k) => new Map(byStage[k].map((x) => [key(x.epoch, x.seq), x.sendStart])),
+  );
   const coordSend = new Map(r.sends.map((s) => [key(s.epoch, s.seq), s.sendStart]));
-  const upstreamStart = (k: number, epoch: number, seq: number) => (k === 0 ? coordSend : sendStartOf[k - 1]).get(key(epoch, seq));
+  const upstreamStart = (k: number, epoch: number, seq: number) =>
+    (k === 0 ? coordSend : sendStartOf[k - 1]).get(key(epoch, seq));
   const hopTimes: number[][] = [];
   const stages: StageSummary[] = plan.stages.map((st, k) => {
     const recs = byStage[k];
-    const recv = recs.map((x) => x.received - (upstreamStart(k, x.epoch, x.seq) ?? NaN)).filter((x) => Number.isFinite(x));
+    const recv = recs
+      .map((x) => x.received - (upstreamStart(k, x.epoch, x.seq) ?? NaN))
+      .filter((x) => Number.isFinite(x));
     hopTimes.push(recv);
-    const predicted = st.predictedComputeS !== undefined ? { predictedComputeMs: st.predictedComputeS * 1000 } : {};
+    const predicted =
+      st.predictedComputeS !== undefined ? { predictedComputeMs: st.predictedComputeS * 1000 } : {};
     return {
       id: st.id,
       index: k,
@@ -150,14 +161,22 @@ export function summarise(plan: RuntimePlan, r: RunRecords): RunSummary {
     };
   });
   const last = plan.stages.length - 1;
-  const outHop = r.arrivals.map((a) => a.ms - (sendStartOf[last].get(key(a.epoch, a.seq)) ?? NaN)).filter((x) => Number.isFinite(x));
+  const outHop = r.arrivals
+    .map((a) => a.ms - (sendStartOf[last].get(key(a.epoch, a.seq)) ?? NaN))
+    .filter((x) => Number.isFinite(x));
   hopTimes.push(outHop);
   const names = ['coordinator', ...plan.stages.map((s) => `stage ${s.id}`), 'coordinator'];
   const hopBytes = [r.sends.map((s) => s.bytes), ...byStage.map((recs) => recs.map((x) => x.bytes))];
   const links: LinkSummary[] = hopTimes.map((times, h) => {
     const bytes = (hopBytes[h] ?? []).reduce((a, b) => a + b, 0);
     const count = (hopBytes[h] ?? []).length;
-    return { from: names[h], to: names[h + 1], bytes, bytesPerSample: count ? bytes / count : 0, communicationMs: mean(times) };
+    return {
+      from: names[h],
+      to: names[h + 1],
+      bytes,
+      bytesPerSample: count ? bytes / count : 0,
+      communicationMs: mean(times),
+    };
   });
   const computeMs = r.nodes.reduce((s, x) => s + (x.inferEnd - x.inferStart), 0);
   const communicationMs = hopTimes.flat().reduce((a, b) => a + b, 0);
@@ -167,13 +186,19 @@ export function summarise(plan: RuntimePlan, r: RunRecords): RunSummary {
     samples: n,
     wallMs,
     throughputPerS: wallMs > 0 ? (n / wallMs) * 1000 : 0,
-    latencyMs: { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), mean: mean(latencies), max: latencies.length ? Math.max(...latencies) : NaN },
+    latencyMs: {
+      p50: quantile(latencies, 0.5),
+      p95: quantile(latencies, 0.95),
+      mean: mean(latencies),
+      max: latencies.length ? Math.max(...latencies) : NaN,
+    },
     stages,
     links,
     split: {
       computeMs,
       communicationMs,
-      communicationFraction: computeMs + communicationMs > 0 ? communicationMs / (computeMs + communicationMs) : 0,
+      communicationFraction:
+        computeMs + communicationMs > 0 ? communicationMs / (computeMs + communicationMs) : 0,
       ratio: computeMs > 0 ? communicationMs / computeMs : 0,
     },
     boundThroughputPerS: Math.max(...service) > 0 ? 1000 / Math.max(...service) : 0,

@@ -39,22 +39,69 @@ export function buildTrace(r: RunRecords, stageOf: ReadonlyMap<string, string>):
   };
   const events: TraceEvent[] = [];
   for (const s of r.sends) {
-    events.push({ name: `send seq ${s.seq}`, cat: 'send', ph: 'X', pid: 1, tid: TRACE_THREADS.send, ts: us(s.sendStart), dur: dur(s.sendStart, s.sendEnd), args: { seq: s.seq, epoch: s.epoch, bytes: s.bytes, to: s.target } });
+    events.push({
+      name: `send seq ${s.seq}`,
+      cat: 'send',
+      ph: 'X',
+      pid: 1,
+      tid: TRACE_THREADS.send,
+      ts: us(s.sendStart),
+      dur: dur(s.sendStart, s.sendEnd),
+      args: { seq: s.seq, epoch: s.epoch, bytes: s.bytes, to: s.target },
+    });
   }
   for (const a of r.arrivals) {
-    events.push({ name: `result seq ${a.seq}`, cat: 'receive', ph: 'X', pid: 1, tid: TRACE_THREADS.receive, ts: us(a.ms), dur: 0, args: { seq: a.seq, epoch: a.epoch, from: a.from } });
+    events.push({
+      name: `result seq ${a.seq}`,
+      cat: 'receive',
+      ph: 'X',
+      pid: 1,
+      tid: TRACE_THREADS.receive,
+      ts: us(a.ms),
+      dur: 0,
+      args: { seq: a.seq, epoch: a.epoch, from: a.from },
+    });
   }
   for (const x of r.nodes) {
     const pid = pidOf(x.device);
     const args = { seq: x.seq, epoch: x.epoch };
-    events.push({ name: `queue seq ${x.seq}`, cat: 'receive', ph: 'X', pid, tid: TRACE_THREADS.receive, ts: us(x.received), dur: dur(x.received, x.inferStart), args });
-    events.push({ name: `infer seq ${x.seq}`, cat: 'inference', ph: 'X', pid, tid: TRACE_THREADS.inference, ts: us(x.inferStart), dur: dur(x.inferStart, x.inferEnd), args });
-    events.push({ name: `send seq ${x.seq}`, cat: 'send', ph: 'X', pid, tid: TRACE_THREADS.send, ts: us(x.sendStart), dur: dur(x.sendStart, x.sendEnd), args: { ...args, bytes: x.bytes, to: x.target || 'dropped' } });
+    events.push({
+      name: `queue seq ${x.seq}`,
+      cat: 'receive',
+      ph: 'X',
+      pid,
+      tid: TRACE_THREADS.receive,
+      ts: us(x.received),
+      dur: dur(x.received, x.inferStart),
+      args,
+    });
+    events.push({
+      name: `infer seq ${x.seq}`,
+      cat: 'inference',
+      ph: 'X',
+      pid,
+      tid: TRACE_THREADS.inference,
+      ts: us(x.inferStart),
+      dur: dur(x.inferStart, x.inferEnd),
+      args,
+    });
+    events.push({
+      name: `send seq ${x.seq}`,
+      cat: 'send',
+      ph: 'X',
+      pid,
+      tid: TRACE_THREADS.send,
+      ts: us(x.sendStart),
+      dur: dur(x.sendStart, x.sendEnd),
+      args: { ...args, bytes: x.bytes, to: x.target || 'dropped' },
+    });
   }
   for (const [device, pid] of pids) {
-    const label = device === 'coordinator' ? 'coordinator' : `${device} (stage ${stageOf.get(device) ?? '?'})`;
+    const label =
+      device === 'coordinator' ? 'coordinator' : `${device} (stage ${stageOf.get(device) ?? '?'})`;
     events.push({ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: label } });
-    for (const [name, tid] of Object.entries(TRACE_THREADS)) events.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name } });
+    for (const [name, tid] of Object.entries(TRACE_THREADS))
+      events.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name } });
   }
   return { traceEvents: events, displayTimeUnit: 'ms' };
 }

@@ -3,11 +3,35 @@
  * credit flow control, bounded receive queue, rejection of bad frames with an error frame back.
  */
 import { FrameDecoder, type DecodeResult } from './codec/decoder.js';
-import { encodeFrame, resolveLimits, sealFrame, type Frame, type FrameLimits, type JsonValue, type MessageFrame } from './codec/frame.js';
-import { computeProof, deriveSessionKey, makeNonce, MIN_KEY_BYTES, verifyProof, type HandshakeTranscript } from './auth/handshake.js';
+import {
+  encodeFrame,
+  resolveLimits,
+  sealFrame,
+  type Frame,
+  type FrameLimits,
+  type JsonValue,
+  type MessageFrame,
+} from './codec/frame.js';
+import {
+  computeProof,
+  deriveSessionKey,
+  makeNonce,
+  MIN_KEY_BYTES,
+  verifyProof,
+  type HandshakeTranscript,
+} from './auth/handshake.js';
 import { CREDITED_TYPES, ReceiveCredit, SendCredit } from './credit.js';
 import { AuthError, TransportError } from './errors.js';
-import { DEFAULT_WINDOW, type ByteDuplex, type CloseInfo, type Connection, type ConnectionOptions, type ConnectionStats, type CreditWindow, type TransportLogEvent } from './transport.js';
+import {
+  DEFAULT_WINDOW,
+  type ByteDuplex,
+  type CloseInfo,
+  type Connection,
+  type ConnectionOptions,
+  type ConnectionStats,
+  type CreditWindow,
+  type TransportLogEvent,
+} from './transport.js';
 
 interface PendingSend {
   readonly bytes: Buffer;
@@ -27,7 +51,9 @@ function windowString(w: CreditWindow): string {
 function parseWindow(body: JsonValue): CreditWindow | undefined {
   const w = (body as { window?: { frames?: unknown; bytes?: unknown } } | null)?.window;
   const ok = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n > 0;
-  return w && ok(w.frames) && ok(w.bytes) ? { frames: w.frames as number, bytes: w.bytes as number } : undefined;
+  return w && ok(w.frames) && ok(w.bytes)
+    ? { frames: w.frames as number, bytes: w.bytes as number }
+    : undefined;
 }
 
 function field(body: JsonValue, name: string): unknown {
@@ -36,7 +62,8 @@ function field(body: JsonValue, name: string): unknown {
 
 /** Default log sink: warnings and errors to stderr, one line each. */
 export function stderrLog(e: TransportLogEvent): void {
-  if (e.level !== 'info') process.stderr.write(`edgesplit transport ${e.level} ${e.event} ${e.remote}: ${e.message}\n`);
+  if (e.level !== 'info')
+    process.stderr.write(`edgesplit transport ${e.level} ${e.event} ${e.remote}: ${e.message}\n`);
 }
 
 /** A framed connection over a byte stream; `ready` settles when the handshake is done. */
@@ -68,7 +95,15 @@ export class FramedConnection implements Connection {
   private nonceC = '';
   private nonceS = '';
   private peerWindowString = '';
-  private counters = { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0, rejectedFrames: 0, peerErrors: 0, maxQueuedFrames: 0 };
+  private counters = {
+    framesSent: 0,
+    bytesSent: 0,
+    framesReceived: 0,
+    bytesReceived: 0,
+    rejectedFrames: 0,
+    peerErrors: 0,
+    maxQueuedFrames: 0,
+  };
 
   constructor(
     private readonly duplex: ByteDuplex,
@@ -78,34 +113,63 @@ export class FramedConnection implements Connection {
     this.remote = duplex.remote;
     this.limits = resolveLimits(options.limits);
     this.window = { ...DEFAULT_WINDOW, ...options.window };
-    if (!(this.window.frames >= 1 && this.window.bytes >= 1)) throw new TransportError(`receive window must be >= 1 frame and >= 1 byte, got ${windowString(this.window)}`);
+    if (!(this.window.frames >= 1 && this.window.bytes >= 1))
+      throw new TransportError(
+        `receive window must be >= 1 frame and >= 1 byte, got ${windowString(this.window)}`,
+      );
     this.log = options.log ?? stderrLog;
-    if (options.key && options.key.length < MIN_KEY_BYTES) throw new AuthError(`pre-shared key has ${options.key.length} bytes, need at least ${MIN_KEY_BYTES}`);
+    if (options.key && options.key.length < MIN_KEY_BYTES)
+      throw new AuthError(`pre-shared key has ${options.key.length} bytes, need at least ${MIN_KEY_BYTES}`);
     this.psk = options.key ? Buffer.from(options.key) : undefined;
     this.decoder = new FrameDecoder({ limits: this.limits });
     this.recvCredit = new ReceiveCredit(this.window);
     this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
     this.ready.catch(() => undefined);
     this.closed = new Promise((resolve) => (this.settleClosed = resolve));
-    this.handshakeTimer = setTimeout(() => this.fail('handshake-timeout', new TransportError(`handshake with ${this.remote} did not finish within ${options.handshakeTimeoutMs ?? 5000} ms`)), options.handshakeTimeoutMs ?? 5000);
+    this.handshakeTimer = setTimeout(
+      () =>
+        this.fail(
+          'handshake-timeout',
+          new TransportError(
+            `handshake with ${this.remote} did not finish within ${options.handshakeTimeoutMs ?? 5000} ms`,
+          ),
+        ),
+      options.handshakeTimeoutMs ?? 5000,
+    );
     this.handshakeTimer.unref();
     duplex.start({ data: (chunk) => this.onData(chunk), close: (err) => this.onStreamClosed(err) });
     if (role === 'client') {
       if (this.psk) this.nonceC = makeNonce();
-      this.writeControl({ type: 'hello', streamId: 0, seq: 0, body: { version: 1, window: { ...this.window }, ...(this.psk ? { nonce: this.nonceC } : {}) } });
+      this.writeControl({
+        type: 'hello',
+        streamId: 0,
+        seq: 0,
+        body: { version: 1, window: { ...this.window }, ...(this.psk ? { nonce: this.nonceC } : {}) },
+      });
     }
   }
 
   send(frame: Frame): Promise<void> {
-    if (this.closeInfo) return Promise.reject(new TransportError(`connection to ${this.remote} is closed (${this.closeInfo.reason})`));
-    if (!CREDITED_TYPES.has(frame.type)) return Promise.reject(new TransportError(`frame type ${frame.type} is reserved for the transport itself`));
+    if (this.closeInfo)
+      return Promise.reject(
+        new TransportError(`connection to ${this.remote} is closed (${this.closeInfo.reason})`),
+      );
+    if (!CREDITED_TYPES.has(frame.type))
+      return Promise.reject(
+        new TransportError(`frame type ${frame.type} is reserved for the transport itself`),
+      );
     let bytes: Buffer;
     try {
       bytes = encodeFrame(frame, { key: this.sendKey, seal: false });
     } catch (err) {
       return Promise.reject(err);
     }
-    if (bytes.length > this.limits.maxFrameBytes) return Promise.reject(new TransportError(`frame of ${bytes.length} bytes exceeds maxFrameBytes ${this.limits.maxFrameBytes}`));
+    if (bytes.length > this.limits.maxFrameBytes)
+      return Promise.reject(
+        new TransportError(
+          `frame of ${bytes.length} bytes exceeds maxFrameBytes ${this.limits.maxFrameBytes}`,
+        ),
+      );
     return new Promise((resolve, reject) => {
       this.pending.push({ bytes, resolve, reject });
       void this.pump();
@@ -153,7 +217,11 @@ export class FramedConnection implements Connection {
     if (this.pumping || !this.isReady) return;
     this.pumping = true;
     try {
-      while (this.pending.length > 0 && !this.closeInfo && this.sendCredit!.canSend(this.pending[0].bytes.length)) {
+      while (
+        this.pending.length > 0 &&
+        !this.closeInfo &&
+        this.sendCredit!.canSend(this.pending[0].bytes.length)
+      ) {
         const p = this.pending.shift()!;
         this.sendCredit!.onSent(p.bytes.length);
         this.counters.framesSent += 1;
@@ -170,7 +238,9 @@ export class FramedConnection implements Connection {
   }
 
   private writeControl(frame: MessageFrame): void {
-    this.writeSealed(encodeFrame(frame, { key: this.sendKey, seal: false })).catch((err: Error) => this.fail('write-failed', err));
+    this.writeSealed(encodeFrame(frame, { key: this.sendKey, seal: false })).catch((err: Error) =>
+      this.fail('write-failed', err),
+    );
   }
 
   /** Every keyed frame gets the next counter here, in wire order, so the peer can refuse replays. */
@@ -181,13 +251,19 @@ export class FramedConnection implements Connection {
 
   private consumed(bytes: number): void {
     const grant = this.recvCredit.onConsume(bytes);
-    if (grant && !this.closeInfo) this.writeControl({ type: 'credit', streamId: 0, seq: 0, body: { ...grant } });
+    if (grant && !this.closeInfo)
+      this.writeControl({ type: 'credit', streamId: 0, seq: 0, body: { ...grant } });
   }
 
   private onData(chunk: Buffer): void {
     this.decoder.push(chunk);
     if (!this.isReady && this.decoder.bufferedBytes > MAX_HANDSHAKE_BYTES) {
-      this.fail('handshake-too-large', new TransportError(`${this.remote}: more than ${MAX_HANDSHAKE_BYTES} bytes before the handshake finished`));
+      this.fail(
+        'handshake-too-large',
+        new TransportError(
+          `${this.remote}: more than ${MAX_HANDSHAKE_BYTES} bytes before the handshake finished`,
+        ),
+      );
       return;
     }
     for (let r = this.decoder.next(); r && !this.closeInfo; r = this.decoder.next()) this.onResult(r);
@@ -196,9 +272,23 @@ export class FramedConnection implements Connection {
   private onResult(r: DecodeResult): void {
     if (!r.ok) {
       this.counters.rejectedFrames += 1;
-      this.log({ level: 'warn', event: 'frame-rejected', remote: this.remote, message: `${r.error.reason}: ${r.error.message}` });
-      const body = { code: r.error.code, reason: r.error.reason, message: r.error.message, ...(r.header ? { seq: r.header.seq, streamId: r.header.streamId } : {}) };
-      if (r.error.fatal || this.counters.rejectedFrames > (this.options.maxRejectedFrames ?? 100) || !this.isReady) {
+      this.log({
+        level: 'warn',
+        event: 'frame-rejected',
+        remote: this.remote,
+        message: `${r.error.reason}: ${r.error.message}`,
+      });
+      const body = {
+        code: r.error.code,
+        reason: r.error.reason,
+        message: r.error.message,
+        ...(r.header ? { seq: r.header.seq, streamId: r.header.streamId } : {}),
+      };
+      if (
+        r.error.fatal ||
+        this.counters.rejectedFrames > (this.options.maxRejectedFrames ?? 100) ||
+        !this.isReady
+      ) {
         this.writeControl({ type: 'error', streamId: 0, seq: 0, body });
         this.fail('protocol-error', r.error);
         return;
@@ -216,8 +306,18 @@ export class FramedConnection implements Connection {
     if (!this.isReady) return this.onHandshake(f);
     if (CREDITED_TYPES.has(f.type)) {
       if (!this.recvCredit.onArrive(r.bytes)) {
-        this.log({ level: 'error', event: 'credit-violation', remote: this.remote, message: `peer overran the receive window ${windowString(this.window)}` });
-        this.writeControl({ type: 'error', streamId: 0, seq: 0, body: { code: 'E_PROTOCOL', reason: 'credit-violation', message: 'receive window exceeded' } });
+        this.log({
+          level: 'error',
+          event: 'credit-violation',
+          remote: this.remote,
+          message: `peer overran the receive window ${windowString(this.window)}`,
+        });
+        this.writeControl({
+          type: 'error',
+          streamId: 0,
+          seq: 0,
+          body: { code: 'E_PROTOCOL', reason: 'credit-violation', message: 'receive window exceeded' },
+        });
         this.fail('credit-violation', new TransportError(`peer ${this.remote} overran the receive window`));
         return;
       }
@@ -244,41 +344,84 @@ export class FramedConnection implements Connection {
       this.log({ level: 'warn', event: 'peer-error', remote: this.remote, message: JSON.stringify(body) });
     } else if (f.type === 'close') {
       const reason = field(body, 'reason');
-      this.finish({ reason: `peer closed: ${typeof reason === 'string' ? reason : 'no reason'}`, initiator: 'peer' });
+      this.finish({
+        reason: `peer closed: ${typeof reason === 'string' ? reason : 'no reason'}`,
+        initiator: 'peer',
+      });
       this.duplex.end();
     } else {
-      this.writeControl({ type: 'error', streamId: 0, seq: 0, body: { code: 'E_PROTOCOL', reason: 'malformed', message: `unexpected ${f.type} frame after handshake` } });
-      this.fail('protocol-error', new TransportError(`peer ${this.remote} sent a ${f.type} frame after the handshake`));
+      this.writeControl({
+        type: 'error',
+        streamId: 0,
+        seq: 0,
+        body: {
+          code: 'E_PROTOCOL',
+          reason: 'malformed',
+          message: `unexpected ${f.type} frame after handshake`,
+        },
+      });
+      this.fail(
+        'protocol-error',
+        new TransportError(`peer ${this.remote} sent a ${f.type} frame after the handshake`),
+      );
     }
   }
 
   private transcript(): HandshakeTranscript {
     const mine = windowString(this.window);
     return this.role === 'client'
-      ? { clientNonce: this.nonceC, serverNonce: this.nonceS, clientWindow: mine, serverWindow: this.peerWindowString }
-      : { clientNonce: this.nonceC, serverNonce: this.nonceS, clientWindow: this.peerWindowString, serverWindow: mine };
+      ? {
+          clientNonce: this.nonceC,
+          serverNonce: this.nonceS,
+          clientWindow: mine,
+          serverWindow: this.peerWindowString,
+        }
+      : {
+          clientNonce: this.nonceC,
+          serverNonce: this.nonceS,
+          clientWindow: this.peerWindowString,
+          serverWindow: mine,
+        };
   }
 
   private refuse(event: string, message: string, notify = true): void {
-    if (notify) this.writeControl({ type: 'error', streamId: 0, seq: 0, body: { code: 'E_AUTH', reason: event, message } });
+    if (notify)
+      this.writeControl({
+        type: 'error',
+        streamId: 0,
+        seq: 0,
+        body: { code: 'E_AUTH', reason: event, message },
+      });
     this.fail(event, new AuthError(`${this.remote}: ${message}`));
   }
 
   private onHandshake(f: Frame): void {
     const body = f.type === 'tensor' ? null : f.body;
     const step = `${this.role}:${f.type}`;
-    if (f.type === 'error') return this.fail('refused', new AuthError(`${this.remote} refused the connection: ${String(field(body, 'message'))}`));
+    if (f.type === 'error')
+      return this.fail(
+        'refused',
+        new AuthError(`${this.remote} refused the connection: ${String(field(body, 'message'))}`),
+      );
     if (step === 'server:hello' && !this.nonceS) {
       const w = parseWindow(body);
-      if (!w || field(body, 'version') !== 1) return this.refuse('bad-hello', 'hello without a valid version/window');
+      if (!w || field(body, 'version') !== 1)
+        return this.refuse('bad-hello', 'hello without a valid version/window');
       this.peerWindow = w;
       this.peerWindowString = windowString(w);
       const nonce = field(body, 'nonce');
-      if (this.psk && typeof nonce !== 'string') return this.refuse('auth-refused', 'unauthenticated peer (no key offered) refused');
-      if (!this.psk && nonce !== undefined) return this.refuse('auth-refused', 'peer wants authentication but this end has no key');
+      if (this.psk && typeof nonce !== 'string')
+        return this.refuse('auth-refused', 'unauthenticated peer (no key offered) refused');
+      if (!this.psk && nonce !== undefined)
+        return this.refuse('auth-refused', 'peer wants authentication but this end has no key');
       this.nonceC = typeof nonce === 'string' ? nonce : '';
       this.nonceS = this.psk ? makeNonce() : '-';
-      this.writeControl({ type: 'challenge', streamId: 0, seq: 0, body: { window: { ...this.window }, ...(this.psk ? { nonce: this.nonceS } : {}) } });
+      this.writeControl({
+        type: 'challenge',
+        streamId: 0,
+        seq: 0,
+        body: { window: { ...this.window }, ...(this.psk ? { nonce: this.nonceS } : {}) },
+      });
       if (!this.psk) this.becomeReady();
       return;
     }
@@ -288,20 +431,34 @@ export class FramedConnection implements Connection {
       this.peerWindow = w;
       this.peerWindowString = windowString(w);
       const nonce = field(body, 'nonce');
-      if (this.psk && typeof nonce !== 'string') return this.refuse('auth-refused', 'server did not authenticate (it has no key)');
-      if (!this.psk && nonce !== undefined) return this.refuse('auth-refused', 'server requires a pre-shared key; none given', false);
+      if (this.psk && typeof nonce !== 'string')
+        return this.refuse('auth-refused', 'server did not authenticate (it has no key)');
+      if (!this.psk && nonce !== undefined)
+        return this.refuse('auth-refused', 'server requires a pre-shared key; none given', false);
       this.nonceS = typeof nonce === 'string' ? nonce : '-';
       if (!this.psk) return this.becomeReady();
-      this.writeControl({ type: 'auth', streamId: 0, seq: 0, body: { proof: computeProof(this.psk, 'client', this.transcript()) } });
+      this.writeControl({
+        type: 'auth',
+        streamId: 0,
+        seq: 0,
+        body: { proof: computeProof(this.psk, 'client', this.transcript()) },
+      });
       return;
     }
     if (step === 'server:auth' && this.psk && this.nonceS && !this.sendKey) {
-      if (!verifyProof(this.psk, 'client', this.transcript(), field(body, 'proof'))) return this.refuse('auth-failed', 'client proof is wrong (different key)');
-      this.writeControl({ type: 'auth', streamId: 0, seq: 0, body: { proof: computeProof(this.psk, 'server', this.transcript()) } });
+      if (!verifyProof(this.psk, 'client', this.transcript(), field(body, 'proof')))
+        return this.refuse('auth-failed', 'client proof is wrong (different key)');
+      this.writeControl({
+        type: 'auth',
+        streamId: 0,
+        seq: 0,
+        body: { proof: computeProof(this.psk, 'server', this.transcript()) },
+      });
       return this.becomeReady(deriveSessionKey(this.psk, this.nonceC, this.nonceS));
     }
     if (step === 'client:auth' && this.psk && this.nonceS) {
-      if (!verifyProof(this.psk, 'server', this.transcript(), field(body, 'proof'))) return this.refuse('auth-failed', 'server proof is wrong (different key)');
+      if (!verifyProof(this.psk, 'server', this.transcript(), field(body, 'proof')))
+        return this.refuse('auth-failed', 'server proof is wrong (different key)');
       return this.becomeReady(deriveSessionKey(this.psk, this.nonceC, this.nonceS));
     }
     this.refuse('bad-handshake', `unexpected ${f.type} frame during the handshake`);
@@ -316,19 +473,30 @@ export class FramedConnection implements Connection {
     clearTimeout(this.handshakeTimer);
     this.sendCredit = new SendCredit(this.peerWindow);
     this.isReady = true;
-    this.log({ level: 'info', event: 'connected', remote: this.remote, message: `${this.role} ready${this.authenticated ? ' (authenticated)' : ''}` });
+    this.log({
+      level: 'info',
+      event: 'connected',
+      remote: this.remote,
+      message: `${this.role} ready${this.authenticated ? ' (authenticated)' : ''}`,
+    });
     this.settleReady.resolve();
     void this.pump();
   }
 
   private onStreamClosed(err?: Error): void {
     if (this.closeInfo) return;
-    this.finish({ reason: err ? `stream error: ${err.message}` : 'peer ended the stream', initiator: 'peer', ...(err ? { error: err } : {}) });
+    this.finish({
+      reason: err ? `stream error: ${err.message}` : 'peer ended the stream',
+      initiator: 'peer',
+      ...(err ? { error: err } : {}),
+    });
   }
 
   private fail(event: string, error: Error): void {
     if (this.closeInfo) return;
-    const message = error.message.startsWith(`${this.remote}: `) ? error.message.slice(this.remote.length + 2) : error.message;
+    const message = error.message.startsWith(`${this.remote}: `)
+      ? error.message.slice(this.remote.length + 2)
+      : error.message;
     this.log({ level: error instanceof AuthError ? 'warn' : 'error', event, remote: this.remote, message });
     this.finish({ reason: `${event}: ${error.message}`, initiator: 'local', error });
     this.queue.length = 0;
@@ -341,7 +509,10 @@ export class FramedConnection implements Connection {
     clearTimeout(this.handshakeTimer);
     const err = info.error ?? new TransportError(`connection to ${this.remote} closed: ${info.reason}`);
     this.settleReady.reject(err);
-    for (const p of this.pending.splice(0)) p.reject(new TransportError(`connection to ${this.remote} closed before the frame was sent: ${info.reason}`));
+    for (const p of this.pending.splice(0))
+      p.reject(
+        new TransportError(`connection to ${this.remote} closed before the frame was sent: ${info.reason}`),
+      );
     if (this.queue.length === 0) for (const w of this.waiters.splice(0)) w(undefined);
     this.settleClosed(info);
   }

@@ -7,7 +7,12 @@ import type { FrameType } from './codec/frame.js';
 import type { CreditWindow } from './transport.js';
 
 /** Frame types that consume credit (everything else is protocol traffic and always passes). */
-export const CREDITED_TYPES: ReadonlySet<FrameType> = new Set<FrameType>(['tensor', 'control', 'health', 'ack']);
+export const CREDITED_TYPES: ReadonlySet<FrameType> = new Set<FrameType>([
+  'tensor',
+  'control',
+  'health',
+  'ack',
+]);
 
 /** Cumulative consumption reported in a credit frame. */
 export interface CreditGrant {
@@ -81,7 +86,10 @@ export class ReceiveCredit {
 
   /** Records an arriving credited frame; false when the peer overran the window (protocol violation). */
   onArrive(bytes: number): boolean {
-    const ok = this.queuedFrames === 0 || (this.queuedFrames + 1 <= this.window.frames + this.slackFrames && this.queuedBytes + bytes <= this.window.bytes + this.slackBytes);
+    const ok =
+      this.queuedFrames === 0 ||
+      (this.queuedFrames + 1 <= this.window.frames + this.slackFrames &&
+        this.queuedBytes + bytes <= this.window.bytes + this.slackBytes);
     this.queuedFrames += 1;
     this.queuedBytes += bytes;
     return ok;
@@ -104,7 +112,8 @@ export class ReceiveCredit {
   private grant(bytes: number): CreditGrant | undefined {
     this.consumedFrames += 1;
     this.consumedBytes += bytes;
-    const dueFrames = this.consumedFrames - this.grantedFrames >= Math.max(1, Math.floor(this.window.frames / 4));
+    const dueFrames =
+      this.consumedFrames - this.grantedFrames >= Math.max(1, Math.floor(this.window.frames / 4));
     const dueBytes = this.consumedBytes - this.grantedBytes >= this.window.bytes / 4;
     if (!dueFrames && !dueBytes && this.queuedFrames > 0) return undefined;
     this.grantedFrames = this.consumedFrames;

@@ -1,5 +1,17 @@
 /** Public API of the transport layer (re-exports only). */
-export type { ByteDuplex, CloseInfo, Connection, ConnectionOptions, ConnectionStats, ConnectOptions, CreditWindow, Listener, ListenOptions, Transport, TransportLogEvent } from './transport.js';
+export type {
+  ByteDuplex,
+  CloseInfo,
+  Connection,
+  ConnectionOptions,
+  ConnectionStats,
+  ConnectOptions,
+  CreditWindow,
+  Listener,
+  ListenOptions,
+  Transport,
+  TransportLogEvent,
+} from './transport.js';
 export { DEFAULT_WINDOW } from './transport.js';
 export { FrameError, TransportError, AuthError, type FrameErrorReason } from './errors.js';
 export {
@@ -25,12 +37,36 @@ export {
   type JsonValue,
 } from './codec/frame.js';
 export { FrameDecoder, type DecodeResult } from './codec/decoder.js';
-export { quantise, dequantise, chooseQuantParams, toFloat16, fromFloat16, float32ToFloat16Bits, float16BitsToFloat32, type QuantParams, type QuantBits } from './codec/quant.js';
+export {
+  quantise,
+  dequantise,
+  chooseQuantParams,
+  toFloat16,
+  fromFloat16,
+  float32ToFloat16Bits,
+  float16BitsToFloat32,
+  type QuantParams,
+  type QuantBits,
+} from './codec/quant.js';
 export { FramedConnection, stderrLog } from './connection-impl.js';
 export { SendCredit, ReceiveCredit, CREDITED_TYPES, type CreditGrant } from './credit.js';
 export { tcpTransport, socketDuplex } from './tcp/tcp-transport.js';
 export { createMemoryTransport, memoryPipe, type MemoryTransportOptions } from './memory/memory-transport.js';
 export { loadKeyFile, parseKey } from './auth/key-file.js';
 export { MIN_KEY_BYTES } from './auth/handshake.js';
-export { emulateLink, type DeliveryScheme, type EmulatedLink, type LinkEmulationOptions, type LinkStats } from './link/emulated-link.js';
-export { linkParamsFromSpec, validateLinkParams, payloadCapacityBytesPerS, LINK_DEFAULTS, LINK_SEQ_BYTES, type LinkParams, type LinkSpecLike } from './link/params.js';
+export {
+  emulateLink,
+  type DeliveryScheme,
+  type EmulatedLink,
+  type LinkEmulationOptions,
+  type LinkStats,
+} from './link/emulated-link.js';
+export {
+  linkParamsFromSpec,
+  validateLinkParams,
+  payloadCapacityBytesPerS,
+  LINK_DEFAULTS,
+  LINK_SEQ_BYTES,
+  type LinkParams,
+  type LinkSpecLike,
+} from './link/params.js';

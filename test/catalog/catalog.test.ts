@@ -12,10 +12,33 @@ import {
   parseLinkEntries,
 } from '../../src/catalog/index.js';
 
-const REQUIRED_LINKS = ['ble', 'wifi', 'nfc', 'zigbee', 'wifi-halow', 'hbc', 'lora', 'uwb', 'backscatter', 'loopback', 'ble-esp32s3'];
+const REQUIRED_LINKS = [
+  'ble',
+  'wifi',
+  'nfc',
+  'zigbee',
+  'wifi-halow',
+  'hbc',
+  'lora',
+  'uwb',
+  'backscatter',
+  'loopback',
+  'ble-esp32s3',
+];
 const REQUIRED_DEVICES = [
-  'esp32s3', 'esp32', 'nano33ble', 'coral-micro', 'rpi3bplus', 'rpi4b', 'jetson-orin-nano-7w',
-  'jetson-orin-nano-15w', 'phone', 'laptop', 't4', 'a100', 'distnn-asic-65nm',
+  'esp32s3',
+  'esp32',
+  'nano33ble',
+  'coral-micro',
+  'rpi3bplus',
+  'rpi4b',
+  'jetson-orin-nano-7w',
+  'jetson-orin-nano-15w',
+  'phone',
+  'laptop',
+  't4',
+  'a100',
+  'distnn-asic-65nm',
 ];
 
 const validLink = {
@@ -99,7 +122,9 @@ describe('built-in catalogs', () => {
 
 describe('user catalog files', () => {
   it('merge in and override built-in entries by id', () => {
-    const file = writeTemp('extra.json', { links: [validLink, { ...validLink, id: 'ble', throughputBps: 1e6 }] });
+    const file = writeTemp('extra.json', {
+      links: [validLink, { ...validLink, id: 'ble', throughputBps: 1e6 }],
+    });
     const links = loadLinkCatalog([file]);
     expect(links.get('my-link').throughputBps).toBe(2.5e6);
     expect(links.get('ble').throughputBps).toBe(1e6);
@@ -116,27 +141,43 @@ describe('user catalog files', () => {
   });
 
   it('reject a negative throughput naming file, entry and field', () => {
-    const msg = catalogError(() => parseLinkEntries({ links: [validLink, { ...validLink, id: 'neg', throughputBps: -5 }] }, 'f.json'));
+    const msg = catalogError(() =>
+      parseLinkEntries({ links: [validLink, { ...validLink, id: 'neg', throughputBps: -5 }] }, 'f.json'),
+    );
     expect(msg).toContain('f.json: link "neg" (links[1]), field throughputBps: must be > 0');
   });
 
   it('reject an unknown unit naming file, entry, field and the accepted units', () => {
-    const msg = catalogError(() => parseLinkEntries({ links: [{ ...validLink, throughputBps: '3 furlongs/s' }] }, 'u.json'));
-    expect(msg).toContain('u.json: link "my-link" (links[0]), field throughputBps: unknown unit "furlongs/s"');
+    const msg = catalogError(() =>
+      parseLinkEntries({ links: [{ ...validLink, throughputBps: '3 furlongs/s' }] }, 'u.json'),
+    );
+    expect(msg).toContain(
+      'u.json: link "my-link" (links[0]), field throughputBps: unknown unit "furlongs/s"',
+    );
     expect(msg).toContain('b/s');
   });
 
   it('reject a unit of the wrong dimension and fractional prefixes of bytes', () => {
-    expect(catalogError(() => parseLinkEntries({ links: [{ ...validLink, energyPerBitJ: '5 W' }] }, 'x'))).toContain('field energyPerBitJ: unknown unit "W"');
-    expect(catalogError(() => parseLinkEntries({ links: [{ ...validLink, mtuBytes: '3 mB' }] }, 'x'))).toContain('field mtuBytes: unknown unit "mB"');
+    expect(
+      catalogError(() => parseLinkEntries({ links: [{ ...validLink, energyPerBitJ: '5 W' }] }, 'x')),
+    ).toContain('field energyPerBitJ: unknown unit "W"');
+    expect(
+      catalogError(() => parseLinkEntries({ links: [{ ...validLink, mtuBytes: '3 mB' }] }, 'x')),
+    ).toContain('field mtuBytes: unknown unit "mB"');
   });
 
   it('reject unknown fields, missing energy and duplicate ids', () => {
-    expect(catalogError(() => parseLinkEntries({ links: [{ ...validLink, throughputbps: 5 }] }, 'x'))).toContain('unknown field(s) throughputbps');
+    expect(
+      catalogError(() => parseLinkEntries({ links: [{ ...validLink, throughputbps: 5 }] }, 'x')),
+    ).toContain('unknown field(s) throughputbps');
     const noEnergy: Record<string, unknown> = { ...validLink };
     delete noEnergy.energyPerBitJ;
-    expect(catalogError(() => parseLinkEntries({ links: [noEnergy] }, 'x'))).toContain('field energyPerBitJ: give energyPerBitJ or txPowerW');
-    expect(catalogError(() => parseLinkEntries({ links: [validLink, validLink] }, 'x'))).toContain('duplicate id "my-link"');
+    expect(catalogError(() => parseLinkEntries({ links: [noEnergy] }, 'x'))).toContain(
+      'field energyPerBitJ: give energyPerBitJ or txPowerW',
+    );
+    expect(catalogError(() => parseLinkEntries({ links: [validLink, validLink] }, 'x'))).toContain(
+      'duplicate id "my-link"',
+    );
   });
 
   it('reject bad devices naming the entry even without an id', () => {
@@ -146,10 +187,16 @@ describe('user catalog files', () => {
   });
 
   it('reject unreadable, non-JSON and wrongly shaped files', () => {
-    expect(catalogError(() => loadLinkCatalog(['/nonexistent/x.json']))).toContain('/nonexistent/x.json: cannot read catalog file (ENOENT)');
+    expect(catalogError(() => loadLinkCatalog(['/nonexistent/x.json']))).toContain(
+      '/nonexistent/x.json: cannot read catalog file (ENOENT)',
+    );
     const bad = writeTemp('bad.json', '{ nope');
     expect(catalogError(() => loadLinkCatalog([bad]))).toContain(`${bad}: not valid JSON`);
-    expect(catalogError(() => parseLinkEntries({ link: [] }, 'y.json'))).toContain('y.json: unknown top-level field(s) link');
-    expect(catalogError(() => parseLinkEntries({ links: {} }, 'y.json'))).toContain('field links must be an array');
+    expect(catalogError(() => parseLinkEntries({ link: [] }, 'y.json'))).toContain(
+      'y.json: unknown top-level field(s) link',
+    );
+    expect(catalogError(() => parseLinkEntries({ links: {} }, 'y.json'))).toContain(
+      'field links must be an array',
+    );
   });
 });

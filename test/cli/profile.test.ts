@@ -16,7 +16,14 @@ describe('edgesplit profile', () => {
     expect(out.totals.params).toBe(61706);
     expect(out.totals.macs).toBe(416520);
     expect(Number.isInteger(out.totals.weightBytes)).toBe(true);
-    expect(out.layers[0]).toMatchObject({ name: 'conv_1', op: 'Conv', outputShape: [1, 6, 28, 28], macs: 117600, params: 156, outputBytes: 6 * 28 * 28 * 4 });
+    expect(out.layers[0]).toMatchObject({
+      name: 'conv_1',
+      op: 'Conv',
+      outputShape: [1, 6, 28, 28],
+      macs: 117600,
+      params: 156,
+      outputBytes: 6 * 28 * 28 * 4,
+    });
   });
 
   it('prints a readable table with totals and honours --bits', () => {

@@ -10,7 +10,12 @@ export interface ChainLayer {
 }
 
 /** A ModelProfile of a simple chain (each node feeds only the next), for tests without ONNX files. */
-export function chainProfile(model: string, inputElements: number, layers: readonly ChainLayer[], bits = 32): ModelProfile {
+export function chainProfile(
+  model: string,
+  inputElements: number,
+  layers: readonly ChainLayer[],
+  bits = 32,
+): ModelProfile {
   const bytes = (el: number) => Math.ceil((el * bits) / 8);
   const nodes = layers.map((l, index) => ({
     index,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { getDevice, getLink, loadLinkCatalog, parseDeviceEntries, parseLinkEntries } from '../../src/catalog/index.js';
+import {
+  getDevice,
+  getLink,
+  loadLinkCatalog,
+  parseDeviceEntries,
+  parseLinkEntries,
+} from '../../src/catalog/index.js';
 import { computeCost, estimateCut, estimateSplit, transferCost } from '../../src/cost/index.js';
 import { chainProfile } from './chain-profile.js';
 
@@ -7,15 +13,38 @@ const [asic] = parseDeviceEntries(
   {
     devices: [
       {
-        id: 'asic', name: 'a', kind: 'asic', flashBytes: 1000, sramBytes: 1000, runtimeOverheadBytes: 0, clockHz: 1e8,
-        macsPerS: 1e9, energyPerMacJ: 1e-12, memoryOverhead: 0.8, idlePowerW: 1e-6, sources: {},
+        id: 'asic',
+        name: 'a',
+        kind: 'asic',
+        flashBytes: 1000,
+        sramBytes: 1000,
+        runtimeOverheadBytes: 0,
+        clockHz: 1e8,
+        macsPerS: 1e9,
+        energyPerMacJ: 1e-12,
+        memoryOverhead: 0.8,
+        idlePowerW: 1e-6,
+        sources: {},
       },
     ],
   },
   'test',
 );
 const [radio] = parseLinkEntries(
-  { links: [{ id: 'r', name: 'r', throughputBps: 1e6, energyPerBitJ: 1e-8, mtuBytes: 104, headerBytes: 4, latencyS: 0.001, sources: {} }] },
+  {
+    links: [
+      {
+        id: 'r',
+        name: 'r',
+        throughputBps: 1e6,
+        energyPerBitJ: 1e-8,
+        mtuBytes: 104,
+        headerBytes: 4,
+        latencyS: 0.001,
+        sources: {},
+      },
+    ],
+  },
   'test',
 );
 
@@ -84,7 +113,7 @@ describe('estimateSplit', () => {
     { name: 'latent', macs: 1e4, outElements: 10, params: 50 },
     { name: 'dec', macs: 1e7, outElements: 1000, params: 500 },
   ]);
-  const config = { node: asic, hub: getDevice("laptop"), link: radio, bits: 8, weightBits: 8, fps: 30 };
+  const config = { node: asic, hub: getDevice('laptop'), link: radio, bits: 8, weightBits: 8, fps: 30 };
 
   it('adds node compute, transfer and hub compute per cut', () => {
     const e = estimateCut(profile, 2, config);
@@ -96,7 +125,10 @@ describe('estimateSplit', () => {
     expect(e.transfer.bits).toBe(14 * 8);
     expect(e.nodeCompute.energyJ).toBeCloseTo(1.01e6 * 1e-12 * 1.8, 15);
     expect(e.nodeEnergyJ).toBeCloseTo(e.nodeCompute.energyJ + 14 * 8 * 1e-8, 15);
-    expect(e.latencyS).toBeCloseTo(e.nodeCompute.timeS + e.transfer.timeS + 1e7 / getDevice('laptop').macsPerS, 12);
+    expect(e.latencyS).toBeCloseTo(
+      e.nodeCompute.timeS + e.transfer.timeS + 1e7 / getDevice('laptop').macsPerS,
+      12,
+    );
     expect(e.nodeAvgPowerW).toBeCloseTo(e.nodeEnergyJ * 30 + 1e-6 * (1 - e.nodeCompute.timeS * 30), 12);
     expect(e.memory.weightBytes).toBe(150);
     expect(e.memory.activationBytes).toBe(1400);

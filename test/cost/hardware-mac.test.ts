@@ -16,7 +16,9 @@ interface Row {
   latencyS: number;
   printed: { energy: string; power: string; latencyMs: string };
 }
-const table = JSON.parse(readFileSync(new URL('../../src/cost/data/distnn-table-iv.json', import.meta.url), 'utf8')) as {
+const table = JSON.parse(
+  readFileSync(new URL('../../src/cost/data/distnn-table-iv.json', import.meta.url), 'utf8'),
+) as {
   clockHz: number;
   fps: number;
   rows: Row[];
@@ -34,18 +36,25 @@ function tolerance(si: number, printed: string): number {
 }
 
 describe('DistNN Table IV hardware MAC model', () => {
-  it.each(table.rows.map((r, i) => [i + 1, r] as const))('reproduces row %i within 5%% (memoryOverhead 0)', (_i, row) => {
-    const est = macLayerEstimate(
-      { input: row.input, kernel: row.kernel, kernels: row.kernels, stride: row.stride },
-      { arrangement: row.arrangement, energyPerBlockJ: row.energyPerBlockJ, clockHz: table.clockHz },
-      table.fps,
-    );
-    expect(est.output).toEqual(row.output);
-    expect(est.blocks).toBe(row.blocks);
-    expect(Math.abs(est.energyJ - row.energyJ)).toBeLessThanOrEqual(tolerance(row.energyJ, row.printed.energy));
-    expect(Math.abs(est.powerW - row.powerW)).toBeLessThanOrEqual(tolerance(row.powerW, row.printed.power));
-    expect(Math.abs(est.latencyS - row.latencyS)).toBeLessThanOrEqual(tolerance(row.latencyS, row.printed.latencyMs));
-  });
+  it.each(table.rows.map((r, i) => [i + 1, r] as const))(
+    'reproduces row %i within 5%% (memoryOverhead 0)',
+    (_i, row) => {
+      const est = macLayerEstimate(
+        { input: row.input, kernel: row.kernel, kernels: row.kernels, stride: row.stride },
+        { arrangement: row.arrangement, energyPerBlockJ: row.energyPerBlockJ, clockHz: table.clockHz },
+        table.fps,
+      );
+      expect(est.output).toEqual(row.output);
+      expect(est.blocks).toBe(row.blocks);
+      expect(Math.abs(est.energyJ - row.energyJ)).toBeLessThanOrEqual(
+        tolerance(row.energyJ, row.printed.energy),
+      );
+      expect(Math.abs(est.powerW - row.powerW)).toBeLessThanOrEqual(tolerance(row.powerW, row.printed.power));
+      expect(Math.abs(est.latencyS - row.latencyS)).toBeLessThanOrEqual(
+        tolerance(row.latencyS, row.printed.latencyMs),
+      );
+    },
+  );
 
   it('matches the headline numbers of the text to 1%', () => {
     const layer = { input: [128, 128, 3], kernel: 5, kernels: 128, stride: 2 } as const;
@@ -81,10 +90,12 @@ describe('DistNN Table IV hardware MAC model', () => {
 
   it('sums node layers: parallel ~0.13 mW at ~5.4 ms, serial ~0.47 mW at ~26.7 ms', () => {
     const layers = (arr: MacArrangement) =>
-      table.rows.filter((r) => r.arrangement === arr).map((r) => ({
-        layer: { input: r.input, kernel: r.kernel, kernels: r.kernels, stride: r.stride },
-        hw: { arrangement: arr, energyPerBlockJ: r.energyPerBlockJ },
-      }));
+      table.rows
+        .filter((r) => r.arrangement === arr)
+        .map((r) => ({
+          layer: { input: r.input, kernel: r.kernel, kernels: r.kernels, stride: r.stride },
+          hw: { arrangement: arr, energyPerBlockJ: r.energyPerBlockJ },
+        }));
     const par = macNetworkEstimate(layers('kxk-parallel'), 30);
     const ser = macNetworkEstimate(layers('k-parallel'), 30);
     expect(par.powerW * 1e3).toBeCloseTo(0.127, 2);
@@ -94,7 +105,19 @@ describe('DistNN Table IV hardware MAC model', () => {
   });
 
   it('rejects bad layer parameters', () => {
-    expect(() => macLayerEstimate({ input: [0, 4, 4], kernel: 3, kernels: 1 }, { arrangement: 'k-parallel', energyPerBlockJ: 1e-12 }, 30)).toThrow(/input height/);
-    expect(() => macLayerEstimate({ input: [4, 4, 4], kernel: 3, kernels: 1 }, { arrangement: 'k-parallel', energyPerBlockJ: 1e-12 }, 0)).toThrow(/fps/);
+    expect(() =>
+      macLayerEstimate(
+        { input: [0, 4, 4], kernel: 3, kernels: 1 },
+        { arrangement: 'k-parallel', energyPerBlockJ: 1e-12 },
+        30,
+      ),
+    ).toThrow(/input height/);
+    expect(() =>
+      macLayerEstimate(
+        { input: [4, 4, 4], kernel: 3, kernels: 1 },
+        { arrangement: 'k-parallel', energyPerBlockJ: 1e-12 },
+        0,
+      ),
+    ).toThrow(/fps/);
   });
 });

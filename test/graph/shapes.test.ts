@@ -8,13 +8,40 @@ const ints = (name: string, v: number[]): Attr => ({ name, type: 7, ints: v });
 const int = (name: string, v: number): Attr => ({ name, type: 2, i: v });
 const vi = (name: string, dims: (number | string)[], elemType = 1): OnnxTypes.IValueInfoProto => ({
   name,
-  type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  type: {
+    tensorType: {
+      elemType,
+      shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+    },
+  },
 });
-const i64 = (name: string, values: number[]): OnnxTypes.ITensorProto => ({ name, dims: [values.length], dataType: 7, int64Data: values });
-const f32 = (name: string, dims: number[]): OnnxTypes.ITensorProto => ({ name, dims, dataType: 1, rawData: new Uint8Array(dims.reduce((a, b) => a * b, 1) * 4) });
-const node = (opType: string, input: string[], output: string[], attribute: Attr[] = [], name = output[0]): OnnxTypes.INodeProto => ({ opType, input, output, attribute, name });
+const i64 = (name: string, values: number[]): OnnxTypes.ITensorProto => ({
+  name,
+  dims: [values.length],
+  dataType: 7,
+  int64Data: values,
+});
+const f32 = (name: string, dims: number[]): OnnxTypes.ITensorProto => ({
+  name,
+  dims,
+  dataType: 1,
+  rawData: new Uint8Array(dims.reduce((a, b) => a * b, 1) * 4),
+});
+const node = (
+  opType: string,
+  input: string[],
+  output: string[],
+  attribute: Attr[] = [],
+  name = output[0],
+): OnnxTypes.INodeProto => ({ opType, input, output, attribute, name });
 
-function model(nodes: OnnxTypes.INodeProto[], inputs: OnnxTypes.IValueInfoProto[], outputs: OnnxTypes.IValueInfoProto[], inits: OnnxTypes.ITensorProto[] = [], valueInfo: OnnxTypes.IValueInfoProto[] = []) {
+function model(
+  nodes: OnnxTypes.INodeProto[],
+  inputs: OnnxTypes.IValueInfoProto[],
+  outputs: OnnxTypes.IValueInfoProto[],
+  inits: OnnxTypes.ITensorProto[] = [],
+  valueInfo: OnnxTypes.IValueInfoProto[] = [],
+) {
   return onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: '', version: 13 }],
@@ -26,9 +53,19 @@ describe('shape inference', () => {
   it("follows torch's Shape/Gather/Unsqueeze/Concat/Reshape flatten with a dynamic batch", () => {
     const m = model(
       [
-        node('Conv', ['x', 'w'], ['c'], [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), ints('strides', [2, 2])]),
+        node(
+          'Conv',
+          ['x', 'w'],
+          ['c'],
+          [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), ints('strides', [2, 2])],
+        ),
         node('Shape', ['c'], ['s']),
-        node('Constant', [], ['zero'], [{ name: 'value', type: 4, t: { dims: [], dataType: 7, int64Data: [0] } }]),
+        node(
+          'Constant',
+          [],
+          ['zero'],
+          [{ name: 'value', type: 4, t: { dims: [], dataType: 7, int64Data: [0] } }],
+        ),
         node('Gather', ['s', 'zero'], ['n'], [int('axis', 0)]),
         node('Unsqueeze', ['n', 'ax'], ['n1']),
         node('Concat', ['n1', 'minus1'], ['target'], [int('axis', 0)]),
@@ -52,8 +89,18 @@ describe('shape inference', () => {
   it('handles pooling with ceil mode, ConvTranspose, Split, Slice, Pad, Resize, Transpose, Squeeze', () => {
     const m = model(
       [
-        node('MaxPool', ['x'], ['p'], [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), int('ceil_mode', 1)]),
-        node('ConvTranspose', ['p', 'wt'], ['u'], [ints('kernel_shape', [4, 4]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])]),
+        node(
+          'MaxPool',
+          ['x'],
+          ['p'],
+          [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), int('ceil_mode', 1)],
+        ),
+        node(
+          'ConvTranspose',
+          ['p', 'wt'],
+          ['u'],
+          [ints('kernel_shape', [4, 4]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])],
+        ),
         node('Split', ['u', 'sizes'], ['a', 'b'], [int('axis', 1)]),
         node('Slice', ['a', 'st', 'en', 'axs'], ['sl']),
         node('Pad', ['sl', 'pads'], ['pd']),
@@ -64,7 +111,16 @@ describe('shape inference', () => {
       ],
       [vi('x', [1, 4, 15, 15])],
       [vi('tr', [1, 32, 32, 2]), vi('sqz', [1, 6])],
-      [f32('wt', [4, 8, 4, 4]), i64('sizes', [2, 6]), i64('st', [1]), i64('en', [-1]), i64('axs', [2]), i64('pads', [0, 0, 1, 1, 0, 0, 1, 1]), { name: 'scales', dims: [4], dataType: 1, floatData: [1, 1, 2, 2] }, i64('sq', [2, 3])],
+      [
+        f32('wt', [4, 8, 4, 4]),
+        i64('sizes', [2, 6]),
+        i64('st', [1]),
+        i64('en', [-1]),
+        i64('axs', [2]),
+        i64('pads', [0, 0, 1, 1, 0, 0, 1, 1]),
+        { name: 'scales', dims: [4], dataType: 1, floatData: [1, 1, 2, 2] },
+        i64('sq', [2, 3]),
+      ],
     );
     const g = buildGraph(m);
     expect(g.values.get('p')!.shape).toEqual([1, 4, 7, 7]);
@@ -82,7 +138,9 @@ describe('shape inference', () => {
     const nodes = [node('Relu', ['x'], ['r']), { ...node('FancyOp', ['r'], ['y']), domain: 'com.example' }];
     const without = model(nodes, [vi('x', [1, 8])], [{ name: 'y' }]);
     expect(() => buildGraph(without, 'fancy.onnx')).toThrow(EdgesplitError);
-    expect(() => buildGraph(without, 'fancy.onnx')).toThrow(/model 'fancy\.onnx', node 'y' \(FancyOp\): op com\.example\.FancyOp is not supported/);
+    expect(() => buildGraph(without, 'fancy.onnx')).toThrow(
+      /model 'fancy\.onnx', node 'y' \(FancyOp\): op com\.example\.FancyOp is not supported/,
+    );
     const withInfo = model(nodes, [vi('x', [1, 8])], [vi('y', [1, 4])]);
     expect(buildGraph(withInfo).values.get('y')!.shape).toEqual([1, 4]);
   });
@@ -93,11 +151,19 @@ describe('shape inference', () => {
   });
 
   it('sorts nodes topologically and reports dangling inputs and cycles', () => {
-    const unordered = model([node('Relu', ['r'], ['y']), node('Relu', ['x'], ['r'])], [vi('x', [2])], [vi('y', [2])]);
+    const unordered = model(
+      [node('Relu', ['r'], ['y']), node('Relu', ['x'], ['r'])],
+      [vi('x', [2])],
+      [vi('y', [2])],
+    );
     expect(buildGraph(unordered).nodes.map((n) => n.name)).toEqual(['r', 'y']);
     const dangling = model([node('Relu', ['missing'], ['y'])], [vi('x', [2])], [vi('y', [2])]);
     expect(() => buildGraph(dangling, 'd.onnx')).toThrow(/d\.onnx: node 'y' \(Relu\) reads 'missing'/);
-    const cycle = model([node('Relu', ['b'], ['a']), node('Relu', ['a'], ['b'])], [vi('x', [2])], [vi('a', [2])]);
+    const cycle = model(
+      [node('Relu', ['b'], ['a']), node('Relu', ['a'], ['b'])],
+      [vi('x', [2])],
+      [vi('a', [2])],
+    );
     expect(() => buildGraph(cycle, 'c.onnx')).toThrow(/cycle/);
   });
 });

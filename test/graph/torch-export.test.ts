@@ -8,7 +8,9 @@ import { seededInput } from '../helpers/models.js';
 
 const dir = (f: string) => fileURLToPath(new URL(`../fixtures/torch/${f}`, import.meta.url));
 const bytes = readFileSync(dir('torch-patterns.onnx'));
-const reference = JSON.parse(readFileSync(dir('torch-patterns.shapes.json'), 'utf8')) as { shapes: Record<string, (number | string | null)[]> };
+const reference = JSON.parse(readFileSync(dir('torch-patterns.shapes.json'), 'utf8')) as {
+  shapes: Record<string, (number | string | null)[]>;
+};
 
 describe('a real torch.onnx.export model (test/fixtures/torch/make_fixture.py)', () => {
   it("infers every tensor's shape as ONNX's own shape inference does, without the model's value_info", () => {
@@ -39,7 +41,9 @@ describe('a real torch.onnx.export model (test/fixtures/torch/make_fixture.py)',
     const g = buildGraph(model);
     const session = await onnxruntimeBackend.load(encodeModel(model));
     for (const n of [1, 3]) {
-      const out = await session.run({ input: { dtype: 'float32', dims: [n, 1, 28, 28], data: seededInput(n * 784) } });
+      const out = await session.run({
+        input: { dtype: 'float32', dims: [n, 1, 28, 28], data: seededInput(n * 784) },
+      });
       expect(out.out.dims).toEqual(g.values.get('out')!.shape.map((d) => (typeof d === 'number' ? d : n)));
     }
     await session.release();

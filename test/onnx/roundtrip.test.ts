@@ -15,7 +15,9 @@ describe('ONNX I/O', () => {
     const out = join(dirname(path), 'copy.onnx');
     await saveModelFile(out, a);
     const b = await loadModelFile(out);
-    expect(onnx.ModelProto.toObject(b, { longs: String, bytes: Array })).toEqual(onnx.ModelProto.toObject(a, { longs: String, bytes: Array }));
+    expect(onnx.ModelProto.toObject(b, { longs: String, bytes: Array })).toEqual(
+      onnx.ModelProto.toObject(a, { longs: String, bytes: Array }),
+    );
     expect(Buffer.from(encodeModel(b)).equals(Buffer.from(encodeModel(a)))).toBe(true);
     const ga = buildGraph(a);
     const gb = buildGraph(b);
@@ -36,7 +38,9 @@ describe('ONNX I/O', () => {
   });
 
   it('names the source in decode errors', () => {
-    expect(() => decodeModel(new Uint8Array([0x08, 0x07, 0x12]), 'x.onnx')).toThrow(/x\.onnx: not a valid ONNX model/);
+    expect(() => decodeModel(new Uint8Array([0x08, 0x07, 0x12]), 'x.onnx')).toThrow(
+      /x\.onnx: not a valid ONNX model/,
+    );
     expect(() => decodeModel(new Uint8Array(), 'empty.onnx')).toThrow(/empty\.onnx: empty file/);
   });
 

@@ -14,7 +14,19 @@ describe('edgesplit plan (built CLI)', () => {
   const model = writeTempModel(vggSmall({ seed: 3 }));
 
   it('--json prints a valid plan.json with stages, devices, objective and the greedy comparison', () => {
-    const r = runCli(['plan', model, '--devices', 'esp32s3x2,nano33blex3', '--link', 'ble', '--objective', 'throughput', '--out', join(work, 'a'), '--json']);
+    const r = runCli([
+      'plan',
+      model,
+      '--devices',
+      'esp32s3x2,nano33blex3',
+      '--link',
+      'ble',
+      '--objective',
+      'throughput',
+      '--out',
+      join(work, 'a'),
+      '--json',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const plan = planFileSchema.parse(JSON.parse(r.stdout));
     expect(plan.objective).toBe('throughput');
@@ -25,7 +37,18 @@ describe('edgesplit plan (built CLI)', () => {
   });
 
   it('prints the stage table, the greedy comparison and the Pareto listing', () => {
-    const r = runCli(['plan', model, '--devices', 'nano33blex4', '--link', 'ble', '--bits', '8', '--out', join(work, 'b')]);
+    const r = runCli([
+      'plan',
+      model,
+      '--devices',
+      'nano33blex4',
+      '--link',
+      'ble',
+      '--bits',
+      '8',
+      '--out',
+      join(work, 'b'),
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/stage\s+layers\s+first\.\.last\s+devices\s+flash used\/avail/);
     expect(r.stdout).toMatch(/^greedy: /m);
@@ -37,11 +60,24 @@ describe('edgesplit plan (built CLI)', () => {
     const big = writeTempModel(mobilenetV2({ externalDataFile: 'absent.bin' }));
     const r = runCli(['plan', big, '--devices', 'esp32s3x8', '--link', 'ble', '--out', join(work, 'c')]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/E_INFEASIBLE: node 'conv_1' \(Conv, #0\) fits no available device: it needs [\d,]+ B .* more SRAM on esp32s3/);
+    expect(r.stderr).toMatch(
+      /E_INFEASIBLE: node 'conv_1' \(Conv, #0\) fits no available device: it needs [\d,]+ B .* more SRAM on esp32s3/,
+    );
   });
 
   it('bad option values are usage errors (exit 2)', () => {
-    const r = runCli(['plan', model, '--devices', 'esp32s3x2', '--link', 'ble', '--objective', 'speed', '--out', join(work, 'd')]);
+    const r = runCli([
+      'plan',
+      model,
+      '--devices',
+      'esp32s3x2',
+      '--link',
+      'ble',
+      '--objective',
+      'speed',
+      '--out',
+      join(work, 'd'),
+    ]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--objective must be one of devices, throughput, latency, bytes, energy');
   });

@@ -23,20 +23,36 @@ import { device } from './helpers.js';
 
 const catalog = loadDeviceCatalog();
 const ble = getLink('ble-esp32s3');
-const small = device('small', { flash: 230_000, sram: 45_000, overhead: 20_000, macsPerS: 2e6, powerW: 0.12 });
+const small = device('small', {
+  flash: 230_000,
+  sram: 45_000,
+  overhead: 20_000,
+  macsPerS: 2e6,
+  powerW: 0.12,
+});
 
 function problem(weights: number[], cutBytes: number[]): PartitionProblem {
   return {
     model: 'fixture',
     activationBits: 16,
     weightBits: 8,
-    nodes: weights.map((w, k) => ({ name: `n${k}`, op: 'Conv', macs: 1e5, ops: 0, weightBytes: w, liveBytes: 10_000 })),
+    nodes: weights.map((w, k) => ({
+      name: `n${k}`,
+      op: 'Conv',
+      macs: 1e5,
+      ops: 0,
+      weightBytes: w,
+      liveBytes: 10_000,
+    })),
     cutBytes,
   };
 }
 
 function smallPool(count: number): DevicePool {
-  return { link: ble, devices: Array.from({ length: count }, (_, i) => ({ name: `small-${i + 1}`, spec: small })) };
+  return {
+    link: ble,
+    devices: Array.from({ length: count }, (_, i) => ({ name: `small-${i + 1}`, spec: small })),
+  };
 }
 
 describe('device specs and topologies', () => {
@@ -45,15 +61,38 @@ describe('device specs and topologies', () => {
     expect(d.map((x) => x.name)).toEqual(['esp32s3-1', 'esp32s3-2', 'rpi4b-1']);
     expect(d[2].spec.id).toBe('rpi4b');
     expect(() => parseDeviceSpec('esp99x2', catalog)).toThrow(/unknown device "esp99".*esp32s3/);
-    expect(() => parseDeviceSpec('esp32s3x0', catalog)).toThrow(/count in 'esp32s3x0' must be a positive integer/);
+    expect(() => parseDeviceSpec('esp32s3x0', catalog)).toThrow(
+      /count in 'esp32s3x0' must be a positive integer/,
+    );
   });
 
   it('validates topology files naming the field', () => {
-    const base = { devices: [{ name: 'a', type: 'esp32s3' }, { name: 'b', type: 'esp32s3' }] };
-    expect(() => parseTopology({ ...base, links: [{ between: ['a', 'z'], rssiDbm: -60 }] }, 't.json')).toThrow(/t\.json: links\[0\]\.between\[1\]: unknown device 'z'/);
-    expect(() => parseTopology({ ...base, links: [{ between: ['a', 'b'] }] }, 't.json')).toThrow(/t\.json: links\[0\]: give exactly one of rssiDbm or throughputBps/);
-    expect(() => parseTopology({ ...base, links: [{ between: ['a', 'b'], rssiDbm: 12 }] }, 't.json')).toThrow(/links\[0\]\.rssiDbm: RSSI is a negative dBm value/);
-    expect(() => parseTopology({ devices: [{ name: 'a', type: 'esp32s3' }, { name: 'a', type: 'esp32s3' }] }, 't.json')).toThrow(/devices\[1\]\.name: duplicate device name 'a'/);
+    const base = {
+      devices: [
+        { name: 'a', type: 'esp32s3' },
+        { name: 'b', type: 'esp32s3' },
+      ],
+    };
+    expect(() =>
+      parseTopology({ ...base, links: [{ between: ['a', 'z'], rssiDbm: -60 }] }, 't.json'),
+    ).toThrow(/t\.json: links\[0\]\.between\[1\]: unknown device 'z'/);
+    expect(() => parseTopology({ ...base, links: [{ between: ['a', 'b'] }] }, 't.json')).toThrow(
+      /t\.json: links\[0\]: give exactly one of rssiDbm or throughputBps/,
+    );
+    expect(() => parseTopology({ ...base, links: [{ between: ['a', 'b'], rssiDbm: 12 }] }, 't.json')).toThrow(
+      /links\[0\]\.rssiDbm: RSSI is a negative dBm value/,
+    );
+    expect(() =>
+      parseTopology(
+        {
+          devices: [
+            { name: 'a', type: 'esp32s3' },
+            { name: 'a', type: 'esp32s3' },
+          ],
+        },
+        't.json',
+      ),
+    ).toThrow(/devices\[1\]\.name: duplicate device name 'a'/);
     expect(() => parseTopology({ ...base, color: 'red' }, 't.json')).toThrow(/unknown field\(s\) color/);
   });
 
@@ -64,9 +103,21 @@ describe('device specs and topologies', () => {
     expect(throughputFraction(curve, -65)).toBeCloseTo((lo + hi) / 2, 12);
     expect(throughputFraction(curve, -200)).toBe(curve[0].throughputFraction);
     expect(throughputFraction(curve, -10)).toBe(curve[curve.length - 1].throughputFraction);
-    const t = parseTopology({ devices: [{ name: 'a', type: 'esp32s3' }, { name: 'b', type: 'esp32s3' }], links: [{ between: ['a', 'b'], rssiDbm: -65 }] }, 't.json');
+    const t = parseTopology(
+      {
+        devices: [
+          { name: 'a', type: 'esp32s3' },
+          { name: 'b', type: 'esp32s3' },
+        ],
+        links: [{ between: ['a', 'b'], rssiDbm: -65 }],
+      },
+      't.json',
+    );
     const pool = topologyPool(t, 't.json', catalog, ble, curve);
-    expect(pool.pairLink!('b', 'a')!.link.throughputBps).toBeCloseTo(ble.throughputBps * throughputFraction(curve, -65), 6);
+    expect(pool.pairLink!('b', 'a')!.link.throughputBps).toBeCloseTo(
+      ble.throughputBps * throughputFraction(curve, -65),
+      6,
+    );
     expect(pool.pairLink!('a', 'c')).toBeUndefined();
   });
 });
@@ -77,7 +128,11 @@ describe('placement over pairwise links (seed Fig. 9)', () => {
     const p = problem([200_000, 200_000, 200_000], [0, 1_000, 20_000, 0]);
     const t = parseTopology(
       {
-        devices: [{ name: 'a', type: 'small' }, { name: 'b', type: 'small' }, { name: 'c', type: 'small' }],
+        devices: [
+          { name: 'a', type: 'small' },
+          { name: 'b', type: 'small' },
+          { name: 'c', type: 'small' },
+        ],
         links: [
           { between: ['a', 'b'], rssiDbm: -90 },
           { between: ['b', 'c'], rssiDbm: -75 },
@@ -95,8 +150,21 @@ describe('placement over pairwise links (seed Fig. 9)', () => {
     expect(new Set([order[1], order[2]])).toEqual(new Set(['a', 'c']));
     const costs = new StageCosts(p, [small], ble);
     let best = Infinity;
-    for (const perm of [['a', 'b', 'c'], ['a', 'c', 'b'], ['b', 'a', 'c'], ['b', 'c', 'a'], ['c', 'a', 'b'], ['c', 'b', 'a']]) {
-      const placed = r.plan.stages.map((s, i) => ({ start: s.start, end: s.end, type: 'small', replicas: 1, devices: [perm[i]] }));
+    for (const perm of [
+      ['a', 'b', 'c'],
+      ['a', 'c', 'b'],
+      ['b', 'a', 'c'],
+      ['b', 'c', 'a'],
+      ['c', 'a', 'b'],
+      ['c', 'b', 'a'],
+    ]) {
+      const placed = r.plan.stages.map((s, i) => ({
+        start: s.start,
+        end: s.end,
+        type: 'small',
+        replicas: 1,
+        devices: [perm[i]],
+      }));
       best = Math.min(best, objectiveValue(evaluatePlan(placed, pool, costs).metrics, 'throughput'));
     }
     expect(objectiveValue(r.plan.metrics, 'throughput') / best).toBeCloseTo(1, 12);
@@ -138,7 +206,10 @@ describe('infeasible requests name the layer and the shortfall in bytes', () => 
 describe("the seed's setting: a MobileNet that does not fit one ESP32-S3", () => {
   it('is split over the fewest ESP32-S3s and sends fewer bytes than greedy filling', () => {
     // 10 classes as in the seed (Imagenette); 32-bit weights: 8.9 MB like the seed's model
-    const graph = buildGraph(mobilenetV2({ size: 64, classes: 10, externalDataFile: 'weights.bin' }), 'mobilenetv2');
+    const graph = buildGraph(
+      mobilenetV2({ size: 64, classes: 10, externalDataFile: 'weights.bin' }),
+      'mobilenetv2',
+    );
     const profile = profileGraph(graph, { activationBits: 16, weightBits: 32 });
     const esp = catalog.get('esp32s3');
     expect(profile.totals.weightBytes + esp.runtimeOverheadBytes).toBeGreaterThan(esp.flashBytes);

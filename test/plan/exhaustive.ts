@@ -38,10 +38,16 @@ function fits(p: PartitionProblem, d: DeviceSpec, a: number, b: number): boolean
 }
 
 /** Scores one candidate; undefined when a stage does not fit its device type. */
-export function score(p: PartitionProblem, types: readonly DeviceSpec[], link: LinkSpec, c: Candidate): RefMetrics | undefined {
+export function score(
+  p: PartitionProblem,
+  types: readonly DeviceSpec[],
+  link: LinkSpec,
+  c: Candidate,
+): RefMetrics | undefined {
   const n = p.nodes.length;
   const m = c.bounds.length - 1;
-  const send = (cut: number) => (cut === 0 || cut === n ? { timeS: 0, energyJ: 0 } : transferCost(link, p.cutBytes[cut]));
+  const send = (cut: number) =>
+    cut === 0 || cut === n ? { timeS: 0, energyJ: 0 } : transferCost(link, p.cutBytes[cut]);
   let devices = 0;
   let bottleneckS = 0;
   let latencyS = 0;
@@ -70,11 +76,22 @@ export function score(p: PartitionProblem, types: readonly DeviceSpec[], link: L
 
 /** The value an objective minimises. */
 export function refValue(m: RefMetrics, o: Objective): number {
-  return { devices: m.devices, throughput: m.bottleneckS, latency: m.latencyS, bytes: m.bytes, energy: m.maxEnergyJ }[o];
+  return {
+    devices: m.devices,
+    throughput: m.bottleneckS,
+    latency: m.latencyS,
+    bytes: m.bytes,
+    energy: m.maxEnergyJ,
+  }[o];
 }
 
 /** Calls `visit` for every partition x type assignment x replica vector within `available` per type. */
-export function enumerate(n: number, available: readonly number[], replicate: boolean, visit: (c: Candidate) => void): void {
+export function enumerate(
+  n: number,
+  available: readonly number[],
+  replicate: boolean,
+  visit: (c: Candidate) => void,
+): void {
   const T = available.length;
   const rec = (bounds: number[], types: number[], replicas: number[], used: number[]) => {
     const a = bounds[bounds.length - 1];

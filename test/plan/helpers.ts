@@ -7,7 +7,10 @@ import type { PartitionProblem } from '../../src/strategy/plan/types.js';
 import { rng } from './exhaustive.js';
 
 /** A synthetic device type for tests. */
-export function device(id: string, o: { flash: number; sram: number; overhead?: number; macsPerS: number; powerW: number }): DeviceSpec {
+export function device(
+  id: string,
+  o: { flash: number; sram: number; overhead?: number; macsPerS: number; powerW: number },
+): DeviceSpec {
   return {
     id,
     name: id,
@@ -68,5 +71,8 @@ export function randomCnnProblem(seed: number, blocks: number): { problem: Parti
   }
   b.output(b.gemm(b.flatten(x), { out: 10 }), 'logits');
   const graph = buildGraph(b.build(), `cnn-${seed}`);
-  return { problem: partitionProblem(graph, profileGraph(graph, { activationBits: 16, weightBits: 8 })), nodes: graph.nodes.length };
+  return {
+    problem: partitionProblem(graph, profileGraph(graph, { activationBits: 16, weightBits: 8 })),
+    nodes: graph.nodes.length,
+  };
 }

@@ -18,7 +18,19 @@ const LOCAL_MODEL = new URL('../../models/local.onnx', import.meta.url).pathname
 /** A catalog file with one small MCU type sized by the caller. */
 function tinyCatalog(flash: number, sram: number): string {
   const file = join(work, `tiny-${flash}-${sram}.json`);
-  const d = { id: 'tiny', name: 'tiny', kind: 'mcu', flashBytes: flash, sramBytes: sram, runtimeOverheadBytes: 1000, clockHz: 1e8, macsPerS: 1e7, activePowerW: 0.1, idlePowerW: 0.001, sources: { all: 'test' } };
+  const d = {
+    id: 'tiny',
+    name: 'tiny',
+    kind: 'mcu',
+    flashBytes: flash,
+    sramBytes: sram,
+    runtimeOverheadBytes: 1000,
+    clockHz: 1e8,
+    macsPerS: 1e7,
+    activePowerW: 0.1,
+    idlePowerW: 0.001,
+    sources: { all: 'test' },
+  };
   writeFileSync(file, JSON.stringify({ devices: [d] }));
   return file;
 }
@@ -136,7 +148,14 @@ describe('plan directory: stage models reproduce the whole model on real test im
       return;
     }
     const out = join(work, 'local-plan');
-    await planModelFile(LOCAL_MODEL, { devices: 'esp32s3x3,nano33blex4', link: 'ble', objective: 'throughput', activationBits: 32, weightBits: 32, out });
+    await planModelFile(LOCAL_MODEL, {
+      devices: 'esp32s3x3,nano33blex4',
+      link: 'ble',
+      objective: 'throughput',
+      activationBits: 32,
+      weightBits: 32,
+      out,
+    });
     const loaded = await readPlan(out);
     await expectEquivalent(LOCAL_MODEL, loaded, images(16));
   });
@@ -144,7 +163,15 @@ describe('plan directory: stage models reproduce the whole model on real test im
   it('ResNet-18 at 64x64 with random weights over ESP32-S3s, within 1e-5', async () => {
     const path = saveModel(resnet18({ seed: 9, size: 64 }), 'resnet18.onnx');
     const out = join(work, 'resnet18-plan');
-    const { file } = await planModelFile(path, { devices: 'esp32s3x8', link: 'ble-esp32s3', objective: 'throughput', activationBits: 16, weightBits: 8, replicas: 'none', out });
+    const { file } = await planModelFile(path, {
+      devices: 'esp32s3x8',
+      link: 'ble-esp32s3',
+      objective: 'throughput',
+      activationBits: 16,
+      weightBits: 8,
+      replicas: 'none',
+      out,
+    });
     expect(file!.stages.length).toBeGreaterThanOrEqual(3);
     await expectEquivalent(path, await readPlan(out), images(4, 3, 64));
   }, 60_000);
@@ -169,13 +196,24 @@ describe('plan directory: stage models reproduce the whole model on real test im
     const path = saveModel(model, 'vgg-ext.onnx');
     const reference = saveModel(vggSmall({ seed: 8 }), 'vgg-inline.onnx');
     const out = join(work, 'vgg-ext-plan');
-    const opts = { devices: 'tinyx6', link: 'ble', objective: 'devices' as const, activationBits: 32, weightBits: 32, out, deviceCatalog: loadDeviceCatalog([tinyCatalog(160_000, 200_000)]) };
+    const opts = {
+      devices: 'tinyx6',
+      link: 'ble',
+      objective: 'devices' as const,
+      activationBits: 32,
+      weightBits: 32,
+      out,
+      deviceCatalog: loadDeviceCatalog([tinyCatalog(160_000, 200_000)]),
+    };
     await planModelFile(path, opts);
     const loaded = await readPlan(out);
-    for (const p of loaded.stageModels) expect(readFileSync(p).includes(Buffer.from('weights.bin'))).toBe(false);
+    for (const p of loaded.stageModels)
+      expect(readFileSync(p).includes(Buffer.from('weights.bin'))).toBe(false);
     await expectEquivalent(reference, loaded, images(8));
     rmSync(join(work, 'weights.bin'));
-    await expect(planModelFile(path, { ...opts, out: join(work, 'never') })).rejects.toThrow(/initializer 'w\d+' keeps its weights in external file 'weights\.bin', which cannot be read/);
+    await expect(planModelFile(path, { ...opts, out: join(work, 'never') })).rejects.toThrow(
+      /initializer 'w\d+' keeps its weights in external file 'weights\.bin', which cannot be read/,
+    );
   });
 
   it('readPlan names the bad field and missing stage files', async () => {

@@ -28,13 +28,20 @@ describe('pre-shared key authentication of nodes', () => {
   afterAll(async () => node?.stop());
 
   it('refuses a client without a key and a client with a wrong key, accepts the right key', async () => {
-    await expect(tcpTransport.connect({ host: '127.0.0.1', port: node.port, ...quiet })).rejects.toThrow(/refused the connection: unauthenticated peer/);
-    await expect(tcpTransport.connect({ host: '127.0.0.1', port: node.port, key: randomBytes(32), ...quiet })).rejects.toThrow(/proof is wrong|refused/);
+    await expect(tcpTransport.connect({ host: '127.0.0.1', port: node.port, ...quiet })).rejects.toThrow(
+      /refused the connection: unauthenticated peer/,
+    );
+    await expect(
+      tcpTransport.connect({ host: '127.0.0.1', port: node.port, key: randomBytes(32), ...quiet }),
+    ).rejects.toThrow(/proof is wrong|refused/);
     const ok = await tcpTransport.connect({ host: '127.0.0.1', port: node.port, key, ...quiet });
     expect(ok.authenticated).toBe(true);
     await ok.send({ type: 'health', streamId: 0, seq: 0, body: { op: 'health', id: 7 } });
     const reply = await ok.receive();
-    expect(reply).toMatchObject({ type: 'health', body: { op: 'health', id: 7, ready: true, loaded: false } });
+    expect(reply).toMatchObject({
+      type: 'health',
+      body: { op: 'health', id: 7, ready: true, loaded: false },
+    });
     await ok.close();
     expect(node.stderr.join('\n')).toMatch(/auth-refused|auth-failed/);
   });

@@ -23,7 +23,11 @@ function chainPlan(replicas: number[]): RuntimePlan {
     { inputs: ['a'], outputs: { b: { sum: ['a'], add: 10 } }, delayMod: 4 },
     { inputs: ['b'], outputs: { y: { sum: ['b'], add: 100 } } },
   ];
-  const io = [['x', 'a'], ['a', 'b'], ['b', 'y']];
+  const io = [
+    ['x', 'a'],
+    ['a', 'b'],
+    ['b', 'y'],
+  ];
   return {
     dir,
     graphInputs: [t('x')],
@@ -31,17 +35,33 @@ function chainPlan(replicas: number[]): RuntimePlan {
     stages: models.map((m, k) => {
       const modelPath = join(dir, `stage-${k}.json`);
       writeFileSync(modelPath, fakeModelBytes(m));
-      return { id: String(k), modelPath, inputs: [t(io[k][0])], outputs: [t(io[k][1])], devices: Array.from({ length: replicas[k] }, (_, r) => ({ name: `d${k}-${r}` })) };
+      return {
+        id: String(k),
+        modelPath,
+        inputs: [t(io[k][0])],
+        outputs: [t(io[k][1])],
+        devices: Array.from({ length: replicas[k] }, (_, r) => ({ name: `d${k}-${r}` })),
+      };
     }),
   };
 }
 
-const samples = (n: number): SampleSource => ({ count: n, input: (i) => ({ x: { dtype: 'float32', dims: [1, 2], data: new Float32Array([i, -i]) } }) });
+const samples = (n: number): SampleSource => ({
+  count: n,
+  input: (i) => ({ x: { dtype: 'float32', dims: [1, 2], data: new Float32Array([i, -i]) } }),
+});
 
 function memoryPool(transport: Transport, backend: ReturnType<typeof fakeBackend>, canReplace = true) {
   const nodes = new Map<string, StageNodeHandle>();
   const startOne = async (device: string): Promise<NodeEndpoint> => {
-    const h = await startStageNode({ transport, backend, host: 'mem', port: 0, connection: quiet, log: () => undefined });
+    const h = await startStageNode({
+      transport,
+      backend,
+      host: 'mem',
+      port: 0,
+      connection: quiet,
+      log: () => undefined,
+    });
     nodes.set(device, h);
     return { device, address: h.address };
   };
@@ -67,7 +87,15 @@ describe('coordinator and nodes over the memory transport (fake backend)', () =>
     const transport = createMemoryTransport();
     const backend = fakeBackend();
     const pool = memoryPool(transport, backend);
-    const run = await runPipeline({ plan: chainPlan([1, 3, 1]), samples: samples(60), pool, transport, connection: quiet, window: 12, timelineBatch: 5 });
+    const run = await runPipeline({
+      plan: chainPlan([1, 3, 1]),
+      samples: samples(60),
+      pool,
+      transport,
+      connection: quiet,
+      window: 12,
+      timelineBatch: 5,
+    });
     expectChainOutputs(run.outputs, 60);
     expect(run.lost).toBe(0);
     expect(run.duplicates).toBe(0);

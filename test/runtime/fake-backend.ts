@@ -32,7 +32,8 @@ export function fakeBackend(): InferenceBackend & { runs: number } {
         async run(feeds: Readonly<Record<string, Tensor>>) {
           b.runs += 1;
           const first = feeds[m.inputs[0]].data as Float32Array;
-          if (m.delayMod) await new Promise((r) => setTimeout(r, Math.abs(Math.round(first[0])) % m.delayMod!));
+          if (m.delayMod)
+            await new Promise((r) => setTimeout(r, Math.abs(Math.round(first[0])) % m.delayMod!));
           const out: Record<string, Tensor> = {};
           for (const [name, spec] of Object.entries(m.outputs)) {
             const data = new Float32Array(first.length);

@@ -28,8 +28,34 @@ const quiet = { log: (_e: TransportLogEvent) => undefined };
 function hostileFrame(r: () => number, i: number): Frame {
   const ops: JsonValue[] = [
     { op: 'assign', id: i },
-    { op: 'assign', id: i, runId: 'x', epoch: 1, stageId: 's', stageIndex: 0, expects: ['a'], modelInputs: ['b'], sends: [{ name: 'c', wire: 'fp32' }], downstream: ['coordinator'], policy: 'round-robin', timelineBatch: 1 },
-    { op: 'assign', id: i, runId: 'x', epoch: 1, stageId: 's', stageIndex: 0, expects: ['a'], modelInputs: ['a'], sends: [{ name: 'c', wire: 'fp32' }], downstream: ['coordinator'], policy: 'round-robin', timelineBatch: 1 },
+    {
+      op: 'assign',
+      id: i,
+      runId: 'x',
+      epoch: 1,
+      stageId: 's',
+      stageIndex: 0,
+      expects: ['a'],
+      modelInputs: ['b'],
+      sends: [{ name: 'c', wire: 'fp32' }],
+      downstream: ['coordinator'],
+      policy: 'round-robin',
+      timelineBatch: 1,
+    },
+    {
+      op: 'assign',
+      id: i,
+      runId: 'x',
+      epoch: 1,
+      stageId: 's',
+      stageIndex: 0,
+      expects: ['a'],
+      modelInputs: ['a'],
+      sends: [{ name: 'c', wire: 'fp32' }],
+      downstream: ['coordinator'],
+      policy: 'round-robin',
+      timelineBatch: 1,
+    },
     { op: 'peers', id: i, epoch: -3, downstream: [] },
     { op: 'peers', id: i, epoch: 1, downstream: ['not-an-address'] },
     { op: 'nope', id: i },
@@ -43,9 +69,23 @@ function hostileFrame(r: () => number, i: number): Frame {
   if (kind === 0) return { type: 'control', streamId: 0, seq: i, body: ops[Math.floor(r() * ops.length)] };
   if (kind === 1) {
     const bytes = new Uint8Array(Math.floor(r() * 64)).map(() => Math.floor(r() * 256));
-    return { type: 'tensor', streamId: 0, seq: 0, name: MODEL_TENSOR_NAME, tensor: { dtype: 'uint8', dims: [bytes.length], data: bytes }, wire: 'native' };
+    return {
+      type: 'tensor',
+      streamId: 0,
+      seq: 0,
+      name: MODEL_TENSOR_NAME,
+      tensor: { dtype: 'uint8', dims: [bytes.length], data: bytes },
+      wire: 'native',
+    };
   }
-  if (kind === 2) return { type: 'tensor', streamId: Math.floor(r() * 2 ** 32), seq: Math.floor(r() * 2 ** 32), name: r() < 0.5 ? 'input' : 'zzz', tensor: { dtype: 'float32', dims: [1, 3], data: new Float32Array([r(), NaN, Infinity]) } };
+  if (kind === 2)
+    return {
+      type: 'tensor',
+      streamId: Math.floor(r() * 2 ** 32),
+      seq: Math.floor(r() * 2 ** 32),
+      name: r() < 0.5 ? 'input' : 'zzz',
+      tensor: { dtype: 'float32', dims: [1, 3], data: new Float32Array([r(), NaN, Infinity]) },
+    };
   return { type: 'health', streamId: 0, seq: i, body: { op: 'health', id: i } };
 }
 
@@ -53,7 +93,8 @@ function hostileFrame(r: () => number, i: number): Frame {
 function rawMutant(r: () => number, i: number): Buffer {
   const b = encodeFrame({ type: 'control', streamId: 0, seq: i, body: { op: 'clock', id: i } });
   const pick = Math.floor(r() * 4);
-  if (pick === 0) return Buffer.from(Array.from({ length: 1 + Math.floor(r() * 100) }, () => Math.floor(r() * 256)));
+  if (pick === 0)
+    return Buffer.from(Array.from({ length: 1 + Math.floor(r() * 100) }, () => Math.floor(r() * 256)));
   if (pick === 1) b[20 + Math.floor(r() * (b.length - 24))] ^= 0xff;
   else if (pick === 2) b.writeUInt32BE(b.length + 1 + Math.floor(r() * 50), 4);
   else {
@@ -88,7 +129,10 @@ describe('a running edgesplit node under 1,000 random and mutated frames', () =>
     const r = rng(99);
     let sent = 0;
     for (let c = 0; c < 10; c++) {
-      await rawBurst(node.port, Array.from({ length: 50 }, (_, j) => rawMutant(r, c * 50 + j)));
+      await rawBurst(
+        node.port,
+        Array.from({ length: 50 }, (_, j) => rawMutant(r, c * 50 + j)),
+      );
       sent += 50;
     }
     for (let c = 0; c < 5; c++) {
@@ -108,7 +152,13 @@ describe('a running edgesplit node under 1,000 random and mutated frames', () =>
     const fx = writePlanDir(model, { cuts: [] });
     const plan = readRuntimePlan(fx.dir);
     const samples = datasetSamples(plan, 'fashion-mnist-test', 20);
-    const run = await runPipeline({ plan, samples, pool: hostsPool(new Map([['dev-0-0', node.address]])), transport: tcpTransport, connection: quiet });
+    const run = await runPipeline({
+      plan,
+      samples,
+      pool: hostsPool(new Map([['dev-0-0', node.address]])),
+      transport: tcpTransport,
+      connection: quiet,
+    });
     expect(run.lost).toBe(0);
     expect(maxAbsDiff(run.outputs, await referenceOutputs(model, samples))).toBeLessThanOrEqual(1e-5);
     expect(node.child.exitCode).toBeNull();

@@ -50,7 +50,9 @@ describe('pipeline on local node processes (real sockets, onnxruntime, Fashion-M
     const trace: TraceDocument = JSON.parse(JSON.stringify(buildTrace(run, new Map([['dev-0-0', '0']]))));
     const infers = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'inference');
     expect(infers).toHaveLength(3 * LIMIT);
-    expect(new Set(trace.traceEvents.filter((e) => e.ph === 'X').map((e) => e.pid))).toEqual(new Set([1, 2, 3, 4]));
+    expect(new Set(trace.traceEvents.filter((e) => e.ph === 'X').map((e) => e.pid))).toEqual(
+      new Set([1, 2, 3, 4]),
+    );
     for (const e of infers) expect(e.ts).toBeGreaterThanOrEqual(0);
   });
 
@@ -72,7 +74,11 @@ describe('pipeline on local node processes (real sockets, onnxruntime, Fashion-M
       expect(err).toBeGreaterThan(0);
       if (wire === 'fp16') Object.assign(ref16, { err, scale });
       else expect(err).toBeGreaterThan(ref16.err);
-      const fp32Bytes = fx.graph.values.get(plan.stages[0].outputs[0].name)!.shape.slice(1).reduce<number>((a, b) => a * Number(b), 1) * 4;
+      const fp32Bytes =
+        fx.graph.values
+          .get(plan.stages[0].outputs[0].name)!
+          .shape.slice(1)
+          .reduce<number>((a, b) => a * Number(b), 1) * 4;
       expect(report.stages[0].bytesPerSample).toBeLessThan(fp32Bytes * (wire === 'fp16' ? 0.51 : 0.26) + 200);
     }
   });
@@ -95,7 +101,20 @@ describe('pipeline on local node processes (real sockets, onnxruntime, Fashion-M
     // a plan written by `edgesplit plan` goes through the planner's strict reader
     const modelFile = join(fx.dir, 'resnet8.onnx');
     writeFileSync(modelFile, encodeModel(resnet({ seed: 6 })));
-    const planned = runCli(['plan', modelFile, '--devices', 'esp32s3x2', '--link', 'wifi', '--objective', 'throughput', '--bits', '32', '--out', join(fx.dir, 'planned')]);
+    const planned = runCli([
+      'plan',
+      modelFile,
+      '--devices',
+      'esp32s3x2',
+      '--link',
+      'wifi',
+      '--objective',
+      'throughput',
+      '--bits',
+      '32',
+      '--out',
+      join(fx.dir, 'planned'),
+    ]);
     expect(planned.status).toBe(0);
     const pj = JSON.parse(runCli(['run', join(fx.dir, 'planned'), '--limit', '20', '--json']).stdout);
     expect(pj).toMatchObject({ samples: 20, lost: 0 });

@@ -66,7 +66,14 @@ export function writePlanDir(model: ModelProto, o: PlanFixtureOptions): PlanFixt
       macs: 1000,
     };
   });
-  const plan = { version: 1, link: o.link ?? 'wifi', inputs: graph.inputs, outputs: graph.outputs, stages, predicted: { throughputPerS: 100 } };
+  const plan = {
+    version: 1,
+    link: o.link ?? 'wifi',
+    inputs: graph.inputs,
+    outputs: graph.outputs,
+    stages,
+    predicted: { throughputPerS: 100 },
+  };
   writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan, null, 2));
   return { dir, graph, devices };
 }

@@ -11,7 +11,12 @@ import { quantile, summarise, type RunRecords } from '../../src/runtime/summary.
 import { buildTrace } from '../../src/runtime/trace.js';
 import { encodeFrame, type TensorFrame } from '../../src/transport/codec/frame.js';
 
-const t = (name: string, wire: RuntimeTensor['wire'] = 'fp32'): RuntimeTensor => ({ name, dtype: 'float32', shape: ['N', 4], wire });
+const t = (name: string, wire: RuntimeTensor['wire'] = 'fp32'): RuntimeTensor => ({
+  name,
+  dtype: 'float32',
+  shape: ['N', 4],
+  wire,
+});
 
 /** x -> [s0] -> a, b ; a -> [s1] -> c ; b, c -> [s2] -> out: b skips stage 1. */
 const skipPlan: RuntimePlan = {
@@ -19,8 +24,20 @@ const skipPlan: RuntimePlan = {
   graphInputs: [t('x')],
   graphOutputs: ['out'],
   stages: [
-    { id: 's0', modelPath: 'm0', inputs: [t('x')], outputs: [t('a', 'fp16'), t('b', 'int8')], devices: [{ name: 'd0' }] },
-    { id: 's1', modelPath: 'm1', inputs: [t('a')], outputs: [t('c')], devices: [{ name: 'd1' }, { name: 'd1b' }] },
+    {
+      id: 's0',
+      modelPath: 'm0',
+      inputs: [t('x')],
+      outputs: [t('a', 'fp16'), t('b', 'int8')],
+      devices: [{ name: 'd0' }],
+    },
+    {
+      id: 's1',
+      modelPath: 'm1',
+      inputs: [t('a')],
+      outputs: [t('c')],
+      devices: [{ name: 'd1' }, { name: 'd1b' }],
+    },
     { id: 's2', modelPath: 'm2', inputs: [t('b'), t('c')], outputs: [t('out')], devices: [{ name: 'd2' }] },
   ],
 };
@@ -72,14 +89,27 @@ describe('clock offsets', () => {
 describe('stage routes', () => {
   it('passes a skip tensor through the middle stage, keeping its producer wire precision', () => {
     const r = stageRoutes(skipPlan);
-    expect(r[0]).toEqual({ expects: ['x'], modelInputs: ['x'], sends: [{ name: 'b', wire: 'int8' }, { name: 'a', wire: 'fp16' }] });
+    expect(r[0]).toEqual({
+      expects: ['x'],
+      modelInputs: ['x'],
+      sends: [
+        { name: 'b', wire: 'int8' },
+        { name: 'a', wire: 'fp16' },
+      ],
+    });
     expect(new Set(r[1].expects)).toEqual(new Set(['a', 'b']));
     expect(r[1].modelInputs).toEqual(['a']);
-    expect(r[1].sends).toEqual([{ name: 'b', wire: 'int8' }, { name: 'c', wire: 'fp32' }]);
+    expect(r[1].sends).toEqual([
+      { name: 'b', wire: 'int8' },
+      { name: 'c', wire: 'fp32' },
+    ]);
     expect(r[2].sends).toEqual([{ name: 'out', wire: 'fp32' }]);
   });
   it('rejects a stage reading a tensor nobody provides, naming it', () => {
-    const bad = { ...skipPlan, stages: [skipPlan.stages[0], { ...skipPlan.stages[1], inputs: [t('ghost')] }, skipPlan.stages[2]] };
+    const bad = {
+      ...skipPlan,
+      stages: [skipPlan.stages[0], { ...skipPlan.stages[1], inputs: [t('ghost')] }, skipPlan.stages[2]],
+    };
     expect(() => stageRoutes(bad)).toThrow(/stage s1 reads 'ghost'/);
     expect(() => stageRoutes({ ...skipPlan, graphOutputs: ['nope'] })).toThrow(/graph output 'nope'/);
   });
@@ -87,13 +117,31 @@ describe('stage routes', () => {
 
 describe('plan.json, hosts file, addresses, frame sizes', () => {
   it('reads a plan and names bad fields', () => {
-    const json = { version: 1, stages: [{ id: 0, model: 'stage-0.onnx', inputs: [{ name: 'x' }], outputs: [{ name: 'y', wire: 'int8' }], devices: ['a', { name: 'b', type: 'rpi4b' }] }], predicted: { throughputPerS: 5 } };
+    const json = {
+      version: 1,
+      stages: [
+        {
+          id: 0,
+          model: 'stage-0.onnx',
+          inputs: [{ name: 'x' }],
+          outputs: [{ name: 'y', wire: 'int8' }],
+          devices: ['a', { name: 'b', type: 'rpi4b' }],
+        },
+      ],
+      predicted: { throughputPerS: 5 },
+    };
     const p = toRuntimePlan(json, '/d');
-    expect(p.stages[0]).toMatchObject({ id: '0', modelPath: '/d/stage-0.onnx', devices: [{ name: 'a' }, { name: 'b', type: 'rpi4b' }] });
+    expect(p.stages[0]).toMatchObject({
+      id: '0',
+      modelPath: '/d/stage-0.onnx',
+      devices: [{ name: 'a' }, { name: 'b', type: 'rpi4b' }],
+    });
     expect(p.graphOutputs).toEqual(['y']);
     expect(p.predictedThroughputPerS).toBe(5);
     expect(() => toRuntimePlan({ ...json, version: 2 }, '/d')).toThrow(/plan\.json: field version/);
-    expect(() => toRuntimePlan({ ...json, stages: [{ ...json.stages[0], devices: ['a', 'a'] }] }, '/d')).toThrow(/device "a" appears/);
+    expect(() =>
+      toRuntimePlan({ ...json, stages: [{ ...json.stages[0], devices: ['a', 'a'] }] }, '/d'),
+    ).toThrow(/device "a" appears/);
   });
   it('validates hosts files and addresses', () => {
     expect(parseHostsFile({ a: '10.0.0.2:7000' }, 'h.json').get('a')).toBe('10.0.0.2:7000');
@@ -104,7 +152,14 @@ describe('plan.json, hosts file, addresses, frame sizes', () => {
   });
   it('computes encoded tensor frame sizes exactly', () => {
     for (const wire of ['fp32', 'fp16', 'int8', 'int16'] as const) {
-      const f: TensorFrame = { type: 'tensor', streamId: 3, seq: 9, name: 'feat/1', tensor: { dtype: 'float32', dims: [1, 3, 5], data: new Float32Array(15).fill(0.5) }, wire };
+      const f: TensorFrame = {
+        type: 'tensor',
+        streamId: 3,
+        seq: 9,
+        name: 'feat/1',
+        tensor: { dtype: 'float32', dims: [1, 3, 5], data: new Float32Array(15).fill(0.5) },
+        wire,
+      };
       expect(tensorFrameBytes(f, false)).toBe(encodeFrame(f).length);
       expect(tensorFrameBytes(f, true)).toBe(encodeFrame(f, { key: new Uint8Array(32) }).length);
     }
@@ -112,12 +167,36 @@ describe('plan.json, hosts file, addresses, frame sizes', () => {
 });
 
 describe('summary and trace', () => {
-  const plan: RuntimePlan = { dir: '/p', graphInputs: [t('x')], graphOutputs: ['y'], stages: [{ id: '0', modelPath: 'm', inputs: [t('x')], outputs: [t('y')], devices: [{ name: 'd' }] }] };
+  const plan: RuntimePlan = {
+    dir: '/p',
+    graphInputs: [t('x')],
+    graphOutputs: ['y'],
+    stages: [{ id: '0', modelPath: 'm', inputs: [t('x')], outputs: [t('y')], devices: [{ name: 'd' }] }],
+  };
   const records: RunRecords = {
     startMs: 1000,
     endMs: 1010,
-    sends: [0, 1].map((seq) => ({ epoch: 1, seq, sendStart: 1000 + seq, sendEnd: 1000.5 + seq, bytes: 100, target: 'd' })),
-    nodes: [0, 1].map((seq) => ({ stageIndex: 0, device: 'd', epoch: 1, seq, received: 1001 + seq, inferStart: 1002 + seq, inferEnd: 1004 + seq, sendStart: 1004 + seq, sendEnd: 1005 + seq, bytes: 50, target: 'coordinator' })),
+    sends: [0, 1].map((seq) => ({
+      epoch: 1,
+      seq,
+      sendStart: 1000 + seq,
+      sendEnd: 1000.5 + seq,
+      bytes: 100,
+      target: 'd',
+    })),
+    nodes: [0, 1].map((seq) => ({
+      stageIndex: 0,
+      device: 'd',
+      epoch: 1,
+      seq,
+      received: 1001 + seq,
+      inferStart: 1002 + seq,
+      inferEnd: 1004 + seq,
+      sendStart: 1004 + seq,
+      sendEnd: 1005 + seq,
+      bytes: 50,
+      target: 'coordinator',
+    })),
     arrivals: [0, 1].map((seq) => ({ epoch: 1, seq, ms: 1006 + seq, from: 'd' })),
     firstSendMs: [1000, 1001],
     doneMs: [1006, 1007],
@@ -126,7 +205,14 @@ describe('summary and trace', () => {
     const s = summarise(plan, records);
     expect(s.throughputPerS).toBeCloseTo(200);
     expect(s.latencyMs.p50).toBe(6);
-    expect(s.stages[0]).toMatchObject({ processed: 2, receiveMs: 1, queueMs: 1, computeMs: 2, sendMs: 1, bytesPerSample: 50 });
+    expect(s.stages[0]).toMatchObject({
+      processed: 2,
+      receiveMs: 1,
+      queueMs: 1,
+      computeMs: 2,
+      sendMs: 1,
+      bytesPerSample: 50,
+    });
     expect(s.links.map((l) => l.bytes)).toEqual([200, 100]);
     expect(s.links.map((l) => l.communicationMs)).toEqual([1, 2]);
     expect(s.split).toMatchObject({ computeMs: 4, communicationMs: 6, ratio: 1.5 });

@@ -17,7 +17,11 @@ export interface SpawnedNode {
 
 /** Spawns a node with extra CLI args; rejects if it prints no ready line within 20 s. */
 export function spawnNode(args: readonly string[] = []): Promise<SpawnedNode> {
-  const child = spawn(process.execPath, [BIN, 'node', '--listen', '127.0.0.1:0', '--exit-on-stdin-close', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'node', '--listen', '127.0.0.1:0', '--exit-on-stdin-close', ...args],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
   const stop = () =>
@@ -31,7 +35,9 @@ export function spawnNode(args: readonly string[] = []): Promise<SpawnedNode> {
       child.kill('SIGKILL');
       reject(new Error(`node printed no ready line; stderr: ${stderr.join(' | ')}`));
     }, 20_000);
-    child.once('exit', (code) => reject(new Error(`node exited with ${code}; stderr: ${stderr.join(' | ')}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`node exited with ${code}; stderr: ${stderr.join(' | ')}`)),
+    );
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const m = /^ready (\S+):(\d+)$/.exec(line);
       if (!m) return;

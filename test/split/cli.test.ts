@@ -14,8 +14,12 @@ const aePath = join(dir, 'ae.onnx');
 async function run(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
   let stdout = '';
   let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
+  const out = vi
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
+  const err = vi
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
   process.exitCode = 0;
   try {
     await main(['node', 'edgesplit', ...args]);
@@ -34,15 +38,36 @@ beforeAll(async () => {
 
 describe('edgesplit split', () => {
   it('prints the latent dense layer as best.cut for BLE in --json', async () => {
-    const r = await run(['split', aePath, '--node', 'distnn-asic-65nm', '--hub', 'phone', '--link', 'ble', '--bits', '8', '--json']);
+    const r = await run([
+      'split',
+      aePath,
+      '--node',
+      'distnn-asic-65nm',
+      '--hub',
+      'phone',
+      '--link',
+      'ble',
+      '--bits',
+      '8',
+      '--json',
+    ]);
     expect(r.exitCode).toBe(0);
     const j = JSON.parse(r.stdout) as {
-      best: { cut: string; cutIndex: number; nodeEnergyJ: number; bits: number; payloadBytes: number; packets: number };
+      best: {
+        cut: string;
+        cutIndex: number;
+        nodeEnergyJ: number;
+        bits: number;
+        payloadBytes: number;
+        packets: number;
+      };
       candidates: { cutIndex: number; energyRank: number }[];
       conditions: { id: string; verdict: string }[];
     };
     const profile = profileGraph(buildGraph(convAutoencoder()), { activationBits: 8 });
-    const latent = profile.nodes.filter((n) => n.op === 'Gemm').reduce((a, b) => (b.outputElements < a.outputElements ? b : a));
+    const latent = profile.nodes
+      .filter((n) => n.op === 'Gemm')
+      .reduce((a, b) => (b.outputElements < a.outputElements ? b : a));
     expect(j.best.cut).toBe(latent.name);
     expect(j.best.cutIndex).toBe(latent.index + 1);
     expect(j.best.bits).toBe((j.best.payloadBytes + 3 * j.best.packets) * 8);
@@ -50,7 +75,11 @@ describe('edgesplit split', () => {
     expect(j.best.nodeEnergyJ).toBeGreaterThan(0);
     expect(j.candidates).toHaveLength(profile.cuts.length);
     expect(j.candidates[0].energyRank).toBe(1);
-    expect(j.conditions.map((c) => c.id)).toEqual(['node-vs-hub', 'split-vs-all-on-node', 'comm-vs-saved-compute']);
+    expect(j.conditions.map((c) => c.id)).toEqual([
+      'node-vs-hub',
+      'split-vs-all-on-node',
+      'comm-vs-saved-compute',
+    ]);
   });
 
   it('prints a readable table with the chosen cut and verdicts', async () => {
@@ -67,7 +96,18 @@ describe('edgesplit split', () => {
   });
 
   it('rejects a bad --bits value as a usage error', async () => {
-    const r = await run(['split', aePath, '--node', 'esp32s3', '--hub', 'phone', '--link', 'ble', '--bits', '0']);
+    const r = await run([
+      'split',
+      aePath,
+      '--node',
+      'esp32s3',
+      '--hub',
+      'phone',
+      '--link',
+      'ble',
+      '--bits',
+      '0',
+    ]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('--bits');
   });
@@ -76,9 +116,26 @@ describe('edgesplit split', () => {
 describe('edgesplit explore', () => {
   it('writes the report, CSV and JSON and prints the Pareto front', async () => {
     const out = join(dir, 'report.html');
-    const r = await run(['explore', aePath, '--nodes', 'distnn-asic-65nm,esp32s3', '--links', 'hbc,ble', '--bits', '8,16', '--out', out, '--json']);
+    const r = await run([
+      'explore',
+      aePath,
+      '--nodes',
+      'distnn-asic-65nm,esp32s3',
+      '--links',
+      'hbc,ble',
+      '--bits',
+      '8,16',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.exitCode).toBe(0);
-    const j = JSON.parse(r.stdout) as { configurations: number; points: number; pareto: unknown[]; files: { csv: string; json: string } };
+    const j = JSON.parse(r.stdout) as {
+      configurations: number;
+      points: number;
+      pareto: unknown[];
+      files: { csv: string; json: string };
+    };
     expect(j.configurations).toBe(8);
     expect(j.pareto.length).toBeGreaterThan(0);
     expect(existsSync(out)).toBe(true);

@@ -64,9 +64,17 @@ describe('DistNN split on a hand-made profile', () => {
     // 3.1 uJ of radio vs 21.6 uJ of node compute saved
     expect(byId['comm-vs-saved-compute'].verdict).toBe('holds');
     // node 5.3 uJ vs 80 uJ on the phone: ratio 0.066, an order of magnitude
-    expect(byId['node-vs-hub'].ratio).toBeCloseTo(r.best.nodeEnergyJ / r.best.estimate.hubCompute.energyJ, 12);
+    expect(byId['node-vs-hub'].ratio).toBeCloseTo(
+      r.best.nodeEnergyJ / r.best.estimate.hubCompute.energyJ,
+      12,
+    );
     expect(byId['node-vs-hub'].verdict).toBe('holds');
-    const lora = distnnSplit(profile, { node, hub, link: { ...getLink('lora'), energyPerBitJ: 1e-3 }, bits: 8 });
+    const lora = distnnSplit(profile, {
+      node,
+      hub,
+      link: { ...getLink('lora'), energyPerBitJ: 1e-3 },
+      bits: 8,
+    });
     const c3 = lora.conditions.find((c) => c.id === 'comm-vs-saved-compute')!;
     // the latent cut stays cheapest, but its 104 bits now cost more than the decoder it avoids
     expect(lora.best.cut).toBe(2);
@@ -102,7 +110,8 @@ describe('DistNN split on built models (acceptance)', () => {
   ])('moves the cut toward the input for HBC and toward the output for LoRa on %s', (_name, model) => {
     const p = profileOf(model);
     const n = p.nodes.length;
-    const cut = (link: string) => distnnSplit(p, { node, hub, link: getLink(link), bits: 8, weightBits: 8 }).best;
+    const cut = (link: string) =>
+      distnnSplit(p, { node, hub, link: getLink(link), bits: 8, weightBits: 8 }).best;
     const hbc = cut('hbc');
     const ble = cut('ble');
     const lora = cut('lora');
@@ -117,7 +126,13 @@ describe('DistNN split on built models (acceptance)', () => {
     const p = profileOf(vggSmall());
     let prev = -1;
     for (const e of [1e-14, 1e-12, 1e-10, 1e-9, 3e-9, 1e-8, 3e-8, 1e-7, 1e-6]) {
-      const r = distnnSplit(p, { node, hub, link: { ...getLink('ble'), energyPerBitJ: e }, bits: 8, weightBits: 8 });
+      const r = distnnSplit(p, {
+        node,
+        hub,
+        link: { ...getLink('ble'), energyPerBitJ: e },
+        bits: 8,
+        weightBits: 8,
+      });
       expect(r.best.ccMacs).toBeGreaterThanOrEqual(prev);
       prev = r.best.ccMacs;
     }

@@ -70,12 +70,30 @@ describe('fuzz: a TCP server under 1,000 random and mutated frames', () => {
     });
     const r = mulberry32(2024);
     const bases: Buffer[] = [
-      encodeFrame({ type: 'tensor', streamId: 1, seq: 1, name: 'x', tensor: { dtype: 'float32', dims: [2, 8], data: new Float32Array(16).fill(1.5) }, wire: 'int8' }),
-      encodeFrame({ type: 'tensor', streamId: 1, seq: 2, name: 'ids', tensor: { dtype: 'int64', dims: [3], data: BigInt64Array.from([1n, 2n, 3n]) } }),
+      encodeFrame({
+        type: 'tensor',
+        streamId: 1,
+        seq: 1,
+        name: 'x',
+        tensor: { dtype: 'float32', dims: [2, 8], data: new Float32Array(16).fill(1.5) },
+        wire: 'int8',
+      }),
+      encodeFrame({
+        type: 'tensor',
+        streamId: 1,
+        seq: 2,
+        name: 'ids',
+        tensor: { dtype: 'int64', dims: [3], data: BigInt64Array.from([1n, 2n, 3n]) },
+      }),
       encodeFrame({ type: 'control', streamId: 0, seq: 3, body: { plan: [1, 2, 3] } }),
       encodeFrame({ type: 'credit', streamId: 0, seq: 0, body: { frames: 5, bytes: 100 } }),
     ];
-    const hello = encodeFrame({ type: 'hello', streamId: 0, seq: 0, body: { version: 1, window: { frames: 4, bytes: 65536 } } } as Frame);
+    const hello = encodeFrame({
+      type: 'hello',
+      streamId: 0,
+      seq: 0,
+      body: { version: 1, window: { frames: 4, bytes: 65536 } },
+    } as Frame);
     let sent = 0;
     let connections = 0;
     while (sent < 1000) {

@@ -1,11 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { getLink } from '../../src/catalog/index.js';
-import { emulateLink, type DeliveryScheme, type EmulatedLink } from '../../src/transport/link/emulated-link.js';
+import {
+  emulateLink,
+  type DeliveryScheme,
+  type EmulatedLink,
+} from '../../src/transport/link/emulated-link.js';
 import { LINK_SEQ_BYTES, linkParamsFromSpec, type LinkParams } from '../../src/transport/link/params.js';
 import { createMemoryTransport, memoryPipe } from '../../src/transport/memory/memory-transport.js';
 import type { TensorFrame } from '../../src/transport/codec/frame.js';
 
-const BLE: LinkParams = { id: 'test-ble', packetBytes: 517, headerBytes: 3, throughputBps: 90_000, airBps: 1_000_000, latencyMs: 7.5, lossRate: 0, bufferPackets: 4, serviceJitter: 0 };
+const BLE: LinkParams = {
+  id: 'test-ble',
+  packetBytes: 517,
+  headerBytes: 3,
+  throughputBps: 90_000,
+  airBps: 1_000_000,
+  latencyMs: 7.5,
+  lossRate: 0,
+  bufferPackets: 4,
+  serviceJitter: 0,
+};
 const PAYLOAD = 517 - 3 - LINK_SEQ_BYTES;
 
 function pattern(n: number, seed: number): Buffer {
@@ -15,7 +29,12 @@ function pattern(n: number, seed: number): Buffer {
 }
 
 /** Sends `writes` through an emulated pair; resolves with what the far end received and both ends' links. */
-async function transfer(params: LinkParams, scheme: DeliveryScheme, writes: Buffer[], seed = 1): Promise<{ got: Buffer; tx: EmulatedLink; rx: EmulatedLink }> {
+async function transfer(
+  params: LinkParams,
+  scheme: DeliveryScheme,
+  writes: Buffer[],
+  seed = 1,
+): Promise<{ got: Buffer; tx: EmulatedLink; rx: EmulatedLink }> {
   const [a, b] = memoryPipe(['a', 'b']);
   const tx = emulateLink(a, { params, scheme, timeScale: 0.01, seed });
   const rx = emulateLink(b, { params, scheme, timeScale: 0.01, seed: seed + 1 });
@@ -97,24 +116,53 @@ describe('link parameters', () => {
   it('rejects unusable values naming the field', () => {
     const spec = { id: 'x', throughputBps: 1000, mtuBytes: 7, headerBytes: 3, latencyS: 0 };
     expect(() => linkParamsFromSpec(spec)).toThrow(/link x: packetBytes leaves no payload/);
-    expect(() => linkParamsFromSpec({ ...spec, mtuBytes: 100 }, { lossRate: 1 })).toThrow(/lossRate must be in \[0, 1\)/);
+    expect(() => linkParamsFromSpec({ ...spec, mtuBytes: 100 }, { lossRate: 1 })).toThrow(
+      /lossRate must be in \[0, 1\)/,
+    );
     expect(() => linkParamsFromSpec({ ...spec, mtuBytes: Infinity })).toThrow(/packetBytes must be a finite/);
-    expect(() => linkParamsFromSpec({ ...spec, mtuBytes: 100 }, { bufferPackets: 0 })).toThrow(/bufferPackets/);
+    expect(() => linkParamsFromSpec({ ...spec, mtuBytes: 100 }, { bufferPackets: 0 })).toThrow(
+      /bufferPackets/,
+    );
   });
 });
 
 describe('framed connection over an emulated link', () => {
   it('carries authenticated tensor frames with credit flow control on top', async () => {
     const t = createMemoryTransport();
-    const wrap = (raw: Parameters<typeof emulateLink>[0]) => emulateLink(raw, { params: { ...BLE, lossRate: 0.05 }, scheme: { kind: 'credit' }, timeScale: 0.01, seed: 3 });
+    const wrap = (raw: Parameters<typeof emulateLink>[0]) =>
+      emulateLink(raw, {
+        params: { ...BLE, lossRate: 0.05 },
+        scheme: { kind: 'credit' },
+        timeScale: 0.01,
+        seed: 3,
+      });
     const key = Buffer.alloc(16, 4);
     let server!: (c: import('../../src/transport/transport.js').Connection) => void;
-    const serverConn = new Promise<import('../../src/transport/transport.js').Connection>((r) => (server = r));
-    const l = await t.listen({ host: 'hub', port: 1, key, wrap, log: () => undefined, window: { frames: 2, bytes: 1 << 20 }, onConnection: server });
+    const serverConn = new Promise<import('../../src/transport/transport.js').Connection>(
+      (r) => (server = r),
+    );
+    const l = await t.listen({
+      host: 'hub',
+      port: 1,
+      key,
+      wrap,
+      log: () => undefined,
+      window: { frames: 2, bytes: 1 << 20 },
+      onConnection: server,
+    });
     const client = await t.connect({ host: 'hub', port: 1, key, wrap, log: () => undefined });
     const s = await serverConn;
     const data = new Float32Array(700).map((_, i) => i / 7);
-    const sends = [0, 1, 2, 3].map((seq) => client.send({ type: 'tensor', streamId: 1, seq, name: 'act', tensor: { dtype: 'float32', dims: [700], data }, wire: seq % 2 ? 'int8' : 'fp32' }));
+    const sends = [0, 1, 2, 3].map((seq) =>
+      client.send({
+        type: 'tensor',
+        streamId: 1,
+        seq,
+        name: 'act',
+        tensor: { dtype: 'float32', dims: [700], data },
+        wire: seq % 2 ? 'int8' : 'fp32',
+      }),
+    );
     const got: TensorFrame[] = [];
     for (let i = 0; i < 4; i++) got.push((await s.receive()) as TensorFrame);
     await Promise.all(sends);

@@ -2,4 +2,6 @@ import { createMemoryTransport } from '../../src/transport/memory/memory-transpo
 import { runTransportContract } from './transport.contract.js';
 
 runTransportContract('memory', () => createMemoryTransport());
-runTransportContract('memory, 1..7-byte chunks', () => createMemoryTransport({ chunking: { seed: 3, maxChunk: 7 } }));
+runTransportContract('memory, 1..7-byte chunks', () =>
+  createMemoryTransport({ chunking: { seed: 3, maxChunk: 7 } }),
+);

@@ -2,7 +2,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Frame, TensorFrame } from '../../src/transport/codec/frame.js';
 import { AuthError, TransportError } from '../../src/transport/errors.js';
-import type { ByteDuplex, Connection, ConnectionOptions, Listener, Transport, TransportLogEvent } from '../../src/transport/transport.js';
+import type {
+  ByteDuplex,
+  Connection,
+  ConnectionOptions,
+  Listener,
+  Transport,
+  TransportLogEvent,
+} from '../../src/transport/transport.js';
 
 /** A connected pair plus what the test needs to inspect. */
 export interface Pair {
@@ -20,14 +27,29 @@ export interface PairOptions {
 }
 
 /** Builds a connected pair on a transport; rejects when the client's connect fails. */
-export async function pairOver(transport: Transport, opts: PairOptions = {}, cleanup?: (l: Listener) => void): Promise<Pair> {
+export async function pairOver(
+  transport: Transport,
+  opts: PairOptions = {},
+  cleanup?: (l: Listener) => void,
+): Promise<Pair> {
   const serverLog: TransportLogEvent[] = [];
   const clientLog: TransportLogEvent[] = [];
   let gotServer!: (c: Connection) => void;
   const serverConn = new Promise<Connection>((r) => (gotServer = r));
-  const listener = await transport.listen({ host: '127.0.0.1', port: 0, log: (e) => serverLog.push(e), ...opts.server, onConnection: gotServer });
+  const listener = await transport.listen({
+    host: '127.0.0.1',
+    port: 0,
+    log: (e) => serverLog.push(e),
+    ...opts.server,
+    onConnection: gotServer,
+  });
   cleanup?.(listener);
-  const client = await transport.connect({ host: '127.0.0.1', port: listener.port, log: (e) => clientLog.push(e), ...opts.client });
+  const client = await transport.connect({
+    host: '127.0.0.1',
+    port: listener.port,
+    log: (e) => clientLog.push(e),
+    ...opts.client,
+  });
   return { client, server: await serverConn, listener, serverLog, clientLog };
 }
 
@@ -38,7 +60,14 @@ const ticks = async (n: number) => {
 function tensor(seq: number, n = 64, wire: TensorFrame['wire'] = 'fp32'): TensorFrame {
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = Math.sin(seq * 31 + i) * (seq + 1);
-  return { type: 'tensor', streamId: 1, seq, name: `t${seq}`, tensor: { dtype: 'float32', dims: [n], data }, wire };
+  return {
+    type: 'tensor',
+    streamId: 1,
+    seq,
+    name: `t${seq}`,
+    tensor: { dtype: 'float32', dims: [n], data },
+    wire,
+  };
 }
 
 /** Flips one byte of the `nth` chunk written (hello and auth are the first two; a man in the middle). */
@@ -88,13 +117,22 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
 
     it('delivers tensor and control frames both ways, in order, intact', async () => {
       const p = await pairOver(makeTransport(), {}, track);
-      const sent: Frame[] = [tensor(0), { type: 'control', streamId: 2, seq: 1, body: { assign: { stage: 1, model: 'a.onnx' } } }, tensor(2, 1000)];
+      const sent: Frame[] = [
+        tensor(0),
+        { type: 'control', streamId: 2, seq: 1, body: { assign: { stage: 1, model: 'a.onnx' } } },
+        tensor(2, 1000),
+      ];
       for (const f of sent) await p.client.send(f);
       const got: Frame[] = [];
       for (let i = 0; i < sent.length; i++) got.push((await p.server.receive())!);
       expect(got).toEqual(sent);
       await p.server.send({ type: 'health', streamId: 0, seq: 9, body: { ready: true } });
-      expect(await p.client.receive()).toEqual({ type: 'health', streamId: 0, seq: 9, body: { ready: true } });
+      expect(await p.client.receive()).toEqual({
+        type: 'health',
+        streamId: 0,
+        seq: 9,
+        body: { ready: true },
+      });
       expect(p.client.authenticated).toBe(false);
     });
 
@@ -115,7 +153,11 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
 
     it('backpressures a slow consumer: nothing lost, in-flight never above the window', async () => {
       const frameBytes = 64 * 4 + 60;
-      const p = await pairOver(makeTransport(), { server: { window: { frames: 4, bytes: 3 * frameBytes } } }, track);
+      const p = await pairOver(
+        makeTransport(),
+        { server: { window: { frames: 4, bytes: 3 * frameBytes } } },
+        track,
+      );
       expect(p.client.peerWindow).toEqual({ frames: 4, bytes: 3 * frameBytes });
       const sends = Array.from({ length: 50 }, (_, i) => p.client.send(tensor(i)));
       await ticks(20);
@@ -139,7 +181,11 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
 
     it('lets one frame larger than the byte window through alone', async () => {
       const p = await pairOver(makeTransport(), { server: { window: { frames: 8, bytes: 1000 } } }, track);
-      const sends = [p.client.send(tensor(0, 10)), p.client.send(tensor(1, 5000)), p.client.send(tensor(2, 10))];
+      const sends = [
+        p.client.send(tensor(0, 10)),
+        p.client.send(tensor(1, 5000)),
+        p.client.send(tensor(2, 10)),
+      ];
       const got = [await p.server.receive(), await p.server.receive(), await p.server.receive()];
       await Promise.all(sends);
       expect(got.map((f) => f!.seq)).toEqual([0, 1, 2]);
@@ -161,25 +207,37 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
 
     it('authenticates with a shared key and detects a tampered frame', async () => {
       const key = Buffer.alloc(32, 0xab);
-      const p = await pairOver(makeTransport(), { client: { key, wrap: tamperingWrap(4) }, server: { key } }, track);
+      const p = await pairOver(
+        makeTransport(),
+        { client: { key, wrap: tamperingWrap(4) }, server: { key } },
+        track,
+      );
       expect(p.client.authenticated && p.server.authenticated).toBe(true);
       await p.client.send(tensor(0));
       await p.client.send(tensor(1));
       await p.client.send(tensor(2));
       expect((await p.server.receive())!.seq).toBe(0);
       expect((await p.server.receive())!.seq).toBe(2);
-      expect(p.serverLog.filter((e) => e.event === 'frame-rejected').map((e) => e.message.split(':')[0])).toEqual(['bad-hmac']);
+      expect(
+        p.serverLog.filter((e) => e.event === 'frame-rejected').map((e) => e.message.split(':')[0]),
+      ).toEqual(['bad-hmac']);
     });
 
     it('refuses a replayed frame on an authenticated connection and keeps serving', async () => {
       const key = Buffer.alloc(32, 0xcd);
-      const p = await pairOver(makeTransport(), { client: { key, wrap: replayingWrap(4) }, server: { key, window: { frames: 2, bytes: 1 << 20 } } }, track);
+      const p = await pairOver(
+        makeTransport(),
+        { client: { key, wrap: replayingWrap(4) }, server: { key, window: { frames: 2, bytes: 1 << 20 } } },
+        track,
+      );
       const sends = [0, 1, 2, 3, 4, 5].map((i) => p.client.send(tensor(i)));
       const seqs: number[] = [];
       for (let i = 0; i < 6; i++) seqs.push((await p.server.receive())!.seq);
       await Promise.all(sends);
       expect(seqs).toEqual([0, 1, 2, 3, 4, 5]);
-      expect(p.serverLog.filter((e) => e.event === 'frame-rejected').map((e) => e.message.split(':')[0])).toEqual(['replay']);
+      expect(
+        p.serverLog.filter((e) => e.event === 'frame-rejected').map((e) => e.message.split(':')[0]),
+      ).toEqual(['replay']);
       expect(p.client.stats().peerErrors).toBe(1);
     });
 
@@ -194,9 +252,17 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
       for (const c of cases) {
         const log: TransportLogEvent[] = [];
         let accepted = 0;
-        const l = await t.listen({ host: '127.0.0.1', port: 0, ...c.server, log: (e) => log.push(e), onConnection: () => accepted++ });
+        const l = await t.listen({
+          host: '127.0.0.1',
+          port: 0,
+          ...c.server,
+          log: (e) => log.push(e),
+          onConnection: () => accepted++,
+        });
         track(l);
-        await expect(t.connect({ host: '127.0.0.1', port: l.port, log: () => undefined, ...c.client })).rejects.toBeInstanceOf(AuthError);
+        await expect(
+          t.connect({ host: '127.0.0.1', port: l.port, log: () => undefined, ...c.client }),
+        ).rejects.toBeInstanceOf(AuthError);
         await ticks(5);
         expect(accepted).toBe(0);
         events.push(log.filter((e) => e.level !== 'info').map((e) => e.event));
@@ -216,7 +282,9 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
       expect(seqs).toEqual([0, 1]);
       expect((await p.server.closed).reason).toMatch(/done/);
       await expect(p.client.send(tensor(2))).rejects.toBeInstanceOf(TransportError);
-      await expect(p.client.send({ type: 'credit', streamId: 0, seq: 0, body: {} })).rejects.toThrow(/closed|reserved/);
+      await expect(p.client.send({ type: 'credit', streamId: 0, seq: 0, body: {} })).rejects.toThrow(
+        /closed|reserved/,
+      );
     });
   });
 }

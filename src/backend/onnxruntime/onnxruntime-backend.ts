@@ -15,7 +15,11 @@ const TO_ORT: Partial<Record<DType, ort.Tensor.Type>> = {
 
 function toOrt(t: Tensor, name: string): ort.Tensor {
   const type = TO_ORT[t.dtype];
-  if (!type) throw new EdgesplitError('E_BACKEND', `input '${name}': dtype ${t.dtype} is not supported by onnxruntime`);
+  if (!type)
+    throw new EdgesplitError(
+      'E_BACKEND',
+      `input '${name}': dtype ${t.dtype} is not supported by onnxruntime`,
+    );
   return new ort.Tensor(type, t.data as ort.Tensor.DataType, [...t.dims]);
 }
 
@@ -35,12 +39,17 @@ class OrtSession implements InferenceSession {
   get outputNames(): readonly string[] {
     return this.session.outputNames;
   }
-  async run(feeds: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>> {
+  async run(
+    feeds: Readonly<Record<string, Tensor>>,
+    outputNames?: readonly string[],
+  ): Promise<Record<string, Tensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t, name);
     let out: ort.InferenceSession.ReturnType;
     try {
-      out = outputNames ? await this.session.run(ortFeeds, [...outputNames]) : await this.session.run(ortFeeds);
+      out = outputNames
+        ? await this.session.run(ortFeeds, [...outputNames])
+        : await this.session.run(ortFeeds);
     } catch (err) {
       throw new EdgesplitError('E_BACKEND', `onnxruntime run failed: ${errorMessage(err)}`, { cause: err });
     }
@@ -71,7 +80,9 @@ export const onnxruntimeBackend: InferenceBackend = {
       return new OrtSession(session);
     } catch (err) {
       const what = typeof model === 'string' ? model : `${model.byteLength}-byte model`;
-      throw new EdgesplitError('E_BACKEND', `onnxruntime could not load ${what}: ${errorMessage(err)}`, { cause: err });
+      throw new EdgesplitError('E_BACKEND', `onnxruntime could not load ${what}: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
   },
 };

@@ -57,7 +57,10 @@ export function need(ctx: ShapeCtx, i: number): readonly Dim[] {
 /** The constant numeric value of input `i` (e.g. Reshape's shape), or a ShapeError. */
 export function needConst(ctx: ShapeCtx, i: number, what: string): number[] {
   const v = ctx.consts[i];
-  if (!v) throw new ShapeUnknownError(`${what} (input '${ctx.node.inputs[i] ?? ''}') is not a constant edgesplit can evaluate`);
+  if (!v)
+    throw new ShapeUnknownError(
+      `${what} (input '${ctx.node.inputs[i] ?? ''}') is not a constant edgesplit can evaluate`,
+    );
   return v.map((d) => {
     if (typeof d !== 'number') throw new ShapeUnknownError(`${what} depends on the symbolic dim '${d}'`);
     return d;
@@ -67,7 +70,8 @@ export function needConst(ctx: ShapeCtx, i: number, what: string): number[] {
 /** Normalises a possibly negative axis. */
 export function normAxis(axis: number, rank: number, node: GraphNode): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= rank) throw new ShapeError(`axis ${axis} out of range for rank ${rank} in node '${node.name}'`);
+  if (a < 0 || a >= rank)
+    throw new ShapeError(`axis ${axis} out of range for rank ${rank} in node '${node.name}'`);
   return a;
 }
 
@@ -102,7 +106,10 @@ export function broadcast(a: readonly Dim[], b: readonly Dim[], node: GraphNode)
     else if (x === 1) out.push(y);
     else if (typeof x === 'string') out.push(y);
     else if (typeof y === 'string') out.push(x);
-    else throw new ShapeError(`shapes [${a.join(',')}] and [${b.join(',')}] do not broadcast in node '${node.name}'`);
+    else
+      throw new ShapeError(
+        `shapes [${a.join(',')}] and [${b.join(',')}] do not broadcast in node '${node.name}'`,
+      );
   }
   return out;
 }
@@ -125,6 +132,7 @@ export function windowOut(
   let out = (ceilMode ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
   // ceil mode must not start a window entirely inside the end padding (PyTorch/ONNX rule)
   if (ceilMode && (out - 1) * stride >= input + padBegin) out -= 1;
-  if (out <= 0) throw new ShapeError(`window of ${eff} over ${input} (pads ${padBegin}+${padEnd}) leaves no output`);
+  if (out <= 0)
+    throw new ShapeError(`window of ${eff} over ${input} (pads ${padBegin}+${padEnd}) leaves no output`);
   return out;
 }

@@ -59,7 +59,9 @@ const convTranspose: ShapeFn = (ctx) => {
     else if (typeof xin === 'string') out.push(xin);
     else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') out.push(xin * strides[i]);
     else {
-      out.push(strides[i] * (xin - 1) + outPad[i] + (kernel[i] - 1) * dilations[i] + 1 - pads[i] - pads[i + spatial]);
+      out.push(
+        strides[i] * (xin - 1) + outPad[i] + (kernel[i] - 1) * dilations[i] + 1 - pads[i] - pads[i + spatial],
+      );
     }
   }
   return [{ shape: out, dtype: ctx.dtypes[0] ?? 'float32' }];
@@ -69,14 +71,17 @@ function pool(global: boolean): ShapeFn {
   return (ctx) => {
     const x = need(ctx, 0);
     const spatial = x.length - 2;
-    if (global) return [{ shape: [x[0], x[1], ...new Array(spatial).fill(1)], dtype: ctx.dtypes[0] ?? 'float32' }];
+    if (global)
+      return [{ shape: [x[0], x[1], ...new Array(spatial).fill(1)], dtype: ctx.dtypes[0] ?? 'float32' }];
     const kernel = attrInts(ctx.node, 'kernel_shape');
     if (!kernel) throw new ShapeError('pooling node has no kernel_shape');
     const { strides, dilations, pads, autoPad } = spatialAttrs(ctx, spatial, kernel);
     const ceil = attrInt(ctx.node, 'ceil_mode', 0) === 1;
     const out: Dim[] = [x[0], x[1]];
     for (let i = 0; i < spatial; i++) {
-      out.push(windowOut(x[2 + i], kernel[i], strides[i], dilations[i], pads[i], pads[i + spatial], autoPad, ceil));
+      out.push(
+        windowOut(x[2 + i], kernel[i], strides[i], dilations[i], pads[i], pads[i + spatial], autoPad, ceil),
+      );
     }
     const outputs: InferredOutput[] = [{ shape: out, dtype: ctx.dtypes[0] ?? 'float32' }];
     if (ctx.node.outputs.length > 1) outputs.push({ shape: out, dtype: 'int64' });
@@ -87,7 +92,8 @@ function pool(global: boolean): ShapeFn {
 const gemm: ShapeFn = (ctx) => {
   const a = need(ctx, 0);
   const b = need(ctx, 1);
-  if (a.length !== 2 || b.length !== 2) throw new ShapeError(`Gemm needs 2-D inputs, got [${a.join(',')}] and [${b.join(',')}]`);
+  if (a.length !== 2 || b.length !== 2)
+    throw new ShapeError(`Gemm needs 2-D inputs, got [${a.join(',')}] and [${b.join(',')}]`);
   const m = attrInt(ctx.node, 'transA', 0) ? a[1] : a[0];
   const ka = attrInt(ctx.node, 'transA', 0) ? a[0] : a[1];
   const kb = attrInt(ctx.node, 'transB', 0) ? b[1] : b[0];
@@ -128,7 +134,10 @@ export const sameAsInput: ShapeFn = (ctx) => {
 
 const batchNorm: ShapeFn = (ctx) => {
   const x = need(ctx, 0);
-  return ctx.node.outputs.map((_, i) => ({ shape: i === 0 ? [...x] : [x[1]], dtype: ctx.dtypes[0] ?? 'float32' }));
+  return ctx.node.outputs.map((_, i) => ({
+    shape: i === 0 ? [...x] : [x[1]],
+    dtype: ctx.dtypes[0] ?? 'float32',
+  }));
 };
 
 /** Neural-network ops: convolutions, pooling, dense layers, activations, normalisation. */

@@ -15,7 +15,17 @@ import {
   type ShapeFn,
 } from './common.js';
 
-const DTYPE_OF_ONNX: Record<number, string> = { 1: 'float32', 2: 'uint8', 3: 'int8', 5: 'int16', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64' };
+const DTYPE_OF_ONNX: Record<number, string> = {
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+};
 
 function binary(fold?: (a: number, b: number) => number, outDtype?: string): ShapeFn {
   return (ctx) => {
@@ -26,7 +36,9 @@ function binary(fold?: (a: number, b: number) => number, outDtype?: string): Sha
     if (fold && a && b && a.every((v) => typeof v === 'number') && b.every((v) => typeof v === 'number')) {
       const n = Math.max(a.length, b.length);
       if ((a.length === n || a.length === 1) && (b.length === n || b.length === 1)) {
-        const value = Array.from({ length: n }, (_, i) => fold(a[a.length === 1 ? 0 : i] as number, b[b.length === 1 ? 0 : i] as number));
+        const value = Array.from({ length: n }, (_, i) =>
+          fold(a[a.length === 1 ? 0 : i] as number, b[b.length === 1 ? 0 : i] as number),
+        );
         return [{ shape, dtype, value }];
       }
     }
@@ -73,18 +85,30 @@ export function reshapeTarget(input: readonly Dim[], target: readonly Dim[], all
 const reshape: ShapeFn = (ctx) => {
   const x = need(ctx, 0);
   const target = ctx.consts[1];
-  if (!target) throw new ShapeUnknownError(`Reshape target shape '${ctx.node.inputs[1]}' is not a constant edgesplit can evaluate`);
+  if (!target)
+    throw new ShapeUnknownError(
+      `Reshape target shape '${ctx.node.inputs[1]}' is not a constant edgesplit can evaluate`,
+    );
   const out = reshapeTarget(x, target, attrInt(ctx.node, 'allowzero', 0) === 1);
-  if (dimsProduct(out) !== dimsProduct(x) && out.every((d) => typeof d === 'number') && x.every((d) => typeof d === 'number')) {
-    throw new ShapeError(`cannot reshape [${x.join(',')}] (${dimsProduct(x)} elements) into [${out.join(',')}]`);
+  if (
+    dimsProduct(out) !== dimsProduct(x) &&
+    out.every((d) => typeof d === 'number') &&
+    x.every((d) => typeof d === 'number')
+  ) {
+    throw new ShapeError(
+      `cannot reshape [${x.join(',')}] (${dimsProduct(x)} elements) into [${out.join(',')}]`,
+    );
   }
-  return [{ shape: out, dtype: ctx.dtypes[0] ?? 'float32', value: ctx.consts[0] ? [...ctx.consts[0]] : undefined }];
+  return [
+    { shape: out, dtype: ctx.dtypes[0] ?? 'float32', value: ctx.consts[0] ? [...ctx.consts[0]] : undefined },
+  ];
 };
 
 const transpose: ShapeFn = (ctx) => {
   const x = need(ctx, 0);
   const perm = attrInts(ctx.node, 'perm') ?? x.map((_, i) => x.length - 1 - i);
-  if (perm.length !== x.length) throw new ShapeError(`Transpose perm has ${perm.length} entries for rank ${x.length}`);
+  if (perm.length !== x.length)
+    throw new ShapeError(`Transpose perm has ${perm.length} entries for rank ${x.length}`);
   return [{ shape: perm.map((p) => x[p]), dtype: ctx.dtypes[0] ?? 'float32' }];
 };
 
@@ -95,10 +119,19 @@ const concat: ShapeFn = (ctx) => {
   const out = [...shapes[0]];
   for (const s of shapes.slice(1)) {
     if (s.length !== rank) throw new ShapeError(`Concat inputs have ranks ${rank} and ${s.length}`);
-    out[axis] = typeof out[axis] === 'number' && typeof s[axis] === 'number' ? (out[axis] as number) + (s[axis] as number) : `${out[axis]}+${s[axis]}`;
+    out[axis] =
+      typeof out[axis] === 'number' && typeof s[axis] === 'number'
+        ? (out[axis] as number) + (s[axis] as number)
+        : `${out[axis]}+${s[axis]}`;
   }
   const all = ctx.consts.every((c) => c !== undefined) && rank === 1;
-  return [{ shape: out, dtype: ctx.dtypes[0] ?? 'float32', value: all ? ctx.consts.flatMap((c) => [...c!]) : undefined }];
+  return [
+    {
+      shape: out,
+      dtype: ctx.dtypes[0] ?? 'float32',
+      value: all ? ctx.consts.flatMap((c) => [...c!]) : undefined,
+    },
+  ];
 };
 
 const split: ShapeFn = (ctx) => {
@@ -125,7 +158,9 @@ const slice: ShapeFn = (ctx) => {
   const opsetInputs = ctx.node.inputs.length > 1;
   const starts = opsetInputs ? needConst(ctx, 1, 'Slice starts') : (attrInts(ctx.node, 'starts') ?? []);
   const ends = opsetInputs ? needConst(ctx, 2, 'Slice ends') : (attrInts(ctx.node, 'ends') ?? []);
-  const axes = (opsetInputs && ctx.node.inputs[3] ? needConst(ctx, 3, 'Slice axes') : attrInts(ctx.node, 'axes')) ?? starts.map((_, i) => i);
+  const axes =
+    (opsetInputs && ctx.node.inputs[3] ? needConst(ctx, 3, 'Slice axes') : attrInts(ctx.node, 'axes')) ??
+    starts.map((_, i) => i);
   const steps = opsetInputs && ctx.node.inputs[4] ? needConst(ctx, 4, 'Slice steps') : starts.map(() => 1);
   const out = [...x];
   const ranges: [number, number, number, number][] = [];
@@ -160,7 +195,9 @@ const squeeze: ShapeFn = (ctx) => {
   const x = need(ctx, 0);
   const axes = axesOf(ctx)?.map((a) => normAxis(a, x.length, ctx.node));
   const out = x.filter((d, i) => (axes ? !axes.includes(i) : d !== 1));
-  return [{ shape: out, dtype: ctx.dtypes[0] ?? 'float32', value: ctx.consts[0] ? [...ctx.consts[0]] : undefined }];
+  return [
+    { shape: out, dtype: ctx.dtypes[0] ?? 'float32', value: ctx.consts[0] ? [...ctx.consts[0]] : undefined },
+  ];
 };
 
 const unsqueeze: ShapeFn = (ctx) => {
@@ -171,7 +208,9 @@ const unsqueeze: ShapeFn = (ctx) => {
   const norm = axes.map((a) => normAxis(a, rank, ctx.node)).sort((p, q) => p - q);
   const out: Dim[] = [...x];
   for (const a of norm) out.splice(a, 0, 1);
-  return [{ shape: out, dtype: ctx.dtypes[0] ?? 'float32', value: ctx.consts[0] ? [...ctx.consts[0]] : undefined }];
+  return [
+    { shape: out, dtype: ctx.dtypes[0] ?? 'float32', value: ctx.consts[0] ? [...ctx.consts[0]] : undefined },
+  ];
 };
 
 const pad: ShapeFn = (ctx) => {
@@ -195,9 +234,19 @@ const resize: ShapeFn = (ctx) => {
   if (sizes && sizes.length) return [{ shape: [...sizes], dtype: ctx.dtypes[0] ?? 'float32' }];
   const scalesIdx = isUpsample ? 1 : 2;
   const attr = ctx.node.attributes.scales;
-  const scales = ctx.node.inputs[scalesIdx] ? needConst(ctx, scalesIdx, `${ctx.node.opType} scales`) : Array.isArray(attr) ? (attr as number[]) : undefined;
-  if (!scales || scales.length !== x.length) throw new ShapeError(`${ctx.node.opType} needs constant scales or sizes of rank ${x.length}`);
-  return [{ shape: x.map((d, i) => (typeof d === 'number' ? Math.floor(d * scales[i]) : d)), dtype: ctx.dtypes[0] ?? 'float32' }];
+  const scales = ctx.node.inputs[scalesIdx]
+    ? needConst(ctx, scalesIdx, `${ctx.node.opType} scales`)
+    : Array.isArray(attr)
+      ? (attr as number[])
+      : undefined;
+  if (!scales || scales.length !== x.length)
+    throw new ShapeError(`${ctx.node.opType} needs constant scales or sizes of rank ${x.length}`);
+  return [
+    {
+      shape: x.map((d, i) => (typeof d === 'number' ? Math.floor(d * scales[i]) : d)),
+      dtype: ctx.dtypes[0] ?? 'float32',
+    },
+  ];
 };
 
 const shapeOp: ShapeFn = (ctx) => {
@@ -231,17 +280,26 @@ const gather: ShapeFn = (ctx) => {
 
 const cast: ShapeFn = (ctx) => {
   const to = attrInt(ctx.node, 'to', 1);
-  return [{ shape: [...need(ctx, 0)], dtype: DTYPE_OF_ONNX[to] ?? `onnx-type-${to}`, value: ctx.consts[0] ? [...ctx.consts[0]] : undefined }];
+  return [
+    {
+      shape: [...need(ctx, 0)],
+      dtype: DTYPE_OF_ONNX[to] ?? `onnx-type-${to}`,
+      value: ctx.consts[0] ? [...ctx.consts[0]] : undefined,
+    },
+  ];
 };
 
 const constant: ShapeFn = (ctx) => {
   const a = ctx.node.attributes;
   const t = a.value as AttrTensor | undefined;
-  if (t && typeof t === 'object' && 'kind' in t) return [{ shape: [...t.dims], dtype: t.dtype, value: t.values }];
+  if (t && typeof t === 'object' && 'kind' in t)
+    return [{ shape: [...t.dims], dtype: t.dtype, value: t.values }];
   if (typeof a.value_float === 'number') return [{ shape: [], dtype: 'float32', value: [a.value_float] }];
   if (typeof a.value_int === 'number') return [{ shape: [], dtype: 'int64', value: [a.value_int] }];
-  if (Array.isArray(a.value_floats)) return [{ shape: [a.value_floats.length], dtype: 'float32', value: [...(a.value_floats as number[])] }];
-  if (Array.isArray(a.value_ints)) return [{ shape: [a.value_ints.length], dtype: 'int64', value: [...(a.value_ints as number[])] }];
+  if (Array.isArray(a.value_floats))
+    return [{ shape: [a.value_floats.length], dtype: 'float32', value: [...(a.value_floats as number[])] }];
+  if (Array.isArray(a.value_ints))
+    return [{ shape: [a.value_ints.length], dtype: 'int64', value: [...(a.value_ints as number[])] }];
   throw new ShapeError('Constant has no value attribute edgesplit understands');
 };
 

@@ -28,10 +28,16 @@ const rssiPointSchema = z.strictObject({
 export const rssiCurveSchema = z
   .array(rssiPointSchema)
   .min(2)
-  .refine((c) => c.every((p, i) => i === 0 || p.rssiDbm > c[i - 1].rssiDbm), { message: 'points must have strictly increasing rssiDbm' });
+  .refine((c) => c.every((p, i) => i === 0 || p.rssiDbm > c[i - 1].rssiDbm), {
+    message: 'points must have strictly increasing rssiDbm',
+  });
 
 /** Schema of the RSSI curve data file (`src/strategy/plan/data/rssi-throughput.json`). */
-export const rssiCurveFileSchema = z.strictObject({ $comment: z.string().optional(), curve: rssiCurveSchema, source: z.string().min(1) });
+export const rssiCurveFileSchema = z.strictObject({
+  $comment: z.string().optional(),
+  curve: rssiCurveSchema,
+  source: z.string().min(1),
+});
 
 /** Fraction of nominal throughput at `rssiDbm`: linear between the curve's points, clamped outside them. */
 export function throughputFraction(curve: readonly RssiPoint[], rssiDbm: number): number {
@@ -40,7 +46,10 @@ export function throughputFraction(curve: readonly RssiPoint[], rssiDbm: number)
     const hi = curve[i];
     if (rssiDbm <= hi.rssiDbm) {
       const lo = curve[i - 1];
-      return lo.throughputFraction + ((rssiDbm - lo.rssiDbm) / (hi.rssiDbm - lo.rssiDbm)) * (hi.throughputFraction - lo.throughputFraction);
+      return (
+        lo.throughputFraction +
+        ((rssiDbm - lo.rssiDbm) / (hi.rssiDbm - lo.rssiDbm)) * (hi.throughputFraction - lo.throughputFraction)
+      );
     }
   }
   return curve[curve.length - 1].throughputFraction;
@@ -56,21 +65,26 @@ export function parseDeviceSpec(spec: string, catalog: DeviceCatalog): PhysicalD
   const seen = new Map<string, number>();
   for (const part of parts) {
     const m = /^(.+?)(?:x(\d+))?$/.exec(part);
-    if (!part || !m) throw new UsageError(`--devices: empty entry in '${spec}'; expected e.g. esp32s3x8 or esp32s3x2,rpi4bx1`);
+    if (!part || !m)
+      throw new UsageError(
+        `--devices: empty entry in '${spec}'; expected e.g. esp32s3x8 or esp32s3x2,rpi4bx1`,
+      );
     // an id that itself ends in x<digits> wins over the count reading
     const whole = m[2] !== undefined && catalog.entries.has(part);
     const type = whole ? part : m[1];
     const count: string | undefined = whole ? undefined : m[2];
     const spec_ = catalog.get(type);
     const k = count === undefined ? 1 : Number(count);
-    if (!Number.isInteger(k) || k < 1) throw new UsageError(`--devices: count in '${part}' must be a positive integer`);
+    if (!Number.isInteger(k) || k < 1)
+      throw new UsageError(`--devices: count in '${part}' must be a positive integer`);
     for (let i = 0; i < k; i++) {
       const idx = (seen.get(type) ?? 0) + 1;
       seen.set(type, idx);
       devices.push({ name: `${type}-${idx}`, spec: spec_ });
     }
   }
-  if (devices.length > MAX_DEVICES) throw new UsageError(`--devices: ${devices.length} devices exceed the limit of ${MAX_DEVICES}`);
+  if (devices.length > MAX_DEVICES)
+    throw new UsageError(`--devices: ${devices.length} devices exceed the limit of ${MAX_DEVICES}`);
   return devices;
 }
 
@@ -83,7 +97,10 @@ const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'names are letters
 /** Schema of a topology file. */
 export const topologySchema = z.strictObject({
   $comment: z.string().optional(),
-  devices: z.array(z.strictObject({ name, type: z.string().min(1) })).min(1).max(MAX_DEVICES),
+  devices: z
+    .array(z.strictObject({ name, type: z.string().min(1) }))
+    .min(1)
+    .max(MAX_DEVICES),
   links: z.array(z.strictObject({ between: z.tuple([name, name]), ...quality })).default([]),
   /** Quality of pairs not listed in `links`; without it unlisted pairs cannot talk. */
   default: z.strictObject(quality).optional(),
@@ -94,7 +111,12 @@ export const topologySchema = z.strictObject({
 export type Topology = z.output<typeof topologySchema>;
 
 function fail(file: string, path: readonly PropertyKey[], message: string): never {
-  const where = path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
+  const where = path.length
+    ? path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, '')
+    : '(top level)';
   throw new EdgesplitError('E_PLAN', `${file}: ${where}: ${message}`);
 }
 
@@ -113,13 +135,16 @@ export function parseTopology(json: unknown, file: string): Topology {
     names.add(d.name);
   });
   const check = (q: { rssiDbm?: number; throughputBps?: number }, path: PropertyKey[]) => {
-    if ((q.rssiDbm === undefined) === (q.throughputBps === undefined)) fail(file, path, 'give exactly one of rssiDbm or throughputBps');
+    if ((q.rssiDbm === undefined) === (q.throughputBps === undefined))
+      fail(file, path, 'give exactly one of rssiDbm or throughputBps');
   };
   t.links.forEach((l, i) => {
     l.between.forEach((n, j) => {
-      if (!names.has(n)) fail(file, ['links', i, 'between', j], `unknown device '${n}'; devices are ${[...names].join(', ')}`);
+      if (!names.has(n))
+        fail(file, ['links', i, 'between', j], `unknown device '${n}'; devices are ${[...names].join(', ')}`);
     });
-    if (l.between[0] === l.between[1]) fail(file, ['links', i, 'between'], 'a link joins two different devices');
+    if (l.between[0] === l.between[1])
+      fail(file, ['links', i, 'between'], 'a link joins two different devices');
     check(l, ['links', i]);
   });
   if (t.default) check(t.default, ['default']);
@@ -131,16 +156,31 @@ export function parseTopology(json: unknown, file: string): Topology {
  * `curve` (the topology's own curve wins) or from measured throughput, over the base `link` model.
  * Links are symmetric.
  */
-export function topologyPool(t: Topology, file: string, catalog: DeviceCatalog, link: LinkSpec, curve: readonly RssiPoint[]): DevicePool {
+export function topologyPool(
+  t: Topology,
+  file: string,
+  catalog: DeviceCatalog,
+  link: LinkSpec,
+  curve: readonly RssiPoint[],
+): DevicePool {
   const devices = t.devices.map((d, i) => {
-    if (!catalog.entries.has(d.type)) fail(file, ['devices', i, 'type'], `unknown device type '${d.type}'; known: ${[...catalog.entries.keys()].sort().join(', ')}`);
+    if (!catalog.entries.has(d.type))
+      fail(
+        file,
+        ['devices', i, 'type'],
+        `unknown device type '${d.type}'; known: ${[...catalog.entries.keys()].sort().join(', ')}`,
+      );
     return { name: d.name, spec: catalog.get(d.type) };
   });
   const useCurve = t.rssiCurve ?? curve;
   const make = (q: { rssiDbm?: number; throughputBps?: number }): PairLink =>
     q.throughputBps !== undefined
       ? { link: { ...link, throughputBps: q.throughputBps }, origin: 'measured' }
-      : { link: { ...link, throughputBps: link.throughputBps * throughputFraction(useCurve, q.rssiDbm!) }, origin: 'rssi', rssiDbm: q.rssiDbm };
+      : {
+          link: { ...link, throughputBps: link.throughputBps * throughputFraction(useCurve, q.rssiDbm!) },
+          origin: 'rssi',
+          rssiDbm: q.rssiDbm,
+        };
   const pairs = new Map<string, PairLink>();
   for (const l of t.links) {
     const p = make(l);

@@ -4,7 +4,15 @@
  */
 import { transferCost } from '../../cost/device-cost.js';
 import type { StageCosts } from './stage-costs.js';
-import type { BalanceGoal, DevicePool, Objective, PartitionPlan, PlanMetrics, PlannedStage, StageShape } from './types.js';
+import type {
+  BalanceGoal,
+  DevicePool,
+  Objective,
+  PartitionPlan,
+  PlanMetrics,
+  PlannedStage,
+  StageShape,
+} from './types.js';
 
 /** A stage shape with its physical devices (first = primary, the rest replicas). */
 export interface PlacedShape extends StageShape {
@@ -40,7 +48,12 @@ export function spareDevices(shapes: readonly StageShape[], pool: DevicePool): M
  * per-device cycle time (goal `throughput`) or energy (goal `energy`) among those whose device type
  * still has a spare. For one device type this is the optimal distribution (min-max of value/replicas).
  */
-export function addSpareReplicas(shapes: readonly StageShape[], pool: DevicePool, costs: StageCosts, goal: BalanceGoal): StageShape[] {
+export function addSpareReplicas(
+  shapes: readonly StageShape[],
+  pool: DevicePool,
+  costs: StageCosts,
+  goal: BalanceGoal,
+): StageShape[] {
   const out = shapes.map((s) => ({ ...s }));
   const spare = spareDevices(shapes, pool);
   const { timeS, energyJ } = costs.transfers;
@@ -91,7 +104,11 @@ function stageLink(pool: DevicePool, from: readonly string[], to: readonly strin
 }
 
 /** Predicts every stage's memory, time, bytes and energy, and the plan's metrics. */
-export function evaluatePlan(placed: readonly PlacedShape[], pool: DevicePool, costs: StageCosts): PartitionPlan {
+export function evaluatePlan(
+  placed: readonly PlacedShape[],
+  pool: DevicePool,
+  costs: StageCosts,
+): PartitionPlan {
   const n = costs.n;
   const problem = costs.problem;
   const sends = placed.map((s, i) => {

@@ -16,8 +16,21 @@ export {
 } from './devices.js';
 export { StageCosts, cutTransfers, type CutTransfers } from './stage-costs.js';
 export { MAX_SEARCH_CELLS, searchPartition, type SearchSpec } from './search.js';
-export { addSpareReplicas, evaluatePlan, objectiveValue, placeInOrder, spareDevices, type PlacedShape } from './evaluate.js';
+export {
+  addSpareReplicas,
+  evaluatePlan,
+  objectiveValue,
+  placeInOrder,
+  spareDevices,
+  type PlacedShape,
+} from './evaluate.js';
 export { greedyPartition, type GreedyOutcome } from './greedy.js';
 export { MAX_EXACT_PLACEMENT_DEVICES, placeStages } from './placement.js';
-export { PlanInfeasibleError, describeBytes, explainInfeasible, minimumDevices, shortfall } from './infeasible.js';
+export {
+  PlanInfeasibleError,
+  describeBytes,
+  explainInfeasible,
+  minimumDevices,
+  shortfall,
+} from './infeasible.js';
 export { planPipeline, searchLink } from './planner.js';

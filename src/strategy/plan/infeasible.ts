@@ -32,14 +32,25 @@ export function describeBytes(n: number): string {
 }
 
 /** Shortfalls of nodes [a, b) on a device: positive numbers are bytes missing. */
-export function shortfall(costs: StageCosts, device: DeviceSpec, a: number, b: number): { flash: number; sram: number } {
+export function shortfall(
+  costs: StageCosts,
+  device: DeviceSpec,
+  a: number,
+  b: number,
+): { flash: number; sram: number } {
   return {
     flash: costs.weightBytes(a, b) + device.runtimeOverheadBytes - device.flashBytes,
     sram: costs.peakBytes(a, b) - device.sramBytes,
   };
 }
 
-function describeShortfall(costs: StageCosts, device: DeviceSpec, a: number, b: number, where: string): string {
+function describeShortfall(
+  costs: StageCosts,
+  device: DeviceSpec,
+  a: number,
+  b: number,
+  where: string,
+): string {
   const s = shortfall(costs, device, a, b);
   const parts: string[] = [];
   if (s.flash > 0) {
@@ -49,7 +60,9 @@ function describeShortfall(costs: StageCosts, device: DeviceSpec, a: number, b: 
     );
   }
   if (s.sram > 0) {
-    parts.push(`needs ${describeBytes(s.sram)} more SRAM on ${where} (activation peak ${describeBytes(costs.peakBytes(a, b))} > ${describeBytes(device.sramBytes)})`);
+    parts.push(
+      `needs ${describeBytes(s.sram)} more SRAM on ${where} (activation peak ${describeBytes(costs.peakBytes(a, b))} > ${describeBytes(device.sramBytes)})`,
+    );
   }
   return parts.join(' and ');
 }
@@ -113,7 +126,9 @@ export function explainInfeasible(costs: StageCosts, pool: DevicePool): PlanInfe
   const last = devices[devices.length - 1];
   const rest = describeShortfall(costs, last.spec, a, costs.n, last.name);
   const tail = `${nodeLabel(costs, a)} .. ${nodeLabel(costs, costs.n - 1)}`;
-  const detail = rest ? `filling the devices in order, ${last.name} would have to hold nodes ${tail} and ${rest}` : '';
+  const detail = rest
+    ? `filling the devices in order, ${last.name} would have to hold nodes ${tail} and ${rest}`
+    : '';
   const head =
     devices.length < total
       ? `${devices.length} device(s) are too few: the model needs at least ${total} (${need})`

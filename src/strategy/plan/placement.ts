@@ -27,7 +27,9 @@ function linkCoster(pool: DevicePool): LinkCost {
   return (from, to, bytes) => {
     const key = `${from},${to},${bytes}`;
     if (!cache.has(key)) {
-      const p = pool.pairLink ? pool.pairLink(pool.devices[from].name, pool.devices[to].name) : { link: pool.link };
+      const p = pool.pairLink
+        ? pool.pairLink(pool.devices[from].name, pool.devices[to].name)
+        : { link: pool.link };
       cache.set(key, p ? transferCost(p.link, bytes) : undefined);
     }
     return cache.get(key);
@@ -41,16 +43,32 @@ function better(p: number, q: number, c: Cell | undefined): boolean {
 }
 
 /** Assigns one primary device to each stage, minimising the objective's bottleneck or sum over the real pair links. */
-function placePrimaries(shapes: readonly StageShape[], pool: DevicePool, costs: StageCosts, objective: Objective, exact: boolean): number[] | undefined {
+function placePrimaries(
+  shapes: readonly StageShape[],
+  pool: DevicePool,
+  costs: StageCosts,
+  objective: Objective,
+  exact: boolean,
+): number[] | undefined {
   const D = pool.devices.length;
   const m = shapes.length;
   const link = linkCoster(pool);
-  const comp = shapes.map((s) => costs.compute(costs.types.find((t) => t.id === s.type)!, s.start, s.end));
+  const comp = shapes.map((s) =>
+    costs.compute(
+      costs.types.find((t) => t.id === s.type)!,
+      s.start,
+      s.end,
+    ),
+  );
   const bytes = shapes.map((s) => costs.problem.cutBytes[s.end]);
   const cands = shapes.map((s) => pool.devices.flatMap((d, i) => (d.spec.id === s.type ? [i] : [])));
   const agg = objective === 'throughput' || objective === 'energy' ? 'max' : 'sum';
   // stage i's primary value once its send target is known; `send` undefined for the last stage
-  const stageValue = (i: number, recvS: number, send: { timeS: number; energyJ: number } | undefined): [number, number] => {
+  const stageValue = (
+    i: number,
+    recvS: number,
+    send: { timeS: number; energyJ: number } | undefined,
+  ): [number, number] => {
     const r = shapes[i].replicas;
     const sendS = send?.timeS ?? 0;
     const lat = comp[i].timeS + sendS;
@@ -159,8 +177,12 @@ export function placeStages(
       let pickT = Infinity;
       pool.devices.forEach((d, j) => {
         if (used.has(j) || d.spec.id !== shapes[i].type) return;
-        const inT = i === 0 ? 0 : (link(order[i - 1], j, costs.problem.cutBytes[shapes[i].start])?.timeS ?? Infinity);
-        const outT = i + 1 === shapes.length ? 0 : (link(j, order[i + 1], costs.problem.cutBytes[shapes[i].end])?.timeS ?? Infinity);
+        const inT =
+          i === 0 ? 0 : (link(order[i - 1], j, costs.problem.cutBytes[shapes[i].start])?.timeS ?? Infinity);
+        const outT =
+          i + 1 === shapes.length
+            ? 0
+            : (link(j, order[i + 1], costs.problem.cutBytes[shapes[i].end])?.timeS ?? Infinity);
         if (Math.max(inT, outT) < pickT || pick < 0) [pick, pickT] = [j, Math.max(inT, outT)];
       });
       used.add(pick);

@@ -3,7 +3,13 @@
  * placement over pairwise links, the greedy baseline and a Pareto listing. Pure.
  */
 import type { LinkSpec } from '../../catalog/schema.js';
-import { addSpareReplicas, evaluatePlan, objectiveValue, placeInOrder, type PlacedShape } from './evaluate.js';
+import {
+  addSpareReplicas,
+  evaluatePlan,
+  objectiveValue,
+  placeInOrder,
+  type PlacedShape,
+} from './evaluate.js';
 import { greedyPartition } from './greedy.js';
 import { explainInfeasible, PlanInfeasibleError } from './infeasible.js';
 import { placeStages } from './placement.js';
@@ -56,12 +62,27 @@ function makeContext(problem: PartitionProblem, pool: DevicePool, replicas: Repl
   return { problem, pool, costs: new StageCosts(problem, types, searchLink(pool)), available, replicas };
 }
 
-function withSpares(ctx: Context, shapes: readonly StageShape[], objective: Objective, balance: BalanceGoal): StageShape[] {
-  return ctx.replicas === 'auto' && objective !== 'devices' ? addSpareReplicas(shapes, ctx.pool, ctx.costs, balance) : [...shapes];
+function withSpares(
+  ctx: Context,
+  shapes: readonly StageShape[],
+  objective: Objective,
+  balance: BalanceGoal,
+): StageShape[] {
+  return ctx.replicas === 'auto' && objective !== 'devices'
+    ? addSpareReplicas(shapes, ctx.pool, ctx.costs, balance)
+    : [...shapes];
 }
 
-function place(ctx: Context, shapes: readonly StageShape[], objective: Objective): { plan: PartitionPlan; method: PlanResult['placement'] } | undefined {
-  if (!ctx.pool.pairLink) return { plan: evaluatePlan(placeInOrder(shapes, ctx.pool), ctx.pool, ctx.costs), method: 'uniform-link' };
+function place(
+  ctx: Context,
+  shapes: readonly StageShape[],
+  objective: Objective,
+): { plan: PartitionPlan; method: PlanResult['placement'] } | undefined {
+  if (!ctx.pool.pairLink)
+    return {
+      plan: evaluatePlan(placeInOrder(shapes, ctx.pool), ctx.pool, ctx.costs),
+      method: 'uniform-link',
+    };
   const r = placeStages(shapes, ctx.pool, ctx.costs, objective);
   return r && { plan: evaluatePlan(r.placed, ctx.pool, ctx.costs), method: r.method };
 }
@@ -84,7 +105,11 @@ function greedyPlaced(ctx: Context, objective: Objective, balance: BalanceGoal):
   });
 }
 
-function solve(ctx: Context, objective: Objective, balance: BalanceGoal): { plan: PartitionPlan; method: PlanResult['placement'] } {
+function solve(
+  ctx: Context,
+  objective: Objective,
+  balance: BalanceGoal,
+): { plan: PartitionPlan; method: PlanResult['placement'] } {
   const replicate = ctx.replicas === 'auto' && (objective === 'throughput' || objective === 'energy');
   const found = searchPartition({ costs: ctx.costs, available: ctx.available, objective, replicate });
   if (!found) throw explainInfeasible(ctx.costs, ctx.pool);
@@ -97,7 +122,11 @@ function solve(ctx: Context, objective: Objective, balance: BalanceGoal): { plan
   let best: { plan: PartitionPlan; method: PlanResult['placement'] } | undefined;
   for (const shapes of candidates) {
     const r = place(ctx, shapes, objective);
-    if (r && (!best || objectiveValue(r.plan.metrics, objective) < objectiveValue(best.plan.metrics, objective))) best = r;
+    if (
+      r &&
+      (!best || objectiveValue(r.plan.metrics, objective) < objectiveValue(best.plan.metrics, objective))
+    )
+      best = r;
   }
   if (!best) {
     throw new PlanInfeasibleError(
@@ -134,7 +163,12 @@ export function planPipeline(problem: PartitionProblem, pool: DevicePool, option
   if (!('infeasible' in greedy)) {
     const mine = objectiveValue(plan.metrics, objective);
     const theirs = objectiveValue(greedy.metrics, objective);
-    gainOverGreedy = Math.abs(mine - theirs) <= 1e-9 * Math.max(Math.abs(mine), Math.abs(theirs)) ? 1 : mine === 0 ? Infinity : theirs / mine;
+    gainOverGreedy =
+      Math.abs(mine - theirs) <= 1e-9 * Math.max(Math.abs(mine), Math.abs(theirs))
+        ? 1
+        : mine === 0
+          ? Infinity
+          : theirs / mine;
   }
 
   const pareto: ParetoEntry[] = [];

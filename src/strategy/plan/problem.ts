@@ -13,7 +13,9 @@ import type { PartitionNode, PartitionProblem } from './types.js';
 export function partitionProblem(graph: Graph, profile: ModelProfile): PartitionProblem {
   const n = graph.nodes.length;
   if (profile.nodes.length !== n) {
-    throw new RangeError(`profile of '${profile.model}' has ${profile.nodes.length} nodes, graph '${graph.name}' has ${n}`);
+    throw new RangeError(
+      `profile of '${profile.model}' has ${profile.nodes.length} nodes, graph '${graph.name}' has ${n}`,
+    );
   }
   // difference array: a tensor adds its bytes to every node from its producer to its last reader
   const diff = new Float64Array(n + 1);
@@ -28,7 +30,14 @@ export function partitionProblem(graph: Graph, profile: ModelProfile): Partition
   let running = 0;
   const nodes: PartitionNode[] = profile.nodes.map((p, k) => {
     running += diff[k];
-    return { name: p.name, op: p.op, macs: p.macs, ops: p.ops, weightBytes: p.weightBytes, liveBytes: running };
+    return {
+      name: p.name,
+      op: p.op,
+      macs: p.macs,
+      ops: p.ops,
+      weightBytes: p.weightBytes,
+      liveBytes: running,
+    };
   });
   return {
     model: profile.model,

@@ -51,7 +51,11 @@ function better(p: number, q: number, curP: number, curQ: number): boolean {
   return curQ === Infinity || q < curQ - EPS * Math.max(1, Math.abs(curQ));
 }
 
-function runPass(spec: SearchSpec, kind: Kind, cap = Infinity): { value: number; stages: StageShape[] } | undefined {
+function runPass(
+  spec: SearchSpec,
+  kind: Kind,
+  cap = Infinity,
+): { value: number; stages: StageShape[] } | undefined {
   const { costs, available } = spec;
   const n = costs.n;
   const T = available.length;
@@ -62,7 +66,9 @@ function runPass(spec: SearchSpec, kind: Kind, cap = Infinity): { value: number;
     S *= c + 1;
   }
   if ((n + 1) * S > MAX_SEARCH_CELLS) {
-    throw new RangeError(`partition search needs ${(n + 1) * S} states (limit ${MAX_SEARCH_CELLS}); use fewer device types or nodes`);
+    throw new RangeError(
+      `partition search needs ${(n + 1) * S} states (limit ${MAX_SEARCH_CELLS}); use fewer device types or nodes`,
+    );
   }
   const cells = (n + 1) * S;
   const prim = new Float64Array(cells).fill(Infinity);
@@ -153,9 +159,14 @@ function runPass(spec: SearchSpec, kind: Kind, cap = Infinity): { value: number;
   }
   if (best < 0) return undefined;
   const stages: StageShape[] = [];
-  for (let i = best; fromCut[i] >= 0; ) {
+  for (let i = best; fromCut[i] >= 0;) {
     const a = fromCut[i];
-    stages.push({ start: a, end: Math.floor(i / S), type: costs.types[viaType[i]].id, replicas: viaReplicas[i] });
+    stages.push({
+      start: a,
+      end: Math.floor(i / S),
+      type: costs.types[viaType[i]].id,
+      replicas: viaReplicas[i],
+    });
     i = a * S + fromState[i];
   }
   return { value: prim[best], stages: stages.reverse() };
@@ -180,7 +191,11 @@ export function searchPartition(spec: SearchSpec): StageShape[] | undefined {
       const cycle = spec.objective === 'throughput';
       const first = runPass(spec, cycle ? Kind.MaxCycle : Kind.MaxEnergy);
       if (!first) return undefined;
-      const second = runPass(spec, cycle ? Kind.LatencyUnderCycleCap : Kind.LatencyUnderEnergyCap, first.value);
+      const second = runPass(
+        spec,
+        cycle ? Kind.LatencyUnderCycleCap : Kind.LatencyUnderEnergyCap,
+        first.value,
+      );
       return (second ?? first).stages;
     }
   }

@@ -101,7 +101,10 @@ export class StageCosts {
 
   /** Whether nodes [a, b) fit a device: weights + runtime within flash, activation peak within SRAM. */
   fits(device: DeviceSpec, a: number, b: number): boolean {
-    return this.weightBytes(a, b) + device.runtimeOverheadBytes <= device.flashBytes && this.peakBytes(a, b) <= device.sramBytes;
+    return (
+      this.weightBytes(a, b) + device.runtimeOverheadBytes <= device.flashBytes &&
+      this.peakBytes(a, b) <= device.sramBytes
+    );
   }
 
   /** Compute time and energy of nodes [a, b) on `device`. */

@@ -4,7 +4,12 @@
  * (1 + memory overhead) + bits(cut) x E_bit, choose the cheapest cut the node can hold, and check the
  * energy conditions. Pure: takes a profile and catalog entries, returns data.
  */
-import { estimateSplit, type CutEstimate, type SplitConfig, type SplitEstimate } from '../../cost/estimate.js';
+import {
+  estimateSplit,
+  type CutEstimate,
+  type SplitConfig,
+  type SplitEstimate,
+} from '../../cost/estimate.js';
 import type { ModelProfile } from '../../profile/types.js';
 import { energyConditions, type ConditionResult } from './conditions.js';
 
@@ -76,7 +81,8 @@ export function distnnSplit(profile: ModelProfile, options: DistnnOptions): Spli
   const base = est.cuts.map((e) => {
     const dvBits = e.transfer.payloadBytes * 8;
     const fits = e.memory.fitsWeights && e.memory.fitsActivations;
-    const dvCcMerit = e.nodeMacs > 0 && maxCc > 0 ? (maxDv > 0 ? dvBits / maxDv : 0) * (e.nodeMacs / maxCc) : null;
+    const dvCcMerit =
+      e.nodeMacs > 0 && maxCc > 0 ? (maxDv > 0 ? dvBits / maxDv : 0) * (e.nodeMacs / maxCc) : null;
     return { e, dvBits, fits, dvCcMerit };
   });
   const feasible = base.filter((b) => b.fits);

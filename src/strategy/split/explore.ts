@@ -69,7 +69,9 @@ export interface ExploreResult {
  * the first. O(n log n).
  */
 export function paretoFront(points: readonly { readonly x: number; readonly y: number }[]): number[] {
-  const order = points.map((_, i) => i).sort((a, b) => points[a].x - points[b].x || points[a].y - points[b].y || a - b);
+  const order = points
+    .map((_, i) => i)
+    .sort((a, b) => points[a].x - points[b].x || points[a].y - points[b].y || a - b);
   const front: number[] = [];
   let bestY = Infinity;
   for (const i of order) {
@@ -87,16 +89,31 @@ export function exploreSplits(profile: ModelProfile, opts: ExploreOptions): Expl
     throw new EdgesplitError('E_USAGE', 'explore needs at least one node device, one link and one bit width');
   }
   const total = opts.nodes.length * opts.links.length * opts.bits.length;
-  if (total > MAX_EXPLORE_CONFIGS) throw new EdgesplitError('E_USAGE', `explore: ${total} configurations exceed the limit of ${MAX_EXPLORE_CONFIGS}`);
+  if (total > MAX_EXPLORE_CONFIGS)
+    throw new EdgesplitError(
+      'E_USAGE',
+      `explore: ${total} configurations exceed the limit of ${MAX_EXPLORE_CONFIGS}`,
+    );
   if (total * profile.cuts.length > MAX_EXPLORE_POINTS) {
-    throw new EdgesplitError('E_USAGE', `explore: ${total * profile.cuts.length} points exceed the limit of ${MAX_EXPLORE_POINTS}; sweep fewer devices, links or bit widths`);
+    throw new EdgesplitError(
+      'E_USAGE',
+      `explore: ${total * profile.cuts.length} points exceed the limit of ${MAX_EXPLORE_POINTS}; sweep fewer devices, links or bit widths`,
+    );
   }
   const configs: SplitResult[] = [];
   const raw: Omit<ExplorePoint, 'pareto'>[] = [];
   for (const node of opts.nodes) {
     for (const link of opts.links) {
       for (const bits of opts.bits) {
-        const r = distnnSplit(profile, { node, hub: opts.hub, link, bits, weightBits: opts.weightBits, fps: opts.fps, memoryOverhead: opts.memoryOverhead });
+        const r = distnnSplit(profile, {
+          node,
+          hub: opts.hub,
+          link,
+          bits,
+          weightBits: opts.weightBits,
+          fps: opts.fps,
+          memoryOverhead: opts.memoryOverhead,
+        });
         configs.push(r);
         for (const c of r.candidates) {
           raw.push({
@@ -125,7 +142,9 @@ export function exploreSplits(profile: ModelProfile, opts: ExploreOptions): Expl
     }
   }
   const feasible = raw.map((p, i) => ({ p, i })).filter(({ p }) => p.fits);
-  const front = new Set(paretoFront(feasible.map(({ p }) => ({ x: p.latencyS, y: p.nodeEnergyJ }))).map((j) => feasible[j].i));
+  const front = new Set(
+    paretoFront(feasible.map(({ p }) => ({ x: p.latencyS, y: p.nodeEnergyJ }))).map((j) => feasible[j].i),
+  );
   const first = configs[0];
   return {
     model: profile.model,

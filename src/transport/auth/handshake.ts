@@ -36,7 +36,12 @@ export function computeProof(key: Uint8Array, role: 'client' | 'server', t: Hand
 }
 
 /** Constant-time check of a received proof. */
-export function verifyProof(key: Uint8Array, role: 'client' | 'server', t: HandshakeTranscript, proof: unknown): boolean {
+export function verifyProof(
+  key: Uint8Array,
+  role: 'client' | 'server',
+  t: HandshakeTranscript,
+  proof: unknown,
+): boolean {
   if (typeof proof !== 'string' || !/^[0-9a-f]{64}$/.test(proof)) return false;
   return timingSafeEqual(Buffer.from(computeProof(key, role, t), 'hex'), Buffer.from(proof, 'hex'));
 }

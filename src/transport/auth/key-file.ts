@@ -12,7 +12,9 @@ export function parseKey(content: Uint8Array, file = '<key>'): Buffer {
   const isHex = text.length > 0 && text.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(text);
   const key = isHex ? Buffer.from(text, 'hex') : Buffer.from(content);
   if (key.length < MIN_KEY_BYTES) {
-    throw new AuthError(`key file ${file}: ${key.length} bytes of key material (${isHex ? 'hex' : 'raw'}), need at least ${MIN_KEY_BYTES}`);
+    throw new AuthError(
+      `key file ${file}: ${key.length} bytes of key material (${isHex ? 'hex' : 'raw'}), need at least ${MIN_KEY_BYTES}`,
+    );
   }
   return key;
 }

@@ -4,7 +4,18 @@
  * are skipped (resynchronised); a bad magic or impossible length is fatal.
  */
 import { FrameError } from '../errors.js';
-import { decodeFrame, frameCounter, FRAME_MAGIC, HEADER_BYTES, readHeader, resolveLimits, type CodecOptions, type Frame, type FrameHeader, type FrameLimits } from './frame.js';
+import {
+  decodeFrame,
+  frameCounter,
+  FRAME_MAGIC,
+  HEADER_BYTES,
+  readHeader,
+  resolveLimits,
+  type CodecOptions,
+  type Frame,
+  type FrameHeader,
+  type FrameLimits,
+} from './frame.js';
 
 /** One decoded frame, or one rejected frame with the reason (and its header when it could be read). */
 export type DecodeResult =
@@ -45,7 +56,9 @@ export class FrameDecoder {
   /** Appends received bytes. */
   push(chunk: Uint8Array): void {
     if (this.failed || chunk.length === 0) return;
-    this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.chunks.push(
+      Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+    );
     this.buffered += chunk.length;
   }
 
@@ -59,15 +72,28 @@ export class FrameDecoder {
     if (this.buffered < 8) return undefined;
     const head = this.peek(Math.min(this.buffered, HEADER_BYTES));
     const magic = head.readUInt32BE(0);
-    if (magic !== FRAME_MAGIC) return this.fail(new FrameError('bad-magic', `bad magic 0x${magic.toString(16).padStart(8, '0')}: stream out of sync`, true));
+    if (magic !== FRAME_MAGIC)
+      return this.fail(
+        new FrameError(
+          'bad-magic',
+          `bad magic 0x${magic.toString(16).padStart(8, '0')}: stream out of sync`,
+          true,
+        ),
+      );
     const length = head.readUInt32BE(4);
-    if (length < HEADER_BYTES + 4) return this.fail(new FrameError('too-small', `length prefix ${length} is below the minimum frame size`, true));
+    if (length < HEADER_BYTES + 4)
+      return this.fail(
+        new FrameError('too-small', `length prefix ${length} is below the minimum frame size`, true),
+      );
     if (head.length < HEADER_BYTES) return undefined;
     const header = readHeader(head);
     if (length > this.limits.maxFrameBytes) {
       this.skipBytes = length;
       this.skipBytes -= this.discard(length);
-      const error = new FrameError('too-large', `frame seq ${header.seq} of ${length} bytes exceeds maxFrameBytes ${this.limits.maxFrameBytes}; skipped`);
+      const error = new FrameError(
+        'too-large',
+        `frame seq ${header.seq} of ${length} bytes exceeds maxFrameBytes ${this.limits.maxFrameBytes}; skipped`,
+      );
       return { ok: false, error, header, bytes: length };
     }
     if (this.buffered < length) return undefined;
@@ -76,13 +102,22 @@ export class FrameDecoder {
       const frame = decodeFrame(bytes, { limits: this.limits, key: this.key });
       if (this.key) {
         const counter = frameCounter(bytes);
-        if (counter <= this.lastCounter) throw new FrameError('replay', `frame seq ${header.seq}: counter ${counter} is not above ${this.lastCounter} (replayed)`);
+        if (counter <= this.lastCounter)
+          throw new FrameError(
+            'replay',
+            `frame seq ${header.seq}: counter ${counter} is not above ${this.lastCounter} (replayed)`,
+          );
         this.lastCounter = counter;
       }
       return { ok: true, frame, bytes: length };
     } catch (err) {
       const error = err instanceof FrameError ? err : new FrameError('malformed', String(err));
-      return { ok: false, error: error.fatal ? new FrameError(error.reason, error.message, false) : error, header, bytes: length };
+      return {
+        ok: false,
+        error: error.fatal ? new FrameError(error.reason, error.message, false) : error,
+        header,
+        bytes: length,
+      };
     }
   }
 

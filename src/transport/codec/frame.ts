@@ -16,7 +16,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { DTYPE_BYTES, shapeSize, type DType, type Tensor, type TensorArray } from '../../core/tensor.js';
 import { FrameError } from '../errors.js';
-import { chooseQuantParams, dequantise, fromFloat16, quantise, toFloat16, type QuantParams } from './quant.js';
+import {
+  chooseQuantParams,
+  dequantise,
+  fromFloat16,
+  quantise,
+  toFloat16,
+  type QuantParams,
+} from './quant.js';
 
 /** "ESPF" */
 export const FRAME_MAGIC = 0x45535046;
@@ -32,7 +39,18 @@ const MAC_BYTES = 32;
 const FLAG_HMAC = 1;
 
 /** Frame types; the wire code is the index + 1. */
-export const FRAME_TYPES = ['hello', 'challenge', 'auth', 'tensor', 'credit', 'ack', 'error', 'health', 'control', 'close'] as const;
+export const FRAME_TYPES = [
+  'hello',
+  'challenge',
+  'auth',
+  'tensor',
+  'credit',
+  'ack',
+  'error',
+  'health',
+  'control',
+  'close',
+] as const;
 /** A frame type name. */
 export type FrameType = (typeof FRAME_TYPES)[number];
 /** Frame types that carry a JSON body. */
@@ -41,7 +59,16 @@ export type MessageFrameType = Exclude<FrameType, 'tensor'>;
 /** How a tensor's elements travel: float32 as fp32/fp16/int16/int8, or any dtype as its own bytes ("native"). */
 export type WireEncoding = 'fp32' | 'fp16' | 'int16' | 'int8' | 'native';
 const WIRE_CODES: readonly WireEncoding[] = ['fp32', 'fp16', 'int16', 'int8', 'native'];
-const DTYPE_CODES: readonly DType[] = ['float32', 'float16', 'int8', 'uint8', 'int16', 'int32', 'int64', 'bool'];
+const DTYPE_CODES: readonly DType[] = [
+  'float32',
+  'float16',
+  'int8',
+  'uint8',
+  'int16',
+  'int32',
+  'int64',
+  'bool',
+];
 
 /** A JSON value as carried in message frames. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -148,15 +175,22 @@ function encodeTensorBody(f: TensorFrame): Buffer {
   const { tensor } = f;
   const wire = f.wire ?? (tensor.dtype === 'float32' ? 'fp32' : 'native');
   if (wire !== 'native' && tensor.dtype !== 'float32') {
-    throw new FrameError('malformed', `tensor "${f.name}": wire encoding ${wire} needs a float32 tensor, got ${tensor.dtype}`);
+    throw new FrameError(
+      'malformed',
+      `tensor "${f.name}": wire encoding ${wire} needs a float32 tensor, got ${tensor.dtype}`,
+    );
   }
   const n = shapeSize(tensor.dims);
   if (tensor.data.length !== n) {
-    throw new FrameError('malformed', `tensor "${f.name}": data has ${tensor.data.length} elements but dims [${tensor.dims.join(',')}] need ${n}`);
+    throw new FrameError(
+      'malformed',
+      `tensor "${f.name}": data has ${tensor.data.length} elements but dims [${tensor.dims.join(',')}] need ${n}`,
+    );
   }
   const name = Buffer.from(f.name, 'utf8');
   if (name.length > 0xffff) throw new FrameError('limit', `tensor name is ${name.length} bytes (max 65535)`);
-  if (tensor.dims.length > 255) throw new FrameError('limit', `tensor "${f.name}" has rank ${tensor.dims.length} (max 255)`);
+  if (tensor.dims.length > 255)
+    throw new FrameError('limit', `tensor "${f.name}" has rank ${tensor.dims.length} (max 255)`);
   let payload: Buffer;
   let quant: QuantParams | undefined;
   const data = tensor.data as Float32Array;
@@ -190,10 +224,14 @@ export function encodeFrame(frame: Frame, options: CodecOptions = {}): Buffer {
   checkU32(frame.seq, 'seq');
   const typeCode = FRAME_TYPES.indexOf(frame.type) + 1;
   if (typeCode === 0) throw new FrameError('malformed', `unknown frame type "${String(frame.type)}"`);
-  const body = frame.type === 'tensor' ? encodeTensorBody(frame) : Buffer.from(JSON.stringify(frame.body ?? null), 'utf8');
+  const body =
+    frame.type === 'tensor'
+      ? encodeTensorBody(frame)
+      : Buffer.from(JSON.stringify(frame.body ?? null), 'utf8');
   const trailer = options.key ? HMAC_BYTES : CRC_BYTES;
   const length = HEADER_BYTES + body.length + trailer;
-  if (length > 0xffffffff) throw new FrameError('too-large', `frame of ${length} bytes exceeds the 4 GiB length field`);
+  if (length > 0xffffffff)
+    throw new FrameError('too-large', `frame of ${length} bytes exceeds the 4 GiB length field`);
   const out = Buffer.allocUnsafe(length);
   out.writeUInt32BE(FRAME_MAGIC, 0);
   out.writeUInt32BE(length, 4);
@@ -207,18 +245,21 @@ export function encodeFrame(frame: Frame, options: CodecOptions = {}): Buffer {
   const signed = out.subarray(0, length - trailer);
   if (options.key) {
     if (options.seal !== false) sealFrame(out, options.key, options.counter ?? 0);
-  }
-  else out.writeUInt32BE(crc32(signed), length - trailer);
+  } else out.writeUInt32BE(crc32(signed), length - trailer);
   return out;
 }
 
 /** Writes `counter` into a keyed frame and recomputes its HMAC in place (senders seal at write time, in wire order). */
 export function sealFrame(frame: Buffer, key: Uint8Array, counter: number): Buffer {
-  if (!Number.isSafeInteger(counter) || counter < 0) throw new FrameError('malformed', `frame counter must be a safe integer >= 0, got ${counter}`);
+  if (!Number.isSafeInteger(counter) || counter < 0)
+    throw new FrameError('malformed', `frame counter must be a safe integer >= 0, got ${counter}`);
   const at = frame.length - HMAC_BYTES;
   frame.writeUInt32BE(Math.floor(counter / 2 ** 32), at);
   frame.writeUInt32BE(counter % 2 ** 32, at + 4);
-  createHmac('sha256', key).update(frame.subarray(0, at + 8)).digest().copy(frame, at + 8);
+  createHmac('sha256', key)
+    .update(frame.subarray(0, at + 8))
+    .digest()
+    .copy(frame, at + 8);
   return frame;
 }
 
@@ -230,13 +271,25 @@ export function frameCounter(frame: Buffer): number {
 
 function verifyTrailer(buf: Buffer, h: FrameHeader, key: Uint8Array | undefined): number {
   const keyed = (h.flags & FLAG_HMAC) !== 0;
-  if (key && !keyed) throw new FrameError('unauthenticated', `frame seq ${h.seq} has no HMAC but this connection requires one`);
-  if (!key && keyed) throw new FrameError('unauthenticated', `frame seq ${h.seq} carries an HMAC but this end has no key`);
+  if (key && !keyed)
+    throw new FrameError(
+      'unauthenticated',
+      `frame seq ${h.seq} has no HMAC but this connection requires one`,
+    );
+  if (!key && keyed)
+    throw new FrameError('unauthenticated', `frame seq ${h.seq} carries an HMAC but this end has no key`);
   const trailer = keyed ? HMAC_BYTES : CRC_BYTES;
-  if (h.length < HEADER_BYTES + trailer) throw new FrameError('too-small', `frame length ${h.length} is below the minimum ${HEADER_BYTES + trailer}`);
+  if (h.length < HEADER_BYTES + trailer)
+    throw new FrameError(
+      'too-small',
+      `frame length ${h.length} is below the minimum ${HEADER_BYTES + trailer}`,
+    );
   if (key) {
-    const want = createHmac('sha256', key).update(buf.subarray(0, h.length - MAC_BYTES)).digest();
-    if (!timingSafeEqual(want, buf.subarray(h.length - MAC_BYTES, h.length))) throw new FrameError('bad-hmac', `frame seq ${h.seq}: HMAC mismatch (tampered or wrong key)`);
+    const want = createHmac('sha256', key)
+      .update(buf.subarray(0, h.length - MAC_BYTES))
+      .digest();
+    if (!timingSafeEqual(want, buf.subarray(h.length - MAC_BYTES, h.length)))
+      throw new FrameError('bad-hmac', `frame seq ${h.seq}: HMAC mismatch (tampered or wrong key)`);
   } else if (crc32(buf.subarray(0, h.length - trailer)) !== buf.readUInt32BE(h.length - trailer)) {
     throw new FrameError('bad-checksum', `frame seq ${h.seq}: CRC32 mismatch`);
   }
@@ -267,7 +320,11 @@ function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits): Te
   const bad = (msg: string) => new FrameError('malformed', `tensor frame seq ${h.seq}: ${msg}`);
   if (body.length < 6) throw bad(`body of ${body.length} bytes is too short`);
   const nameLen = body.readUInt16BE(0);
-  if (nameLen > limits.maxNameBytes) throw new FrameError('limit', `tensor frame seq ${h.seq}: name of ${nameLen} bytes exceeds maxNameBytes ${limits.maxNameBytes}`);
+  if (nameLen > limits.maxNameBytes)
+    throw new FrameError(
+      'limit',
+      `tensor frame seq ${h.seq}: name of ${nameLen} bytes exceeds maxNameBytes ${limits.maxNameBytes}`,
+    );
   let o = 2 + nameLen;
   if (body.length < o + 4) throw bad('truncated before dtype');
   const name = body.toString('utf8', 2, o);
@@ -277,8 +334,10 @@ function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits): Te
   o += 4;
   if (!dtype) throw bad(`unknown dtype code ${body.readUInt8(o - 4)} (tensor "${name}")`);
   if (!wire) throw bad(`unknown wire encoding code ${body.readUInt8(o - 3)} (tensor "${name}")`);
-  if (wire !== 'native' && dtype !== 'float32') throw bad(`wire encoding ${wire} with dtype ${dtype} (tensor "${name}")`);
-  if (rank > limits.maxRank) throw new FrameError('limit', `tensor "${name}": rank ${rank} exceeds maxRank ${limits.maxRank}`);
+  if (wire !== 'native' && dtype !== 'float32')
+    throw bad(`wire encoding ${wire} with dtype ${dtype} (tensor "${name}")`);
+  if (rank > limits.maxRank)
+    throw new FrameError('limit', `tensor "${name}": rank ${rank} exceeds maxRank ${limits.maxRank}`);
   if (body.length < o + 4 * rank) throw bad(`truncated dims (tensor "${name}")`);
   const dims: number[] = [];
   let elements = 1;
@@ -286,7 +345,11 @@ function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits): Te
     dims.push(body.readUInt32BE(o));
     elements *= dims[i];
   }
-  if (elements > limits.maxElements) throw new FrameError('limit', `tensor "${name}": ${elements} elements exceed maxElements ${limits.maxElements}`);
+  if (elements > limits.maxElements)
+    throw new FrameError(
+      'limit',
+      `tensor "${name}": ${elements} elements exceed maxElements ${limits.maxElements}`,
+    );
   let quant: QuantParams | undefined;
   if (wire === 'int8' || wire === 'int16') {
     if (body.length < o + 8) throw bad(`truncated quantisation parameters (tensor "${name}")`);
@@ -296,26 +359,51 @@ function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits): Te
   const per = wire === 'native' ? DTYPE_BYTES[dtype] : wire === 'fp32' ? 4 : wire === 'int8' ? 1 : 2;
   const payload = body.subarray(o);
   if (payload.length !== elements * per) {
-    throw bad(`payload is ${payload.length} bytes but dims [${dims.join(',')}] at ${wire} need ${elements * per} (tensor "${name}")`);
+    throw bad(
+      `payload is ${payload.length} bytes but dims [${dims.join(',')}] at ${wire} need ${elements * per} (tensor "${name}")`,
+    );
   }
   let data: TensorArray;
   if (wire === 'fp16') data = fromFloat16(typedPayload('float16', payload) as Uint16Array);
   else if (wire === 'int8') data = dequantise(typedPayload('int8', payload) as Int8Array, quant!);
   else if (wire === 'int16') data = dequantise(typedPayload('int16', payload) as Int16Array, quant!);
   else data = typedPayload(dtype, payload);
-  return { type: 'tensor', streamId: h.streamId, seq: h.seq, name, tensor: { dtype, dims, data }, wire, ...(quant ? { quant } : {}) };
+  return {
+    type: 'tensor',
+    streamId: h.streamId,
+    seq: h.seq,
+    name,
+    tensor: { dtype, dims, data },
+    wire,
+    ...(quant ? { quant } : {}),
+  };
 }
 
 /** Decodes exactly one whole frame; throws {@link FrameError} naming what is wrong. */
 export function decodeFrame(bytes: Uint8Array, options: CodecOptions = {}): Frame {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const limits = resolveLimits(options.limits);
-  if (buf.length < HEADER_BYTES + CRC_BYTES) throw new FrameError('too-small', `frame of ${buf.length} bytes is below the minimum ${HEADER_BYTES + CRC_BYTES}`, true);
-  if (buf.readUInt32BE(0) !== FRAME_MAGIC) throw new FrameError('bad-magic', `bad magic 0x${buf.readUInt32BE(0).toString(16)}`, true);
+  if (buf.length < HEADER_BYTES + CRC_BYTES)
+    throw new FrameError(
+      'too-small',
+      `frame of ${buf.length} bytes is below the minimum ${HEADER_BYTES + CRC_BYTES}`,
+      true,
+    );
+  if (buf.readUInt32BE(0) !== FRAME_MAGIC)
+    throw new FrameError('bad-magic', `bad magic 0x${buf.readUInt32BE(0).toString(16)}`, true);
   const h = readHeader(buf);
-  if (h.length !== buf.length) throw new FrameError('malformed', `length field ${h.length} does not match ${buf.length} bytes`);
-  if (h.length > limits.maxFrameBytes) throw new FrameError('too-large', `frame of ${h.length} bytes exceeds maxFrameBytes ${limits.maxFrameBytes}`);
-  if (h.version !== FRAME_VERSION) throw new FrameError('bad-version', `frame version ${h.version} is not supported (this end speaks ${FRAME_VERSION})`);
+  if (h.length !== buf.length)
+    throw new FrameError('malformed', `length field ${h.length} does not match ${buf.length} bytes`);
+  if (h.length > limits.maxFrameBytes)
+    throw new FrameError(
+      'too-large',
+      `frame of ${h.length} bytes exceeds maxFrameBytes ${limits.maxFrameBytes}`,
+    );
+  if (h.version !== FRAME_VERSION)
+    throw new FrameError(
+      'bad-version',
+      `frame version ${h.version} is not supported (this end speaks ${FRAME_VERSION})`,
+    );
   const trailer = verifyTrailer(buf, h, options.key);
   if (!h.type) throw new FrameError('malformed', `unknown frame type code ${h.typeCode}`);
   const body = buf.subarray(HEADER_BYTES, h.length - trailer);
@@ -324,7 +412,10 @@ export function decodeFrame(bytes: Uint8Array, options: CodecOptions = {}): Fram
   try {
     parsed = JSON.parse(body.toString('utf8')) as JsonValue;
   } catch (err) {
-    throw new FrameError('malformed', `${h.type} frame seq ${h.seq}: body is not JSON (${(err as Error).message})`);
+    throw new FrameError(
+      'malformed',
+      `${h.type} frame seq ${h.seq}: body is not JSON (${(err as Error).message})`,
+    );
   }
   return { type: h.type, streamId: h.streamId, seq: h.seq, body: parsed };
 }

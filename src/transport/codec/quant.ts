@@ -82,7 +82,8 @@ export function chooseQuantParams(values: Float32Array, bits: QuantBits): QuantP
   let hi = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (!Number.isFinite(v)) throw new FrameError('malformed', `cannot quantise non-finite value ${v} at element ${i}`);
+    if (!Number.isFinite(v))
+      throw new FrameError('malformed', `cannot quantise non-finite value ${v} at element ${i}`);
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
@@ -121,6 +122,8 @@ export function dequantise(values: Int8Array | Int16Array, params: QuantParams):
 }
 
 function checkParams(p: QuantParams): void {
-  if (!(p.scale > 0) || !Number.isFinite(p.scale)) throw new FrameError('malformed', `quantisation scale must be a finite number > 0, got ${p.scale}`);
-  if (!Number.isInteger(p.zeroPoint)) throw new FrameError('malformed', `quantisation zero-point must be an integer, got ${p.zeroPoint}`);
+  if (!(p.scale > 0) || !Number.isFinite(p.scale))
+    throw new FrameError('malformed', `quantisation scale must be a finite number > 0, got ${p.scale}`);
+  if (!Number.isInteger(p.zeroPoint))
+    throw new FrameError('malformed', `quantisation zero-point must be an integer, got ${p.zeroPoint}`);
 }

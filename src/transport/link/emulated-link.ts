@@ -82,20 +82,37 @@ interface OutPacket {
 export function emulateLink(raw: ByteDuplex, options: LinkEmulationOptions): EmulatedLink {
   const p = validateLinkParams(options.params);
   const scheme = options.scheme;
-  if (scheme.kind === 'window' && !(Number.isInteger(scheme.n) && scheme.n >= 1)) throw new TransportError(`window size must be a whole number >= 1, got ${scheme.n}`);
+  if (scheme.kind === 'window' && !(Number.isInteger(scheme.n) && scheme.n >= 1))
+    throw new TransportError(`window size must be a whole number >= 1, got ${scheme.n}`);
   const ts = options.timeScale ?? 1;
   if (!(ts > 0)) throw new TransportError(`timeScale must be > 0, got ${ts}`);
   const grace = options.graceMs ?? 3;
   const maxPayload = p.packetBytes - p.headerBytes - LINK_SEQ_BYTES;
   const sendBufferBytes = options.sendBufferBytes ?? 16 * maxPayload;
   const latency = p.latencyMs * ts;
-  const airMs = (payloadBytes: number) => (((payloadBytes + LINK_SEQ_BYTES + p.headerBytes) * 8) / p.airBps) * 1000 * ts;
-  const serviceMs = (payloadBytes: number) => (((payloadBytes + LINK_SEQ_BYTES) * 8) / p.throughputBps) * 1000 * ts;
+  const airMs = (payloadBytes: number) =>
+    (((payloadBytes + LINK_SEQ_BYTES + p.headerBytes) * 8) / p.airBps) * 1000 * ts;
+  const serviceMs = (payloadBytes: number) =>
+    (((payloadBytes + LINK_SEQ_BYTES) * 8) / p.throughputBps) * 1000 * ts;
   const maxService = serviceMs(maxPayload) * (1 + p.serviceJitter);
   const lossRng = mulberry32(options.seed ?? 1);
   const jitterRng = mulberry32((options.seed ?? 1) ^ 0x9e3779b9);
   const sched = new Scheduler();
-  const stats: LinkStats = { packetsSent: 0, newPackets: 0, retransmissions: 0, lostOnAir: 0, timeouts: 0, bytesQueued: 0, bufferDrops: 0, duplicates: 0, outOfOrder: 0, packetsDelivered: 0, bytesDelivered: 0, firstDeliveryAt: 0, lastDeliveryAt: 0 };
+  const stats: LinkStats = {
+    packetsSent: 0,
+    newPackets: 0,
+    retransmissions: 0,
+    lostOnAir: 0,
+    timeouts: 0,
+    bytesQueued: 0,
+    bufferDrops: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    packetsDelivered: 0,
+    bytesDelivered: 0,
+    firstDeliveryAt: 0,
+    lastDeliveryAt: 0,
+  };
   let upper: { data: (c: Buffer) => void; close: (e?: Error) => void } | undefined;
   let closed = false;
 
@@ -120,7 +137,7 @@ export function emulateLink(raw: ByteDuplex, options: LinkEmulationOptions): Emu
   function takePayload(): Buffer {
     const n = Math.min(maxPayload, queued);
     const parts: Buffer[] = [];
-    for (let got = 0; got < n; ) {
+    for (let got = 0; got < n;) {
       const head = queue[0];
       const k = Math.min(head.length, n - got);
       parts.push(head.subarray(0, k));
@@ -346,7 +363,8 @@ export function emulateLink(raw: ByteDuplex, options: LinkEmulationOptions): Emu
   const link: EmulatedLink = {
     remote: `${raw.remote} (emulated ${p.id}, ${scheme.kind === 'credit' ? 'credit' : `window-${scheme.n}`})`,
     write(chunk) {
-      if (closed || endRequested) return Promise.reject(new TransportError(`emulated link to ${raw.remote} is closed`));
+      if (closed || endRequested)
+        return Promise.reject(new TransportError(`emulated link to ${raw.remote} is closed`));
       queue.push(chunk);
       queued += chunk.length;
       stats.bytesQueued += chunk.length;

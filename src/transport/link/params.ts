@@ -50,7 +50,8 @@ export const LINK_DEFAULTS = {
   airBps: 1_000_000,
   bufferPackets: 64,
   serviceJitter: 0,
-  source: 'airBps: BLE 1M PHY (Bluetooth Core spec), an estimate; bufferPackets 64: an arbitrary roomy default when the catalog has none',
+  source:
+    'airBps: BLE 1M PHY (Bluetooth Core spec), an estimate; bufferPackets 64: an arbitrary roomy default when the catalog has none',
 } as const;
 
 /** Builds link parameters from a catalog entry; `overrides` win. Throws for unusable values. */
@@ -73,15 +74,28 @@ export function linkParamsFromSpec(spec: LinkSpecLike, overrides: Partial<LinkPa
 /** Checks every field, naming the bad one. */
 export function validateLinkParams(p: LinkParams): LinkParams {
   const bad = (field: string, why: string) => new UsageError(`link ${p.id}: ${field} ${why}`);
-  if (!Number.isInteger(p.packetBytes) || !Number.isFinite(p.packetBytes)) throw bad('packetBytes', `must be a finite whole number (unlimited links cannot be emulated), got ${p.packetBytes}`);
-  if (!Number.isInteger(p.headerBytes) || p.headerBytes < 0) throw bad('headerBytes', `must be a whole number >= 0, got ${p.headerBytes}`);
-  if (p.packetBytes - p.headerBytes - LINK_SEQ_BYTES < 1) throw bad('packetBytes', `leaves no payload after ${p.headerBytes} header + ${LINK_SEQ_BYTES} sequence bytes`);
-  if (!(p.throughputBps > 0) || !Number.isFinite(p.throughputBps)) throw bad('throughputBps', `must be finite and > 0, got ${p.throughputBps}`);
-  if (!(p.airBps >= p.throughputBps) || !Number.isFinite(p.airBps)) throw bad('airBps', `must be finite and >= throughputBps, got ${p.airBps}`);
+  if (!Number.isInteger(p.packetBytes) || !Number.isFinite(p.packetBytes))
+    throw bad(
+      'packetBytes',
+      `must be a finite whole number (unlimited links cannot be emulated), got ${p.packetBytes}`,
+    );
+  if (!Number.isInteger(p.headerBytes) || p.headerBytes < 0)
+    throw bad('headerBytes', `must be a whole number >= 0, got ${p.headerBytes}`);
+  if (p.packetBytes - p.headerBytes - LINK_SEQ_BYTES < 1)
+    throw bad(
+      'packetBytes',
+      `leaves no payload after ${p.headerBytes} header + ${LINK_SEQ_BYTES} sequence bytes`,
+    );
+  if (!(p.throughputBps > 0) || !Number.isFinite(p.throughputBps))
+    throw bad('throughputBps', `must be finite and > 0, got ${p.throughputBps}`);
+  if (!(p.airBps >= p.throughputBps) || !Number.isFinite(p.airBps))
+    throw bad('airBps', `must be finite and >= throughputBps, got ${p.airBps}`);
   if (!(p.latencyMs >= 0)) throw bad('latencyMs', `must be >= 0, got ${p.latencyMs}`);
   if (!(p.lossRate >= 0 && p.lossRate < 1)) throw bad('lossRate', `must be in [0, 1), got ${p.lossRate}`);
-  if (!Number.isInteger(p.bufferPackets) || p.bufferPackets < 1) throw bad('bufferPackets', `must be a whole number >= 1, got ${p.bufferPackets}`);
-  if (!(p.serviceJitter >= 0 && p.serviceJitter < 1)) throw bad('serviceJitter', `must be in [0, 1), got ${p.serviceJitter}`);
+  if (!Number.isInteger(p.bufferPackets) || p.bufferPackets < 1)
+    throw bad('bufferPackets', `must be a whole number >= 1, got ${p.bufferPackets}`);
+  if (!(p.serviceJitter >= 0 && p.serviceJitter < 1))
+    throw bad('serviceJitter', `must be in [0, 1), got ${p.serviceJitter}`);
   return p;
 }
 

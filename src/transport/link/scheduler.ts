@@ -59,7 +59,7 @@ export class Scheduler {
   private push(e: Entry): void {
     const h = this.heap;
     h.push(e);
-    for (let i = h.length - 1; i > 0; ) {
+    for (let i = h.length - 1; i > 0;) {
       const p = (i - 1) >> 1;
       if (less(h[p], h[i])) break;
       [h[p], h[i]] = [h[i], h[p]];
@@ -73,7 +73,7 @@ export class Scheduler {
     const last = h.pop()!;
     if (h.length > 0) {
       h[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;

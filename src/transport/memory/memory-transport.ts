@@ -5,7 +5,14 @@
  */
 import { FramedConnection } from '../connection-impl.js';
 import { TransportError } from '../errors.js';
-import type { ByteDuplex, ConnectOptions, Connection, Listener, ListenOptions, Transport } from '../transport.js';
+import type {
+  ByteDuplex,
+  ConnectOptions,
+  Connection,
+  Listener,
+  ListenOptions,
+  Transport,
+} from '../transport.js';
 import { mulberry32 } from '../../core/random.js';
 
 /** Options of {@link createMemoryTransport}. */
@@ -22,7 +29,10 @@ interface End {
 }
 
 /** Two connected in-memory byte streams. */
-export function memoryPipe(names: [string, string], options: MemoryTransportOptions = {}): [ByteDuplex, ByteDuplex] {
+export function memoryPipe(
+  names: [string, string],
+  options: MemoryTransportOptions = {},
+): [ByteDuplex, ByteDuplex] {
   const ends: [End, End] = [
     { early: [], ended: false },
     { early: [], ended: false },
@@ -44,10 +54,11 @@ export function memoryPipe(names: [string, string], options: MemoryTransportOpti
     return {
       remote: names[1 - self],
       write(chunk) {
-        if (me.ended || peer.ended) return Promise.reject(new TransportError(`memory pipe to ${names[1 - self]} is closed`));
+        if (me.ended || peer.ended)
+          return Promise.reject(new TransportError(`memory pipe to ${names[1 - self]} is closed`));
         const copy = Buffer.from(chunk);
         const parts: Buffer[] = [];
-        for (let o = 0; o < copy.length; ) {
+        for (let o = 0; o < copy.length;) {
           const n = rand ? 1 + Math.floor(rand() * options.chunking!.maxChunk) : copy.length;
           parts.push(copy.subarray(o, o + n));
           o += n;
@@ -115,8 +126,14 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
     },
     async connect(opts: ConnectOptions): Promise<Connection> {
       const l = listeners.get(`${opts.host}:${opts.port}`);
-      if (!l) throw new TransportError(`cannot connect to memory address ${opts.host}:${opts.port}: nothing listens there`);
-      const [clientSide, serverSide] = memoryPipe([`memory-client-${nextClient++}`, `${opts.host}:${opts.port}`], options);
+      if (!l)
+        throw new TransportError(
+          `cannot connect to memory address ${opts.host}:${opts.port}: nothing listens there`,
+        );
+      const [clientSide, serverSide] = memoryPipe(
+        [`memory-client-${nextClient++}`, `${opts.host}:${opts.port}`],
+        options,
+      );
       l.accept(serverSide);
       const conn = new FramedConnection(opts.wrap ? opts.wrap(clientSide) : clientSide, 'client', opts);
       await conn.ready;

@@ -2,7 +2,14 @@
 import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { FramedConnection } from '../connection-impl.js';
 import { TransportError } from '../errors.js';
-import type { ByteDuplex, ConnectOptions, Connection, Listener, ListenOptions, Transport } from '../transport.js';
+import type {
+  ByteDuplex,
+  ConnectOptions,
+  Connection,
+  Listener,
+  ListenOptions,
+  Transport,
+} from '../transport.js';
 
 /** Adapts a connected socket to {@link ByteDuplex}. */
 export function socketDuplex(socket: Socket): ByteDuplex {
@@ -12,16 +19,19 @@ export function socketDuplex(socket: Socket): ByteDuplex {
   return {
     remote,
     write(chunk) {
-      if (closed || socket.destroyed) return Promise.reject(new TransportError(`socket to ${remote} is closed`));
-      return socket.write(chunk) ? Promise.resolve() : new Promise((resolve) => {
-        const done = () => {
-          socket.off('drain', done);
-          socket.off('close', done);
-          resolve();
-        };
-        socket.once('drain', done);
-        socket.once('close', done);
-      });
+      if (closed || socket.destroyed)
+        return Promise.reject(new TransportError(`socket to ${remote} is closed`));
+      return socket.write(chunk)
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            const done = () => {
+              socket.off('drain', done);
+              socket.off('close', done);
+              resolve();
+            };
+            socket.once('drain', done);
+            socket.once('close', done);
+          });
     },
     start(h) {
       let error: Error | undefined;
@@ -65,7 +75,13 @@ export const tcpTransport: Transport = {
       );
     });
     return new Promise((resolve, reject) => {
-      server.once('error', (err) => reject(new TransportError(`cannot listen on ${options.host}:${options.port}: ${err.message}`, { cause: err })));
+      server.once('error', (err) =>
+        reject(
+          new TransportError(`cannot listen on ${options.host}:${options.port}: ${err.message}`, {
+            cause: err,
+          }),
+        ),
+      );
       server.listen(options.port, options.host, () => {
         const addr = server.address();
         const port = typeof addr === 'object' && addr ? addr.port : options.port;
@@ -89,11 +105,19 @@ export const tcpTransport: Transport = {
       const timeoutMs = options.connectTimeoutMs ?? 10_000;
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new TransportError(`cannot connect to ${options.host}:${options.port}: no answer within ${timeoutMs} ms`));
+        reject(
+          new TransportError(
+            `cannot connect to ${options.host}:${options.port}: no answer within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       const onError = (err: Error) => {
         clearTimeout(timer);
-        reject(new TransportError(`cannot connect to ${options.host}:${options.port}: ${err.message}`, { cause: err }));
+        reject(
+          new TransportError(`cannot connect to ${options.host}:${options.port}: ${err.message}`, {
+            cause: err,
+          }),
+        );
       };
       socket.once('error', onError);
       socket.once('connect', () => {
