@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { buildGraph } from '../../src/graph/build.js';
 import { convAutoencoder } from '../../src/onnx/architectures.js';
 import { saveModelFile } from '../../src/onnx/io.js';
@@ -11,26 +11,7 @@ import { profileGraph } from '../../src/profile/index.js';
 const dir = mkdtempSync(join(tmpdir(), 'edgesplit-split-cli-'));
 const aePath = join(dir, 'ae.onnx');
 
-async function run(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
-  const err = vi
-    .spyOn(process.stderr, 'write')
-    .mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
-  process.exitCode = 0;
-  try {
-    await main(['node', 'edgesplit', ...args]);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { stdout, stderr, exitCode };
-}
+const run = runCliInProcess;
 
 beforeAll(async () => {
   await saveModelFile(aePath, convAutoencoder());
