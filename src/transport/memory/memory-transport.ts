@@ -14,6 +14,7 @@ import type {
   Transport,
 } from '../transport.js';
 import { mulberry32 } from '../../core/random.js';
+import { Acceptor } from '../accept.js';
 
 /** Options of {@link createMemoryTransport}. */
 export interface MemoryTransportOptions {
@@ -97,30 +98,15 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
       const port = opts.port === 0 ? nextPort++ : opts.port;
       const addr = `${opts.host}:${port}`;
       if (listeners.has(addr)) throw new TransportError(`memory address ${addr} is in use`);
-      const open = new Set<FramedConnection>();
-      const counts = { accepted: 0, refused: 0 };
-      listeners.set(addr, {
-        ...opts,
-        accept(raw) {
-          const conn = new FramedConnection(opts.wrap ? opts.wrap(raw) : raw, 'server', opts);
-          open.add(conn);
-          void conn.closed.then(() => open.delete(conn));
-          conn.ready.then(
-            () => {
-              counts.accepted += 1;
-              opts.onConnection(conn);
-            },
-            () => (counts.refused += 1),
-          );
-        },
-      });
+      const acceptor = new Acceptor(opts);
+      listeners.set(addr, { ...opts, accept: (raw) => acceptor.accept(raw) });
       return {
         host: opts.host,
         port,
-        stats: () => ({ ...counts, open: open.size }),
+        stats: () => acceptor.stats(),
         async close() {
           listeners.delete(addr);
-          await Promise.all([...open].map((c) => c.close('listener closed')));
+          await acceptor.closeAll();
         },
       };
     },

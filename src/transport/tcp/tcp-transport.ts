@@ -2,6 +2,7 @@
 import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { FramedConnection } from '../connection-impl.js';
 import { TransportError } from '../errors.js';
+import { Acceptor } from '../accept.js';
 import type {
   ByteDuplex,
   ConnectOptions,
@@ -56,23 +57,12 @@ export function socketDuplex(socket: Socket): ByteDuplex {
 export const tcpTransport: Transport = {
   name: 'tcp',
   listen(options: ListenOptions): Promise<Listener> {
-    const open = new Set<FramedConnection>();
-    const counts = { accepted: 0, refused: 0 };
+    const acceptor = new Acceptor(options);
     const sockets = new Set<Socket>();
     const server = createServer((socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
-      const raw = socketDuplex(socket);
-      const conn = new FramedConnection(options.wrap ? options.wrap(raw) : raw, 'server', options);
-      open.add(conn);
-      void conn.closed.then(() => open.delete(conn));
-      conn.ready.then(
-        () => {
-          counts.accepted += 1;
-          options.onConnection(conn);
-        },
-        () => (counts.refused += 1),
-      );
+      acceptor.accept(socketDuplex(socket));
     });
     return new Promise((resolve, reject) => {
       server.once('error', (err) =>
@@ -88,10 +78,10 @@ export const tcpTransport: Transport = {
         resolve({
           host: options.host,
           port,
-          stats: () => ({ ...counts, open: open.size }),
+          stats: () => acceptor.stats(),
           async close() {
             const done = new Promise<void>((r) => server.close(() => r()));
-            await Promise.all([...open].map((c) => c.close('listener closed')));
+            await acceptor.closeAll();
             for (const s of sockets) s.destroy();
             await done;
           },
