@@ -5,7 +5,7 @@ import { UsageError } from '../core/errors.js';
 import { profileModelFile } from '../profile/index.js';
 import { cutLabel, fmtEnergy, fmtPower, fmtTime } from '../report/format.js';
 import { writeExploreReport } from '../report/write.js';
-import { exploreSplits } from '../strategy/split/explore.js';
+import { chosenCut, exploreSplits } from '../strategy/split/explore.js';
 import { parseBits } from './options.js';
 import { formatTable, printJson } from './output.js';
 import { parseNonNegative } from './split.js';
@@ -110,16 +110,7 @@ export function registerExploreCommand(program: Command): void {
           files,
           configurations: result.configs.length,
           points: result.points.length,
-          chosen: result.configs.map((r) => ({
-            node: r.node,
-            link: r.link,
-            bits: r.bits,
-            cut: r.best.after || null,
-            cutIndex: r.best.cut,
-            nodeEnergyJ: r.best.nodeEnergyJ,
-            latencyS: r.best.estimate.latencyS,
-            nodeAvgPowerW: r.best.estimate.nodeAvgPowerW,
-          })),
+          chosen: result.configs.map(chosenCut),
           pareto: front,
         });
         return;

@@ -4,7 +4,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { DeviceSpec, LinkSpec } from '../catalog/schema.js';
 import { EdgesplitError } from '../core/errors.js';
 import type { ModelProfile } from '../profile/types.js';
-import type { ExploreResult } from '../strategy/split/explore.js';
+import { chosenCut, type ExploreResult } from '../strategy/split/explore.js';
 import { energyBreakdownSpec, layerChartSpec, paretoChartSpec } from './charts.js';
 import { pointsCsv, reportHtml } from './html.js';
 import { renderSvg } from './render.js';
@@ -73,13 +73,7 @@ export async function writeExploreReport(o: ExploreReportOptions): Promise<Explo
     fps: o.result.fps,
     memoryOverhead: o.result.memoryOverhead,
     chosen: o.result.configs.map((r) => ({
-      node: r.node,
-      link: r.link,
-      bits: r.bits,
-      cut: r.best.after || null,
-      cutIndex: r.best.cut,
-      nodeEnergyJ: r.best.nodeEnergyJ,
-      latencyS: r.best.estimate.latencyS,
+      ...chosenCut(r),
       disagreement: r.disagreement,
       conditions: r.conditions,
     })),

@@ -156,3 +156,17 @@ export function exploreSplits(profile: ModelProfile, opts: ExploreOptions): Expl
     configs,
   };
 }
+
+/** The chosen cut of one swept configuration, as the CLI and the report's JSON list it. */
+export function chosenCut(r: SplitResult) {
+  return {
+    node: r.node,
+    link: r.link,
+    bits: r.bits,
+    cut: r.best.after || null,
+    cutIndex: r.best.cut,
+    nodeEnergyJ: r.best.nodeEnergyJ,
+    latencyS: r.best.estimate.latencyS,
+    nodeAvgPowerW: r.best.estimate.nodeAvgPowerW,
+  };
+}
