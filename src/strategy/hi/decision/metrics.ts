@@ -1,3 +1,4 @@
+import { binaryConfusion } from '../../../data/metrics.js';
 /** Confusion counts and scores of a decision module, with "offload" (local answer wrong) as the positive class. */
 export interface DecisionMetrics {
   readonly samples: number;
@@ -26,17 +27,11 @@ function f1Of(tp: number, fp: number, fn: number): number {
 
 /** Scores decisions (`offload[i]`) against the local model's correctness (`correct[i]`). */
 export function decisionMetrics(offload: readonly boolean[], correct: readonly boolean[]): DecisionMetrics {
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  let tn = 0;
-  for (let i = 0; i < offload.length; i++) {
-    if (offload[i]) {
-      if (correct[i]) fp++;
-      else tp++;
-    } else if (correct[i]) tn++;
-    else fn++;
-  }
+  // positive = "the local answer is wrong", so offloading a wrong answer is a true positive
+  const { tp, fp, fn, tn } = binaryConfusion(
+    offload,
+    correct.map((c) => !c),
+  );
   const n = offload.length;
   return {
     samples: n,
