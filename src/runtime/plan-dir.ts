@@ -136,15 +136,18 @@ export function fromPlanFile(plan: PlanFile, dir: string): RuntimePlan {
   };
 }
 
-/** Reads a plan directory: with the planner's reader when plan.json comes from `edgesplit plan`. */
-export async function loadRuntimePlan(dir: string): Promise<RuntimePlan> {
+function readPlanJson(dir: string): unknown {
   const file = join(dir, 'plan.json');
-  let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new EdgesplitError('E_PLAN', `${file}: cannot read plan (${errorMessage(err)})`);
   }
+}
+
+/** Reads a plan directory: with the planner's reader when plan.json comes from `edgesplit plan`. */
+export async function loadRuntimePlan(dir: string): Promise<RuntimePlan> {
+  const json = readPlanJson(dir);
   if (json !== null && typeof json === 'object' && 'source' in json && 'graph' in json) {
     const loaded = await readPlan(dir);
     return fromPlanFile(loaded.plan, resolve(dir));
@@ -154,16 +157,9 @@ export async function loadRuntimePlan(dir: string): Promise<RuntimePlan> {
 
 /** Reads a hand-written `<dir>/plan.json` (runtime fields only) and checks every stage model file exists. */
 export function readRuntimePlan(dir: string): RuntimePlan {
-  const file = join(dir, 'plan.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new EdgesplitError('E_PLAN', `${file}: cannot read plan (${errorMessage(err)})`);
-  }
-  const plan = toRuntimePlan(json, resolve(dir));
+  const plan = toRuntimePlan(readPlanJson(dir), resolve(dir));
   for (const s of plan.stages)
     if (!existsSync(s.modelPath))
-      throw new EdgesplitError('E_PLAN', `${file}: stage ${s.id} model ${s.modelPath} does not exist`);
+      throw new EdgesplitError('E_PLAN', `${join(dir, 'plan.json')}: stage ${s.id} model ${s.modelPath} does not exist`);
   return plan;
 }
