@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     })
   ).report;
   process.stderr.write('\n');
-  console.log(`emulated BLE (ble-esp32s3, every connection), 2 stages, ${BLE_SAMPLES} samples`);
+  console.log(`emulated BLE (ble-esp32s3, between the stages), 2 stages, ${BLE_SAMPLES} samples`);
   for (const l of r.links)
     console.log(
       `  ${l.from} -> ${l.to}: ${Math.round(l.bytesPerSample)} B/sample, ${l.communicationMs.toFixed(1)} ms`,
