@@ -18,7 +18,6 @@ import type {
 } from '../transport/transport.js';
 import { nowMs } from './clock.js';
 import {
-  COORDINATOR_ADDRESS,
   MODEL_TENSOR_NAME,
   controlFrame,
   nodeRequestSchema,
@@ -28,9 +27,9 @@ import {
   type NodeRequest,
   type TimelineTuple,
 } from './protocol.js';
-import { ReplicaPicker } from './replica-picker.js';
+import { Downstream } from './downstream.js';
+import type { ReplicaPolicy } from './replica-picker.js';
 import { tensorFrameBytes } from './frame-size.js';
-import { parseAddress } from './address.js';
 
 /** Options of {@link startStageNode}. */
 export interface StageNodeOptions {
@@ -74,20 +73,12 @@ interface Assignment extends AssignMessage {
   readonly expectSet: ReadonlySet<string>;
 }
 
-interface Peer {
-  readonly address: string;
-  conn?: Promise<Connection>;
-  dead: boolean;
-}
-
 interface ReadySample {
   readonly epoch: number;
   readonly seq: number;
   readonly feeds: Map<string, Tensor>;
   readonly received: number;
 }
-
-const CONNECT_TIMEOUT_MS = 5000;
 
 /** Starts a stage node; resolves once it listens. */
 export async function startStageNode(options: StageNodeOptions): Promise<StageNodeHandle> {
@@ -102,8 +93,7 @@ class StageNode {
   private peerAddress = '';
   private assignment: Assignment | undefined;
   private epoch = 0;
-  private peers: Peer[] = [];
-  private picker = new ReplicaPicker('round-robin');
+  private readonly downstream: Downstream;
   private readonly models = new WeakMap<Connection, Uint8Array>();
   private readonly partial = new Map<string, Map<string, Tensor>>();
   private readonly ready: ReadySample[] = [];
@@ -117,6 +107,17 @@ class StageNode {
   private readonly log: (line: string) => void;
 
   constructor(private readonly o: StageNodeOptions) {
+    this.downstream = new Downstream({
+      transport: o.transport,
+      ...(o.connection ? { connection: o.connection } : {}),
+      ...(o.linkWrap ? { linkWrap: o.linkWrap } : {}),
+      log: (line) => this.log(line),
+      onConnection: (c) => {
+        this.conns.add(c);
+        void c.closed.then(() => this.conns.delete(c));
+        void this.readLoop(c);
+      },
+    });
     this.log = o.log ?? ((line) => process.stderr.write(`edgesplit node: ${line}\n`));
   }
 
@@ -247,7 +248,12 @@ class StageNode {
         return this.reply(conn, { id: req.id, ok: true });
       case 'flush':
         await this.flushTimeline();
-        return this.reply(conn, { id: req.id, ok: true, processed: this.processed, dropped: this.dropped });
+        return this.reply(conn, {
+          id: req.id,
+          ok: true,
+          processed: this.processed,
+          dropped: this.droppedTotal(),
+        });
       case 'shutdown':
         await this.reply(conn, { id: req.id, ok: true });
         await this.close();
@@ -265,7 +271,7 @@ class StageNode {
       stageId: a?.stageId ?? null,
       loaded: !!a,
       processed: this.processed,
-      dropped: this.dropped,
+      dropped: this.droppedTotal(),
       pending: this.ready.length + this.partial.size,
       listen: this.address,
       peerListen: this.peerAddress,
@@ -325,8 +331,7 @@ class StageNode {
       });
     }
     this.assignment = { ...req, session, coordinator: conn, expectSet: new Set(req.expects) };
-    this.picker = new ReplicaPicker(req.policy);
-    this.setPeers(req.downstream, req.epoch);
+    this.setPeers(req.downstream, req.epoch, req.policy);
     this.log(
       `assigned stage ${req.stageId} (${bytes.byteLength} bytes, loaded in ${(nowMs() - t0).toFixed(1)} ms), sends to ${req.downstream.join(', ')}`,
     );
@@ -344,16 +349,8 @@ class StageNode {
     if (a) await a.session.release().catch(() => undefined);
   }
 
-  private setPeers(downstream: readonly string[], epoch: number): void {
-    const keep = new Map(this.peers.map((p) => [p.address, p]));
-    const next: Peer[] = downstream.map((address) => keep.get(address) ?? { address, dead: false });
-    for (const p of this.peers)
-      if (!downstream.includes(p.address))
-        void p.conn?.then(
-          (c) => c.close('peer replaced'),
-          () => undefined,
-        );
-    this.peers = next;
+  private setPeers(downstream: readonly string[], epoch: number, policy?: ReplicaPolicy): void {
+    this.downstream.setPeers(downstream, policy);
     if (epoch > this.epoch) {
       this.epoch = epoch;
       for (const key of [...this.partial.keys()])
@@ -406,7 +403,7 @@ class StageNode {
     });
     const bytes = frames.reduce((s, f) => s + tensorFrameBytes(f, !!this.o.connection?.key), 0);
     const sendStart = nowMs();
-    const target = await this.sendDownstream(a, frames);
+    const target = await this.downstream.send(a.coordinator, frames);
     const sendEnd = nowMs();
     this.processed += 1;
     this.timeline.push([
@@ -423,85 +420,8 @@ class StageNode {
     if (this.timeline.length >= a.timelineBatch) await this.flushTimeline();
   }
 
-  /** Sends one sample's frames to one target; returns its address, or undefined when dropped. */
-  private async sendDownstream(a: Assignment, frames: TensorFrame[]): Promise<string | undefined> {
-    if (this.peers.length === 1 && this.peers[0].address === COORDINATOR_ADDRESS) {
-      return (await this.sendAll(a.coordinator, frames)) ? COORDINATOR_ADDRESS : undefined;
-    }
-    for (let attempt = 0; attempt < this.peers.length; attempt++) {
-      const live = this.peers.filter((p) => !p.dead);
-      const loads = await Promise.all(
-        live.map(
-          (p) =>
-            p.conn?.then(
-              (c) => c.stats().inFlightFrames,
-              () => Infinity,
-            ) ?? Promise.resolve(0),
-        ),
-      );
-      const i = this.picker.pick(live.length, (j) => loads[j]);
-      if (i < 0) break;
-      const peer = live[i];
-      const conn = await this.connectPeer(peer).catch((err: unknown) => {
-        this.log(`downstream ${peer.address} unreachable: ${errorMessage(err)}`);
-        peer.dead = true;
-        return undefined;
-      });
-      if (conn && (await this.sendAll(conn, frames))) return peer.address;
-      peer.dead = true;
-    }
-    this.dropped += 1;
-    return undefined;
-  }
-
-  private async sendAll(conn: Connection, frames: TensorFrame[]): Promise<boolean> {
-    try {
-      await Promise.all(frames.map((f) => conn.send(f)));
-      return true;
-    } catch (err) {
-      // a dead peer: the coordinator re-sends every incomplete sample after failover
-      this.log(`send to ${conn.remote} failed (${errorMessage(err)}); sample dropped here`);
-      return false;
-    }
-  }
-
-  private connectPeer(peer: Peer): Promise<Connection> {
-    if (!peer.conn) {
-      const { host, port } = parseAddress(peer.address);
-      const attempt = this.o.transport.connect({
-        ...this.o.connection,
-        ...(this.o.linkWrap ? { wrap: this.o.linkWrap } : {}),
-        host,
-        port,
-      });
-      peer.conn = Promise.race([
-        attempt,
-        new Promise<never>((_, reject) =>
-          setTimeout(
-            () =>
-              reject(
-                new EdgesplitError(
-                  'E_TRANSPORT',
-                  `connect to ${peer.address} timed out after ${CONNECT_TIMEOUT_MS} ms`,
-                ),
-              ),
-            CONNECT_TIMEOUT_MS,
-          ).unref(),
-        ),
-      ]);
-      peer.conn.then(
-        (c) => {
-          this.conns.add(c);
-          void c.closed.then(() => {
-            this.conns.delete(c);
-            peer.dead = true;
-          });
-          void this.readLoop(c);
-        },
-        () => (peer.dead = true),
-      );
-    }
-    return peer.conn;
+  private droppedTotal(): number {
+    return this.dropped + this.downstream.dropped;
   }
 
   private async flushTimeline(): Promise<void> {
