@@ -160,6 +160,9 @@ export function readRuntimePlan(dir: string): RuntimePlan {
   const plan = toRuntimePlan(readPlanJson(dir), resolve(dir));
   for (const s of plan.stages)
     if (!existsSync(s.modelPath))
-      throw new EdgesplitError('E_PLAN', `${join(dir, 'plan.json')}: stage ${s.id} model ${s.modelPath} does not exist`);
+      throw new EdgesplitError(
+        'E_PLAN',
+        `${join(dir, 'plan.json')}: stage ${s.id} model ${s.modelPath} does not exist`,
+      );
   return plan;
 }
