@@ -9,18 +9,11 @@ import {
   sealFrame,
   type Frame,
   type FrameLimits,
-  type JsonValue,
   type MessageFrame,
 } from './codec/frame.js';
-import {
-  computeProof,
-  deriveSessionKey,
-  makeNonce,
-  MIN_KEY_BYTES,
-  verifyProof,
-  type HandshakeTranscript,
-} from './auth/handshake.js';
+import { MIN_KEY_BYTES } from './auth/handshake.js';
 import { CREDITED_TYPES, ReceiveCredit, SendCredit } from './credit.js';
+import { HandshakeState, field, windowString } from './handshake-state.js';
 import { AuthError, TransportError } from './errors.js';
 import {
   DEFAULT_WINDOW,
@@ -44,22 +37,6 @@ type Role = 'client' | 'server';
 /** An unauthenticated peer may not make this end buffer more than this before the handshake is done. */
 const MAX_HANDSHAKE_BYTES = 64 * 1024;
 
-function windowString(w: CreditWindow): string {
-  return `${w.frames},${w.bytes}`;
-}
-
-function parseWindow(body: JsonValue): CreditWindow | undefined {
-  const w = (body as { window?: { frames?: unknown; bytes?: unknown } } | null)?.window;
-  const ok = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n > 0;
-  return w && ok(w.frames) && ok(w.bytes)
-    ? { frames: w.frames as number, bytes: w.bytes as number }
-    : undefined;
-}
-
-function field(body: JsonValue, name: string): unknown {
-  return body !== null && typeof body === 'object' && !Array.isArray(body) ? body[name] : undefined;
-}
-
 /** Default log sink: warnings and errors to stderr, one line each. */
 export function stderrLog(e: TransportLogEvent): void {
   if (e.level !== 'info')
@@ -72,7 +49,10 @@ export class FramedConnection implements Connection {
   readonly ready: Promise<void>;
   readonly closed: Promise<CloseInfo>;
   authenticated = false;
-  peerWindow: CreditWindow = { frames: 1, bytes: 1 };
+  /** The window the peer granted in the handshake. */
+  get peerWindow(): CreditWindow {
+    return this.handshake.peerWindow;
+  }
 
   private readonly decoder: FrameDecoder;
   private readonly limits: FrameLimits;
@@ -92,9 +72,7 @@ export class FramedConnection implements Connection {
   private settleReady!: { resolve: () => void; reject: (e: Error) => void };
   private settleClosed!: (c: CloseInfo) => void;
   private handshakeTimer: NodeJS.Timeout | undefined;
-  private nonceC = '';
-  private nonceS = '';
-  private peerWindowString = '';
+  private readonly handshake: HandshakeState;
   private counters = {
     framesSent: 0,
     bytesSent: 0,
@@ -121,6 +99,7 @@ export class FramedConnection implements Connection {
     if (options.key && options.key.length < MIN_KEY_BYTES)
       throw new AuthError(`pre-shared key has ${options.key.length} bytes, need at least ${MIN_KEY_BYTES}`);
     this.psk = options.key ? Buffer.from(options.key) : undefined;
+    this.handshake = new HandshakeState(role, this.psk, this.window);
     this.decoder = new FrameDecoder({ limits: this.limits });
     this.recvCredit = new ReceiveCredit(this.window);
     this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
@@ -138,15 +117,7 @@ export class FramedConnection implements Connection {
     );
     this.handshakeTimer.unref();
     duplex.start({ data: (chunk) => this.onData(chunk), close: (err) => this.onStreamClosed(err) });
-    if (role === 'client') {
-      if (this.psk) this.nonceC = makeNonce();
-      this.writeControl({
-        type: 'hello',
-        streamId: 0,
-        seq: 0,
-        body: { version: 1, window: { ...this.window }, ...(this.psk ? { nonce: this.nonceC } : {}) },
-      });
-    }
+    if (role === 'client') this.writeControl(this.handshake.hello());
   }
 
   send(frame: Frame): Promise<void> {
@@ -367,23 +338,6 @@ export class FramedConnection implements Connection {
     }
   }
 
-  private transcript(): HandshakeTranscript {
-    const mine = windowString(this.window);
-    return this.role === 'client'
-      ? {
-          clientNonce: this.nonceC,
-          serverNonce: this.nonceS,
-          clientWindow: mine,
-          serverWindow: this.peerWindowString,
-        }
-      : {
-          clientNonce: this.nonceC,
-          serverNonce: this.nonceS,
-          clientWindow: this.peerWindowString,
-          serverWindow: mine,
-        };
-  }
-
   private refuse(event: string, message: string, notify = true): void {
     if (notify)
       this.writeControl({
@@ -396,72 +350,18 @@ export class FramedConnection implements Connection {
   }
 
   private onHandshake(f: Frame): void {
-    const body = f.type === 'tensor' ? null : f.body;
-    const step = `${this.role}:${f.type}`;
-    if (f.type === 'error')
-      return this.fail(
-        'refused',
-        new AuthError(`${this.remote} refused the connection: ${String(field(body, 'message'))}`),
-      );
-    if (step === 'server:hello' && !this.nonceS) {
-      const w = parseWindow(body);
-      if (!w || field(body, 'version') !== 1)
-        return this.refuse('bad-hello', 'hello without a valid version/window');
-      this.peerWindow = w;
-      this.peerWindowString = windowString(w);
-      const nonce = field(body, 'nonce');
-      if (this.psk && typeof nonce !== 'string')
-        return this.refuse('auth-refused', 'unauthenticated peer (no key offered) refused');
-      if (!this.psk && nonce !== undefined)
-        return this.refuse('auth-refused', 'peer wants authentication but this end has no key');
-      this.nonceC = typeof nonce === 'string' ? nonce : '';
-      this.nonceS = this.psk ? makeNonce() : '-';
-      this.writeControl({
-        type: 'challenge',
-        streamId: 0,
-        seq: 0,
-        body: { window: { ...this.window }, ...(this.psk ? { nonce: this.nonceS } : {}) },
-      });
-      if (!this.psk) this.becomeReady();
-      return;
+    const step = this.handshake.onFrame(f);
+    switch (step.kind) {
+      case 'refused-by-peer':
+        return this.fail('refused', new AuthError(`${this.remote} refused the connection: ${step.message}`));
+      case 'refuse':
+        return this.refuse(step.event, step.message, step.notify);
+      case 'continue':
+        return this.writeControl(step.send);
+      case 'ready':
+        if (step.send) this.writeControl(step.send);
+        return this.becomeReady(step.sessionKey);
     }
-    if (step === 'client:challenge' && !this.nonceS) {
-      const w = parseWindow(body);
-      if (!w) return this.refuse('bad-challenge', 'challenge without a valid window');
-      this.peerWindow = w;
-      this.peerWindowString = windowString(w);
-      const nonce = field(body, 'nonce');
-      if (this.psk && typeof nonce !== 'string')
-        return this.refuse('auth-refused', 'server did not authenticate (it has no key)');
-      if (!this.psk && nonce !== undefined)
-        return this.refuse('auth-refused', 'server requires a pre-shared key; none given', false);
-      this.nonceS = typeof nonce === 'string' ? nonce : '-';
-      if (!this.psk) return this.becomeReady();
-      this.writeControl({
-        type: 'auth',
-        streamId: 0,
-        seq: 0,
-        body: { proof: computeProof(this.psk, 'client', this.transcript()) },
-      });
-      return;
-    }
-    if (step === 'server:auth' && this.psk && this.nonceS && !this.sendKey) {
-      if (!verifyProof(this.psk, 'client', this.transcript(), field(body, 'proof')))
-        return this.refuse('auth-failed', 'client proof is wrong (different key)');
-      this.writeControl({
-        type: 'auth',
-        streamId: 0,
-        seq: 0,
-        body: { proof: computeProof(this.psk, 'server', this.transcript()) },
-      });
-      return this.becomeReady(deriveSessionKey(this.psk, this.nonceC, this.nonceS));
-    }
-    if (step === 'client:auth' && this.psk && this.nonceS) {
-      if (!verifyProof(this.psk, 'server', this.transcript(), field(body, 'proof')))
-        return this.refuse('auth-failed', 'server proof is wrong (different key)');
-      return this.becomeReady(deriveSessionKey(this.psk, this.nonceC, this.nonceS));
-    }
-    this.refuse('bad-handshake', `unexpected ${f.type} frame during the handshake`);
   }
 
   private becomeReady(sessionKey?: Buffer): void {
