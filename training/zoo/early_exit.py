@@ -1,29 +1,29 @@
-"""BranchyNet-style early-exit classifier (seed hierarchical-inference-early-exit, section 5): a VGG-like
-backbone with two side exits, trained with a weighted joint loss, exported whole and as runnable pieces."""
+"""BranchyNet-style early-exit classifier (seed hierarchical-inference-early-exit, section 5): the local
+model's ResNet-8 backbone with two side exits, trained with a weighted joint loss, exported whole and as runnable pieces."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from common import check_close, count_macs, count_params, export_onnx, log, ort_run, setup, shape_n, train_classifier
-from zoo.classifiers import conv_bn
+from zoo.classifiers import ResBlock, conv_bn
 
 EXIT_WEIGHTS = (0.5, 0.75, 1.0)  # joint loss = 0.5*CE(exit1) + 0.75*CE(exit2) + 1.0*CE(final)
 RECIPE = "training/zoo/early_exit.py:train_early_exit"
 
 
 class EarlyExitNet(nn.Module):
-    """prefix1 -> feat1 [N,32,14,14] -> (head1 -> exit1) ; prefix2 -> feat2 [N,64,7,7] -> (head2 -> exit2) ; rest -> final."""
+    """The `local` model's ResNet-8 backbone (widths 8/16/32) with two side exits, as BranchyNet adds
+    exits to the device model: prefix1 (stem + block 1) -> feat1 [N,8,28,28] -> (head1 -> exit1);
+    prefix2 (block 2) -> feat2 [N,16,14,14] -> (head2 -> exit2); rest (block 3, pool, fc) -> final."""
 
-    def __init__(self):
+    def __init__(self, widths=(8, 16, 32)):
         super().__init__()
-        self.prefix1 = nn.Sequential(*conv_bn(1, 16), nn.ReLU(), *conv_bn(16, 32), nn.ReLU(), nn.MaxPool2d(2))
-        self.head1 = nn.Sequential(*conv_bn(32, 32, stride=2), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
-        self.prefix2 = nn.Sequential(*conv_bn(32, 64), nn.ReLU(), nn.MaxPool2d(2))
-        self.head2 = nn.Sequential(*conv_bn(64, 32), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
-        self.rest = nn.Sequential(
-            *conv_bn(64, 96), nn.ReLU(), *conv_bn(96, 96), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3), nn.Linear(96, 10),
-        )
+        a, b, c = widths
+        self.prefix1 = nn.Sequential(*conv_bn(1, a), nn.ReLU(), ResBlock(a, a, 1))
+        self.head1 = nn.Sequential(*conv_bn(a, b, stride=2), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(b, 10))
+        self.prefix2 = ResBlock(a, b, 2)
+        self.head2 = nn.Sequential(*conv_bn(b, c, stride=2), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 10))
+        self.rest = nn.Sequential(ResBlock(b, c, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 10))
 
     def forward(self, x):
         f1 = self.prefix1(x)
