@@ -10,7 +10,8 @@ import { EdgesplitError, UsageError } from '../core/errors.js';
 import { float32Tensor, type Tensor } from '../core/tensor.js';
 import { batches, loadDataset, type Dataset } from '../data/datasets.js';
 import { countCorrect, sumSsim } from '../data/metrics.js';
-import { addGaussianNoise, gaussianSource, mulberry32 } from './noise.js';
+import { mulberry32 } from '../core/random.js';
+import { addGaussianNoise, gaussianSource } from './noise.js';
 import {
   formatShape,
   readSignature,

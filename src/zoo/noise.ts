@@ -1,17 +1,5 @@
 /** Seeded Gaussian noise for denoising evaluation, reproducible across runs and batch sizes. */
 
-/** A seeded uniform PRNG on [0,1) (mulberry32; 2^32 period, plenty for a 10k-image split). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Standard normal samples from a uniform source (Box-Muller, both values used). */
 export function gaussianSource(uniform: () => number): () => number {
   let spare: number | undefined;

@@ -1,16 +1,9 @@
 /** Deterministic synthetic softmax rows whose correctness depends on confidence, for decision tests. */
 import { softmax } from '../../src/strategy/hi/decision/decision.js';
+import { mulberry32 } from '../../src/core/random.js';
 
-/** mulberry32 PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32). */
+export const rng = mulberry32;
 
 /** `n` 10-class softmax rows; a row is "correct" with probability (top-1)^2, so confidence carries signal. */
 export function syntheticCalibration(n: number, seed: number): { rows: Float64Array[]; correct: boolean[] } {

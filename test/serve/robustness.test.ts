@@ -6,6 +6,7 @@ import { float32Tensor } from '../../src/core/tensor.js';
 import { V2Client } from '../../src/serve/client.js';
 import { startServer, type V2Server } from '../../src/serve/server.js';
 import { denseReference, writeTestModels } from './fixtures/models.js';
+import { mulberry32 } from '../../src/core/random.js';
 
 let server: V2Server;
 let dir: string;
@@ -26,16 +27,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so a failure can be replayed. */
+const rng = mulberry32;
 
 interface Hostile {
   method: string;

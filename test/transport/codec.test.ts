@@ -8,17 +8,9 @@ import {
 } from '../../src/transport/codec/quant.js';
 import { FrameError } from '../../src/transport/errors.js';
 import type { Tensor } from '../../src/core/tensor.js';
+import { mulberry32 } from '../../src/core/random.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function randomFloats(n: number, r: () => number, spread = 10): Float32Array {
   const a = new Float32Array(n);

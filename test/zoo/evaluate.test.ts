@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/data/datasets.js';
 import { meanSsim } from '../../src/data/metrics.js';
 import { evaluateModel } from '../../src/zoo/evaluate.js';
-import { addGaussianNoise, gaussianSource, mulberry32 } from '../../src/zoo/noise.js';
+import { mulberry32 } from '../../src/core/random.js';
+import { addGaussianNoise, gaussianSource } from '../../src/zoo/noise.js';
 import {
   flattenEncoderDecoder,
   identityAutoencoder,
