@@ -19,17 +19,11 @@ import {
   uniformPool,
 } from '../../src/strategy/plan/index.js';
 import type { DevicePool, PartitionProblem } from '../../src/strategy/plan/types.js';
-import { device } from './helpers.js';
+import { smallDevice } from './helpers.js';
 
 const catalog = loadDeviceCatalog();
 const ble = getLink('ble-esp32s3');
-const small = device('small', {
-  flash: 230_000,
-  sram: 45_000,
-  overhead: 20_000,
-  macsPerS: 2e6,
-  powerW: 0.12,
-});
+const small = smallDevice();
 
 function problem(weights: number[], cutBytes: number[]): PartitionProblem {
   return {

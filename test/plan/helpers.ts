@@ -27,6 +27,11 @@ export function device(
   };
 }
 
+/** The small test device both planner suites use: 230 kB flash, 45 kB SRAM, 2 MMAC/s. */
+export function smallDevice(): DeviceSpec {
+  return device('small', { flash: 230_000, sram: 45_000, overhead: 20_000, macsPerS: 2e6, powerW: 0.12 });
+}
+
 /** A random problem of `n` nodes with per-node costs and cut sizes drawn from a seeded PRNG. */
 export function randomProblem(seed: number, n: number): PartitionProblem {
   const r = rng(seed);

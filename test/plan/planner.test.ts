@@ -15,16 +15,10 @@ import {
 } from '../../src/strategy/plan/types.js';
 import type { DeviceSpec } from '../../src/catalog/schema.js';
 import { exhaustiveOptimum } from './exhaustive.js';
-import { device, randomCnnProblem, randomProblem } from './helpers.js';
+import { device, smallDevice, randomCnnProblem, randomProblem } from './helpers.js';
 
 const ble = getLink('ble-esp32s3');
-const small = device('small', {
-  flash: 230_000,
-  sram: 45_000,
-  overhead: 20_000,
-  macsPerS: 2e6,
-  powerW: 0.12,
-});
+const small = smallDevice();
 const big = device('big', { flash: 420_000, sram: 60_000, overhead: 40_000, macsPerS: 9e6, powerW: 0.6 });
 
 function pool(spec: [DeviceSpec, number][]): DevicePool {
