@@ -18,3 +18,17 @@ export {
   type LcpSplitOptions,
   type LcpSplitResult,
 } from './split.js';
+export {
+  DISTRIBUTIONS,
+  computeS,
+  fits,
+  messageS,
+  modelledRun,
+  occupancyS,
+  type DeviceLoad,
+  type Distribution,
+  type ModelledRun,
+} from './modelled.js';
+export { dataParallelRun, intraLayerRun, pipelineRun, singleDeviceRun } from './baselines.js';
+export { LCP_OBJECTIVES, lcpRun, placeLcp, type LcpObjective, type LcpPlacement } from './placement.js';
+export { compareLcp, type LcpComparison, type ProfiledModel } from './compare.js';
