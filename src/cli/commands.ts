@@ -9,6 +9,7 @@ import { registerEvalCommand } from './eval.js';
 import { registerServeCommand } from './serve.js';
 import { registerHiCommand } from './hi.js';
 import { registerPlanCommand } from './plan.js';
+import { registerLcpCommand } from './lcp.js';
 
 /** Registers every CLI command; one line per command file. */
 export function registerCommands(program: Command): void {
@@ -21,6 +22,7 @@ export function registerCommands(program: Command): void {
   registerServeCommand(program);
   registerHiCommand(program);
   registerPlanCommand(program);
+  registerLcpCommand(program);
   registerNodeCommand(program);
   registerRunCommand(program);
 }

@@ -24,26 +24,30 @@ function needDevices(devices: readonly PhysicalDevice[]): void {
   if (devices.length === 0) throw new EdgesplitError('E_USAGE', 'at least one device is needed');
 }
 
-/** The original model cut into one stage per device (fewer when it has fewer nodes), balanced on the first device's compute plus send time. */
+/**
+ * The original model cut into one stage per device (fewer when it has fewer nodes), stage j on device
+ * j. `balance: 'macs'` spreads the MACs evenly (classic model parallelism); `'time'` minimises the
+ * largest stage time (first device's compute plus radio occupancy of its send), i.e. the highest
+ * throughput, which on a slow link may keep most layers on one device.
+ */
 export function pipelineRun(
   graph: Graph,
   profile: ModelProfile,
   devices: readonly PhysicalDevice[],
   link: LinkSpec,
+  balance: 'macs' | 'time' = 'time',
 ): ModelledRun & { readonly stages: readonly PipelineStage[] } {
   needDevices(devices);
   const cuts = profile.cuts;
   const d0 = devices[0].spec;
-  const stages = balancedPipeline(
-    profile,
-    Math.min(devices.length, profile.nodes.length),
-    (s, e) =>
-      computeS(
-        d0,
-        cuts[e].cumulativeMacs - cuts[s].cumulativeMacs,
-        cuts[e].cumulativeOps - cuts[s].cumulativeOps,
-      ) + occupancyS(link, cuts[e].bytes),
-  );
+  const byTime = (s: number, e: number) =>
+    computeS(
+      d0,
+      cuts[e].cumulativeMacs - cuts[s].cumulativeMacs,
+      cuts[e].cumulativeOps - cuts[s].cumulativeOps,
+    ) + occupancyS(link, cuts[e].bytes);
+  const count = Math.min(devices.length, profile.nodes.length);
+  const stages = balancedPipeline(profile, count, balance === 'time' ? byTime : undefined);
   const loads: DeviceLoad[] = stages.map((st, j) => ({
     name: devices[j].name,
     spec: devices[j].spec,
@@ -58,7 +62,17 @@ export function pipelineRun(
     loads.reduce((s, l) => s + messageS(link, l.recv[0]) + computeS(l.spec, l.macs, l.ops), 0) +
     messageS(link, stages[stages.length - 1].sendBytes);
   const coordinator = { send: [cuts[0].bytes], recv: [cuts[cuts.length - 1].bytes] };
-  return { ...modelledRun('pipeline', graph.name, link, loads, coordinator, latencyS), stages };
+  return {
+    ...modelledRun(
+      balance === 'time' ? 'pipeline-fastest' : 'pipeline-balanced',
+      graph.name,
+      link,
+      loads,
+      coordinator,
+      latencyS,
+    ),
+    stages,
+  };
 }
 
 /** Every conv / fully connected layer's outputs split over all devices, with an all-gather before each such layer. */

@@ -7,7 +7,14 @@ import type { DeviceSpec, LinkSpec } from '../../catalog/schema.js';
 import { computeCost, transferCost } from '../../cost/device-cost.js';
 
 /** The ways of distributing inference that {@link ModelledRun} describes. */
-export const DISTRIBUTIONS = ['lcp', 'pipeline', 'intra-layer', 'data-parallel', 'single-device'] as const;
+export const DISTRIBUTIONS = [
+  'lcp',
+  'pipeline-balanced',
+  'pipeline-fastest',
+  'intra-layer',
+  'data-parallel',
+  'single-device',
+] as const;
 /** One of {@link DISTRIBUTIONS}. */
 export type Distribution = (typeof DISTRIBUTIONS)[number];
 

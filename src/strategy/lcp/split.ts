@@ -143,10 +143,14 @@ export function lcpSplit(original: ModelProto, origGraph: Graph, options: LcpSpl
     const device = options.device!;
     const steps: FitStep[] = [];
     for (branches = 1; ; branches *= factor) {
-      if (branches > MAX_BRANCHES) {
-        const last = steps[steps.length - 1];
+      const last = steps[steps.length - 1];
+      const prev = steps[steps.length - 2];
+      // once every width is 1 a branch stops shrinking, so more branches cannot help
+      const stuck =
+        prev !== undefined && last.weightBytes >= prev.weightBytes && last.computeS >= prev.computeS;
+      if (branches > MAX_BRANCHES || stuck) {
         throw new InfeasibleError(
-          `${origGraph.name}: no branch fits ${device.id} with up to ${MAX_BRANCHES} branches; at ${last.branches} a branch needs ` +
+          `${origGraph.name}: no branch fits ${device.id} (${stuck ? 'branches stopped shrinking' : `limit of ${MAX_BRANCHES} branches`}); at ${last.branches} a branch needs ` +
             `${last.weightBytes} B of weights (${last.weightBytesAvailable} available), ${last.activationBytes} B of activations ` +
             `(${last.activationBytesAvailable} available), ${(last.computeS * 1e3).toFixed(2)} ms of compute` +
             (options.deadlineS === undefined ? '' : ` (deadline ${(options.deadlineS * 1e3).toFixed(2)} ms)`),
