@@ -121,3 +121,27 @@ export * from './strategy/plan/index.js';
 export * from './plan/index.js';
 export * from './runtime/index.js';
 export * from './transport/index.js';
+export {
+  lcpSplit,
+  lcpStructure,
+  emitLcpModel,
+  cnnTemplate,
+  placeLcp,
+  lcpRun,
+  compareLcp,
+  balancedPipeline,
+  intraLayerAccount,
+  branchWidth,
+  LCP_OBJECTIVES,
+  DISTRIBUTIONS,
+  type LcpSplitOptions,
+  type LcpSplitResult,
+  type LcpStructure,
+  type LcpPart,
+  type LcpPlacement,
+  type LcpComparison,
+  type LcpObjective,
+  type ModelledRun,
+  type Distribution,
+} from './strategy/lcp/index.js';
+export { lcpAccuracyTable, LCP_ZOO_VARIANTS, type LcpTable, type LcpTableRow } from './zoo/lcp-table.js';
