@@ -25,6 +25,13 @@ function collect(value: string, previous: string[]): string[] {
 
 const x = (n: number) => `${n.toFixed(2)}x`;
 
+function parseSeed(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new UsageError(`--seed must be a whole number >= 0, got '${value}'`);
+  return n;
+}
+
 /** The JSON document of `edgesplit lcp split --json`. */
 export function lcpSplitJson(r: LcpSplitResult, out: string) {
   const s = r.structure;
@@ -261,7 +268,7 @@ export function registerLcpCommand(program: Command): void {
           opts.deadline === undefined ? undefined : parseNonNegative('--deadline', opts.deadline) / 1e3,
         divisionFactor: parsePositiveInt('--division-factor', opts.divisionFactor),
         fattenPercent,
-        seed: parseNonNegative('--seed', opts.seed),
+        seed: parseSeed(opts.seed),
       });
       await saveModelFile(opts.out, result.model);
       if (opts.json) printJson(lcpSplitJson(result, opts.out));

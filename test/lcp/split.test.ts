@@ -6,7 +6,7 @@ import { float32Tensor } from '../../src/core/tensor.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { buildGraph } from '../../src/graph/build.js';
 import type { Graph } from '../../src/graph/types.js';
-import { lenet5, resnet } from '../../src/onnx/architectures.js';
+import { lenet5, mobilenetV2, resnet } from '../../src/onnx/architectures.js';
 import { ModelBuilder } from '../../src/onnx/builder.js';
 import { encodeModel, loadModelFile } from '../../src/onnx/io.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
@@ -118,6 +118,24 @@ describe('the written LCP model runs in onnxruntime-node', () => {
     const out = await s.run({ input: float32Tensor([2, 1, 28, 28], new Float32Array(2 * 784).fill(0.5)) });
     await s.release();
     expect(out.logits.dims).toEqual([2, 10]);
+  });
+});
+
+describe('depthwise convolutions follow their input width', () => {
+  it('MobileNetV2 (32x32): every depthwise conv of a branch has group = its input channels', async () => {
+    const m = mobilenetV2({ size: 32, classes: 10 });
+    const r = lcpSplit(m, buildGraph(m, 'mobilenetv2'), { branches: 2 });
+    const depthwise = r.graph.nodes.filter((n) => n.opType === 'Conv' && (n.attributes.group as number) > 1);
+    expect(depthwise.length).toBe(2 * 17);
+    for (const n of depthwise) {
+      const cin = r.graph.values.get(n.inputs[0])!.shape[1];
+      expect(n.attributes.group).toBe(cin);
+      expect(r.graph.initializers.get(n.inputs[1])!.dims.slice(0, 2)).toEqual([cin, 1]);
+    }
+    const s = await onnxruntimeBackend.load(encodeModel(r.model));
+    const out = await s.run({ input: float32Tensor([1, 3, 32, 32], new Float32Array(3 * 1024).fill(0.5)) });
+    await s.release();
+    expect(out.logits.dims).toEqual([1, 10]);
   });
 });
 
