@@ -10,6 +10,7 @@ export type FrameErrorReason =
   | 'bad-checksum'
   | 'bad-hmac'
   | 'replay'
+  | 'bad-record'
   | 'unauthenticated'
   | 'malformed'
   | 'limit';

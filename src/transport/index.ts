@@ -55,6 +55,13 @@ export { createMemoryTransport, memoryPipe, type MemoryTransportOptions } from '
 export { loadKeyFile, parseKey } from './auth/key-file.js';
 export { MIN_KEY_BYTES } from './auth/handshake.js';
 export {
+  RecordSealer,
+  RecordOpener,
+  deriveRecordKeys,
+  RECORD_OVERHEAD_BYTES,
+  type RecordKeys,
+} from './auth/record-layer.js';
+export {
   emulateLink,
   type DeliveryScheme,
   type EmulatedLink,

@@ -43,6 +43,14 @@ export class FrameDecoder {
     this.lastCounter = -1;
   }
 
+  /** Removes and returns every buffered byte (the stream switches to another layer from here on). */
+  takeBuffered(): Buffer {
+    const all = Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.buffered = 0;
+    return all;
+  }
+
   /** Bytes held waiting for the rest of a frame. */
   get bufferedBytes(): number {
     return this.buffered;
