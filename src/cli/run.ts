@@ -139,7 +139,7 @@ export function registerRunCommand(program: Command): void {
           ...(opts.limit !== undefined ? { limit: parsePositiveInt('--limit', opts.limit) } : {}),
           link: opts.link,
           ...(hosts ? { hosts, hostsFile: opts.hosts } : {}),
-          ...(key ? { key, keyFile: opts.key } : {}),
+          ...(key ? { key } : {}),
           ...(opts.window !== undefined ? { window: parsePositiveInt('--window', opts.window) } : {}),
           policy: opts.policy,
           nodeLogs: !!opts.nodeLogs,
