@@ -51,11 +51,7 @@ export function registerNodeCommand(program: Command): void {
     .option('--json', 'print the ready line as JSON')
     .action(async (opts: NodeCliOptions) => {
       const { host, port } = parseAddress(opts.listen, '--listen');
-      const key = opts.key
-        ? loadKeyFile(opts.key)
-        : opts.keyEnv
-          ? loadKeyFromEnv(opts.keyEnv)
-          : undefined;
+      const key = opts.key ? loadKeyFile(opts.key) : opts.keyEnv ? loadKeyFromEnv(opts.keyEnv) : undefined;
       const warning = checkListenPolicy({ host, port, keyed: !!key, insecure: !!opts.insecure });
       if (warning) process.stderr.write(`edgesplit node: ${warning}\n`);
       const wrap = resolveLinkWrap(opts.link);

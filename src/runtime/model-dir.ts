@@ -14,8 +14,7 @@ export const MODEL_FILE_REFUSED =
 
 /** A model file read, or the refusal with the reason only the node's own log may show. */
 export type ModelFileResult =
-  | { readonly ok: true; readonly bytes: Uint8Array }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly bytes: Uint8Array } | { readonly ok: false; readonly reason: string };
 
 /** True when `child` is `dir` itself or below it (both already real paths). */
 export function isInside(dir: string, child: string): boolean {

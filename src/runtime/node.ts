@@ -311,7 +311,11 @@ class StageNode {
       const file = await readConfinedModel(this.o.modelDir, req.modelFile.path, req.modelFile.sha256);
       if (!file.ok) {
         this.refuse(conn, 'model-file-refused', file.reason);
-        return this.reply(conn, { id: req.id, ok: false, error: `stage ${req.stageId}: ${MODEL_FILE_REFUSED}` });
+        return this.reply(conn, {
+          id: req.id,
+          ok: false,
+          error: `stage ${req.stageId}: ${MODEL_FILE_REFUSED}`,
+        });
       }
       bytes = file.bytes;
     }

@@ -5,7 +5,13 @@
  * sealed below the frame codec and above the byte stream, so link emulation carries ciphertext.
  */
 import { FrameDecoder, type DecodeResult } from './codec/decoder.js';
-import { encodeFrame, resolveLimits, type Frame, type FrameLimits, type MessageFrame } from './codec/frame.js';
+import {
+  encodeFrame,
+  resolveLimits,
+  type Frame,
+  type FrameLimits,
+  type MessageFrame,
+} from './codec/frame.js';
 import { MIN_KEY_BYTES } from './auth/handshake.js';
 import { RecordOpener, RecordSealer, type RecordKeys } from './auth/record-layer.js';
 import { CREDITED_TYPES, ReceiveCredit, SendCredit } from './credit.js';
@@ -205,9 +211,7 @@ export class FramedConnection implements Connection {
   }
 
   private writeControl(frame: MessageFrame): void {
-    this.writeSealed(encodeFrame(frame)).catch((err: Error) =>
-      this.fail('write-failed', err),
-    );
+    this.writeSealed(encodeFrame(frame)).catch((err: Error) => this.fail('write-failed', err));
   }
 
   /** Keyed frames are sealed here, in wire order: the record counter is the order of these calls. */
@@ -400,7 +404,9 @@ export class FramedConnection implements Connection {
   private onStreamClosed(err?: Error): void {
     if (this.closeInfo) return;
     if (!err && this.opener && this.opener.bufferedBytes > 0)
-      err = new TransportError(`stream ended inside a record (${this.opener.bufferedBytes} bytes): truncated`);
+      err = new TransportError(
+        `stream ended inside a record (${this.opener.bufferedBytes} bytes): truncated`,
+      );
     this.finish({
       reason: err ? `stream error: ${err.message}` : 'peer ended the stream',
       initiator: 'peer',

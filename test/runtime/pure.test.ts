@@ -162,7 +162,9 @@ describe('plan.json, hosts file, addresses, frame sizes', () => {
         wire,
       };
       expect(tensorFrameBytes(f, false)).toBe(encodeFrame(f).length);
-      expect(tensorFrameBytes(f, true)).toBe(new RecordSealer(new Uint8Array(32)).seal(encodeFrame(f)).length);
+      expect(tensorFrameBytes(f, true)).toBe(
+        new RecordSealer(new Uint8Array(32)).seal(encodeFrame(f)).length,
+      );
     }
   });
 });

@@ -10,7 +10,12 @@ import {
 import { FrameError } from '../../src/transport/errors.js';
 import { mulberry32 } from '../../src/core/random.js';
 
-const t: HandshakeTranscript = { clientNonce: 'aa', serverNonce: 'bb', clientWindow: '16,1', serverWindow: '8,1' };
+const t: HandshakeTranscript = {
+  clientNonce: 'aa',
+  serverNonce: 'bb',
+  clientWindow: '16,1',
+  serverWindow: '8,1',
+};
 const psk = Buffer.alloc(32, 3);
 const messages = [
   Buffer.from('{"op":"assign","id":1}'),
@@ -28,7 +33,7 @@ function pair() {
 function rechunk(bytes: Buffer, seed: number): Buffer[] {
   const r = mulberry32(seed);
   const out: Buffer[] = [];
-  for (let o = 0; o < bytes.length; ) {
+  for (let o = 0; o < bytes.length;) {
     const n = 1 + Math.floor(r() * 300);
     out.push(bytes.subarray(o, o + n));
     o += n;
