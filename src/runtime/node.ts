@@ -244,7 +244,7 @@ class StageNode {
       return this.reply(conn, {
         id: req.id,
         ok: false,
-        error: `${req.op} refused: control operations need the coordinator to prove the node's pre-shared key (--key on both sides)`,
+        error: `control operations need the coordinator to prove this node's pre-shared key (--key on both sides, or --insecure on the node)`,
       });
     }
     switch (req.op) {
