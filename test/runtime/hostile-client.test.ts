@@ -147,6 +147,7 @@ describe('a raw client against real node processes', () => {
     process.stderr.write(
       `refusal log: 1600 refused connections -> ${lines.length} stderr lines (${shown} refusals shown, ${summary.length} count line(s) holding ${held})\n`,
     );
+    process.stderr.write(`${summary.join('\n')}\n`);
     if (lines.length > 40) process.stderr.write(lines.join('\n') + '\n');
     expect(lines.length).toBeLessThanOrEqual(40);
     expect(summary.length).toBeGreaterThanOrEqual(1);
