@@ -8,10 +8,7 @@ export type FrameErrorReason =
   | 'too-large'
   | 'too-small'
   | 'bad-checksum'
-  | 'bad-hmac'
-  | 'replay'
   | 'bad-record'
-  | 'unauthenticated'
   | 'malformed'
   | 'limit';
 

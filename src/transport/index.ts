@@ -23,7 +23,6 @@ export {
   FRAME_TYPES,
   HEADER_BYTES,
   CRC_BYTES,
-  HMAC_BYTES,
   DEFAULT_FRAME_LIMITS,
   type Frame,
   type FrameType,
