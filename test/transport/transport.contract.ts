@@ -70,8 +70,11 @@ function tensor(seq: number, n = 64, wire: TensorFrame['wire'] = 'fp32'): Tensor
   };
 }
 
-/** Flips one byte of the `nth` chunk written (hello and auth are the first two; a man in the middle). */
-function tamperingWrap(nth: number): (raw: ByteDuplex) => ByteDuplex {
+/** A man in the middle: `act` decides what goes on the wire instead of the `nth` chunk written (hello and auth are the first two). */
+function nthChunkWrap(
+  nth: number,
+  act: (raw: ByteDuplex, chunk: Buffer) => Promise<void>,
+): (raw: ByteDuplex) => ByteDuplex {
   return (raw) => {
     let count = 0;
     return {
@@ -79,47 +82,27 @@ function tamperingWrap(nth: number): (raw: ByteDuplex) => ByteDuplex {
       remote: raw.remote,
       write(chunk) {
         count += 1;
-        if (count === nth) {
-          const bad = Buffer.from(chunk);
-          bad[bad.length - 40] ^= 0x55;
-          return raw.write(bad);
-        }
-        return raw.write(chunk);
+        return count === nth ? act(raw, chunk) : raw.write(chunk);
       },
     };
   };
 }
 
-/** Writes the `nth` chunk twice (a replay by a man in the middle). */
-function replayingWrap(nth: number): (raw: ByteDuplex) => ByteDuplex {
-  return (raw) => {
-    let count = 0;
-    return {
-      ...raw,
-      remote: raw.remote,
-      write(chunk) {
-        count += 1;
-        if (count === nth) void raw.write(Buffer.from(chunk));
-        return raw.write(chunk);
-      },
-    };
-  };
-}
-
-/** Swallows the `nth` chunk written (a man in the middle deleting a record). */
-function droppingWrap(nth: number): (raw: ByteDuplex) => ByteDuplex {
-  return (raw) => {
-    let count = 0;
-    return {
-      ...raw,
-      remote: raw.remote,
-      write(chunk) {
-        count += 1;
-        return count === nth ? Promise.resolve() : raw.write(chunk);
-      },
-    };
-  };
-}
+/** Flips one byte of the `nth` chunk. */
+const tamperingWrap = (nth: number) =>
+  nthChunkWrap(nth, (raw, chunk) => {
+    const bad = Buffer.from(chunk);
+    bad[bad.length - 40] ^= 0x55;
+    return raw.write(bad);
+  });
+/** Writes the `nth` chunk twice. */
+const replayingWrap = (nth: number) =>
+  nthChunkWrap(nth, (raw, chunk) => {
+    void raw.write(Buffer.from(chunk));
+    return raw.write(chunk);
+  });
+/** Swallows the `nth` chunk. */
+const droppingWrap = (nth: number) => nthChunkWrap(nth, () => Promise.resolve());
 
 /** Runs the contract against a transport factory. */
 export function runTransportContract(name: string, makeTransport: () => Transport): void {
