@@ -51,7 +51,8 @@ export { FramedConnection, stderrLog } from './connection-impl.js';
 export { SendCredit, ReceiveCredit, CREDITED_TYPES, type CreditGrant } from './credit.js';
 export { tcpTransport, socketDuplex } from './tcp/tcp-transport.js';
 export { createMemoryTransport, memoryPipe, type MemoryTransportOptions } from './memory/memory-transport.js';
-export { loadKeyFile, parseKey } from './auth/key-file.js';
+export { loadKeyFile, loadKeyFromEnv, parseKey } from './auth/key-file.js';
+export { rateLimitedLog, type LimitedLog, type LogLimitOptions } from './log-limit.js';
 export { MIN_KEY_BYTES } from './auth/handshake.js';
 export {
   RecordSealer,
