@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { onnxruntimeBackend } from '../backend/onnxruntime/onnxruntime-backend.js';
-import { errorMessage } from '../core/errors.js';
+import { UsageError, errorMessage } from '../core/errors.js';
 import { parseAddress } from '../runtime/address.js';
 import { resolveLinkWrap } from '../runtime/link-wrap.js';
 import { checkListenPolicy } from '../runtime/listen-policy.js';
@@ -51,6 +51,7 @@ export function registerNodeCommand(program: Command): void {
     .option('--json', 'print the ready line as JSON')
     .action(async (opts: NodeCliOptions) => {
       const { host, port } = parseAddress(opts.listen, '--listen');
+      if (opts.key && opts.keyEnv) throw new UsageError('give --key or --key-env, not both');
       const key = opts.key ? loadKeyFile(opts.key) : opts.keyEnv ? loadKeyFromEnv(opts.keyEnv) : undefined;
       const warning = checkListenPolicy({ host, port, keyed: !!key, insecure: !!opts.insecure });
       if (warning) process.stderr.write(`edgesplit node: ${warning}\n`);
