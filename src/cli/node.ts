@@ -1,16 +1,22 @@
 import type { Command } from 'commander';
 import { onnxruntimeBackend } from '../backend/onnxruntime/onnxruntime-backend.js';
-import { errorMessage } from '../core/errors.js';
+import { UsageError, errorMessage } from '../core/errors.js';
 import { parseAddress } from '../runtime/address.js';
 import { resolveLinkWrap } from '../runtime/link-wrap.js';
+import { checkListenPolicy } from '../runtime/listen-policy.js';
 import { startStageNode } from '../runtime/node.js';
-import { loadKeyFile } from '../transport/auth/key-file.js';
+import { loadKeyFile, loadKeyFromEnv } from '../transport/auth/key-file.js';
+import { stderrLog } from '../transport/connection-impl.js';
+import { rateLimitedLog } from '../transport/log-limit.js';
 import { tcpTransport } from '../transport/tcp/tcp-transport.js';
 import { printJson } from './output.js';
 
 interface NodeCliOptions {
   listen: string;
   key?: string;
+  keyEnv?: string;
+  modelDir?: string;
+  insecure?: boolean;
   link?: string;
   exitOnStdinClose?: boolean;
   json?: boolean;
@@ -24,7 +30,19 @@ export function registerNodeCommand(program: Command): void {
       'run a pipeline stage node: accepts a stage assignment from `edgesplit run`, runs it with onnxruntime and forwards outputs to the next stage',
     )
     .requiredOption('--listen <host:port>', 'address to listen on (port 0 picks a free one)')
-    .option('--key <file>', 'pre-shared key file (hex or raw, >= 16 bytes): every peer must prove it')
+    .option(
+      '--key <file>',
+      'pre-shared key file (hex or raw, >= 16 bytes): every peer must prove it; all traffic is encrypted',
+    )
+    .option('--key-env <name>', 'read the pre-shared key (hex) from this environment variable instead')
+    .option(
+      '--model-dir <dir>',
+      'the only directory an assign may name a model file in (default: model bytes come over the connection)',
+    )
+    .option(
+      '--insecure',
+      'without a key: allow a non-loopback --listen and accept control from unauthenticated peers',
+    )
     .option('--link <id>', 'emulate this catalog link on every connection (none: real socket)', 'none')
     .option(
       '--exit-on-stdin-close',
@@ -33,16 +51,25 @@ export function registerNodeCommand(program: Command): void {
     .option('--json', 'print the ready line as JSON')
     .action(async (opts: NodeCliOptions) => {
       const { host, port } = parseAddress(opts.listen, '--listen');
-      const key = opts.key ? loadKeyFile(opts.key) : undefined;
+      if (opts.key && opts.keyEnv) throw new UsageError('give --key or --key-env, not both');
+      const key = opts.key ? loadKeyFile(opts.key) : opts.keyEnv ? loadKeyFromEnv(opts.keyEnv) : undefined;
+      const warning = checkListenPolicy({ host, port, keyed: !!key, insecure: !!opts.insecure });
+      if (warning) process.stderr.write(`edgesplit node: ${warning}\n`);
       const wrap = resolveLinkWrap(opts.link);
+      const refusals = rateLimitedLog(stderrLog);
       const handle = await startStageNode({
         transport: tcpTransport,
         backend: onnxruntimeBackend,
         host,
         port,
-        connection: { ...(key ? { key } : {}) },
+        connection: { ...(key ? { key } : {}), log: refusals },
+        ...(opts.modelDir ? { modelDir: opts.modelDir } : {}),
+        ...(opts.insecure ? { insecure: true } : {}),
         ...(wrap ? { linkWrap: wrap } : {}),
-        onShutdown: () => process.exit(0),
+        onShutdown: () => {
+          refusals.flush();
+          process.exit(0);
+        },
       });
       if (opts.json)
         printJson({
@@ -57,9 +84,10 @@ export function registerNodeCommand(program: Command): void {
           ? `, stage-to-stage traffic on ${handle.peerAddress} over emulated ${opts.link}`
           : '';
       process.stderr.write(
-        `edgesplit node: listening on ${handle.address}${peers}${key ? ' (pre-shared key required)' : ''}, pid ${process.pid}\n`,
+        `edgesplit node: listening on ${handle.address}${peers}${key ? ' (pre-shared key required, encrypted)' : ''}, pid ${process.pid}\n`,
       );
       const stop = (why: string) => {
+        refusals.flush();
         process.stderr.write(`edgesplit node: ${why}; stopping\n`);
         handle.close().then(
           () => process.exit(0),

@@ -29,7 +29,10 @@ const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '-');
 function printReport(r: RunReport, trace: string | undefined): void {
   const head: string[][] = [
     ['plan', r.plan],
-    ['nodes', `${r.mode}${r.authenticated ? ', pre-shared key' : ''}, link ${r.link}`],
+    [
+      'nodes',
+      `${r.mode}, ${!r.authenticated ? 'plaintext' : r.mode === 'local' ? 'encrypted (per-run key)' : 'encrypted (pre-shared key)'}, link ${r.link}`,
+    ],
     ['samples', fmtInt(r.samples)],
     ['lost', fmtInt(r.lost)],
     ['duplicates dropped', fmtInt(r.duplicates)],
@@ -104,7 +107,10 @@ export function registerRunCommand(program: Command): void {
       '--hosts <file>',
       'JSON {"<plan device>": "host:port"} of running `edgesplit node`s (default: start local nodes)',
     )
-    .option('--key <file>', 'pre-shared key file for node connections')
+    .option(
+      '--key <file>',
+      'pre-shared key file for --hosts nodes (local nodes always get a fresh per-run key); all traffic encrypted',
+    )
     .option('--trace <file>', 'write a Chrome/Perfetto trace JSON of every sample')
     .option('--window <n>', 'samples in flight at most (default 2 per node + 2)')
     .option('--policy <p>', 'replica choice: least-loaded or round-robin', 'least-loaded')
@@ -139,7 +145,7 @@ export function registerRunCommand(program: Command): void {
           ...(opts.limit !== undefined ? { limit: parsePositiveInt('--limit', opts.limit) } : {}),
           link: opts.link,
           ...(hosts ? { hosts, hostsFile: opts.hosts } : {}),
-          ...(key ? { key, keyFile: opts.key } : {}),
+          ...(key ? { key } : {}),
           ...(opts.window !== undefined ? { window: parsePositiveInt('--window', opts.window) } : {}),
           policy: opts.policy,
           nodeLogs: !!opts.nodeLogs,

@@ -42,3 +42,5 @@ export { ReorderBuffer } from './reorder.js';
 export { ReplicaPicker, type ReplicaPolicy } from './replica-picker.js';
 export { estimateOffset, type ClockOffset, type ClockSample } from './clock.js';
 export { resolveLinkWrap, type LinkWrap } from './link-wrap.js';
+export { checkListenPolicy, isLoopbackHost } from './listen-policy.js';
+export { readConfinedModel, MODEL_FILE_REFUSED, type ModelFileResult } from './model-dir.js';

@@ -15,6 +15,10 @@ import type { NodePool } from './node-pool.js';
 export interface LocalPoolOptions {
   /** Key file passed to every node (`--key`). */
   readonly keyFile?: string;
+  /** Key passed to every node privately, in its environment (`--key-env`), never in argv; wins over keyFile. */
+  readonly key?: Uint8Array;
+  /** The plan directory: the only place nodes read stage model files from (`--model-dir`). */
+  readonly modelDir?: string;
   /** Link id passed to every node (`--link`). */
   readonly link?: string;
   /** Forward node stderr lines (prefixed with the device) to this process's stderr. */
@@ -41,6 +45,9 @@ function installExitHook(): void {
   });
 }
 
+/** Environment variable that carries the key to local nodes. */
+export const NODE_KEY_ENV = 'EDGESPLIT_NODE_KEY';
+
 /** Starts nodes as child processes of this one. */
 export function localPool(o: LocalPoolOptions = {}): LocalPool {
   installExitHook();
@@ -55,10 +62,12 @@ export function localPool(o: LocalPoolOptions = {}): LocalPool {
       '--listen',
       '127.0.0.1:0',
       '--exit-on-stdin-close',
-      ...(o.keyFile ? ['--key', o.keyFile] : []),
+      ...(o.key ? ['--key-env', NODE_KEY_ENV] : o.keyFile ? ['--key', o.keyFile] : []),
+      ...(o.modelDir ? ['--model-dir', o.modelDir] : []),
       ...(o.link ? ['--link', o.link] : []),
     ];
-    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const env = o.key ? { ...process.env, [NODE_KEY_ENV]: Buffer.from(o.key).toString('hex') } : process.env;
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     live.add(child);
     mine.add(child);
     byDevice.set(device, child);

@@ -3,12 +3,11 @@
  * stage model on each sample as soon as all its tensors arrived, and forwards the outputs to one
  * replica of the next stage (or back to the coordinator). One inference at a time, like one device.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { InferenceBackend, InferenceSession } from '../backend/backend.js';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Frame, MessageFrame, TensorFrame } from '../transport/codec/frame.js';
+import { stderrLog } from '../transport/connection-impl.js';
 import type {
   ByteDuplex,
   Connection,
@@ -30,6 +29,7 @@ import {
 import { Downstream } from './downstream.js';
 import type { ReplicaPolicy } from './replica-picker.js';
 import { tensorFrameBytes } from './frame-size.js';
+import { MODEL_FILE_REFUSED, readConfinedModel } from './model-dir.js';
 
 /** Options of {@link startStageNode}. */
 export interface StageNodeOptions {
@@ -50,6 +50,13 @@ export interface StageNodeOptions {
   readonly maxReady?: number;
   /** Incomplete samples (some tensors missing) held at most (default 1024). */
   readonly maxPartial?: number;
+  /** The only directory `assign.modelFile` may name a file in (default: none, model bytes must come over the connection). */
+  readonly modelDir?: string;
+  /**
+   * Accept control operations (assign, peers, flush, shutdown, model bytes) from unauthenticated
+   * connections. Default false: only a peer that proved the pre-shared key may control the node.
+   */
+  readonly insecure?: boolean;
   /** Log lines (default: stderr). */
   readonly log?: (line: string) => void;
   /** Called after a `shutdown` request was answered and the listener closed. */
@@ -186,6 +193,7 @@ class StageNode {
 
   private async onTensor(conn: Connection, f: TensorFrame): Promise<void> {
     if (f.name === MODEL_TENSOR_NAME) {
+      if (!this.mayControl(conn)) return this.refuse(conn, 'control-refused', 'stage model bytes ignored');
       if (f.tensor.dtype !== 'uint8')
         throw new EdgesplitError('E_PROTOCOL', `stage model frame must be uint8, got ${f.tensor.dtype}`);
       this.models.set(conn, f.tensor.data as Uint8Array);
@@ -226,10 +234,18 @@ class StageNode {
     try {
       req = parseBody(nodeRequestSchema, f, conn.remote);
     } catch (err) {
-      this.log(errorMessage(err));
+      this.refuse(conn, 'request-rejected', errorMessage(err));
       const id = (f.body as { id?: unknown } | null)?.id;
       await this.reply(conn, { id: typeof id === 'number' ? id : -1, ok: false, error: errorMessage(err) });
       return;
+    }
+    if (req.op !== 'clock' && req.op !== 'health' && !this.mayControl(conn)) {
+      this.refuse(conn, 'control-refused', `${req.op} from an unauthenticated peer`);
+      return this.reply(conn, {
+        id: req.id,
+        ok: false,
+        error: `control operations need the coordinator to prove this node's pre-shared key (--key on both sides, or --insecure on the node)`,
+      });
     }
     switch (req.op) {
       case 'clock':
@@ -262,6 +278,15 @@ class StageNode {
     }
   }
 
+  private mayControl(conn: Connection): boolean {
+    return conn.authenticated || this.o.insecure === true;
+  }
+
+  /** Refusals go to the connection log sink, which the CLI rate-limits. */
+  private refuse(conn: Connection, event: string, message: string): void {
+    (this.o.connection?.log ?? stderrLog)({ level: 'warn', event, remote: conn.remote, message });
+  }
+
   private health(id: number): HealthMessage {
     const a = this.assignment;
     return {
@@ -283,22 +308,16 @@ class StageNode {
     let bytes = this.models.get(conn);
     this.models.delete(conn);
     if (!bytes && req.modelFile) {
-      try {
-        bytes = await readFile(req.modelFile.path);
-      } catch (err) {
+      const file = await readConfinedModel(this.o.modelDir, req.modelFile.path, req.modelFile.sha256);
+      if (!file.ok) {
+        this.refuse(conn, 'model-file-refused', file.reason);
         return this.reply(conn, {
           id: req.id,
           ok: false,
-          error: `stage ${req.stageId}: cannot read ${req.modelFile.path}: ${errorMessage(err)}`,
+          error: `stage ${req.stageId}: ${MODEL_FILE_REFUSED}`,
         });
       }
-      if (createHash('sha256').update(bytes).digest('hex') !== req.modelFile.sha256) {
-        return this.reply(conn, {
-          id: req.id,
-          ok: false,
-          error: `stage ${req.stageId}: ${req.modelFile.path} does not match the coordinator's SHA-256`,
-        });
-      }
+      bytes = file.bytes;
     }
     if (!bytes)
       return this.reply(conn, {

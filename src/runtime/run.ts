@@ -2,7 +2,8 @@
  * `edgesplit run` as a library call: a plan, a dataset and where the nodes are -> a pipeline run and
  * its report (accuracy, throughput, latency, per-stage times, bytes per link, Fig. 5 split, energy).
  */
-import { EdgesplitError, UsageError } from '../core/errors.js';
+import { randomBytes } from 'node:crypto';
+import { UsageError } from '../core/errors.js';
 import { float32Tensor, shapeSize, type Tensor } from '../core/tensor.js';
 import { loadDataset } from '../data/datasets.js';
 import { countCorrect } from '../data/metrics.js';
@@ -29,9 +30,11 @@ export interface RunPlanOptions {
   /** Device name -> host:port of running nodes; without it local nodes are started. */
   readonly hosts?: ReadonlyMap<string, string>;
   readonly hostsFile?: string;
-  /** Pre-shared key (bytes) and the file it came from (passed to local nodes). */
+  /**
+   * Pre-shared key for every connection. Local nodes get it (or, without one, a fresh random key
+   * for this run) in their environment, so local runs are always encrypted and authenticated.
+   */
   readonly key?: Uint8Array;
-  readonly keyFile?: string;
   readonly window?: number;
   readonly policy?: ReplicaPolicy;
   readonly nodeLogs?: boolean;
@@ -103,12 +106,12 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
   const link = o.link ?? 'none';
   // an unknown link id fails here, before any node process starts
   resolveLinkWrap(link);
-  if (o.key && !o.hosts && !o.keyFile)
-    throw new EdgesplitError('E_USAGE', 'local nodes need the key as a file (keyFile) to share it');
+  const key = o.key ?? (o.hosts ? undefined : randomBytes(32));
   const pool: NodePool | LocalPool = o.hosts
     ? hostsPool(o.hosts, o.hostsFile)
     : localPool({
-        ...(o.keyFile ? { keyFile: o.keyFile } : {}),
+        ...(key ? { key } : {}),
+        modelDir: o.plan.dir,
         ...(link !== 'none' ? { link } : {}),
         ...(o.nodeLogs ? { nodeLogs: true } : {}),
       });
@@ -118,7 +121,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
     samples,
     pool,
     transport: o.transport ?? tcpTransport,
-    connection: { ...(o.key ? { key: o.key } : {}) },
+    connection: { ...(key ? { key } : {}) },
     keepOutputs: o.keepOutputs ?? true,
     ...(o.window !== undefined ? { window: o.window } : {}),
     ...(o.policy ? { policy: o.policy } : {}),
@@ -136,7 +139,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
     plan: o.plan.dir,
     mode: o.hosts ? 'hosts' : 'local',
     link,
-    authenticated: !!o.key,
+    authenticated: !!key,
     ...summary,
     lost: run.lost,
     duplicates: run.duplicates,

@@ -1,17 +1,19 @@
 /**
  * The one Connection implementation, over any {@link ByteDuplex}: handshake (optionally keyed),
  * credit flow control, bounded receive queue, rejection of bad frames with an error frame back.
+ * With a key, every frame after the handshake travels as an AEAD record (`auth/record-layer.ts`),
+ * sealed below the frame codec and above the byte stream, so link emulation carries ciphertext.
  */
 import { FrameDecoder, type DecodeResult } from './codec/decoder.js';
 import {
   encodeFrame,
   resolveLimits,
-  sealFrame,
   type Frame,
   type FrameLimits,
   type MessageFrame,
 } from './codec/frame.js';
 import { MIN_KEY_BYTES } from './auth/handshake.js';
+import { RecordOpener, RecordSealer, type RecordKeys } from './auth/record-layer.js';
 import { CREDITED_TYPES, ReceiveCredit, SendCredit } from './credit.js';
 import { HandshakeState, field, windowString } from './handshake-state.js';
 import { AuthError, TransportError } from './errors.js';
@@ -59,8 +61,8 @@ export class FramedConnection implements Connection {
   private readonly window: CreditWindow;
   private readonly log: (e: TransportLogEvent) => void;
   private readonly psk: Buffer | undefined;
-  private sendKey: Buffer | undefined;
-  private sendCounter = 0;
+  private sealer: RecordSealer | undefined;
+  private opener: RecordOpener | undefined;
   private sendCredit: SendCredit | undefined;
   private readonly recvCredit: ReceiveCredit;
   private readonly queue: { frame: Frame; bytes: number }[] = [];
@@ -131,7 +133,7 @@ export class FramedConnection implements Connection {
       );
     let bytes: Buffer;
     try {
-      bytes = encodeFrame(frame, { key: this.sendKey, seal: false });
+      bytes = encodeFrame(frame);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -209,15 +211,12 @@ export class FramedConnection implements Connection {
   }
 
   private writeControl(frame: MessageFrame): void {
-    this.writeSealed(encodeFrame(frame, { key: this.sendKey, seal: false })).catch((err: Error) =>
-      this.fail('write-failed', err),
-    );
+    this.writeSealed(encodeFrame(frame)).catch((err: Error) => this.fail('write-failed', err));
   }
 
-  /** Every keyed frame gets the next counter here, in wire order, so the peer can refuse replays. */
+  /** Keyed frames are sealed here, in wire order: the record counter is the order of these calls. */
   private writeSealed(bytes: Buffer): Promise<void> {
-    if (this.sendKey) sealFrame(bytes, this.sendKey, this.sendCounter++);
-    return this.duplex.write(bytes);
+    return this.duplex.write(this.sealer ? this.sealer.seal(bytes) : bytes);
   }
 
   private consumed(bytes: number): void {
@@ -227,7 +226,7 @@ export class FramedConnection implements Connection {
   }
 
   private onData(chunk: Buffer): void {
-    this.decoder.push(chunk);
+    if (!this.openRecords(chunk)) return;
     if (!this.isReady && this.decoder.bufferedBytes > MAX_HANDSHAKE_BYTES) {
       this.fail(
         'handshake-too-large',
@@ -360,15 +359,34 @@ export class FramedConnection implements Connection {
         return this.writeControl(step.send);
       case 'ready':
         if (step.send) this.writeControl(step.send);
-        return this.becomeReady(step.sessionKey);
+        return this.becomeReady(step.keys);
     }
   }
 
-  private becomeReady(sessionKey?: Buffer): void {
-    if (sessionKey) {
-      this.sendKey = sessionKey;
-      this.decoder.setKey(sessionKey);
+  /** Feeds received bytes to the frame decoder, through the record opener once keyed; false when a record failed. */
+  private openRecords(chunk: Buffer): boolean {
+    if (!this.opener) {
+      this.decoder.push(chunk);
+      return true;
+    }
+    try {
+      for (const plain of this.opener.push(chunk)) this.decoder.push(plain);
+      return true;
+    } catch (err) {
+      this.counters.rejectedFrames += 1;
+      this.fail('record-rejected', err as Error);
+      return false;
+    }
+  }
+
+  private becomeReady(keys?: RecordKeys): void {
+    if (keys) {
+      this.sealer = new RecordSealer(keys.send);
+      this.opener = new RecordOpener(keys.receive, this.limits.maxFrameBytes);
       this.authenticated = true;
+      // bytes after the peer's last handshake frame are records already
+      const rest = this.decoder.takeBuffered();
+      if (rest.length > 0) this.openRecords(rest);
     }
     clearTimeout(this.handshakeTimer);
     this.sendCredit = new SendCredit(this.peerWindow);
@@ -385,6 +403,10 @@ export class FramedConnection implements Connection {
 
   private onStreamClosed(err?: Error): void {
     if (this.closeInfo) return;
+    if (!err && this.opener && this.opener.bufferedBytes > 0)
+      err = new TransportError(
+        `stream ended inside a record (${this.opener.bufferedBytes} bytes): truncated`,
+      );
     this.finish({
       reason: err ? `stream error: ${err.message}` : 'peer ended the stream',
       initiator: 'peer',

@@ -8,9 +8,7 @@ export type FrameErrorReason =
   | 'too-large'
   | 'too-small'
   | 'bad-checksum'
-  | 'bad-hmac'
-  | 'replay'
-  | 'unauthenticated'
+  | 'bad-record'
   | 'malformed'
   | 'limit';
 

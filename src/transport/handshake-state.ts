@@ -1,22 +1,17 @@
 /**
  * The connection handshake as a pure state machine: hello (version, window, client nonce) ->
- * challenge (window, server nonce) -> auth proofs both ways when a pre-shared key is set. It decides;
- * the connection writes the frames and changes state.
+ * challenge (window, server nonce) -> auth proofs both ways when a pre-shared key is set, then record
+ * keys for both directions. It decides; the connection writes the frames and changes state.
  */
-import {
-  computeProof,
-  deriveSessionKey,
-  makeNonce,
-  verifyProof,
-  type HandshakeTranscript,
-} from './auth/handshake.js';
+import { computeProof, makeNonce, verifyProof, type HandshakeTranscript } from './auth/handshake.js';
+import { deriveRecordKeys, type RecordKeys } from './auth/record-layer.js';
 import type { Frame, JsonValue, MessageFrame } from './codec/frame.js';
 import type { CreditWindow } from './transport.js';
 
 /** What the connection must do after one handshake frame. */
 export type HandshakeStep =
   | { readonly kind: 'continue'; readonly send: MessageFrame }
-  | { readonly kind: 'ready'; readonly send?: MessageFrame; readonly sessionKey?: Buffer }
+  | { readonly kind: 'ready'; readonly send?: MessageFrame; readonly keys?: RecordKeys }
   | { readonly kind: 'refuse'; readonly event: string; readonly message: string; readonly notify: boolean }
   | { readonly kind: 'refused-by-peer'; readonly message: string };
 
@@ -117,13 +112,13 @@ export class HandshakeState {
       return {
         kind: 'ready',
         send: control('auth', { proof: computeProof(psk, 'server', this.transcript()) }),
-        sessionKey: deriveSessionKey(psk, this.nonceC, this.nonceS),
+        keys: deriveRecordKeys(psk, 'server', this.transcript()),
       };
     }
     if (step === 'client:auth' && psk && this.nonceS) {
       if (!verifyProof(psk, 'server', this.transcript(), field(body, 'proof')))
         return refuse('auth-failed', 'server proof is wrong (different key)');
-      return { kind: 'ready', sessionKey: deriveSessionKey(psk, this.nonceC, this.nonceS) };
+      return { kind: 'ready', keys: deriveRecordKeys(psk, 'client', this.transcript()) };
     }
     return refuse('bad-handshake', `unexpected ${f.type} frame during the handshake`);
   }

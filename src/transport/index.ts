@@ -23,7 +23,6 @@ export {
   FRAME_TYPES,
   HEADER_BYTES,
   CRC_BYTES,
-  HMAC_BYTES,
   DEFAULT_FRAME_LIMITS,
   type Frame,
   type FrameType,
@@ -52,8 +51,16 @@ export { FramedConnection, stderrLog } from './connection-impl.js';
 export { SendCredit, ReceiveCredit, CREDITED_TYPES, type CreditGrant } from './credit.js';
 export { tcpTransport, socketDuplex } from './tcp/tcp-transport.js';
 export { createMemoryTransport, memoryPipe, type MemoryTransportOptions } from './memory/memory-transport.js';
-export { loadKeyFile, parseKey } from './auth/key-file.js';
+export { loadKeyFile, loadKeyFromEnv, parseKey } from './auth/key-file.js';
+export { rateLimitedLog, type LimitedLog, type LogLimitOptions } from './log-limit.js';
 export { MIN_KEY_BYTES } from './auth/handshake.js';
+export {
+  RecordSealer,
+  RecordOpener,
+  deriveRecordKeys,
+  RECORD_OVERHEAD_BYTES,
+  type RecordKeys,
+} from './auth/record-layer.js';
 export {
   emulateLink,
   type DeliveryScheme,

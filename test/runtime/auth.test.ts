@@ -52,7 +52,7 @@ describe('pre-shared key authentication of nodes', () => {
     const fx = writePlanDir(model, { cuts: [Math.floor(n / 3), Math.floor((2 * n) / 3)] });
     const plan = readRuntimePlan(fx.dir);
     const samples = datasetSamples(plan, 'fashion-mnist-test', 30);
-    const { run, report } = await runPlan({ plan, samples, key, keyFile });
+    const { run, report } = await runPlan({ plan, samples, key });
     expect(report.authenticated).toBe(true);
     expect(report.lost).toBe(0);
     expect(maxAbsDiff(run.outputs, await referenceOutputs(model, samples))).toBeLessThanOrEqual(1e-5);

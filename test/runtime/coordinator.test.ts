@@ -12,7 +12,8 @@ import { createMemoryTransport } from '../../src/transport/memory/memory-transpo
 import type { Transport, TransportLogEvent } from '../../src/transport/transport.js';
 import { fakeBackend, fakeModelBytes, type FakeModel } from './fake-backend.js';
 
-const quiet = { log: (_e: TransportLogEvent) => undefined };
+// keyed, as local runs are: nodes take control only from a peer that proved the key
+const quiet = { log: (_e: TransportLogEvent) => undefined, key: Buffer.alloc(32, 7) };
 const t = (name: string): RuntimeTensor => ({ name, dtype: 'float32', shape: ['N', 2], wire: 'fp32' });
 
 /** x -> [+1] -> a ; a -> [+10] -> b (slow, replicated) ; b -> [+100] -> y: y = x + 111. */
@@ -60,6 +61,7 @@ function memoryPool(transport: Transport, backend: ReturnType<typeof fakeBackend
       host: 'mem',
       port: 0,
       connection: quiet,
+      modelDir: tmpdir(),
       log: () => undefined,
     });
     nodes.set(device, h);

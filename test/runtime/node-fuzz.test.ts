@@ -121,7 +121,7 @@ async function rawBurst(port: number, frames: Buffer[]): Promise<void> {
 describe('a running edgesplit node under 1,000 random and mutated frames', () => {
   let node: SpawnedNode;
   beforeAll(async () => {
-    node = await spawnNode();
+    node = await spawnNode(['--insecure']);
   });
   afterAll(async () => node?.stop());
 

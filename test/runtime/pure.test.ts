@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAddress } from '../../src/runtime/address.js';
 import { estimateOffset, toCoordinatorMs } from '../../src/runtime/clock.js';
 import { tensorFrameBytes } from '../../src/runtime/frame-size.js';
+import { RecordSealer } from '../../src/transport/auth/record-layer.js';
 import { parseHostsFile } from '../../src/runtime/node-pool.js';
 import { toRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { ReorderBuffer } from '../../src/runtime/reorder.js';
@@ -161,7 +162,9 @@ describe('plan.json, hosts file, addresses, frame sizes', () => {
         wire,
       };
       expect(tensorFrameBytes(f, false)).toBe(encodeFrame(f).length);
-      expect(tensorFrameBytes(f, true)).toBe(encodeFrame(f, { key: new Uint8Array(32) }).length);
+      expect(tensorFrameBytes(f, true)).toBe(
+        new RecordSealer(new Uint8Array(32)).seal(encodeFrame(f)).length,
+      );
     }
   });
 });

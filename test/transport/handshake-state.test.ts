@@ -11,7 +11,7 @@ const sent = (s: HandshakeStep): MessageFrame => {
 };
 
 describe('handshake state machine (pure)', () => {
-  it("two ends with the same key become ready with the same session key and learn each other's window", () => {
+  it("two ends with the same key become ready with matching record keys and learn each other's window", () => {
     const c = new HandshakeState('client', key(1), W);
     const s = new HandshakeState('server', key(1), { frames: 8, bytes: 8192 });
     const challenge = sent(s.onFrame(c.hello()));
@@ -20,9 +20,10 @@ describe('handshake state machine (pure)', () => {
     expect(serverDone.kind).toBe('ready');
     const clientDone = c.onFrame(sent(serverDone));
     expect(clientDone.kind).toBe('ready');
-    const ks = serverDone.kind === 'ready' ? serverDone.sessionKey : undefined;
-    const kc = clientDone.kind === 'ready' ? clientDone.sessionKey : undefined;
-    expect(ks && kc && ks.equals(kc)).toBe(true);
+    const ks = serverDone.kind === 'ready' ? serverDone.keys : undefined;
+    const kc = clientDone.kind === 'ready' ? clientDone.keys : undefined;
+    expect(ks && kc && ks.send.equals(kc.receive) && ks.receive.equals(kc.send)).toBe(true);
+    expect(ks!.send.equals(ks!.receive)).toBe(false);
     expect(c.peerWindow).toEqual({ frames: 8, bytes: 8192 });
     expect(s.peerWindow).toEqual(W);
   });

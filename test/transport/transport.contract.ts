@@ -70,8 +70,11 @@ function tensor(seq: number, n = 64, wire: TensorFrame['wire'] = 'fp32'): Tensor
   };
 }
 
-/** Flips one byte of the `nth` chunk written (hello and auth are the first two; a man in the middle). */
-function tamperingWrap(nth: number): (raw: ByteDuplex) => ByteDuplex {
+/** A man in the middle: `act` decides what goes on the wire instead of the `nth` chunk written (hello and auth are the first two). */
+function nthChunkWrap(
+  nth: number,
+  act: (raw: ByteDuplex, chunk: Buffer) => Promise<void>,
+): (raw: ByteDuplex) => ByteDuplex {
   return (raw) => {
     let count = 0;
     return {
@@ -79,32 +82,27 @@ function tamperingWrap(nth: number): (raw: ByteDuplex) => ByteDuplex {
       remote: raw.remote,
       write(chunk) {
         count += 1;
-        if (count === nth) {
-          const bad = Buffer.from(chunk);
-          bad[bad.length - 40] ^= 0x55;
-          return raw.write(bad);
-        }
-        return raw.write(chunk);
+        return count === nth ? act(raw, chunk) : raw.write(chunk);
       },
     };
   };
 }
 
-/** Writes the `nth` chunk twice (a replay by a man in the middle). */
-function replayingWrap(nth: number): (raw: ByteDuplex) => ByteDuplex {
-  return (raw) => {
-    let count = 0;
-    return {
-      ...raw,
-      remote: raw.remote,
-      write(chunk) {
-        count += 1;
-        if (count === nth) void raw.write(Buffer.from(chunk));
-        return raw.write(chunk);
-      },
-    };
-  };
-}
+/** Flips one byte of the `nth` chunk. */
+const tamperingWrap = (nth: number) =>
+  nthChunkWrap(nth, (raw, chunk) => {
+    const bad = Buffer.from(chunk);
+    bad[bad.length - 40] ^= 0x55;
+    return raw.write(bad);
+  });
+/** Writes the `nth` chunk twice. */
+const replayingWrap = (nth: number) =>
+  nthChunkWrap(nth, (raw, chunk) => {
+    void raw.write(Buffer.from(chunk));
+    return raw.write(chunk);
+  });
+/** Swallows the `nth` chunk. */
+const droppingWrap = (nth: number) => nthChunkWrap(nth, () => Promise.resolve());
 
 /** Runs the contract against a transport factory. */
 export function runTransportContract(name: string, makeTransport: () => Transport): void {
@@ -205,7 +203,7 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
       expect(p.client.stats().inFlightFrames).toBe(0);
     });
 
-    it('authenticates with a shared key and detects a tampered frame', async () => {
+    it('authenticates with a shared key; a tampered record closes the connection, never delivered', async () => {
       const key = Buffer.alloc(32, 0xab);
       const p = await pairOver(
         makeTransport(),
@@ -214,31 +212,77 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
       );
       expect(p.client.authenticated && p.server.authenticated).toBe(true);
       await p.client.send(tensor(0));
-      await p.client.send(tensor(1));
-      await p.client.send(tensor(2));
       expect((await p.server.receive())!.seq).toBe(0);
-      expect((await p.server.receive())!.seq).toBe(2);
-      expect(
-        p.serverLog.filter((e) => e.event === 'frame-rejected').map((e) => e.message.split(':')[0]),
-      ).toEqual(['bad-hmac']);
+      await p.client.send(tensor(1)).catch(() => undefined);
+      await p.client.send(tensor(2)).catch(() => undefined);
+      const seqs: number[] = [];
+      for await (const f of p.server) seqs.push(f.seq);
+      expect(seqs).toEqual([]);
+      expect((await p.server.closed).reason).toMatch(/record-rejected: record 1: authentication failed/);
     });
 
-    it('refuses a replayed frame on an authenticated connection and keeps serving', async () => {
-      const key = Buffer.alloc(32, 0xcd);
-      const p = await pairOver(
-        makeTransport(),
-        { client: { key, wrap: replayingWrap(4) }, server: { key, window: { frames: 2, bytes: 1 << 20 } } },
-        track,
-      );
-      const sends = [0, 1, 2, 3, 4, 5].map((i) => p.client.send(tensor(i)));
-      const seqs: number[] = [];
-      for (let i = 0; i < 6; i++) seqs.push((await p.server.receive())!.seq);
-      await Promise.all(sends);
-      expect(seqs).toEqual([0, 1, 2, 3, 4, 5]);
-      expect(
-        p.serverLog.filter((e) => e.event === 'frame-rejected').map((e) => e.message.split(':')[0]),
-      ).toEqual(['replay']);
-      expect(p.client.stats().peerErrors).toBe(1);
+    for (const [what, wrap] of [
+      ['replayed', replayingWrap(4)],
+      ['dropped', droppingWrap(4)],
+    ] as const) {
+      it(`refuses a ${what} record on an authenticated connection by closing it`, async () => {
+        const key = Buffer.alloc(32, 0xcd);
+        const p = await pairOver(
+          makeTransport(),
+          { client: { key, wrap }, server: { key, window: { frames: 2, bytes: 1 << 20 } } },
+          track,
+        );
+        await p.client.send(tensor(0));
+        expect((await p.server.receive())!.seq).toBe(0);
+        const sends = [1, 2, 3, 4, 5].map((i) => p.client.send(tensor(i)).catch(() => undefined));
+        const seqs: number[] = [];
+        for await (const f of p.server) seqs.push(f.seq);
+        await Promise.all(sends);
+        // the record before a replay may have been delivered; nothing twice, nothing after the bad one
+        expect(seqs).toEqual(what === 'replayed' ? seqs.slice(0, 1).filter((q) => q === 1) : []);
+        expect(p.serverLog.some((e) => e.event === 'record-rejected')).toBe(true);
+      });
+    }
+
+    it('with a key, no frame content is readable on the wire; without one it is', async () => {
+      const marker = new Float32Array(64).fill(1234.5);
+      const captured = async (key?: Buffer) => {
+        const wire: Buffer[] = [];
+        const capture = (raw: ByteDuplex): ByteDuplex => ({
+          ...raw,
+          remote: raw.remote,
+          write(chunk) {
+            wire.push(Buffer.from(chunk));
+            return raw.write(chunk);
+          },
+        });
+        const p = await pairOver(
+          makeTransport(),
+          { client: { ...(key ? { key } : {}), wrap: capture }, server: key ? { key } : {} },
+          track,
+        );
+        await p.client.send({
+          type: 'tensor',
+          streamId: 1,
+          seq: 0,
+          name: 'secret/activation',
+          tensor: { dtype: 'float32', dims: [64], data: marker },
+        });
+        await p.client.send({ type: 'control', streamId: 0, seq: 1, body: { op: 'assign', id: 1 } });
+        await p.server.receive();
+        await p.server.receive();
+        await p.client.close();
+        return Buffer.concat(wire);
+      };
+      const needles = [
+        Buffer.from(marker.buffer, 0, 32),
+        Buffer.from('secret/activation'),
+        Buffer.from('"op":"assign"'),
+      ];
+      const plain = await captured();
+      const sealed = await captured(Buffer.alloc(32, 0x42));
+      expect(needles.map((n) => plain.includes(n))).toEqual([true, true, true]);
+      expect(needles.map((n) => sealed.includes(n))).toEqual([false, false, false]);
     });
 
     it('refuses a wrong key, a missing key, and a keyed client at a keyless server', async () => {

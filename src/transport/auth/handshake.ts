@@ -3,7 +3,8 @@
  *
  * client -> hello {nonceC}        server -> challenge {nonceS}
  * client -> auth {proofC}         server checks proofC, -> auth {proofS}; client checks proofS
- * Both then sign every frame with sessionKey = HMAC(psk, "edgesplit-session-v1" | nonceC | nonceS).
+ * Both then encrypt every later frame with per-direction keys derived from the psk and both nonces
+ * (see `record-layer.ts`).
  * Each proof binds both nonces and both advertised receive windows, so neither can be replayed or
  * altered by a man in the middle without the key.
  */
@@ -44,9 +45,4 @@ export function verifyProof(
 ): boolean {
   if (typeof proof !== 'string' || !/^[0-9a-f]{64}$/.test(proof)) return false;
   return timingSafeEqual(Buffer.from(computeProof(key, role, t), 'hex'), Buffer.from(proof, 'hex'));
-}
-
-/** The per-connection key every frame is signed with after the handshake. */
-export function deriveSessionKey(key: Uint8Array, clientNonce: string, serverNonce: string): Buffer {
-  return createHmac('sha256', key).update(`edgesplit-session-v1|${clientNonce}|${serverNonce}`).digest();
 }

@@ -29,3 +29,11 @@ export function loadKeyFile(file: string): Buffer {
   }
   return parseKey(content, file);
 }
+
+/** Reads a key (hex or raw) from an environment variable, so that it never appears in argv. */
+export function loadKeyFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): Buffer {
+  const value = env[name];
+  if (value === undefined || value === '')
+    throw new AuthError(`environment variable ${name} (--key-env) is not set`);
+  return parseKey(Buffer.from(value, 'latin1'), `environment variable ${name}`);
+}

@@ -6,7 +6,6 @@
 import { FrameError } from '../errors.js';
 import {
   decodeFrame,
-  frameCounter,
   FRAME_MAGIC,
   HEADER_BYTES,
   readHeader,
@@ -28,19 +27,18 @@ export class FrameDecoder {
   private buffered = 0;
   private skipBytes = 0;
   private failed: FrameError | undefined;
-  private key: Uint8Array | undefined;
-  private lastCounter = -1;
   private readonly limits: FrameLimits;
 
   constructor(options: CodecOptions = {}) {
     this.limits = resolveLimits(options.limits);
-    this.key = options.key;
   }
 
-  /** Sets (or clears) the key frames must be signed with from the next frame on; counters restart. */
-  setKey(key: Uint8Array | undefined): void {
-    this.key = key;
-    this.lastCounter = -1;
+  /** Removes and returns every buffered byte (the stream switches to another layer from here on). */
+  takeBuffered(): Buffer {
+    const all = Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.buffered = 0;
+    return all;
   }
 
   /** Bytes held waiting for the rest of a frame. */
@@ -99,16 +97,7 @@ export class FrameDecoder {
     if (this.buffered < length) return undefined;
     const bytes = this.take(length);
     try {
-      const frame = decodeFrame(bytes, { limits: this.limits, key: this.key });
-      if (this.key) {
-        const counter = frameCounter(bytes);
-        if (counter <= this.lastCounter)
-          throw new FrameError(
-            'replay',
-            `frame seq ${header.seq}: counter ${counter} is not above ${this.lastCounter} (replayed)`,
-          );
-        this.lastCounter = counter;
-      }
+      const frame = decodeFrame(bytes, { limits: this.limits });
       return { ok: true, frame, bytes: length };
     } catch (err) {
       const error = err instanceof FrameError ? err : new FrameError('malformed', String(err));

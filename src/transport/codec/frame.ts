@@ -5,14 +5,13 @@
  * ```
  * 0  magic u32 "ESPF"   4 length u32 (whole frame)   8 version u8   9 type u8   10 flags u8   11 reserved u8
  * 12 streamId u32       16 seq u32                   20 body ...
- * trailer: CRC32 (4 B), or when keyed: counter u64 + HMAC-SHA256 (40 B) over everything before the HMAC
+ * trailer: CRC32 (4 B); flags are 0 (on a keyed connection whole frames travel inside AEAD records)
  * tensor body: nameLen u16, name UTF-8, dtype u8, wire u8, rank u8, reserved u8, dims u32 x rank,
  *              [scale f32, zeroPoint i32 when wire is int8/int16], payload
  * other bodies: UTF-8 JSON
  * ```
  * Magic and length stay at the same offsets in every version so a reader can skip frames it rejects.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { DTYPE_BYTES, shapeSize, type DType, type Tensor, type TensorArray } from '../../core/tensor.js';
 import { FrameError } from '../errors.js';
@@ -33,10 +32,6 @@ export const FRAME_VERSION = 1;
 export const HEADER_BYTES = 20;
 /** Trailer bytes of an unkeyed (CRC32) frame. */
 export const CRC_BYTES = 4;
-/** Trailer bytes of a keyed frame: an 8-byte per-direction counter (replay protection) and HMAC-SHA256. */
-export const HMAC_BYTES = 40;
-const MAC_BYTES = 32;
-const FLAG_HMAC = 1;
 
 /** Frame types; the wire code is the index + 1. */
 export const FRAME_TYPES = [
@@ -121,12 +116,6 @@ export const DEFAULT_FRAME_LIMITS: FrameLimits = {
 export interface CodecOptions {
   /** Limits (decoder) ; partial values override the defaults. */
   readonly limits?: Partial<FrameLimits>;
-  /** When set, frames carry HMAC-SHA256 under this key instead of CRC32, and unkeyed frames are rejected. */
-  readonly key?: Uint8Array;
-  /** Encoder: counter written into a keyed frame (default 0; see {@link sealFrame}). */
-  readonly counter?: number;
-  /** Encoder: false leaves a keyed frame's trailer for a later {@link sealFrame} (default true). */
-  readonly seal?: boolean;
 }
 
 /** The fixed header fields of a frame. */
@@ -218,8 +207,8 @@ function encodeTensorBody(f: TensorFrame): Buffer {
   return Buffer.concat([meta, payload]);
 }
 
-/** Encodes one frame to bytes (CRC32 trailer, or HMAC-SHA256 when `options.key` is given). */
-export function encodeFrame(frame: Frame, options: CodecOptions = {}): Buffer {
+/** Encodes one frame to bytes (CRC32 trailer). */
+export function encodeFrame(frame: Frame): Buffer {
   checkU32(frame.streamId, 'streamId');
   checkU32(frame.seq, 'seq');
   const typeCode = FRAME_TYPES.indexOf(frame.type) + 1;
@@ -228,7 +217,7 @@ export function encodeFrame(frame: Frame, options: CodecOptions = {}): Buffer {
     frame.type === 'tensor'
       ? encodeTensorBody(frame)
       : Buffer.from(JSON.stringify(frame.body ?? null), 'utf8');
-  const trailer = options.key ? HMAC_BYTES : CRC_BYTES;
+  const trailer = CRC_BYTES;
   const length = HEADER_BYTES + body.length + trailer;
   if (length > 0xffffffff)
     throw new FrameError('too-large', `frame of ${length} bytes exceeds the 4 GiB length field`);
@@ -237,63 +226,29 @@ export function encodeFrame(frame: Frame, options: CodecOptions = {}): Buffer {
   out.writeUInt32BE(length, 4);
   out.writeUInt8(FRAME_VERSION, 8);
   out.writeUInt8(typeCode, 9);
-  out.writeUInt8(options.key ? FLAG_HMAC : 0, 10);
+  out.writeUInt8(0, 10);
   out.writeUInt8(0, 11);
   out.writeUInt32BE(frame.streamId, 12);
   out.writeUInt32BE(frame.seq, 16);
   body.copy(out, HEADER_BYTES);
-  const signed = out.subarray(0, length - trailer);
-  if (options.key) {
-    if (options.seal !== false) sealFrame(out, options.key, options.counter ?? 0);
-  } else out.writeUInt32BE(crc32(signed), length - trailer);
+  out.writeUInt32BE(crc32(out.subarray(0, length - trailer)), length - trailer);
   return out;
 }
 
-/** Writes `counter` into a keyed frame and recomputes its HMAC in place (senders seal at write time, in wire order). */
-export function sealFrame(frame: Buffer, key: Uint8Array, counter: number): Buffer {
-  if (!Number.isSafeInteger(counter) || counter < 0)
-    throw new FrameError('malformed', `frame counter must be a safe integer >= 0, got ${counter}`);
-  const at = frame.length - HMAC_BYTES;
-  frame.writeUInt32BE(Math.floor(counter / 2 ** 32), at);
-  frame.writeUInt32BE(counter % 2 ** 32, at + 4);
-  createHmac('sha256', key)
-    .update(frame.subarray(0, at + 8))
-    .digest()
-    .copy(frame, at + 8);
-  return frame;
-}
-
-/** The counter of a keyed frame (only meaningful after its HMAC verified). */
-export function frameCounter(frame: Buffer): number {
-  const at = frame.length - HMAC_BYTES;
-  return frame.readUInt32BE(at) * 2 ** 32 + frame.readUInt32BE(at + 4);
-}
-
-function verifyTrailer(buf: Buffer, h: FrameHeader, key: Uint8Array | undefined): number {
-  const keyed = (h.flags & FLAG_HMAC) !== 0;
-  if (key && !keyed)
+function verifyCrc(buf: Buffer, h: FrameHeader): number {
+  if (h.flags !== 0)
     throw new FrameError(
-      'unauthenticated',
-      `frame seq ${h.seq} has no HMAC but this connection requires one`,
+      'malformed',
+      `frame seq ${h.seq}: flags 0x${h.flags.toString(16)} are not defined in version ${FRAME_VERSION}`,
     );
-  if (!key && keyed)
-    throw new FrameError('unauthenticated', `frame seq ${h.seq} carries an HMAC but this end has no key`);
-  const trailer = keyed ? HMAC_BYTES : CRC_BYTES;
-  if (h.length < HEADER_BYTES + trailer)
+  if (h.length < HEADER_BYTES + CRC_BYTES)
     throw new FrameError(
       'too-small',
-      `frame length ${h.length} is below the minimum ${HEADER_BYTES + trailer}`,
+      `frame length ${h.length} is below the minimum ${HEADER_BYTES + CRC_BYTES}`,
     );
-  if (key) {
-    const want = createHmac('sha256', key)
-      .update(buf.subarray(0, h.length - MAC_BYTES))
-      .digest();
-    if (!timingSafeEqual(want, buf.subarray(h.length - MAC_BYTES, h.length)))
-      throw new FrameError('bad-hmac', `frame seq ${h.seq}: HMAC mismatch (tampered or wrong key)`);
-  } else if (crc32(buf.subarray(0, h.length - trailer)) !== buf.readUInt32BE(h.length - trailer)) {
+  if (crc32(buf.subarray(0, h.length - CRC_BYTES)) !== buf.readUInt32BE(h.length - CRC_BYTES))
     throw new FrameError('bad-checksum', `frame seq ${h.seq}: CRC32 mismatch`);
-  }
-  return trailer;
+  return CRC_BYTES;
 }
 
 function typedPayload(dtype: DType, bytes: Buffer): TensorArray {
@@ -404,7 +359,7 @@ export function decodeFrame(bytes: Uint8Array, options: CodecOptions = {}): Fram
       'bad-version',
       `frame version ${h.version} is not supported (this end speaks ${FRAME_VERSION})`,
     );
-  const trailer = verifyTrailer(buf, h, options.key);
+  const trailer = verifyCrc(buf, h);
   if (!h.type) throw new FrameError('malformed', `unknown frame type code ${h.typeCode}`);
   const body = buf.subarray(HEADER_BYTES, h.length - trailer);
   if (h.type === 'tensor') return decodeTensorBody(h, body, limits);
