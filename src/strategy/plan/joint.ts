@@ -17,7 +17,7 @@ import type { DevicePool, Objective } from './types.js';
 export const MAX_JOINT_DEVICES = 8;
 
 /** Largest (cuts x devices x device subsets) table the joint search allocates. */
-export const MAX_JOINT_CELLS = 40_000_000;
+export const MAX_JOINT_CELLS = 4_000_000;
 
 const TOL = 1e-12;
 
@@ -125,17 +125,19 @@ function sumSearch(t: Tables, costs: StageCosts, objective: Objective): PlacedSh
   const { D, n, reach, prefix, send } = t;
   const terms = sumTerms(objective, costs.problem.cutBytes);
   const full = 2 ** D;
-  const fP = new Map<number, Float64Array>();
-  const fS = new Map<number, Float64Array>();
-  const endOf = new Map<number, Int32Array>();
-  const nextOf = new Map<number, Int8Array>();
-  const hP = new Float64Array(n + 1);
-  const hS = new Float64Array(n + 1);
+  const N = n + 1;
+  // f*(mask, d, a): best (primary, secondary) from a stage starting at a on d, with `mask` used
+  const fP = new Float64Array(full * D * N).fill(Infinity);
+  const fS = new Float64Array(full * D * N).fill(Infinity);
+  const endOf = new Int32Array(full * D * n).fill(-1);
+  const nextOf = new Int8Array(full * D * N).fill(-1);
+  const hP = new Float64Array(N);
+  const hS = new Float64Array(N);
+  const arg = new Int32Array(n);
   for (let mask = full - 1; mask > 0; mask--) {
     for (let d = 0; d < D; d++) {
       if (!(mask & (1 << d))) continue;
       const key = mask * D + d;
-      const next = new Int8Array(n + 1).fill(-1);
       hP.fill(Infinity);
       hS.fill(Infinity);
       hP[n] = terms.stageP + terms.alpha * prefix[d][n];
@@ -145,42 +147,31 @@ function sumSearch(t: Tables, costs: StageCosts, objective: Objective): PlacedSh
           if (mask & (1 << e)) continue;
           const s = send[d * D + e][b];
           if (s === Infinity) continue;
-          const g = (mask | (1 << e)) * D + e;
-          const gp = fP.get(g)![b];
-          if (gp === Infinity) continue;
-          const p = terms.stageP + terms.alpha * prefix[d][b] + terms.cutP(s, b) + gp;
-          const q = terms.stageS + terms.cutS(b) + fS.get(g)![b];
+          const g = ((mask | (1 << e)) * D + e) * N + b;
+          if (fP[g] === Infinity) continue;
+          const p = terms.stageP + terms.alpha * prefix[d][b] + terms.cutP(s, b) + fP[g];
+          const q = terms.stageS + terms.cutS(b) + fS[g];
           if (less(p, q, hP[b], hS[b])) {
             hP[b] = p;
             hS[b] = q;
-            next[b] = e;
+            nextOf[key * N + b] = e;
           }
         }
       }
-      const arg = new Int32Array(n);
       windowArgmin(n, reach[d], hP, hS, arg);
-      const p = new Float64Array(n + 1).fill(Infinity);
-      const q = new Float64Array(n + 1).fill(Infinity);
       for (let a = 0; a < n; a++) {
+        endOf[key * n + a] = arg[a];
         if (arg[a] < 0) continue;
-        p[a] = hP[arg[a]] - terms.alpha * prefix[d][a];
-        q[a] = hS[arg[a]];
+        fP[key * N + a] = hP[arg[a]] - terms.alpha * prefix[d][a];
+        fS[key * N + a] = hS[arg[a]];
       }
-      fP.set(key, p);
-      fS.set(key, q);
-      endOf.set(key, arg);
-      nextOf.set(key, next);
     }
   }
   let best = -1;
   for (let d = 0; d < D; d++) {
     const k = (1 << d) * D + d;
-    if (
-      best < 0
-        ? fP.get(k)![0] < Infinity
-        : less(fP.get(k)![0], fS.get(k)![0], fP.get(best)![0], fS.get(best)![0])
-    )
-      best = k;
+    if (fP[k * N] === Infinity) continue;
+    if (best < 0 || less(fP[k * N], fS[k * N], fP[best * N], fS[best * N])) best = k;
   }
   if (best < 0) return undefined;
   const out: PlacedShape[] = [];
@@ -189,10 +180,10 @@ function sumSearch(t: Tables, costs: StageCosts, objective: Objective): PlacedSh
   while (a < n) {
     const mask = Math.floor(key / D);
     const d = key % D;
-    const b = endOf.get(key)![a];
+    const b = endOf[key * n + a];
     out.push({ start: a, end: b, type: '', replicas: 1, devices: [String(d)] });
     if (b === n) break;
-    const e = nextOf.get(key)![b];
+    const e = nextOf[key * N + b];
     key = (mask | (1 << e)) * D + e;
     a = b;
   }
@@ -203,13 +194,17 @@ function sumSearch(t: Tables, costs: StageCosts, objective: Objective): PlacedSh
 function bottleneckSearch(t: Tables, withRecv: boolean, hiPlan?: number): PlacedShape[] | undefined {
   const { D, n, reach, prefix, send } = t;
   const full = 2 ** D;
-  const W = new Map<number, Float64Array>();
+  const N = n + 1;
+  // W(mask, d, a): least (compute prefix at the stage's end + send) over ends b whose continuation fits the cap
+  const W = new Float64Array(full * D * N);
+  const at = (mask: number, d: number, a: number) => W[(mask * D + d) * N + a];
   // recv into the stage starting at a on d from q (q = D: the graph input, free)
   const recv = (q: number, d: number, a: number) => (q === D || !withRecv ? 0 : send[q * D + d][a]);
+  const H = new Float64Array(N);
+  const arg = new Int32Array(n);
+  const zero = new Float64Array(N);
   const feasible = (cap: number): boolean => {
-    const H = new Float64Array(n + 1);
-    const arg = new Int32Array(n);
-    const zero = new Float64Array(n + 1);
+    W.fill(Infinity);
     for (let mask = full - 1; mask > 0; mask--) {
       for (let d = 0; d < D; d++) {
         if (!(mask & (1 << d))) continue;
@@ -220,7 +215,7 @@ function bottleneckSearch(t: Tables, withRecv: boolean, hiPlan?: number): Placed
             if (mask & (1 << e)) continue;
             const s = send[d * D + e][b];
             if (s === Infinity) continue;
-            const w = W.get((mask | (1 << e)) * D + e)![b];
+            const w = at(mask | (1 << e), e, b);
             // the next stage, on e, fed from d, must itself fit the cap
             if (recv(d, e, b) - prefix[e][b] + w > cap * (1 + TOL)) continue;
             const v = prefix[d][b] + s;
@@ -228,20 +223,18 @@ function bottleneckSearch(t: Tables, withRecv: boolean, hiPlan?: number): Placed
           }
         }
         windowArgmin(n, reach[d], H, zero, arg);
-        const w = new Float64Array(n + 1).fill(Infinity);
-        for (let a = 0; a < n; a++) if (arg[a] >= 0) w[a] = H[arg[a]];
-        W.set(mask * D + d, w);
+        const base = (mask * D + d) * N;
+        for (let a = 0; a < n; a++) if (arg[a] >= 0) W[base + a] = H[arg[a]];
       }
     }
-    for (let d = 0; d < D; d++)
-      if (W.get((1 << d) * D + d)![0] - prefix[d][0] <= cap * (1 + TOL)) return true;
+    for (let d = 0; d < D; d++) if (at(1 << d, d, 0) - prefix[d][0] <= cap * (1 + TOL)) return true;
     return false;
   };
   const reconstruct = (cap: number): PlacedShape[] => {
     const lim = cap * (1 + TOL);
     const out: PlacedShape[] = [];
     let d = -1;
-    for (let x = 0; x < D && d < 0; x++) if (W.get((1 << x) * D + x)![0] - prefix[x][0] <= lim) d = x;
+    for (let x = 0; x < D && d < 0; x++) if (at(1 << x, x, 0) - prefix[x][0] <= lim) d = x;
     let q = D;
     let mask = 1 << d;
     let a = 0;
@@ -257,7 +250,7 @@ function bottleneckSearch(t: Tables, withRecv: boolean, hiPlan?: number): Placed
           if (mask & (1 << e)) continue;
           const s = send[d * D + e][b];
           if (s === Infinity || prefix[d][b] + s > budget) continue;
-          const w = W.get((mask | (1 << e)) * D + e)![b];
+          const w = at(mask | (1 << e), e, b);
           if (recv(d, e, b) - prefix[e][b] + w <= lim) pick = { b, e };
         }
       }

@@ -17,7 +17,7 @@ import { greedyPartition } from './greedy.js';
 import { MAX_JOINT_DEVICES, searchJoint } from './joint.js';
 import { explainInfeasible, PlanInfeasibleError } from './infeasible.js';
 import { placeStages } from './placement.js';
-import { searchPartition } from './search.js';
+import { cappedCounts, searchPartition } from './search.js';
 import { StageCosts } from './stage-costs.js';
 import {
   OBJECTIVES,
@@ -58,6 +58,8 @@ interface Context {
   readonly replicas: ReplicaMode;
   /** Joint exact search on topologies (false: median-link search, then placement). */
   readonly joint: boolean;
+  /** Device counts per type the type search uses (capped under --heuristic). */
+  readonly searchCounts: number[];
 }
 
 /** A plan the run produced, with how it was placed. */
@@ -78,6 +80,7 @@ function makeContext(problem: PartitionProblem, pool: DevicePool, o: PlanOptions
     available,
     replicas: o.replicas ?? 'auto',
     joint: !!pool.pairLink && !o.heuristic && pool.devices.length <= MAX_JOINT_DEVICES,
+    searchCounts: o.heuristic ? cappedCounts(available, problem.nodes.length) : available,
   };
 }
 
