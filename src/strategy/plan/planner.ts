@@ -167,7 +167,7 @@ function candidates(ctx: Context, objective: Objective, balance: BalanceGoal): C
   } else {
     const single = searchPartition({
       costs: ctx.costs,
-      available: ctx.available,
+      available: ctx.searchCounts,
       objective,
       replicate: false,
     });
@@ -175,7 +175,7 @@ function candidates(ctx: Context, objective: Objective, balance: BalanceGoal): C
     if (spares && (objective === 'throughput' || objective === 'energy') && !ctx.pool.pairLink) {
       const joint = searchPartition({
         costs: ctx.costs,
-        available: ctx.available,
+        available: ctx.searchCounts,
         objective,
         replicate: true,
       });
@@ -253,7 +253,12 @@ function greedyPlaced(ctx: Context, objective: Objective, balance: BalanceGoal):
 
 function noPlan(ctx: Context): never {
   if (
-    !searchPartition({ costs: ctx.costs, available: ctx.available, objective: 'devices', replicate: false })
+    !searchPartition({
+      costs: ctx.costs,
+      available: ctx.searchCounts,
+      objective: 'devices',
+      replicate: false,
+    })
   )
     throw explainInfeasible(ctx.costs, ctx.pool);
   throw new PlanInfeasibleError(

@@ -205,14 +205,17 @@ export function searchPartition(spec: SearchSpec): StageShape[] | undefined {
   }
 }
 
+/** State budget of the `--heuristic` type search (a few passes of it stay well under a second per objective). */
+export const HEURISTIC_SEARCH_CELLS = 100_000;
+
 /**
- * Device counts per type the search may use within {@link MAX_SEARCH_CELLS} for `n` nodes: the
- * largest counts are lowered one at a time until the state table fits (the `--heuristic` search).
+ * Device counts per type the search may use within {@link HEURISTIC_SEARCH_CELLS} for `n` nodes:
+ * the largest counts are lowered one at a time until the state table fits (the `--heuristic` search).
  */
 export function cappedCounts(available: readonly number[], n: number): number[] {
   const c = [...available];
   const cells = () => c.reduce((s, x) => s * (x + 1), n + 1);
-  while (cells() > MAX_SEARCH_CELLS) {
+  while (cells() > HEURISTIC_SEARCH_CELLS) {
     let i = 0;
     c.forEach((x, j) => {
       if (x > c[i]) i = j;
