@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DeviceSpec } from '../../src/catalog/schema.js';
-import { getLink, loadDeviceCatalog } from '../../src/catalog/index.js';
+import { getLink } from '../../src/catalog/index.js';
 import { computeCost, transferCost } from '../../src/cost/device-cost.js';
 import { buildGraph } from '../../src/graph/build.js';
 import { resnet18 } from '../../src/onnx/architectures.js';
@@ -164,9 +164,9 @@ describe('joint partition + placement on mixed topologies (row 3)', () => {
 
 describe('never dominated by its own alternatives (row 1)', () => {
   it('on random topologies the chosen plan is no worse than --replicas none, greedy, or any listed plan', () => {
-    for (let seed = 1; seed <= 10; seed++) {
+    for (let seed = 1; seed <= 6; seed++) {
       const p = randomProblem(50 + seed, 6);
-      const pool = randomTopology(2000 + seed, 4 + (seed % 5));
+      const pool = randomTopology(2000 + seed, 4 + (seed % 4));
       for (const objective of OBJECTIVES) {
         let auto: PlanResult;
         try {
@@ -189,17 +189,19 @@ describe('never dominated by its own alternatives (row 1)', () => {
   });
 
   it('ResNet-18 on 4 identical devices with one strong pair (2.5 Mb/s, others 100 kb/s): replicas never make it worse', () => {
-    const graph = buildGraph(resnet18({ size: 64, classes: 10 }), 'resnet18');
+    const graph = buildGraph(resnet18({ size: 64 }), 'resnet18');
     const p = partitionProblem(graph, profileGraph(graph, { activationBits: 16, weightBits: 8 }));
-    const spec = loadDeviceCatalog().get('rpi3bplus');
-    const devices = [0, 1, 2, 3].map((i) => ({ name: `pi-${i + 1}`, spec }));
+    // 8 MB of flash: ResNet-18's 11.2 MB of 8-bit weights need two stages, leaving two spares
+    const spec = device('hub8m', { flash: 8e6, sram: 64e6, macsPerS: 1e9, powerW: 1 });
+    const devices = [0, 1, 2, 3].map((i) => ({ name: `hub-${i + 1}`, spec }));
     const pool = topology(devices, (a, b) => (a === 1 && b === 2 ? 2.5e6 : 1e5));
     for (const objective of ['throughput', 'latency'] as const) {
       const auto = planPipeline(p, pool, { objective });
       const none = planPipeline(p, pool, { objective, replicas: 'none' });
       expect(valueOf(auto)).toBeLessThanOrEqual(valueOf(none) * (1 + 1e-9));
       expect(auto.pareto.find((e) => e.optimalFor.includes(objective))?.dominated).toBe(false);
-      // every transfer of the chosen plan runs on the strong pair, or the plan has one stage
+      expect(auto.plan.stages.length).toBeGreaterThan(1);
+      // every transfer of the chosen plan runs on the strong pair
       for (const s of auto.plan.stages.slice(0, -1)) expect(s.sendLinkBps).toBe(2.5e6);
     }
   });
