@@ -240,18 +240,20 @@ function bottleneckSearch(t: Tables, withRecv: boolean, hiPlan?: number): Placed
     let a = 0;
     for (;;) {
       const budget = lim - recv(q, d, a) + prefix[d][a];
+      // among the continuations that keep the cap, take the one whose own stage is cheapest
       let pick: { b: number; e: number } | undefined;
-      for (let b = a + 1; b <= reach[d][a] && !pick; b++) {
+      let pickV = Infinity;
+      for (let b = a + 1; b <= reach[d][a]; b++) {
         if (b === n) {
-          if (prefix[d][n] <= budget) pick = { b, e: -1 };
+          if (prefix[d][n] <= budget && prefix[d][n] < pickV) [pick, pickV] = [{ b, e: -1 }, prefix[d][n]];
           continue;
         }
-        for (let e = 0; e < D && !pick; e++) {
+        for (let e = 0; e < D; e++) {
           if (mask & (1 << e)) continue;
-          const s = send[d * D + e][b];
-          if (s === Infinity || prefix[d][b] + s > budget) continue;
+          const v = prefix[d][b] + send[d * D + e][b];
+          if (!(v <= budget) || v >= pickV) continue;
           const w = at(mask | (1 << e), e, b);
-          if (recv(d, e, b) - prefix[e][b] + w <= lim) pick = { b, e };
+          if (recv(d, e, b) - prefix[e][b] + w <= lim) [pick, pickV] = [{ b, e }, v];
         }
       }
       if (!pick) throw new Error('joint search: reconstruction lost the feasible path');
@@ -286,6 +288,11 @@ function bottleneckSearch(t: Tables, withRecv: boolean, hiPlan?: number): Placed
   hi = value(best);
   let lo = 0;
   for (let it = 0; it < 80 && hi - lo > 1e-9 * hi; it++) {
+    // probe just below the best plan found: when nothing fits there, that plan is optimal
+    const probe = hi * (1 - 1e-9);
+    if (!feasible(probe)) break;
+    best = reconstruct(probe);
+    hi = value(best);
     const mid = (lo + hi) / 2;
     if (feasible(mid)) {
       best = reconstruct(mid);

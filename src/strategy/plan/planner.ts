@@ -165,22 +165,12 @@ function candidates(ctx: Context, objective: Objective, balance: BalanceGoal): C
     const j = searchJoint(ctx.costs, ctx.pool, objective);
     if (j) bases.push({ shapes: j, placed: j });
   } else {
-    const single = searchPartition({
-      costs: ctx.costs,
-      available: ctx.searchCounts,
-      objective,
-      replicate: false,
-    });
-    if (single) bases.push({ shapes: single });
-    if (spares && (objective === 'throughput' || objective === 'energy') && !ctx.pool.pairLink) {
-      const joint = searchPartition({
-        costs: ctx.costs,
-        available: ctx.searchCounts,
-        objective,
-        replicate: true,
-      });
-      if (joint) bases.push({ shapes: joint });
-    }
+    // on uniform links the search with replicas is exact over stages x replica counts, so it is
+    // never worse than the search without; its stages with one device each cover the tie case
+    const replicate = spares && (objective === 'throughput' || objective === 'energy') && !ctx.pool.pairLink;
+    const found = searchPartition({ costs: ctx.costs, available: ctx.searchCounts, objective, replicate });
+    if (found) bases.push({ shapes: found });
+    if (found && replicate) bases.push({ shapes: found.map((s) => ({ ...s, replicas: 1 })) });
   }
   // the search assumed one link for all pairs (or one device per stage): greedy filling may do better
   const g = greedyPartition(ctx.costs, ctx.pool);
