@@ -204,21 +204,25 @@ function bottleneckSearch(t: Tables, withRecv: boolean, hiPlan?: number): Placed
   const arg = new Int32Array(n);
   const zero = new Float64Array(N);
   const feasible = (cap: number): boolean => {
+    const lim = cap * (1 + TOL);
     W.fill(Infinity);
     for (let mask = full - 1; mask > 0; mask--) {
       for (let d = 0; d < D; d++) {
         if (!(mask & (1 << d))) continue;
         H.fill(Infinity);
-        H[n] = prefix[d][n];
-        for (let b = 1; b < n; b++) {
-          for (let e = 0; e < D; e++) {
-            if (mask & (1 << e)) continue;
-            const s = send[d * D + e][b];
-            if (s === Infinity) continue;
-            const w = at(mask | (1 << e), e, b);
-            // the next stage, on e, fed from d, must itself fit the cap
-            if (recv(d, e, b) - prefix[e][b] + w > cap * (1 + TOL)) continue;
-            const v = prefix[d][b] + s;
+        const pd = prefix[d];
+        H[n] = pd[n];
+        // e outer, b inner: every row below is read contiguously
+        for (let e = 0; e < D; e++) {
+          if (mask & (1 << e)) continue;
+          const row = send[d * D + e];
+          const pe = prefix[e];
+          const off = ((mask | (1 << e)) * D + e) * N;
+          for (let b = 1; b < n; b++) {
+            const s = row[b];
+            // the next stage, on e, receives this transfer (throughput) and must itself fit the cap
+            if (s === Infinity || (withRecv ? s : 0) - pe[b] + W[off + b] > lim) continue;
+            const v = pd[b] + s;
             if (v < H[b]) H[b] = v;
           }
         }
@@ -227,7 +231,7 @@ function bottleneckSearch(t: Tables, withRecv: boolean, hiPlan?: number): Placed
         for (let a = 0; a < n; a++) if (arg[a] >= 0) W[base + a] = H[arg[a]];
       }
     }
-    for (let d = 0; d < D; d++) if (at(1 << d, d, 0) - prefix[d][0] <= cap * (1 + TOL)) return true;
+    for (let d = 0; d < D; d++) if (at(1 << d, d, 0) - prefix[d][0] <= lim) return true;
     return false;
   };
   const reconstruct = (cap: number): PlacedShape[] => {
