@@ -13,7 +13,10 @@ import { resnet18 } from '../../src/onnx/architectures.js';
 import { profileGraph } from '../../src/profile/profile.js';
 import {
   OBJECTIVES,
+  evaluatePlan,
   objectiveValue,
+  searchLink,
+  StageCosts,
   partitionProblem,
   planPipeline,
   type DevicePool,
@@ -184,6 +187,25 @@ describe('never dominated by its own alternatives (row 1)', () => {
           );
         for (const e of auto.pareto) expect(v).toBeLessThanOrEqual(tol(objectiveValue(e.metrics, objective)));
         expect(auto.pareto.find((e) => e.optimalFor.includes(objective))?.dominated).toBe(false);
+        // every spare kept improves the objective: dropping any one replica makes it worse
+        const types = [...new Map(pool.devices.map((d) => [d.spec.id, d.spec])).values()];
+        const costs = new StageCosts(p, types, searchLink(pool));
+        const shapes = auto.plan.stages.map((s) => ({
+          start: s.start,
+          end: s.end,
+          type: s.type,
+          replicas: s.devices.length,
+          devices: s.devices,
+        }));
+        shapes.forEach((s, i) => {
+          if (s.replicas < 2) return;
+          const fewer = shapes.map((x, j) =>
+            j === i ? { ...x, replicas: x.replicas - 1, devices: x.devices.slice(0, -1) } : x,
+          );
+          expect(objectiveValue(evaluatePlan(fewer, pool, costs).metrics, objective)).toBeGreaterThan(
+            v * (1 + 1e-9),
+          );
+        });
       }
     }
   });

@@ -151,12 +151,35 @@ function improveWithSpares(ctx: Context, base: readonly PlacedShape[], objective
   }
 }
 
+/** Drops, one at a time, every replica whose removal leaves the objective unchanged: a spare stays only where it helps. */
+function withoutIdleSpares(ctx: Context, c: Candidate, objective: Objective): Candidate {
+  let shapes = planShapes(c.plan);
+  let plan = c.plan;
+  const target = objectiveValue(plan.metrics, objective);
+  for (let i = 0; i < shapes.length; i++) {
+    while (shapes[i].replicas > 1) {
+      const trial = shapes.map((x, j) =>
+        j === i ? { ...x, replicas: x.replicas - 1, devices: x.devices.slice(0, -1) } : x,
+      );
+      const p = evaluatePlan(trial, ctx.pool, ctx.costs);
+      if (
+        !close(objectiveValue(p.metrics, objective), target) &&
+        objectiveValue(p.metrics, objective) > target
+      )
+        break;
+      shapes = trial;
+      plan = p;
+    }
+  }
+  return plan === c.plan ? c : { plan, method: c.method };
+}
+
 /** Every plan the run considers for `objective` (an empty list when none fits and connects). */
 function candidates(ctx: Context, objective: Objective, balance: BalanceGoal): Candidate[] {
   const out: Candidate[] = [];
   const spares = ctx.replicas === 'auto' && objective !== 'devices';
   const add = (c: Candidate | undefined) => {
-    if (c && feasible(c.plan)) out.push(c);
+    if (c && feasible(c.plan)) out.push(withoutIdleSpares(ctx, c, objective));
   };
   const addPlaced = (placed: PlacedShape[], method: PlanResult['placement']) =>
     add({ plan: evaluatePlan(placed, ctx.pool, ctx.costs), method });
