@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mobilenetV2, vggSmall } from '../../src/onnx/architectures.js';
 import { getLink, loadDeviceCatalog } from '../../src/catalog/index.js';
 import { buildGraph } from '../../src/graph/build.js';
+import { readPlan } from '../../src/plan/index.js';
 import { planFileSchema } from '../../src/plan/schema.js';
 import { profileGraph } from '../../src/profile/profile.js';
 import {
@@ -15,6 +16,7 @@ import {
 } from '../../src/strategy/plan/index.js';
 import { runCli } from '../helpers/cli.js';
 import { writeTempModel } from '../helpers/models.js';
+import { expectStageModelsFit } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'edgesplit-plan-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -22,7 +24,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('edgesplit plan (built CLI)', () => {
   const model = writeTempModel(vggSmall({ seed: 3 }));
 
-  it('--json prints a valid plan.json with stages, devices, objective and the greedy comparison', () => {
+  it('--json prints a valid plan.json with stages, devices, objective and the greedy comparison', async () => {
     const r = runCli([
       'plan',
       model,
@@ -43,6 +45,7 @@ describe('edgesplit plan (built CLI)', () => {
     expect(plan.stages.every((s) => s.devices.length >= 1 && s.memoryBytes > 0 && s.computeS > 0)).toBe(true);
     expect(plan.greedy).toBeDefined();
     expect(r.stderr).toMatch(/plan: planning \d+ nodes over 5 devices/);
+    expectStageModelsFit(await readPlan(join(work, 'a')));
   });
 
   it('prints the stage table, the greedy comparison and the Pareto listing', () => {
