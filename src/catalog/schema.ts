@@ -123,6 +123,8 @@ export const deviceSchema = z
     sramBytes: quantity('bytes', { positive: true, integer: true }),
     /** Code/runtime overhead taken out of `flashBytes` (bytes). */
     runtimeOverheadBytes: quantity('bytes', { integer: true }),
+    /** SRAM the runtime, RTOS and radio stack keep for themselves (bytes); activations get the rest. Default 0. */
+    sramReservedBytes: quantity('bytes', { integer: true }).optional(),
     clockHz: quantity('frequency', { positive: true }),
     /** Sustained multiply-accumulates per second. */
     macsPerS: quantity('macRate', { positive: true }),
@@ -148,6 +150,13 @@ export const deviceSchema = z
         code: 'custom',
         path: ['energyPerMacJ'],
         message: 'give energyPerMacJ or activePowerW',
+      });
+    }
+    if (d.sramReservedBytes !== undefined && d.sramReservedBytes >= d.sramBytes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sramReservedBytes'],
+        message: `must be smaller than sramBytes (${d.sramBytes})`,
       });
     }
     if (d.runtimeOverheadBytes >= d.flashBytes) {

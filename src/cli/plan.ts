@@ -3,6 +3,7 @@ import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/catalog.js';
 import { planModelFile } from '../plan/plan-model.js';
 import { WIRE_DTYPES, type PlanFile, type WireDtype } from '../plan/schema.js';
 import { OBJECTIVES, type BalanceGoal, type Objective, type ReplicaMode } from '../strategy/plan/types.js';
+import { MEMORY_MODELS, type MemoryModel } from '../profile/memory.js';
 import { parseBits, parseChoice } from './options.js';
 import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
 
@@ -15,6 +16,8 @@ interface PlanCliOptions {
   replicas: string;
   balance?: string;
   wire?: string;
+  memoryModel: string;
+  heuristic?: boolean;
   out: string;
   deviceCatalog?: string[];
   linkCatalog?: string[];
@@ -31,13 +34,16 @@ function metricsLine(p: PlanFile['predicted']): string {
 }
 
 function printPlan(file: PlanFile, out: string): void {
+  const seed = file.memoryModel === 'seed';
   const rows = file.stages.map((s) => [
     String(s.id),
     `${s.start}..${s.end - 1} (${s.end - s.start})`,
     `${s.nodes[0]}..${s.nodes[s.nodes.length - 1]}`,
     s.devices.map((d) => d.name).join(','),
-    `${fmtBytes(s.memory.weightBytes + s.memory.runtimeOverheadBytes)}/${fmtBytes(s.memory.flashBytes)}`,
-    `${fmtBytes(s.memory.activationPeakBytes)}/${fmtBytes(s.memory.sramBytes)}`,
+    `${fmtBytes(s.memory.weightBytes + s.memory.runtimeOverheadBytes + (seed ? s.memory.activationPeakBytes : 0))}/${fmtBytes(s.memory.flashBytes)}`,
+    seed
+      ? `${fmtBytes(s.memory.activationPeakBytes)} (in flash)`
+      : `${fmtBytes(s.memory.activationPeakBytes)}/${fmtBytes(s.memory.sramBytes)}`,
     fmtInt(s.macs),
     fmtInt(s.sendBytes),
     ms(s.computeS),
@@ -47,10 +53,10 @@ function printPlan(file: PlanFile, out: string): void {
   ]);
   const w = process.stdout;
   w.write(
-    `${file.source.path}: ${file.graph.nodes} nodes, objective ${file.objective}, ${file.activationBits}-bit activations (${file.wire}), ${file.weightBits}-bit weights, link ${file.link}, placement ${file.placement}\n`,
+    `${file.source.path}: ${file.graph.nodes} nodes, objective ${file.objective}, ${file.activationBits}-bit activations (${file.wire}), ${file.weightBits}-bit weights, memory model ${file.memoryModel ?? 'strict'}, link ${file.link}, placement ${file.placement}\n`,
   );
   w.write(
-    `${formatTable(['stage', 'layers', 'first..last', 'devices', 'flash used/avail', 'SRAM used/avail', 'MACs', 'sent B', 'compute ms', 'send ms', 'cycle ms', 'mJ/dev'], rows)}\n`,
+    `${formatTable(['stage', 'layers', 'first..last', 'devices', seed ? 'memory used/avail' : 'flash used/avail', seed ? 'largest act.' : 'SRAM used/avail', 'MACs', 'sent B', 'compute ms', 'send ms', 'cycle ms', 'mJ/dev'], rows)}\n`,
   );
   w.write(`\nplan:   ${metricsLine(file.predicted)}\n`);
   if ('infeasible' in file.greedy) {
@@ -111,6 +117,15 @@ export function registerPlanCommand(program: Command): void {
       '--balance <goal>',
       'what replicas balance: throughput|energy (default: energy for --objective energy)',
     )
+    .option(
+      '--memory-model <model>',
+      `memory accounting: ${MEMORY_MODELS.join('|')} (inplace: element-wise ops overwrite a dying input, SRAM less the runtime's reservation; seed: weights + runtime + largest intermediate in flash, as seed 001; strict: every op out of place)`,
+      'inplace',
+    )
+    .option(
+      '--heuristic',
+      'topologies: search on the median link, then place (instead of the exact joint search); caps large type searches',
+    )
     .option('--wire <dtype>', `wire encoding: ${WIRE_DTYPES.join('|')} (default from --bits)`)
     .option('--device-catalog <file>', 'extra device catalog JSON (repeatable)', collect)
     .option('--link-catalog <file>', 'extra link catalog JSON (repeatable)', collect)
@@ -124,6 +139,7 @@ export function registerPlanCommand(program: Command): void {
           : parseChoice<BalanceGoal>('--balance', opts.balance, ['throughput', 'energy']);
       const wire =
         opts.wire === undefined ? undefined : parseChoice<WireDtype>('--wire', opts.wire, WIRE_DTYPES);
+      const memoryModel = parseChoice<MemoryModel>('--memory-model', opts.memoryModel, MEMORY_MODELS);
       const activationBits = parseBits('--bits', opts.bits);
       const weightBits = parseBits('--weight-bits', opts.weightBits);
       const started = Date.now();
@@ -136,6 +152,8 @@ export function registerPlanCommand(program: Command): void {
         replicas,
         balance,
         wire,
+        memoryModel,
+        heuristic: opts.heuristic,
         out: opts.out,
         deviceCatalog: loadDeviceCatalog(opts.deviceCatalog ?? []),
         linkCatalog: loadLinkCatalog(opts.linkCatalog ?? []),

@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'E_AUTH'
   | 'E_PROTOCOL'
   | 'E_USAGE'
-  | 'E_PLAN';
+  | 'E_PLAN'
+  | 'E_PLAN_SEARCH';
 
 /** Base class of every error edgesplit throws on purpose. */
 export class EdgesplitError extends Error {

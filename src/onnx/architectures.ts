@@ -115,6 +115,43 @@ export function mobilenetV2(o: ArchOptions = {}): ModelProto {
   return b.build();
 }
 
+/**
+ * MobileNetV1 (Howard et al. 2017) with BatchNorm folded into the convolutions (biases instead of
+ * BN nodes, as ESP-DL and TFLite deploy it) and ReLU in place of ReLU6 (as the TinyML seed did for
+ * ESP-DL): a 3x3 stride-2 stem, 13 depthwise-separable blocks, global pooling and a 1x1 conv
+ * classifier flattened to logits. `alpha` scales every width (default 1). 224x224 with 1000 classes
+ * has 4,221,032 parameters (569 MMACs).
+ */
+export function mobilenetV1(o: ArchOptions & { alpha?: number } = {}): ModelProto {
+  const b = new ModelBuilder({ name: 'mobilenetv1', ...o });
+  const w = (c: number) => Math.max(8, Math.round(c * (o.alpha ?? 1)));
+  let x = b.input('input', ['N', 3, o.size ?? 224, o.size ?? 224]);
+  x = b.relu(b.conv(x, { out: w(32), kernel: 3, stride: 2 }));
+  const blocks: [number, number][] = [
+    [64, 1],
+    [128, 2],
+    [128, 1],
+    [256, 2],
+    [256, 1],
+    [512, 2],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [1024, 2],
+    [1024, 1],
+  ];
+  for (const [out, stride] of blocks) {
+    const cin = b.shape(x)[1] as number;
+    x = b.relu(b.conv(x, { out: cin, kernel: 3, stride, groups: cin }));
+    x = b.relu(b.conv(x, { out: w(out), kernel: 1 }));
+  }
+  x = b.conv(b.globalAvgPool(x), { out: o.classes ?? 1000, kernel: 1 });
+  b.output(b.flatten(x), 'logits');
+  return b.build();
+}
+
 /** torchvision AlexNet at 224x224 (61,100,840 params; 0.714 GMACs). */
 export function alexnet(o: ArchOptions = {}): ModelProto {
   const b = new ModelBuilder({ name: 'alexnet', ...o });

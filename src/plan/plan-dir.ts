@@ -12,6 +12,7 @@ import { extractSubModel } from '../graph/extract.js';
 import type { Graph } from '../graph/types.js';
 import { encodeModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
+import type { MemoryModel } from '../profile/memory.js';
 import { objectiveValue } from '../strategy/plan/evaluate.js';
 import type { DevicePool, PartitionPlan, PlanMetrics, PlanResult } from '../strategy/plan/types.js';
 import { planFileSchema, type PlanFile, type PlanStage, type TensorSpec, type WireDtype } from './schema.js';
@@ -45,6 +46,8 @@ export interface PlanMeta {
   readonly wire: WireDtype;
   readonly activationBits: number;
   readonly weightBits: number;
+  /** Memory accounting the plan was checked with. */
+  readonly memoryModel?: MemoryModel;
 }
 
 function metrics(m: PlanMetrics): PlanMetrics {
@@ -103,6 +106,7 @@ export function buildPlanFile(
         activationPeakBytes: s.activationPeakBytes,
         flashBytes: s.flashBytes,
         sramBytes: s.sramBytes,
+        sramReservedBytes: meta.pool.devices.find((d) => d.spec.id === s.type)?.spec.sramReservedBytes ?? 0,
       },
       macs: s.macs,
       ops: s.ops,
@@ -138,6 +142,7 @@ export function buildPlanFile(
     balance: result.balance,
     activationBits: meta.activationBits,
     weightBits: meta.weightBits,
+    ...(meta.memoryModel ? { memoryModel: meta.memoryModel } : {}),
     wire,
     link: meta.linkId,
     placement: result.placement,

@@ -9,6 +9,7 @@ import { EdgesplitError, errorMessage } from '../core/errors.js';
 import { buildGraph } from '../graph/build.js';
 import type { Graph } from '../graph/types.js';
 import { decodeModel } from '../onnx/io.js';
+import type { MemoryModel } from '../profile/memory.js';
 import { profileGraph } from '../profile/profile.js';
 import { planPipeline } from '../strategy/plan/planner.js';
 import { partitionProblem } from '../strategy/plan/problem.js';
@@ -37,6 +38,10 @@ export interface PlanModelOptions {
   readonly weightBits?: number;
   readonly replicas?: ReplicaMode;
   readonly balance?: BalanceGoal;
+  /** Activation/weight memory accounting; default `inplace`. */
+  readonly memoryModel?: MemoryModel;
+  /** On topologies, search on the median link and place (instead of the joint exact search); caps the type search. */
+  readonly heuristic?: boolean;
   /** Wire encoding; default from the activation bits (32 fp32, 16 fp16, 8 int8). */
   readonly wire?: WireDtype;
   /** Plan directory to write; nothing is written when omitted. */
@@ -74,12 +79,14 @@ export async function planModelFile(modelPath: string, o: PlanModelOptions): Pro
   }
   const model = decodeModel(bytes, modelPath);
   const graph = buildGraph(model, modelPath);
-  const problem = partitionProblem(graph, profileGraph(graph, { activationBits, weightBits }));
+  const memoryModel = o.memoryModel ?? 'inplace';
+  const problem = partitionProblem(graph, profileGraph(graph, { activationBits, weightBits }), memoryModel);
   o.onProgress?.(`planning ${graph.nodes.length} nodes over ${pool.devices.length} devices (${o.objective})`);
   const result = planPipeline(problem, pool, {
     objective: o.objective,
     replicas: o.replicas,
     balance: o.balance,
+    heuristic: o.heuristic,
   });
   if (!o.out) return { graph, problem, pool, result };
   const inlined = await inlineExternalData(model, modelPath);
@@ -94,6 +101,7 @@ export async function planModelFile(modelPath: string, o: PlanModelOptions): Pro
     wire,
     activationBits,
     weightBits,
+    memoryModel,
     onStage: (i, total) => o.onProgress?.(`wrote stage ${i + 1}/${total}`),
   });
   return { graph, problem, pool, result, file };

@@ -4,6 +4,7 @@
  * or bump the version.
  */
 import { z } from 'zod';
+import { MEMORY_MODELS } from '../profile/memory.js';
 
 /** Element encodings on the wire between stages. */
 export const WIRE_DTYPES = ['fp32', 'fp16', 'int16', 'int8'] as const;
@@ -63,7 +64,10 @@ export const stageSchema = z.strictObject({
     runtimeOverheadBytes: nonNeg,
     activationPeakBytes: nonNeg,
     flashBytes: nonNeg,
+    /** SRAM the activations may use (the device's SRAM less what its runtime reserves, under inplace/strict). */
     sramBytes: nonNeg,
+    /** SRAM the device's runtime and radio stack reserve (catalog `sramReservedBytes`). */
+    sramReservedBytes: nonNeg.optional(),
   }),
   macs: nonNeg,
   ops: nonNeg,
@@ -98,6 +102,8 @@ export const planFileSchema = z.strictObject({
   balance: z.enum(['throughput', 'energy']),
   activationBits: z.number().int().positive(),
   weightBits: z.number().int().positive(),
+  /** Memory accounting of `edgesplit plan --memory-model` (absent in plans written before it existed). */
+  memoryModel: z.enum(MEMORY_MODELS).optional(),
   wire: z.enum(WIRE_DTYPES),
   /** Catalog link id the plan was costed with. */
   link: z.string().min(1),

@@ -6,6 +6,7 @@ import type { ModelProfile, ProfileOptions } from './types.js';
 
 export * from './types.js';
 export { bitsToBytes, nodeMacs, nodeOps, peakActivationBytes, profileGraph } from './profile.js';
+export { IN_PLACE_OPS, MEMORY_MODELS, nodeActivationBytes, type MemoryModel } from './memory.js';
 
 /** Loads an ONNX file, builds its graph and profiles it. External weight files are never read. */
 export async function profileModelFile(

@@ -3,9 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mobilenetV2, vggSmall } from '../../src/onnx/architectures.js';
+import { getLink, loadDeviceCatalog } from '../../src/catalog/index.js';
+import { buildGraph } from '../../src/graph/build.js';
+import { readPlan } from '../../src/plan/index.js';
 import { planFileSchema } from '../../src/plan/schema.js';
+import { profileGraph } from '../../src/profile/profile.js';
+import {
+  parseDeviceSpec,
+  partitionProblem,
+  planPipeline,
+  uniformPool,
+} from '../../src/strategy/plan/index.js';
 import { runCli } from '../helpers/cli.js';
 import { writeTempModel } from '../helpers/models.js';
+import { expectStageModelsFit } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'edgesplit-plan-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -13,7 +24,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('edgesplit plan (built CLI)', () => {
   const model = writeTempModel(vggSmall({ seed: 3 }));
 
-  it('--json prints a valid plan.json with stages, devices, objective and the greedy comparison', () => {
+  it('--json prints a valid plan.json with stages, devices, objective and the greedy comparison', async () => {
     const r = runCli([
       'plan',
       model,
@@ -34,6 +45,7 @@ describe('edgesplit plan (built CLI)', () => {
     expect(plan.stages.every((s) => s.devices.length >= 1 && s.memoryBytes > 0 && s.computeS > 0)).toBe(true);
     expect(plan.greedy).toBeDefined();
     expect(r.stderr).toMatch(/plan: planning \d+ nodes over 5 devices/);
+    expectStageModelsFit(await readPlan(join(work, 'a')));
   });
 
   it('prints the stage table, the greedy comparison and the Pareto listing', () => {
@@ -80,5 +92,51 @@ describe('edgesplit plan (built CLI)', () => {
     ]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--objective must be one of devices, throughput, latency, bytes, energy');
+  });
+});
+
+describe('edgesplit plan: inputs bounded before work (rows 4, 5)', () => {
+  const model = writeTempModel(vggSmall({ seed: 3 }));
+  const plan = (...args: string[]) =>
+    runCli(['plan', model, '--link', 'ble', '--out', join(work, 'b'), ...args]);
+  const catalog = loadDeviceCatalog();
+
+  it('negative, malformed and huge device counts say so before any device is made', () => {
+    const cases: [string, RegExp][] = [
+      ['esp32s3x-3', /count '-3' in 'esp32s3x-3' must be a positive whole number/],
+      ['esp32s3x99999999999999999999', /asks for 99999999999999999999 devices; the limit is 64/],
+      ['esp32s3x10000000', /asks for 10000000 devices; the limit is 64/],
+      ['x10000000', /'x10000000' names no device type/],
+      ['esp32s3x40,rpi4bx40', /more than 64 devices in total/],
+      ['esp32s3x2.5', /count '2.5' in 'esp32s3x2.5' must be a positive whole number/],
+    ];
+    for (const [spec, message] of cases) expect(() => parseDeviceSpec(spec, catalog), spec).toThrow(message);
+    expect(parseDeviceSpec('esp32s3x2,rpi4b', catalog).map((d) => d.name)).toEqual([
+      'esp32s3-1',
+      'esp32s3-2',
+      'rpi4b-1',
+    ]);
+    const r = plan('--devices', 'esp32s3x99999999999999999999');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/E_USAGE: --devices: 'esp32s3x99999999999999999999' asks for/);
+  });
+
+  it('a search too large is refused with E_PLAN_SEARCH naming the options that shrink it; --heuristic plans it', () => {
+    const types = ['esp32s3', 'esp32', 'nano33ble', 'coral-micro', 'rpi3bplus', 'rpi4b', 'phone', 'laptop'];
+    const spec = types.map((t) => `${t}x8`).join(',');
+    const r = plan('--devices', spec, '--objective', 'latency');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^edgesplit: E_PLAN_SEARCH: partition search needs [\d,]+ states/m);
+    expect(r.stderr).toMatch(/fewer device types/);
+    expect(r.stderr).toMatch(/--heuristic/);
+    const graph = buildGraph(vggSmall({ seed: 3 }), 'vgg');
+    const problem = partitionProblem(graph, profileGraph(graph, { activationBits: 16, weightBits: 8 }));
+    const pool = uniformPool(parseDeviceSpec(spec, catalog), getLink('ble'));
+    expect(() => planPipeline(problem, pool, { objective: 'latency', pareto: false })).toThrow(
+      /E_PLAN_SEARCH|partition search needs/,
+    );
+    const h = planPipeline(problem, pool, { objective: 'latency', pareto: false, heuristic: true });
+    expect(h.plan.stages.length).toBeGreaterThan(0);
   });
 });

@@ -56,7 +56,7 @@ describe('device specs and topologies', () => {
     expect(d[2].spec.id).toBe('rpi4b');
     expect(() => parseDeviceSpec('esp99x2', catalog)).toThrow(/unknown device "esp99".*esp32s3/);
     expect(() => parseDeviceSpec('esp32s3x0', catalog)).toThrow(
-      /count in 'esp32s3x0' must be a positive integer/,
+      /count '0' in 'esp32s3x0' must be a positive whole number/,
     );
   });
 

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import type { DeviceSpec } from '../../src/catalog/schema.js';
+import { decodeModel } from '../../src/onnx/io.js';
+import type { LoadedPlan } from '../../src/plan/index.js';
 import { buildGraph } from '../../src/graph/build.js';
 import { ModelBuilder } from '../../src/onnx/builder.js';
 import { profileGraph } from '../../src/profile/profile.js';
@@ -80,4 +84,37 @@ export function randomCnnProblem(seed: number, blocks: number): { problem: Parti
     problem: partitionProblem(graph, profileGraph(graph, { activationBits: 16, weightBits: 8 })),
     nodes: graph.nodes.length,
   };
+}
+
+const WEIGHT_TYPES = new Set([1, 2, 3, 10, 11, 16]);
+const TYPE_BYTES: Record<number, number> = { 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 12: 4, 13: 8 };
+
+/**
+ * Issue 12 row 2: reads every written stage model of a plan directory and checks that its
+ * initializers, at the plan's weight bit width (integer tensors at their own width), plus the
+ * runtime overhead (plus the largest intermediate under `--memory-model seed`) fit the stage's
+ * device, and that the planner charged exactly what the stage model holds.
+ */
+export function expectStageModelsFit(loaded: LoadedPlan): void {
+  const { plan } = loaded;
+  plan.stages.forEach((s, i) => {
+    const model = decodeModel(readFileSync(loaded.stageModels[i]), loaded.stageModels[i]);
+    let bytes = 0;
+    for (const t of model.graph?.initializer ?? []) {
+      const elements = (t.dims ?? []).reduce((a, b) => a * Number(b), 1);
+      const type = t.dataType ?? 1;
+      bytes += WEIGHT_TYPES.has(type)
+        ? Math.ceil((elements * plan.weightBits) / 8)
+        : elements * (TYPE_BYTES[type] ?? 4);
+    }
+    expect(bytes, `stage ${i}: planner's weight charge vs the stage model's initializers`).toBe(
+      s.memory.weightBytes,
+    );
+    const extra = plan.memoryModel === 'seed' ? s.memory.activationPeakBytes : 0;
+    expect(bytes + s.memory.runtimeOverheadBytes + extra, `stage ${i} flash`).toBeLessThanOrEqual(
+      s.memory.flashBytes,
+    );
+    if (plan.memoryModel !== 'seed')
+      expect(s.memory.activationPeakBytes).toBeLessThanOrEqual(s.memory.sramBytes);
+  });
 }

@@ -10,6 +10,7 @@ import { resnet, resnet18, vggSmall } from '../../src/onnx/architectures.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
 import { planModelFile, readPlan, type LoadedPlan } from '../../src/plan/index.js';
+import { expectStageModelsFit } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'edgesplit-plan-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -117,6 +118,7 @@ describe('plan directory: stage models reproduce the whole model on real test im
       deviceCatalog: loadDeviceCatalog([tinyCatalog(160_000, 200_000)]),
     });
     const loaded = await readPlan(out);
+    expectStageModelsFit(loaded);
     expect(loaded.plan).toEqual(file);
     expect(loaded.plan.stages.length).toBeGreaterThanOrEqual(2);
     expect(loaded.plan.stages.every((s) => s.memory.weightBytes + 1000 <= 160_000)).toBe(true);
@@ -137,6 +139,7 @@ describe('plan directory: stage models reproduce the whole model on real test im
       deviceCatalog: loadDeviceCatalog([tinyCatalog(150_000, 400_000)]),
     });
     const loaded = await readPlan(out);
+    expectStageModelsFit(loaded);
     expect(loaded.plan.stages.length).toBeGreaterThan(4);
     expect(loaded.plan.stages.some((s) => s.forwards.length > 0 || s.sends.length > 1)).toBe(true);
     await expectEquivalent(path, loaded, images(8));
@@ -157,6 +160,7 @@ describe('plan directory: stage models reproduce the whole model on real test im
       out,
     });
     const loaded = await readPlan(out);
+    expectStageModelsFit(loaded);
     await expectEquivalent(LOCAL_MODEL, loaded, images(16));
   });
 
@@ -173,7 +177,9 @@ describe('plan directory: stage models reproduce the whole model on real test im
       out,
     });
     expect(file!.stages.length).toBeGreaterThanOrEqual(3);
-    await expectEquivalent(path, await readPlan(out), images(4, 3, 64));
+    const loaded = await readPlan(out);
+    expectStageModelsFit(loaded);
+    await expectEquivalent(path, loaded, images(4, 3, 64));
   }, 60_000);
 
   it('a model with external weight data yields self-contained stages; a missing data file is named', async () => {
@@ -207,6 +213,7 @@ describe('plan directory: stage models reproduce the whole model on real test im
     };
     await planModelFile(path, opts);
     const loaded = await readPlan(out);
+    expectStageModelsFit(loaded);
     for (const p of loaded.stageModels)
       expect(readFileSync(p).includes(Buffer.from('weights.bin'))).toBe(false);
     await expectEquivalent(reference, loaded, images(8));

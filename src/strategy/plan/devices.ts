@@ -57,34 +57,51 @@ export function throughputFraction(curve: readonly RssiPoint[], rssiDbm: number)
 
 /**
  * Parses `type[xCount][,type[xCount]...]` into named physical devices (`esp32s3-1`, `esp32s3-2`, ...),
- * in the order given. Unknown types fail listing the catalog's ids.
+ * in the order given. Every entry and count is checked, and the total against {@link MAX_DEVICES},
+ * before any device is made. Unknown types fail listing the catalog's ids.
  */
 export function parseDeviceSpec(spec: string, catalog: DeviceCatalog): PhysicalDevice[] {
-  const parts = spec.split(',').map((s) => s.trim());
+  const example = 'expected e.g. esp32s3x8 or esp32s3x2,rpi4bx1';
+  const entries: { type: string; count: number }[] = [];
+  let total = 0;
+  for (const part of spec.split(',').map((s) => s.trim())) {
+    if (!part) throw new UsageError(`--devices: empty entry in '${spec}'; ${example}`);
+    // an id that itself contains x<digits> wins over the count reading
+    const x = part.lastIndexOf('x');
+    const counted =
+      !catalog.entries.has(part) &&
+      x >= 0 &&
+      (catalog.entries.has(part.slice(0, x)) || /^[-+]?\d/.test(part.slice(x + 1)));
+    const type = counted ? part.slice(0, x) : part;
+    const countText = counted ? part.slice(x + 1) : '1';
+    if (!type) throw new UsageError(`--devices: '${part}' names no device type before the count; ${example}`);
+    if (!/^\d+$/.test(countText) || /^0+$/.test(countText))
+      throw new UsageError(
+        `--devices: count '${countText}' in '${part}' must be a positive whole number; ${example}`,
+      );
+    if (countText.length > 6 || Number(countText) > MAX_DEVICES)
+      throw new UsageError(
+        `--devices: '${part}' asks for ${countText} devices; the limit is ${MAX_DEVICES} in total`,
+      );
+    const count = Number(countText);
+    total += count;
+    if (total > MAX_DEVICES)
+      throw new UsageError(
+        `--devices: '${spec}' asks for more than ${MAX_DEVICES} devices in total (the limit)`,
+      );
+    catalog.get(type);
+    entries.push({ type, count });
+  }
   const devices: PhysicalDevice[] = [];
   const seen = new Map<string, number>();
-  for (const part of parts) {
-    const m = /^(.+?)(?:x(\d+))?$/.exec(part);
-    if (!part || !m)
-      throw new UsageError(
-        `--devices: empty entry in '${spec}'; expected e.g. esp32s3x8 or esp32s3x2,rpi4bx1`,
-      );
-    // an id that itself ends in x<digits> wins over the count reading
-    const whole = m[2] !== undefined && catalog.entries.has(part);
-    const type = whole ? part : m[1];
-    const count: string | undefined = whole ? undefined : m[2];
+  for (const { type, count } of entries) {
     const spec_ = catalog.get(type);
-    const k = count === undefined ? 1 : Number(count);
-    if (!Number.isInteger(k) || k < 1)
-      throw new UsageError(`--devices: count in '${part}' must be a positive integer`);
-    for (let i = 0; i < k; i++) {
+    for (let i = 0; i < count; i++) {
       const idx = (seen.get(type) ?? 0) + 1;
       seen.set(type, idx);
       devices.push({ name: `${type}-${idx}`, spec: spec_ });
     }
   }
-  if (devices.length > MAX_DEVICES)
-    throw new UsageError(`--devices: ${devices.length} devices exceed the limit of ${MAX_DEVICES}`);
   return devices;
 }
 

@@ -3,7 +3,7 @@
  * spare replicas, and scores plans. One place computes every reported number.
  */
 import { transferCost } from '../../cost/device-cost.js';
-import type { StageCosts } from './stage-costs.js';
+import { activationSramBytes, type StageCosts } from './stage-costs.js';
 import type {
   BalanceGoal,
   DevicePool,
@@ -89,21 +89,44 @@ export function placeInOrder(shapes: readonly StageShape[], pool: DevicePool): P
   });
 }
 
-/** The link from one stage's devices to the next's: the slowest pair among them (undefined if a pair cannot talk). */
-function stageLink(pool: DevicePool, from: readonly string[], to: readonly string[]) {
-  if (!pool.pairLink) return pool.link;
-  let worst = undefined as ReturnType<NonNullable<DevicePool['pairLink']>>;
-  for (const a of from) {
-    for (const b of to) {
-      const p = pool.pairLink(a, b);
-      if (!p) return undefined;
-      if (!worst || p.link.throughputBps < worst.link.throughputBps) worst = p;
-    }
-  }
-  return worst?.link;
+/** Time, sender energy and throughput of one transfer between two named devices; undefined when they cannot talk. */
+function pairTransfer(pool: DevicePool, from: string, to: string, bytes: number) {
+  const link = pool.pairLink ? pool.pairLink(from, to)?.link : pool.link;
+  if (!link) return undefined;
+  const c = transferCost(link, bytes);
+  return { timeS: c.timeS, energyJ: c.energyJ, bps: link.throughputBps };
 }
 
-/** Predicts every stage's memory, time, bytes and energy, and the plan's metrics. */
+/**
+ * Per-replica costs of the transfer between two consecutive stages. Each sender spreads its samples
+ * evenly over the next stage's replicas (round-robin), so every pair carries an equal share: a
+ * device's send (receive) time per sample is the mean over the pairs it sends on (receives from).
+ */
+function stageTransfers(pool: DevicePool, from: readonly string[], to: readonly string[], bytes: number) {
+  const sendS = new Float64Array(from.length);
+  const sendJ = new Float64Array(from.length);
+  const recvS = new Float64Array(to.length);
+  let meanS = 0;
+  let slowestBps = Infinity;
+  for (let u = 0; u < from.length; u++) {
+    for (let v = 0; v < to.length; v++) {
+      const c = pairTransfer(pool, from[u], to[v], bytes);
+      if (!c) return undefined;
+      sendS[u] += c.timeS / to.length;
+      sendJ[u] += c.energyJ / to.length;
+      recvS[v] += c.timeS / from.length;
+      meanS += c.timeS / (from.length * to.length);
+      slowestBps = Math.min(slowestBps, c.bps);
+    }
+  }
+  return { sendS, sendJ, recvS, meanS, slowestBps };
+}
+
+/**
+ * Predicts every stage's memory, time, bytes and energy, and the plan's metrics. Replicas are costed
+ * on the pair links they use; a stage's cycle is its slowest replica's time over the replica count.
+ * A plan whose consecutive stages include a pair that cannot talk gets infinite times.
+ */
 export function evaluatePlan(
   placed: readonly PlacedShape[],
   pool: DevicePool,
@@ -111,19 +134,27 @@ export function evaluatePlan(
 ): PartitionPlan {
   const n = costs.n;
   const problem = costs.problem;
-  const sends = placed.map((s, i) => {
-    if (i === placed.length - 1) return { timeS: 0, energyJ: 0, bps: null as number | null };
-    const link = stageLink(pool, s.devices, placed[i + 1].devices);
-    if (!link) return { timeS: Infinity, energyJ: Infinity, bps: 0 };
-    const c = transferCost(link, problem.cutBytes[s.end]);
-    return { timeS: c.timeS, energyJ: c.energyJ, bps: link.throughputBps };
-  });
+  const links = placed.map((s, i) =>
+    i === placed.length - 1
+      ? null
+      : stageTransfers(pool, s.devices, placed[i + 1].devices, problem.cutBytes[s.end]),
+  );
   const stages: PlannedStage[] = placed.map((s, i) => {
     const device = costs.types.find((t) => t.id === s.type)!;
     const c = costs.compute(device, s.start, s.end);
     const weightBytes = costs.weightBytes(s.start, s.end);
     const activationPeakBytes = costs.peakBytes(s.start, s.end);
-    const recvS = i === 0 ? 0 : sends[i - 1].timeS;
+    const inbound = i === 0 ? null : links[i - 1];
+    const outbound = links[i];
+    const broken = inbound === undefined || outbound === undefined;
+    let worstS = 0;
+    let worstJ = 0;
+    s.devices.forEach((_, u) => {
+      const t = (inbound?.recvS[u] ?? 0) + c.timeS + (outbound?.sendS[u] ?? 0);
+      worstS = Math.max(worstS, t);
+      worstJ = Math.max(worstJ, c.energyJ + (outbound?.sendJ[u] ?? 0));
+    });
+    const seed = problem.memoryModel === 'seed';
     return {
       index: i,
       start: s.start,
@@ -136,17 +167,17 @@ export function evaluatePlan(
       runtimeOverheadBytes: device.runtimeOverheadBytes,
       activationPeakBytes,
       memoryBytes: weightBytes + device.runtimeOverheadBytes + activationPeakBytes,
-      memoryAvailableBytes: device.flashBytes + device.sramBytes,
+      memoryAvailableBytes: seed ? device.flashBytes : device.flashBytes + activationSramBytes(device),
       flashBytes: device.flashBytes,
-      sramBytes: device.sramBytes,
+      sramBytes: problem.memoryModel ? activationSramBytes(device) : device.sramBytes,
       recvBytes: s.start === 0 ? 0 : problem.cutBytes[s.start],
       sendBytes: s.end === n ? 0 : problem.cutBytes[s.end],
       computeS: c.timeS,
-      recvS,
-      sendS: sends[i].timeS,
-      sendLinkBps: sends[i].bps,
-      cycleS: (recvS + c.timeS + sends[i].timeS) / s.replicas,
-      energyJ: (c.energyJ + sends[i].energyJ) / s.replicas,
+      recvS: broken ? Infinity : (inbound?.meanS ?? 0),
+      sendS: broken ? Infinity : (outbound?.meanS ?? 0),
+      sendLinkBps: outbound === null ? null : (outbound?.slowestBps ?? 0),
+      cycleS: broken ? Infinity : worstS / s.replicas,
+      energyJ: broken ? Infinity : worstJ / s.replicas,
     };
   });
   let bottleneckStage = 0;

@@ -33,4 +33,6 @@ export {
   minimumDevices,
   shortfall,
 } from './infeasible.js';
-export { planPipeline, searchLink } from './planner.js';
+export { planBetter, planPipeline, searchLink } from './planner.js';
+export { MAX_JOINT_CELLS, MAX_JOINT_DEVICES, searchJoint } from './joint.js';
+export { activationSramBytes, memoryShortfall } from './stage-costs.js';

@@ -4,7 +4,7 @@
  */
 import type { DeviceSpec } from '../../catalog/schema.js';
 import { InfeasibleError } from '../../core/errors.js';
-import type { StageCosts } from './stage-costs.js';
+import { activationSramBytes, memoryShortfall, type StageCosts } from './stage-costs.js';
 import type { DevicePool } from './types.js';
 
 /** The plan request cannot be met; `message` states what is short, by how much and where. */
@@ -38,10 +38,7 @@ export function shortfall(
   a: number,
   b: number,
 ): { flash: number; sram: number } {
-  return {
-    flash: costs.weightBytes(a, b) + device.runtimeOverheadBytes - device.flashBytes,
-    sram: costs.peakBytes(a, b) - device.sramBytes,
-  };
+  return memoryShortfall(costs.problem, device, costs.weightBytes(a, b), costs.peakBytes(a, b));
 }
 
 function describeShortfall(
@@ -53,7 +50,13 @@ function describeShortfall(
 ): string {
   const s = shortfall(costs, device, a, b);
   const parts: string[] = [];
-  if (s.flash > 0) {
+  const model = costs.problem.memoryModel;
+  if (s.flash > 0 && model === 'seed') {
+    parts.push(
+      `needs ${describeBytes(s.flash)} more memory on ${where} (weights ${describeBytes(costs.weightBytes(a, b))} + runtime ` +
+        `${describeBytes(device.runtimeOverheadBytes)} + largest intermediate ${describeBytes(costs.peakBytes(a, b))} > ${describeBytes(device.flashBytes)}, memory model seed)`,
+    );
+  } else if (s.flash > 0) {
     parts.push(
       `needs ${describeBytes(s.flash)} more flash on ${where} (weights ${describeBytes(costs.weightBytes(a, b))} + runtime ` +
         `${describeBytes(device.runtimeOverheadBytes)} > ${describeBytes(device.flashBytes)})`,
@@ -61,7 +64,11 @@ function describeShortfall(
   }
   if (s.sram > 0) {
     parts.push(
-      `needs ${describeBytes(s.sram)} more SRAM on ${where} (activation peak ${describeBytes(costs.peakBytes(a, b))} > ${describeBytes(device.sramBytes)})`,
+      `needs ${describeBytes(s.sram)} more SRAM on ${where} (activation peak ${describeBytes(costs.peakBytes(a, b))}${model ? `, memory model ${model},` : ''} > ${
+        model && device.sramReservedBytes
+          ? `${describeBytes(activationSramBytes(device))} left of ${describeBytes(device.sramBytes)} after ${describeBytes(device.sramReservedBytes)} reserved by the runtime`
+          : describeBytes(device.sramBytes)
+      })`,
     );
   }
   return parts.join(' and ');

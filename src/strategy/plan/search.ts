@@ -6,6 +6,7 @@
  * objectives (throughput, energy) by a min-max pass followed by a min-latency pass restricted to
  * stages within the optimal bottleneck, so ties are broken exactly.
  */
+import { EdgesplitError } from '../../core/errors.js';
 import type { StageCosts } from './stage-costs.js';
 import type { Objective, StageShape } from './types.js';
 
@@ -66,8 +67,11 @@ function runPass(
     S *= c + 1;
   }
   if ((n + 1) * S > MAX_SEARCH_CELLS) {
-    throw new RangeError(
-      `partition search needs ${(n + 1) * S} states (limit ${MAX_SEARCH_CELLS}); use fewer device types or nodes`,
+    throw new EdgesplitError(
+      'E_PLAN_SEARCH',
+      `partition search needs ${((n + 1) * S).toLocaleString('en-US')} states for ${n} nodes and ${T} device types ` +
+        `(counts ${available.join(', ')}; limit ${MAX_SEARCH_CELLS.toLocaleString('en-US')}); use fewer device types ` +
+        `or fewer devices per type, or --heuristic (the search then uses only as many devices per type as fit the limit; the rest become replicas)`,
     );
   }
   const cells = (n + 1) * S;
@@ -199,4 +203,25 @@ export function searchPartition(spec: SearchSpec): StageShape[] | undefined {
       return (second ?? first).stages;
     }
   }
+}
+
+/** State budget of the `--heuristic` type search (a few passes of it stay well under a second per objective). */
+export const HEURISTIC_SEARCH_CELLS = 100_000;
+
+/**
+ * Device counts per type the search may use within {@link HEURISTIC_SEARCH_CELLS} for `n` nodes:
+ * the largest counts are lowered one at a time until the state table fits (the `--heuristic` search).
+ */
+export function cappedCounts(available: readonly number[], n: number): number[] {
+  const c = [...available];
+  const cells = () => c.reduce((s, x) => s * (x + 1), n + 1);
+  while (cells() > HEURISTIC_SEARCH_CELLS) {
+    let i = 0;
+    c.forEach((x, j) => {
+      if (x > c[i]) i = j;
+    });
+    if (c[i] <= 1) break;
+    c[i]--;
+  }
+  return c;
 }

@@ -21,11 +21,16 @@ export function cutTransfers(problem: PartitionProblem, link: LinkSpec): CutTran
   return { timeS, energyJ };
 }
 
+/** SRAM left for activations on a device: all of it, less what its runtime and radio stack reserve. */
+export function activationSramBytes(device: DeviceSpec): number {
+  return device.sramBytes - (device.sramReservedBytes ?? 0);
+}
+
 /**
- * O(1) stage queries for the search: prefix sums of MACs, ops and weights, a sparse table of the
- * per-node live bytes (range maximum = a stage's activation peak), and per device type the largest
- * end each start can reach. Feasibility is monotone (a sub-range of a fitting range fits), so the
- * reachable ends of a start are exactly (start, maxEnd].
+ * Stage queries for the search: prefix sums of MACs, ops and own weights plus the shared weights a
+ * range touches, a sparse table of the per-node live bytes (range maximum = a stage's activation
+ * peak), and per device type the largest end each start can reach. Feasibility is monotone (a
+ * sub-range of a fitting range fits), so the reachable ends of a start are exactly (start, maxEnd].
  */
 export class StageCosts {
   readonly n: number;
@@ -38,6 +43,8 @@ export class StageCosts {
   private readonly log: Uint8Array;
   /** maxEnd[t][a]: the largest b with [a, b) fitting type t (a when even one node does not fit). */
   readonly maxEnd: Int32Array[];
+  /** Shared weights each node reads (indices into `problem.sharedWeights`). */
+  private readonly sharedOf: number[][];
 
   constructor(
     readonly problem: PartitionProblem,
@@ -65,21 +72,51 @@ export class StageCosts {
       for (let i = 0; i < row.length; i++) row[i] = Math.max(prev[i], prev[i + (1 << (j - 1))]);
       this.table.push(row);
     }
-    this.maxEnd = types.map((t) => {
-      const ends = new Int32Array(n);
-      let b = 0;
-      for (let a = 0; a < n; a++) {
-        if (b < a) b = a;
-        while (b < n && this.fits(t, a, b + 1)) b++;
-        ends[a] = b;
-      }
-      return ends;
-    });
+    const shared = problem.sharedWeights ?? [];
+    this.sharedOf = Array.from({ length: n }, () => []);
+    shared.forEach((w, i) => w.readers.forEach((k) => this.sharedOf[k].push(i)));
+    this.maxEnd = types.map((t) => this.reach(t));
   }
 
-  /** Weight bytes of nodes [a, b). */
+  /** Two pointers over the nodes, keeping the shared weights of the window counted once. */
+  private reach(t: DeviceSpec): Int32Array {
+    const n = this.n;
+    const shared = this.problem.sharedWeights ?? [];
+    const count = new Int32Array(shared.length);
+    let sharedBytes = 0;
+    const enter = (k: number) => {
+      for (const i of this.sharedOf[k]) if (count[i]++ === 0) sharedBytes += shared[i].bytes;
+    };
+    const leave = (k: number) => {
+      for (const i of this.sharedOf[k]) if (--count[i] === 0) sharedBytes -= shared[i].bytes;
+    };
+    const ends = new Int32Array(n);
+    let b = 0;
+    for (let a = 0; a < n; a++) {
+      if (b < a) b = a;
+      for (;;) {
+        if (b >= n) break;
+        enter(b);
+        const w = this.weights[b + 1] - this.weights[a] + sharedBytes;
+        if (!this.fitsWith(t, w, this.peakBytes(a, b + 1))) {
+          leave(b);
+          break;
+        }
+        b++;
+      }
+      ends[a] = b;
+      if (b > a) leave(a);
+    }
+    return ends;
+  }
+
+  /** Weight bytes a stage model of nodes [a, b) holds: its own weights plus every shared weight it reads. */
   weightBytes(a: number, b: number): number {
-    return this.weights[b] - this.weights[a];
+    let w = this.weights[b] - this.weights[a];
+    for (const sw of this.problem.sharedWeights ?? []) {
+      if (sw.readers.some((k) => k >= a && k < b)) w += sw.bytes;
+    }
+    return w;
   }
 
   /** MACs of nodes [a, b). */
@@ -99,16 +136,36 @@ export class StageCosts {
     return Math.max(row[a], row[b - (1 << j)]);
   }
 
-  /** Whether nodes [a, b) fit a device: weights + runtime within flash, activation peak within SRAM. */
+  /** Whether nodes [a, b) fit a device under the problem's memory model (see {@link memoryShortfall}). */
   fits(device: DeviceSpec, a: number, b: number): boolean {
-    return (
-      this.weightBytes(a, b) + device.runtimeOverheadBytes <= device.flashBytes &&
-      this.peakBytes(a, b) <= device.sramBytes
-    );
+    return this.fitsWith(device, this.weightBytes(a, b), this.peakBytes(a, b));
+  }
+
+  private fitsWith(device: DeviceSpec, weights: number, peak: number): boolean {
+    const s = memoryShortfall(this.problem, device, weights, peak);
+    return s.flash <= 0 && s.sram <= 0;
   }
 
   /** Compute time and energy of nodes [a, b) on `device`. */
   compute(device: DeviceSpec, a: number, b: number): { timeS: number; energyJ: number } {
     return computeCost(device, this.macsOf(a, b), this.opsOf(a, b));
   }
+}
+
+/**
+ * Bytes missing on a device for a stage with `weights` and activation peak `peak` (positive = short):
+ * `seed` puts weights, runtime and the largest intermediate in one memory (flash, seed Sec. II-C);
+ * `inplace` and `strict` check weights + runtime against flash and the peak against the SRAM left by
+ * the runtime's reservation; problems without a memory model check the peak against all SRAM.
+ */
+export function memoryShortfall(
+  problem: PartitionProblem,
+  device: DeviceSpec,
+  weights: number,
+  peak: number,
+): { flash: number; sram: number } {
+  const flash = weights + device.runtimeOverheadBytes - device.flashBytes;
+  if (problem.memoryModel === 'seed') return { flash: flash + peak, sram: 0 };
+  const sram = problem.memoryModel ? activationSramBytes(device) : device.sramBytes;
+  return { flash, sram: peak - sram };
 }

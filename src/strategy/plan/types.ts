@@ -3,6 +3,7 @@
  * numbers), the devices it places stages on, and the plans it returns. Pure data, no I/O.
  */
 import type { DeviceSpec, LinkSpec } from '../../catalog/schema.js';
+import type { MemoryModel } from '../../profile/memory.js';
 
 /** What a plan minimises. `throughput` minimises the bottleneck stage time; `energy` the largest per-device energy per sample. */
 export type Objective = 'devices' | 'throughput' | 'latency' | 'bytes' | 'energy';
@@ -22,7 +23,7 @@ export interface PartitionNode {
   readonly op: string;
   readonly macs: number;
   readonly ops: number;
-  /** Weight bytes at the weight bit width (each initializer counted at its first reader). */
+  /** Bytes of the weights only this node reads, at the weight bit width (shared ones are in `sharedWeights`). */
   readonly weightBytes: number;
   /**
    * Activation bytes alive while this node runs: every tensor produced before it (or a graph input)
@@ -32,12 +33,29 @@ export interface PartitionNode {
   readonly liveBytes: number;
 }
 
+/** A weight read by several nodes: every stage holding one of its readers carries (and is charged) a copy. */
+export interface SharedWeight {
+  readonly name: string;
+  readonly bytes: number;
+  /** Reading nodes, ascending. */
+  readonly readers: readonly number[];
+}
+
 /** The planner's input: per-node costs and the bytes crossing every cut (cut k separates [0,k) from [k,n)). */
 export interface PartitionProblem {
   readonly model: string;
   readonly activationBits: number;
   readonly weightBits: number;
+  /**
+   * How `liveBytes` was counted and what it must fit: `inplace` and `strict` check weights + runtime
+   * against flash and activations against the SRAM left by the runtime (`strict`: all SRAM, as before
+   * the catalog knew reservations); `seed` checks weights + runtime + largest intermediate against
+   * flash, as the TinyML seed Sec. II-C does. Default `strict`.
+   */
+  readonly memoryModel?: MemoryModel;
   readonly nodes: readonly PartitionNode[];
+  /** Weights read by more than one node. */
+  readonly sharedWeights?: readonly SharedWeight[];
   /** n + 1 entries; `cutBytes[0]` is the input, `cutBytes[n]` the outputs. */
   readonly cutBytes: readonly number[];
 }
@@ -151,6 +169,8 @@ export interface PlanOptions {
   readonly balance?: BalanceGoal;
   /** Also plan for every other objective and list the non-dominated results; default true. */
   readonly pareto?: boolean;
+  /** On topologies, skip the joint exact search: search on the median link, then place. */
+  readonly heuristic?: boolean;
 }
 
 /** The planner's answer. */
