@@ -5,7 +5,7 @@
  */
 import { loadDeviceCatalog, getLink } from '../src/catalog/index.js';
 import { buildGraph } from '../src/graph/build.js';
-import { ModelBuilder } from '../src/onnx/builder.js';
+import { ModelBuilder } from '../src/graph/builder/builder.js';
 import { profileGraph } from '../src/profile/profile.js';
 import {
   OBJECTIVES,
