@@ -144,6 +144,16 @@ export function buildGraph(
     if (vi) declared.set(vi.name, vi);
   }
   const inputs: string[] = [];
+  const shapes = { ...options.inputShapes };
+  if (Object.hasOwn(shapes, '')) {
+    const named = (g.input ?? []).filter((v) => !initializers.has(v.name!));
+    if (named.length !== 1)
+      throw new ShapeError(
+        `${modelName}: --input-shape without a name needs a model with one input; it has ${named.length}`,
+      );
+    shapes[named[0].name!] = shapes[''];
+    delete shapes[''];
+  }
   for (const v of g.input ?? []) {
     if (initializers.has(v.name!)) continue;
     const vi = valueInfoOf(v);
@@ -152,12 +162,12 @@ export function buildGraph(
         'E_ONNX_INVALID',
         `${modelName}: graph input '${v.name}' has no tensor type or shape`,
       );
-    const given = options.inputShapes?.[vi.name];
+    const given = Object.hasOwn(shapes, vi.name) ? shapes[vi.name] : undefined;
     const shaped = given ? applyInputShape(vi, given, modelName) : vi;
     values.set(shaped.name, shaped);
     inputs.push(shaped.name);
   }
-  for (const name of Object.keys(options.inputShapes ?? {})) {
+  for (const name of Object.keys(shapes)) {
     if (!inputs.includes(name))
       throw new ShapeError(
         `${modelName}: --input-shape names '${name}', which is not a graph input (inputs: ${inputs.join(', ') || 'none'})`,

@@ -1,4 +1,5 @@
 import { ShapeError } from '../core/errors.js';
+import { isKnownOp } from '../graph/build.js';
 import { dimsProduct, dimValue } from '../graph/ops/common.js';
 import { isRecurrentOp, recurrentDims, RECURRENT_GATES } from '../graph/ops/recurrent.js';
 import type { Graph, GraphNode } from '../graph/types.js';
@@ -150,9 +151,9 @@ const NO_OPS = new Set([
   'Dropout',
 ]);
 
-/** Non-MAC operations: one per output element, times the window for pooling. */
+/** Non-MAC operations: one per output element, times the window for pooling; 0 for unknown ops. */
 export function nodeOps(graph: Graph, node: GraphNode): number {
-  if (NO_OPS.has(node.opType)) return 0;
+  if (NO_OPS.has(node.opType) || !isKnownOp(node)) return 0;
   if (isRecurrentOp(node.opType)) return recurrentCost(graph, node).ops;
   const elements = (t: string) => {
     const v = graph.values.get(t);

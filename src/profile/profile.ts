@@ -51,7 +51,7 @@ export function profileGraph(graph: Graph, options: ProfileOptions = {}): ModelP
       index: node.index,
       name: node.name,
       op: node.opType,
-      outputShape: shapeOf(graph, node.outputs[0] ?? ''),
+      outputShape: shapeOf(graph, node.outputs.find((o) => o) ?? ''),
       outputElements,
       outputBytes: bitsToBytes(outputElements, activationBits),
       macs: nodeMacs(graph, node),

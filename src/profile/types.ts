@@ -3,7 +3,7 @@ export interface NodeProfile {
   readonly index: number;
   readonly name: string;
   readonly op: string;
-  /** Shape of the first output (symbolic dims as 1). */
+  /** Shape of the first output present (symbolic dims as 1). */
   readonly outputShape: readonly number[];
   /** Elements of all outputs. */
   readonly outputElements: number;
