@@ -9,6 +9,7 @@ import { registerEvalCommand } from './eval.js';
 import { registerServeCommand } from './serve.js';
 import { registerHiCommand } from './hi.js';
 import { registerPlanCommand } from './plan.js';
+import { registerExportCommand } from './export.js';
 
 /** Registers every CLI command; one line per command file. */
 export function registerCommands(program: Command): void {
@@ -23,4 +24,5 @@ export function registerCommands(program: Command): void {
   registerPlanCommand(program);
   registerNodeCommand(program);
   registerRunCommand(program);
+  registerExportCommand(program);
 }
