@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { loadDeviceCatalog } from '../catalog/catalog.js';
 import { UsageError } from '../core/errors.js';
@@ -71,14 +72,15 @@ export function registerExportCommand(program: Command): void {
         m.name,
         m.kind,
         m.stage === undefined ? '-' : String(m.stage),
-        m.configPath,
+        relative(process.cwd(), m.configPath),
       ]);
       process.stdout.write(`${formatTable(['model', 'kind', 'stage', 'config'], rows)}\n\n`);
+      const manifest = relative(process.cwd(), r.manifestPath);
       process.stdout.write(
-        `wrote ${r.repository} (serve it with: tritonserver --model-repository=${r.repository})\n`,
+        `wrote ${relative(process.cwd(), r.repository) || '.'} (serve it with: tritonserver --model-repository=${r.repository})\n`,
       );
       process.stdout.write(
-        `wrote ${r.manifestPath} (kubectl apply -f ${r.manifestPath}; clients call model '${r.entry}')\n`,
+        `wrote ${manifest} (kubectl apply -f ${manifest}; clients call model '${r.entry}')\n`,
       );
     });
 }

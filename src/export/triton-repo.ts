@@ -109,7 +109,7 @@ function chooseStages(stages: readonly PlanStage[], o: TritonExportOptions, wher
   if (ids.length === 0)
     throw new EdgesplitError(
       'E_PLAN',
-      `${where}: no stage runs on a hub device (kinds ${HUB_KINDS.join(', ')}; stages on ${stages.map((s) => s.type).join(', ')}); choose them with --stages`,
+      `${where}: no stage runs on a hub device (kinds ${HUB_KINDS.join(', ')}; stages on ${[...new Set(stages.map((s) => s.type))].join(', ')}); choose them with --stages`,
     );
   const sorted = [...new Set(ids)].sort((a, b) => a - b);
   for (const id of sorted)

@@ -40,7 +40,7 @@ export function requireStaticShapes(graph: Graph): void {
     const batch = batchAxis(graph, name);
     const dynamic = shape.filter((d, i) => typeof d === 'string' && i !== batch);
     if (dynamic.length === 0) continue;
-    const example = shape.map((d) => (typeof d === 'number' ? d : `<${d}>`)).join('x');
+    const example = shape.map((d, i) => (typeof d === 'number' ? d : i === batch ? 1 : `<${d}>`)).join('x');
     throw new ShapeError(
       `${graph.name}: input '${name}' [${shape.join(',')}] has dynamic dims ${dynamic.join(', ')}, so its costs are unknown; give its shape with --input-shape ${name}=${example}`,
     );

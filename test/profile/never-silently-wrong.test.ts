@@ -43,7 +43,7 @@ describe('dynamic input dims', () => {
   it('are refused with the input named and the fix given, unless --input-shape fixes them', () => {
     const m = dynamicLenet();
     expect(() => profileGraph(buildGraph(m, 'lenet.onnx'))).toThrow(
-      "lenet.onnx: input 'input' [N,1,H,W] has dynamic dims H, W, so its costs are unknown; give its shape with --input-shape input=<N>x1x<H>x<W>",
+      "lenet.onnx: input 'input' [N,1,H,W] has dynamic dims H, W, so its costs are unknown; give its shape with --input-shape input=1x1x<H>x<W>",
     );
     // counting H and W as 1 gave 13,590 MACs; the real LeNet-5 on 32x32 has 416,520
     const fixed = profileGraph(buildGraph(m, 'lenet.onnx', { inputShapes: { input: [1, 1, 32, 32] } }));
