@@ -76,6 +76,14 @@ describe('dynamic input dims', () => {
     const ok = runCli(['profile', path, '--input-shape', 'input=1x1x32x32', '--json']);
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout).totals.macs).toBe(416_520);
+    const split = ['split', path, '--node', 'esp32s3', '--hub', 'phone', '--link', 'ble', '--json'];
+    expect(runCli(split).stderr).toMatch(/E_SHAPE: .*--input-shape input=1x1x<H>x<W>/);
+    const fixed = runCli([...split, '--input-shape', '1x1x32x32']);
+    expect(fixed.status, fixed.stderr).toBe(0);
+    const cc = (JSON.parse(fixed.stdout) as { candidates: { ccMacs: number }[] }).candidates.map(
+      (c) => c.ccMacs,
+    );
+    expect(Math.max(...cc)).toBe(416_520);
     const bad = runCli(['profile', path, '--input-shape', 'input=1x1x32xW']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--input-shape must look like name=1x3x224x224/);
