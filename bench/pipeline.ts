@@ -10,7 +10,7 @@
 import { cpus, loadavg } from 'node:os';
 import { onnxruntimeBackend } from '../src/backend/onnxruntime/onnxruntime-backend.js';
 import { buildGraph } from '../src/graph/build.js';
-import { resnet, vggSmall } from '../src/onnx/architectures.js';
+import { resnet, vggSmall } from '../src/graph/builder/architectures.js';
 import { encodeModel } from '../src/onnx/io.js';
 import type { ModelProto } from '../src/onnx/proto.js';
 import { profileGraph } from '../src/profile/profile.js';

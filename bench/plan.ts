@@ -8,8 +8,8 @@
  */
 import { loadDeviceCatalog, getLink } from '../src/catalog/index.js';
 import { buildGraph } from '../src/graph/build.js';
-import { mobilenetV1 } from '../src/onnx/architectures.js';
-import { ModelBuilder } from '../src/onnx/builder.js';
+import { mobilenetV1 } from '../src/graph/builder/architectures.js';
+import { ModelBuilder } from '../src/graph/builder/builder.js';
 import { mulberry32 } from '../src/core/random.js';
 import { profileGraph } from '../src/profile/profile.js';
 import {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onnxruntimeBackend } from '../src/backend/onnxruntime/onnxruntime-backend.js';
 import { float32Tensor } from '../src/core/tensor.js';
-import { vggSmall } from '../src/onnx/architectures.js';
+import { vggSmall } from '../src/graph/builder/architectures.js';
 import { encodeModel } from '../src/onnx/io.js';
 import { V2Client } from '../src/serve/client.js';
 import { startServer } from '../src/serve/server.js';

@@ -145,3 +145,4 @@ export {
   type Distribution,
 } from './strategy/lcp/index.js';
 export { lcpAccuracyTable, LCP_ZOO_VARIANTS, type LcpTable, type LcpTableRow } from './zoo/lcp-table.js';
+export * from './export/index.js';

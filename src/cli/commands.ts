@@ -10,6 +10,7 @@ import { registerServeCommand } from './serve.js';
 import { registerHiCommand } from './hi.js';
 import { registerPlanCommand } from './plan.js';
 import { registerLcpCommand } from './lcp.js';
+import { registerExportCommand } from './export.js';
 
 /** Registers every CLI command; one line per command file. */
 export function registerCommands(program: Command): void {
@@ -25,4 +26,5 @@ export function registerCommands(program: Command): void {
   registerLcpCommand(program);
   registerNodeCommand(program);
   registerRunCommand(program);
+  registerExportCommand(program);
 }

@@ -2,11 +2,11 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/index.js';
 import { UsageError } from '../core/errors.js';
-import { profileModelFile } from '../profile/index.js';
+import { profileModelFile, requireKnownCosts } from '../profile/index.js';
 import { cutLabel, fmtEnergy, fmtPower, fmtTime } from '../report/format.js';
 import { writeExploreReport } from '../report/write.js';
 import { chosenCut, exploreSplits } from '../strategy/split/explore.js';
-import { parseBits } from './options.js';
+import { allowUnknownOpsOption, inputShapeOption, parseBits, parseInputShapes } from './options.js';
 import { formatTable, printJson } from './output.js';
 import { parseNonNegative } from './split.js';
 
@@ -21,6 +21,8 @@ interface ExploreCliOptions {
   catalog: string[];
   out: string;
   json?: boolean;
+  inputShape?: string[];
+  allowUnknownOps?: boolean;
 }
 
 function list(flag: string, value: string): string[] {
@@ -55,6 +57,8 @@ export function registerExploreCommand(program: Command): void {
     )
     .option('--out <file>', 'HTML report path; CSV and JSON go next to it', 'report.html')
     .option('--json', 'print a JSON summary on stdout')
+    .addOption(inputShapeOption())
+    .addOption(allowUnknownOpsOption())
     .action(async (model: string, opts: ExploreCliOptions) => {
       const bits = list('--bits', opts.bits).map((b) => parseBits('--bits', b));
       const weightBits = parseBits('--weight-bits', opts.weightBits);
@@ -66,7 +70,12 @@ export function registerExploreCommand(program: Command): void {
       const nodes = list('--nodes', opts.nodes).map((id) => devices.get(id));
       const links = list('--links', opts.links).map((id) => linkCatalog.get(id));
       const hub = devices.get(opts.hub);
-      const { profile } = await profileModelFile(model, { activationBits: bits[0], weightBits });
+      const { profile } = await profileModelFile(model, {
+        activationBits: bits[0],
+        weightBits,
+        inputShapes: parseInputShapes(opts.inputShape ?? []),
+      });
+      if (!opts.allowUnknownOps) requireKnownCosts(profile, 'explore');
       const total = nodes.length * links.length * bits.length;
       const bar = new SingleBar({
         stream: process.stderr,

@@ -4,7 +4,13 @@ import { planModelFile } from '../plan/plan-model.js';
 import { WIRE_DTYPES, type PlanFile, type WireDtype } from '../plan/schema.js';
 import { OBJECTIVES, type BalanceGoal, type Objective, type ReplicaMode } from '../strategy/plan/types.js';
 import { MEMORY_MODELS, type MemoryModel } from '../profile/memory.js';
-import { parseBits, parseChoice } from './options.js';
+import {
+  allowUnknownOpsOption,
+  inputShapeOption,
+  parseBits,
+  parseChoice,
+  parseInputShapes,
+} from './options.js';
 import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
 
 interface PlanCliOptions {
@@ -22,6 +28,8 @@ interface PlanCliOptions {
   deviceCatalog?: string[];
   linkCatalog?: string[];
   json?: boolean;
+  inputShape?: string[];
+  allowUnknownOps?: boolean;
 }
 
 const ms = (s: number) => (s * 1000).toFixed(s < 0.01 ? 3 : 1);
@@ -130,6 +138,8 @@ export function registerPlanCommand(program: Command): void {
     .option('--device-catalog <file>', 'extra device catalog JSON (repeatable)', collect)
     .option('--link-catalog <file>', 'extra link catalog JSON (repeatable)', collect)
     .option('--json', 'print plan.json instead of tables')
+    .addOption(inputShapeOption())
+    .addOption(allowUnknownOpsOption())
     .action(async (model: string, opts: PlanCliOptions) => {
       const objective = parseChoice<Objective>('--objective', opts.objective, OBJECTIVES);
       const replicas = parseChoice<ReplicaMode>('--replicas', opts.replicas, ['auto', 'none']);
@@ -155,6 +165,8 @@ export function registerPlanCommand(program: Command): void {
         memoryModel,
         heuristic: opts.heuristic,
         out: opts.out,
+        inputShapes: parseInputShapes(opts.inputShape ?? []),
+        allowUnknownOps: opts.allowUnknownOps,
         deviceCatalog: loadDeviceCatalog(opts.deviceCatalog ?? []),
         linkCatalog: loadLinkCatalog(opts.linkCatalog ?? []),
         onProgress: (m) => process.stderr.write(`plan: ${m}\n`),

@@ -2,10 +2,16 @@ import type { Command } from 'commander';
 import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/index.js';
 import { UsageError } from '../core/errors.js';
 import type { CutEstimate } from '../cost/estimate.js';
-import { profileModelFile } from '../profile/index.js';
+import { profileModelFile, requireKnownCosts } from '../profile/index.js';
 import { cutLabel, fmtCount, fmtEnergy, fmtPower, fmtTime } from '../report/format.js';
 import { distnnSplit, type SplitCandidate, type SplitResult } from '../strategy/split/index.js';
-import { parseBits, parsePositiveInt } from './options.js';
+import {
+  allowUnknownOpsOption,
+  inputShapeOption,
+  parseBits,
+  parseInputShapes,
+  parsePositiveInt,
+} from './options.js';
 import { formatTable, printJson } from './output.js';
 
 interface SplitCliOptions {
@@ -21,6 +27,8 @@ interface SplitCliOptions {
   top: string;
   all?: boolean;
   json?: boolean;
+  inputShape?: string[];
+  allowUnknownOps?: boolean;
 }
 
 /** Parses a non-negative number option, naming the option on failure. */
@@ -193,6 +201,8 @@ export function registerSplitCommand(program: Command): void {
     .option('--top <n>', 'rows of the ranked table', '15')
     .option('--all', 'show every cut')
     .option('--json', 'print one JSON object')
+    .addOption(inputShapeOption())
+    .addOption(allowUnknownOpsOption())
     .action(async (model: string, opts: SplitCliOptions) => {
       const bits = parseBits('--bits', opts.bits);
       const weightBits = parseBits('--weight-bits', opts.weightBits);
@@ -212,7 +222,12 @@ export function registerSplitCommand(program: Command): void {
         memoryOverhead,
         model: opts.measuredModel,
       };
-      const { profile } = await profileModelFile(model, { activationBits: bits, weightBits });
+      const { profile } = await profileModelFile(model, {
+        activationBits: bits,
+        weightBits,
+        inputShapes: parseInputShapes(opts.inputShape ?? []),
+      });
+      if (!opts.allowUnknownOps) requireKnownCosts(profile, 'split');
       const result = distnnSplit({ ...profile, model }, config);
       if (opts.json) printJson(splitJson(result));
       else printHuman(result, top);

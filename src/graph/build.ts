@@ -3,13 +3,49 @@ import { ONNX_DTYPE, toNum, type ModelProto, type OnnxTypes } from '../onnx/prot
 import { decodeAttribute, isExternal, tensorElements, tensorValues } from './attributes.js';
 import { ShapeUnknownError, type ShapeCtx, type ShapeFn } from './ops/common.js';
 import { NN_SHAPE_FNS } from './ops/nn.js';
+import { QUANTIZED_SHAPE_FNS } from './ops/quantized.js';
+import { RECURRENT_SHAPE_FNS } from './ops/recurrent.js';
 import { TENSOR_SHAPE_FNS } from './ops/tensor.js';
 import type { AttrValue, Dim, Graph, GraphNode, InitializerInfo, ValueInfo } from './types.js';
 
-const SHAPE_FNS: Readonly<Record<string, ShapeFn>> = { ...NN_SHAPE_FNS, ...TENSOR_SHAPE_FNS };
+const SHAPE_FNS: Readonly<Record<string, ShapeFn>> = {
+  ...NN_SHAPE_FNS,
+  ...TENSOR_SHAPE_FNS,
+  ...RECURRENT_SHAPE_FNS,
+  ...QUANTIZED_SHAPE_FNS,
+};
 
 /** Ops whose shapes edgesplit infers itself. */
 export const SUPPORTED_OPS: readonly string[] = Object.keys(SHAPE_FNS).sort();
+
+/**
+ * True when edgesplit knows the op (default ONNX domain, in {@link SUPPORTED_OPS}); other nodes get
+ * their shapes from the model's value_info and their cost is unknown.
+ */
+export function isKnownOp(node: Pick<GraphNode, 'opType' | 'domain'>): boolean {
+  return (!node.domain || node.domain === 'ai.onnx') && Object.hasOwn(SHAPE_FNS, node.opType);
+}
+
+/** Options of {@link buildGraph}. */
+export interface BuildOptions {
+  /**
+   * Fixed shapes for graph inputs by name (e.g. `{ input: [1, 3, 224, 224] }`), replacing symbolic
+   * dims. The rank and every fixed dim of the model's own declaration must agree.
+   */
+  readonly inputShapes?: Readonly<Record<string, readonly number[]>>;
+}
+
+function applyInputShape(vi: ValueInfo, given: readonly number[], modelName: string): ValueInfo {
+  const declared = `[${vi.shape.join(',')}]`;
+  if (
+    given.length !== vi.shape.length ||
+    given.some((d, i) => typeof vi.shape[i] === 'number' && vi.shape[i] !== d)
+  )
+    throw new ShapeError(
+      `${modelName}: --input-shape ${vi.name}=${given.join('x')} does not match the model's input ${declared}`,
+    );
+  return { ...vi, shape: [...given] };
+}
 
 function valueInfoOf(v: OnnxTypes.IValueInfoProto): ValueInfo | undefined {
   const tt = v.type?.tensorType;
@@ -77,7 +113,11 @@ function topoOrder(
  * every tensor. Ops edgesplit does not know use the model's own value_info when present.
  * @param modelName used in error messages (usually the file path)
  */
-export function buildGraph(model: ModelProto, modelName = model.graph?.name || 'model'): Graph {
+export function buildGraph(
+  model: ModelProto,
+  modelName = model.graph?.name || 'model',
+  options: BuildOptions = {},
+): Graph {
   const g = model.graph;
   if (!g) throw new EdgesplitError('E_ONNX_INVALID', `${modelName}: model has no graph`);
   const values = new Map<string, ValueInfo>();
@@ -104,6 +144,16 @@ export function buildGraph(model: ModelProto, modelName = model.graph?.name || '
     if (vi) declared.set(vi.name, vi);
   }
   const inputs: string[] = [];
+  const shapes = { ...options.inputShapes };
+  if (Object.hasOwn(shapes, '')) {
+    const named = (g.input ?? []).filter((v) => !initializers.has(v.name!));
+    if (named.length !== 1)
+      throw new ShapeError(
+        `${modelName}: --input-shape without a name needs a model with one input; it has ${named.length}`,
+      );
+    shapes[named[0].name!] = shapes[''];
+    delete shapes[''];
+  }
   for (const v of g.input ?? []) {
     if (initializers.has(v.name!)) continue;
     const vi = valueInfoOf(v);
@@ -112,8 +162,16 @@ export function buildGraph(model: ModelProto, modelName = model.graph?.name || '
         'E_ONNX_INVALID',
         `${modelName}: graph input '${v.name}' has no tensor type or shape`,
       );
-    values.set(vi.name, vi);
-    inputs.push(vi.name);
+    const given = Object.hasOwn(shapes, vi.name) ? shapes[vi.name] : undefined;
+    const shaped = given ? applyInputShape(vi, given, modelName) : vi;
+    values.set(shaped.name, shaped);
+    inputs.push(shaped.name);
+  }
+  for (const name of Object.keys(shapes)) {
+    if (!inputs.includes(name))
+      throw new ShapeError(
+        `${modelName}: --input-shape names '${name}', which is not a graph input (inputs: ${inputs.join(', ') || 'none'})`,
+      );
   }
   const protoNodes = g.node ?? [];
   const order = topoOrder(protoNodes, new Set([...inputs, ...initializers.keys(), '']), modelName);
@@ -225,6 +283,15 @@ function inferNode(
     if (!o) return;
     const r = inferred[i];
     if (!r) throw new ShapeError(`${where}: could not infer output #${i} '${o}'`);
+    const d = declared.get(o)?.shape;
+    if (
+      d &&
+      (d.length !== r.shape.length ||
+        d.some((x, k) => typeof x === 'number' && typeof r.shape[k] === 'number' && x !== r.shape[k]))
+    )
+      throw new ShapeError(
+        `${where}: the model declares '${o}' as [${d.join(',')}] but its inputs make it [${r.shape.join(',')}]`,
+      );
     values.set(o, { name: o, dtype: r.dtype, shape: r.shape });
     if (r.value) constants.set(o, r.value);
   });

@@ -11,6 +11,7 @@ import type { Graph } from '../graph/types.js';
 import { decodeModel } from '../onnx/io.js';
 import type { MemoryModel } from '../profile/memory.js';
 import { profileGraph } from '../profile/profile.js';
+import { requireKnownCosts } from '../profile/unknown.js';
 import { planPipeline } from '../strategy/plan/planner.js';
 import { partitionProblem } from '../strategy/plan/problem.js';
 import type {
@@ -27,6 +28,10 @@ import type { PlanFile, WireDtype } from './schema.js';
 
 /** Options of {@link planModelFile}. */
 export interface PlanModelOptions {
+  /** Fixed shapes of graph inputs with dynamic dims (see `buildGraph`). */
+  readonly inputShapes?: Readonly<Record<string, readonly number[]>>;
+  /** Plan even when some nodes' cost is unknown (counted as 0 MACs); default: refuse. */
+  readonly allowUnknownOps?: boolean;
   /** Catalog spec (`esp32s3x8`, `esp32s3x2,rpi4bx1`) or a topology `.json` file. */
   readonly devices: string;
   /** Catalog link id. */
@@ -78,9 +83,11 @@ export async function planModelFile(modelPath: string, o: PlanModelOptions): Pro
     });
   }
   const model = decodeModel(bytes, modelPath);
-  const graph = buildGraph(model, modelPath);
+  const graph = buildGraph(model, modelPath, { inputShapes: o.inputShapes });
   const memoryModel = o.memoryModel ?? 'inplace';
-  const problem = partitionProblem(graph, profileGraph(graph, { activationBits, weightBits }), memoryModel);
+  const profile = profileGraph(graph, { activationBits, weightBits });
+  if (!o.allowUnknownOps) requireKnownCosts(profile, 'plan');
+  const problem = partitionProblem(graph, profile, memoryModel);
   o.onProgress?.(`planning ${graph.nodes.length} nodes over ${pool.devices.length} devices (${o.objective})`);
   const result = planPipeline(problem, pool, {
     objective: o.objective,

@@ -1,17 +1,9 @@
 import { dimsProduct, dimValue } from '../graph/ops/common.js';
 import { liveSets, rangeInputs, rangeOutputs } from '../graph/cuts.js';
-import type { Graph, GraphNode } from '../graph/types.js';
+import type { Graph } from '../graph/types.js';
+import { initializerRole, nodeMacs, nodeOps, storedBits } from './op-cost.js';
+import { costUnknownOps, requireStaticShapes } from './unknown.js';
 import type { CutProfile, LiveTensor, ModelProfile, NodeProfile, ProfileOptions } from './types.js';
-
-/** Initializer inputs that are running statistics (buffers): they occupy memory but are not trained. */
-const BUFFER_INPUTS: Readonly<Record<string, readonly number[]>> = { BatchNormalization: [3, 4] };
-/** Initializer inputs that are operands of the op (bounds, pads, scales), neither weights nor buffers. */
-const OPERAND_INPUTS: Readonly<Record<string, readonly number[]>> = {
-  Clip: [1, 2],
-  Pad: [1, 2, 3],
-  Resize: [1, 2, 3],
-  Upsample: [1],
-};
 
 /** Bytes of `elements` values at `bits` bits each, rounded up to whole bytes. */
 export function bitsToBytes(elements: number, bits: number): number {
@@ -27,96 +19,31 @@ function shapeOf(graph: Graph, tensor: string): number[] {
   return (graph.values.get(tensor)?.shape ?? []).map(dimValue);
 }
 
-/** MACs of one node per the issue's formulas; symbolic dims count as 1. */
-export function nodeMacs(graph: Graph, node: GraphNode): number {
-  const s = (i: number) => shapeOf(graph, node.inputs[i] ?? '');
-  const out = shapeOf(graph, node.outputs[0] ?? '');
-  switch (node.opType) {
-    case 'Conv': {
-      const w = s(1);
-      const kernel = w.slice(2).reduce((a, b) => a * b, 1);
-      // output elements x (Cin/groups) x kernel area; w[1] already is Cin/groups
-      return out.reduce((a, b) => a * b, 1) * w[1] * kernel;
-    }
-    case 'ConvTranspose': {
-      const x = s(0);
-      const w = s(1);
-      const kernel = w.slice(2).reduce((a, b) => a * b, 1);
-      // every input element is scattered into (Cout/groups) x kernel outputs; w[1] is Cout/groups
-      return x.reduce((a, b) => a * b, 1) * w[1] * kernel;
-    }
-    case 'Gemm': {
-      const a = s(0);
-      const k = node.attributes.transA ? a[0] : a[1];
-      return out[0] * out[1] * k;
-    }
-    case 'MatMul': {
-      const a = s(0);
-      const k = a[a.length - 1];
-      return out.reduce((p, q) => p * q, 1) * k;
-    }
-    default:
-      return 0;
-  }
-}
-
-/** Non-MAC operations: one per output element, times the window for pooling. */
-export function nodeOps(graph: Graph, node: GraphNode): number {
-  if (
-    [
-      'Conv',
-      'ConvTranspose',
-      'Gemm',
-      'MatMul',
-      'Constant',
-      'Shape',
-      'Identity',
-      'Reshape',
-      'Flatten',
-      'Squeeze',
-      'Unsqueeze',
-      'Transpose',
-      'Concat',
-      'Split',
-      'Slice',
-      'Gather',
-      'Cast',
-      'Dropout',
-    ].includes(node.opType)
-  ) {
-    return 0;
-  }
-  const outElems = node.outputs.filter((o) => o).reduce((sum, o) => sum + elements(graph, o), 0);
-  if (node.opType === 'MaxPool' || node.opType === 'AveragePool') {
-    const k = node.attributes.kernel_shape;
-    return outElems * (Array.isArray(k) ? (k as number[]).reduce((a, b) => a * b, 1) : 1);
-  }
-  if (node.opType === 'GlobalAveragePool' || node.opType === 'GlobalMaxPool')
-    return elements(graph, node.inputs[0]);
-  return outElems;
-}
-
 /**
  * Profiles every node and every cut of a graph. Pure: reads only the IR.
  * Parameters are initializer elements, each counted at its first reader; BatchNormalization's running
- * mean and variance are buffers (counted in weight bytes, not in params), and Clip bounds, Pad and
- * Resize operands are neither, as torchvision counts.
+ * mean and variance and quantisation scales / zero points are buffers (counted in weight bytes, not in
+ * params), and Clip bounds, Pad and Resize operands are neither, as torchvision counts. Float weights
+ * take `weightBits` each, integer ones (int8, QLinearConv's int32 bias) their own width. Nodes of ops
+ * edgesplit does not know are listed in `unknownOps` and counted as 0 MACs and 0 ops.
+ * @throws ShapeError when a graph input has a symbolic dim other than its batch dim
  */
 export function profileGraph(graph: Graph, options: ProfileOptions = {}): ModelProfile {
   const activationBits = options.activationBits ?? 32;
   const weightBits = options.weightBits ?? 32;
+  requireStaticShapes(graph);
   const seenInit = new Set<string>();
   const nodes: NodeProfile[] = graph.nodes.map((node) => {
     let params = 0;
-    let weightElems = 0;
+    let weightBitsTotal = 0;
     node.inputs.forEach((i, pos) => {
       const init = graph.initializers.get(i);
-      if (!init || seenInit.has(i) || OPERAND_INPUTS[node.opType]?.includes(pos)) return;
+      if (!init || seenInit.has(i)) return;
+      const role = initializerRole(node.opType, pos, init.dtype);
+      if (role === 'operand') return;
       seenInit.add(i);
-      // shape tensors (int64 axes, Reshape targets) are not weights
-      if (!init.dtype.startsWith('float') && init.dtype !== 'int8' && init.dtype !== 'uint8') return;
-      weightElems += init.elements;
-      if (!BUFFER_INPUTS[node.opType]?.includes(pos)) params += init.elements;
+      weightBitsTotal += init.elements * storedBits(init.dtype, weightBits);
+      if (role === 'param') params += init.elements;
     });
     const outs = node.outputs.filter((o) => o && !graph.staticTensors.has(o));
     const outputElements = outs.reduce((sum, o) => sum + elements(graph, o), 0);
@@ -124,13 +51,13 @@ export function profileGraph(graph: Graph, options: ProfileOptions = {}): ModelP
       index: node.index,
       name: node.name,
       op: node.opType,
-      outputShape: shapeOf(graph, node.outputs[0] ?? ''),
+      outputShape: shapeOf(graph, node.outputs.find((o) => o) ?? ''),
       outputElements,
       outputBytes: bitsToBytes(outputElements, activationBits),
       macs: nodeMacs(graph, node),
       ops: nodeOps(graph, node),
       params,
-      weightBytes: bitsToBytes(weightElems, weightBits),
+      weightBytes: bitsToBytes(weightBitsTotal, 1),
     };
   });
   const sets = liveSets(graph);
@@ -163,6 +90,7 @@ export function profileGraph(graph: Graph, options: ProfileOptions = {}): ModelP
     weightBits,
     nodes,
     cuts,
+    unknownOps: costUnknownOps(graph),
     totals: {
       macs,
       ops,

@@ -3,13 +3,13 @@ export interface NodeProfile {
   readonly index: number;
   readonly name: string;
   readonly op: string;
-  /** Shape of the first output (symbolic dims as 1). */
+  /** Shape of the first output present (symbolic dims as 1). */
   readonly outputShape: readonly number[];
   /** Elements of all outputs. */
   readonly outputElements: number;
   /** DistNN data volume of the outputs in bytes at the activation bit width. */
   readonly outputBytes: number;
-  /** Multiply-accumulates (Conv, ConvTranspose, Gemm, MatMul). */
+  /** Multiply-accumulates (Conv, ConvTranspose, Gemm, MatMul, their quantised forms, LSTM/GRU/RNN). */
   readonly macs: number;
   /** Non-MAC arithmetic operations (element-wise, pooling, normalisation). */
   readonly ops: number;
@@ -50,8 +50,17 @@ export interface CutProfile {
 export interface ProfileOptions {
   /** Activation (feature map) bit width; default 32. */
   readonly activationBits?: number;
-  /** Weight bit width; default 32. */
+  /** Weight bit width of float weights; default 32 (integer weights keep their own width). */
   readonly weightBits?: number;
+}
+
+/** Nodes of one op edgesplit has no cost for ("cost unknown"): counted as 0 MACs and 0 ops. */
+export interface UnknownOp {
+  /** Op type, prefixed by its domain when not the default one (`com.acme.Foo`). */
+  readonly op: string;
+  readonly count: number;
+  /** Node names, in graph order. */
+  readonly nodes: readonly string[];
 }
 
 /** Whole-model profile. */
@@ -62,6 +71,8 @@ export interface ModelProfile {
   readonly nodes: readonly NodeProfile[];
   /** n + 1 cuts. */
   readonly cuts: readonly CutProfile[];
+  /** Ops whose cost is unknown; when non-empty, the totals are lower bounds. */
+  readonly unknownOps: readonly UnknownOp[];
   readonly totals: {
     readonly macs: number;
     readonly ops: number;

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lenet5, resnet } from '../../src/onnx/architectures.js';
+import { lenet5, resnet } from '../../src/graph/builder/architectures.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import { onnx } from '../../src/onnx/proto.js';
 import { runCli } from '../helpers/cli.js';

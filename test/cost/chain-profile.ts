@@ -56,6 +56,7 @@ export function chainProfile(
     weightBits: bits,
     nodes,
     cuts,
+    unknownOps: [],
     totals: { macs, ops, params, weightBytes: nodes.reduce((s, n) => s + n.weightBytes, 0) },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildGraph } from '../../src/graph/build.js';
-import { alexnet, mobilenetV2, resnet18 } from '../../src/onnx/architectures.js';
+import { alexnet, mobilenetV2, resnet18 } from '../../src/graph/builder/architectures.js';
 import { profileGraph } from '../../src/profile/profile.js';
 
 // torchvision's published figures (params incl. BN affine; GMACs of conv + linear layers)

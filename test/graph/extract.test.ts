@@ -3,7 +3,7 @@ import { onnxruntimeBackend } from '../../src/backend/onnxruntime/onnxruntime-ba
 import type { Tensor } from '../../src/core/tensor.js';
 import { buildGraph } from '../../src/graph/build.js';
 import { extractSubModel } from '../../src/graph/extract.js';
-import { convAutoencoder, resnet } from '../../src/onnx/architectures.js';
+import { convAutoencoder, resnet } from '../../src/graph/builder/architectures.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
 import { seededInput } from '../helpers/models.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildGraph } from '../../src/graph/build.js';
-import { convAutoencoder, lenet5, resnet } from '../../src/onnx/architectures.js';
+import { convAutoencoder, lenet5, resnet } from '../../src/graph/builder/architectures.js';
 import { peakActivationBytes, profileGraph } from '../../src/profile/profile.js';
 
 describe('profiler on hand-computed models', () => {

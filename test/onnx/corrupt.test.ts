@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EdgesplitError } from '../../src/core/errors.js';
 import { buildGraph } from '../../src/graph/build.js';
-import { convAutoencoder, lenet5, resnet } from '../../src/onnx/architectures.js';
+import { convAutoencoder, lenet5, resnet } from '../../src/graph/builder/architectures.js';
 import { decodeModel, encodeModel } from '../../src/onnx/io.js';
 import { profileGraph } from '../../src/profile/profile.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { onnxruntimeBackend } from '../../src/backend/onnxruntime/onnxruntime-backend.js';
 import { buildGraph } from '../../src/graph/build.js';
-import { convAutoencoder, lenet5, resnet, vggSmall } from '../../src/onnx/architectures.js';
+import { convAutoencoder, lenet5, resnet, vggSmall } from '../../src/graph/builder/architectures.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
 import { seededInput } from '../helpers/models.js';

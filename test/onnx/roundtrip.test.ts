@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildGraph } from '../../src/graph/build.js';
-import { resnet } from '../../src/onnx/architectures.js';
+import { resnet } from '../../src/graph/builder/architectures.js';
 import { decodeModel, encodeModel, loadModelFile, saveModelFile } from '../../src/onnx/io.js';
 import { onnx } from '../../src/onnx/proto.js';
 import { profileModelFile } from '../../src/profile/index.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mobilenetV2, vggSmall } from '../../src/onnx/architectures.js';
+import { mobilenetV2, vggSmall } from '../../src/graph/builder/architectures.js';
 import { getLink, loadDeviceCatalog } from '../../src/catalog/index.js';
 import { buildGraph } from '../../src/graph/build.js';
 import { readPlan } from '../../src/plan/index.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getLink, loadDeviceCatalog } from '../../src/catalog/index.js';
 import { buildGraph } from '../../src/graph/build.js';
-import { mobilenetV2 } from '../../src/onnx/architectures.js';
+import { mobilenetV2 } from '../../src/graph/builder/architectures.js';
 import { loadRssiCurve } from '../../src/plan/inputs.js';
 import { profileGraph } from '../../src/profile/profile.js';
 import {

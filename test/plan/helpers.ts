@@ -4,7 +4,7 @@ import type { DeviceSpec } from '../../src/catalog/schema.js';
 import { decodeModel } from '../../src/onnx/io.js';
 import type { LoadedPlan } from '../../src/plan/index.js';
 import { buildGraph } from '../../src/graph/build.js';
-import { ModelBuilder } from '../../src/onnx/builder.js';
+import { ModelBuilder } from '../../src/graph/builder/builder.js';
 import { profileGraph } from '../../src/profile/profile.js';
 import { partitionProblem } from '../../src/strategy/plan/problem.js';
 import type { PartitionProblem } from '../../src/strategy/plan/types.js';

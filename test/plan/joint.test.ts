@@ -9,7 +9,7 @@ import type { DeviceSpec } from '../../src/catalog/schema.js';
 import { getLink } from '../../src/catalog/index.js';
 import { computeCost, transferCost } from '../../src/cost/device-cost.js';
 import { buildGraph } from '../../src/graph/build.js';
-import { resnet18 } from '../../src/onnx/architectures.js';
+import { resnet18 } from '../../src/graph/builder/architectures.js';
 import { profileGraph } from '../../src/profile/profile.js';
 import {
   OBJECTIVES,

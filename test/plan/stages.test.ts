@@ -6,7 +6,7 @@ import { onnxruntimeBackend } from '../../src/backend/onnxruntime/onnxruntime-ba
 import { loadDeviceCatalog } from '../../src/catalog/index.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { loadDataset } from '../../src/data/datasets.js';
-import { resnet, resnet18, vggSmall } from '../../src/onnx/architectures.js';
+import { resnet, resnet18, vggSmall } from '../../src/graph/builder/architectures.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
 import { planModelFile, readPlan, type LoadedPlan } from '../../src/plan/index.js';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { getLink, loadDeviceCatalog } from '../../src/catalog/index.js';
 import { buildGraph } from '../../src/graph/build.js';
-import { mobilenetV1 } from '../../src/onnx/architectures.js';
+import { mobilenetV1 } from '../../src/graph/builder/architectures.js';
 import { nodeActivationBytes } from '../../src/profile/memory.js';
 import { profileGraph } from '../../src/profile/profile.js';
 import {

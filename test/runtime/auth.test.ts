@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGraph } from '../../src/graph/build.js';
-import { vggSmall } from '../../src/onnx/architectures.js';
+import { vggSmall } from '../../src/graph/builder/architectures.js';
 import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { datasetSamples, runPlan } from '../../src/runtime/run.js';
 import { tcpTransport } from '../../src/transport/tcp/tcp-transport.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildGraph } from '../../src/graph/build.js';
-import { vggSmall } from '../../src/onnx/architectures.js';
+import { vggSmall } from '../../src/graph/builder/architectures.js';
 import type { LocalPool } from '../../src/runtime/local-nodes.js';
 import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { datasetSamples, runPlan } from '../../src/runtime/run.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildGraph } from '../../src/graph/build.js';
-import { vggSmall } from '../../src/onnx/architectures.js';
+import { vggSmall } from '../../src/graph/builder/architectures.js';
 import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { encodeFrame, type JsonValue } from '../../src/transport/codec/frame.js';
 import { tcpTransport } from '../../src/transport/tcp/tcp-transport.js';

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { vggSmall } from '../../src/onnx/architectures.js';
+import { vggSmall } from '../../src/graph/builder/architectures.js';
 import { hostsPool } from '../../src/runtime/node-pool.js';
 import { runPipeline } from '../../src/runtime/coordinator.js';
 import { readRuntimePlan } from '../../src/runtime/plan-dir.js';

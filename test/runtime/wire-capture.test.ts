@@ -9,7 +9,7 @@ import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildGraph } from '../../src/graph/build.js';
-import { vggSmall } from '../../src/onnx/architectures.js';
+import { vggSmall } from '../../src/graph/builder/architectures.js';
 import { runPipeline } from '../../src/runtime/coordinator.js';
 import { hostsPool } from '../../src/runtime/node-pool.js';
 import { readRuntimePlan } from '../../src/runtime/plan-dir.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { buildGraph } from '../../src/graph/build.js';
-import { convAutoencoder } from '../../src/onnx/architectures.js';
+import { convAutoencoder } from '../../src/graph/builder/architectures.js';
 import { saveModelFile } from '../../src/onnx/io.js';
 import { profileGraph } from '../../src/profile/index.js';
 

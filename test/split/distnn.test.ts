@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getDevice, getLink } from '../../src/catalog/index.js';
 import { buildGraph } from '../../src/graph/build.js';
-import { convAutoencoder, lenet5, resnet, vggSmall } from '../../src/onnx/architectures.js';
+import { convAutoencoder, lenet5, resnet, vggSmall } from '../../src/graph/builder/architectures.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
 import { profileGraph } from '../../src/profile/index.js';
 import { distnnSplit } from '../../src/strategy/split/index.js';

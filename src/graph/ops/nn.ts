@@ -24,7 +24,8 @@ function spatialAttrs(ctx: ShapeCtx, spatial: number, kernel: number[]) {
   return { strides, dilations, pads, autoPad };
 }
 
-const conv: ShapeFn = (ctx) => {
+/** Conv: output [N, M, spatial...] from X [N, C, ...] and W [M, C/group, k...]. */
+export const conv: ShapeFn = (ctx) => {
   const x = need(ctx, 0);
   const w = need(ctx, 1);
   if (x.length < 3) throw new ShapeError(`Conv input must have rank >= 3, got [${x.join(',')}]`);
@@ -104,7 +105,8 @@ const gemm: ShapeFn = (ctx) => {
   return [{ shape: [m, n], dtype: ctx.dtypes[0] ?? 'float32' }];
 };
 
-const matmul: ShapeFn = (ctx) => {
+/** MatMul with numpy broadcasting of the batch dims. */
+export const matmul: ShapeFn = (ctx) => {
   const a = [...need(ctx, 0)];
   const b = [...need(ctx, 1)];
   const aVec = a.length === 1;

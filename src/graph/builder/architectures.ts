@@ -1,4 +1,4 @@
-import type { ModelProto } from './proto.js';
+import type { ModelProto } from '../../onnx/proto.js';
 import { ModelBuilder, type BuilderOptions } from './builder.js';
 
 /** Options shared by the reference architectures. */

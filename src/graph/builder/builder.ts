@@ -1,8 +1,8 @@
-import { EdgesplitError } from '../core/errors.js';
-import { inferOutputs } from '../graph/build.js';
-import type { AttrValue, Dim, GraphNode } from '../graph/types.js';
-import { onnx, type ModelProto, type OnnxTypes } from './proto.js';
-import { mulberry32 } from '../core/random.js';
+import { EdgesplitError } from '../../core/errors.js';
+import { inferOutputs } from '../build.js';
+import type { AttrValue, Dim, GraphNode } from '../types.js';
+import { onnx, type ModelProto, type OnnxTypes } from '../../onnx/proto.js';
+import { mulberry32 } from '../../core/random.js';
 
 /** Options of a model being built. */
 export interface BuilderOptions {
