@@ -42,6 +42,7 @@ export function registerNodeCommand(program: Command): void {
         port,
         connection: { ...(key ? { key } : {}) },
         ...(wrap ? { linkWrap: wrap } : {}),
+        linkId: opts.link ?? 'none',
         onShutdown: () => process.exit(0),
       });
       if (opts.json)

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { UsageError } from '../core/errors.js';
+import { UsageError, errorMessage } from '../core/errors.js';
 import { DATASETS } from '../data/datasets.js';
 import { loadHostsFile } from '../runtime/node-pool.js';
 import { loadRuntimePlan } from '../runtime/plan-dir.js';
@@ -14,8 +14,10 @@ import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
 interface RunCliOptions {
   data: string;
   limit?: string;
-  link: string;
+  link?: string;
   hosts?: string;
+  stallTimeout?: string;
+  out?: string;
   key?: string;
   trace?: string;
   window?: string;
@@ -99,7 +101,10 @@ export function registerRunCommand(program: Command): void {
     .argument('<plan-dir>', 'directory with plan.json and stage-<i>.onnx (from `edgesplit plan`)')
     .option('--data <name>', `dataset: ${DATASETS.map((d) => d.name).join(', ')}`, 'fashion-mnist-test')
     .option('--limit <n>', 'run only the first n samples')
-    .option('--link <id>', 'emulate a catalog link on every connection (none: real sockets)', 'none')
+    .option(
+      '--link <id>',
+      'catalog link emulated between stages (none: real sockets); with --hosts every node must emulate it (default: local none, hosts what the nodes report)',
+    )
     .option(
       '--hosts <file>',
       'JSON {"<plan device>": "host:port"} of running `edgesplit node`s (default: start local nodes)',
@@ -108,6 +113,11 @@ export function registerRunCommand(program: Command): void {
     .option('--trace <file>', 'write a Chrome/Perfetto trace JSON of every sample')
     .option('--window <n>', 'samples in flight at most (default 2 per node + 2)')
     .option('--policy <p>', 'replica choice: least-loaded or round-robin', 'least-loaded')
+    .option(
+      '--stall-timeout <ms>',
+      'a node silent this long (no output, no health reply) is failed over; default max(5000, 3 x window x predicted ms per sample)',
+    )
+    .option('--out <file>', 'write every result as a JSON line (seq, label, outputs) as it is released')
     .option('--node-logs', "show local nodes' stderr")
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, opts: RunCliOptions) => {
@@ -125,19 +135,28 @@ export function registerRunCommand(program: Command): void {
             })
           : undefined;
       let started = false;
+      const abort = new AbortController();
       const onSignal = () => {
-        process.stderr.write('edgesplit run: interrupted; stopping nodes\n');
-        process.exit(130);
+        if (abort.signal.aborted) process.exit(130);
+        process.stderr.write('edgesplit run: interrupted; stopping (again to force)\n');
+        abort.abort();
       };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       let result;
       try {
         result = await runPlan({
           plan,
           dataset: opts.data,
           ...(opts.limit !== undefined ? { limit: parsePositiveInt('--limit', opts.limit) } : {}),
-          link: opts.link,
+          ...(opts.link !== undefined ? { link: opts.link } : {}),
+          ...(opts.stallTimeout !== undefined
+            ? { stallTimeoutMs: parsePositiveInt('--stall-timeout', opts.stallTimeout) }
+            : {}),
+          ...(opts.out ? { outFile: opts.out } : {}),
+          keepOutputs: false,
+          keepRecords: !!opts.trace,
+          signal: abort.signal,
           ...(hosts ? { hosts, hostsFile: opts.hosts } : {}),
           ...(key ? { key, keyFile: opts.key } : {}),
           ...(opts.window !== undefined ? { window: parsePositiveInt('--window', opts.window) } : {}),
@@ -153,6 +172,11 @@ export function registerRunCommand(program: Command): void {
             if (done % 16 === 0 || done === total) bar.update(done);
           },
         });
+      } catch (err) {
+        // every node and connection is closed by now; 130 is what shells expect after ^C
+        if (!abort.signal.aborted) throw err;
+        process.stderr.write(`edgesplit run: ${errorMessage(err)}\n`);
+        process.exit(130);
       } finally {
         if (started) bar?.stop();
         process.off('SIGINT', onSignal);

@@ -1,8 +1,11 @@
 /**
  * The coordinator: assigns stages to nodes, streams samples through the pipeline with a bounded
- * in-flight window, collects results in order (deduplicated by seq) and recovers from dead nodes:
- * a replica takes over or a new node is started, upstream nodes get the new peers, and every
- * incomplete sample is re-sent from stage 0 under a new epoch.
+ * in-flight window, releases results in order (deduplicated by seq) and recovers from dead or
+ * stalled nodes: a replica takes over or a new node is started, upstream nodes get the new peers,
+ * and every incomplete sample is re-sent from stage 0 under a new epoch (late outputs of the old
+ * epoch are dropped). Per-sample state lives only while a sample is in flight; results stream to
+ * `onResult` and statistics to streaming accumulators. Every run ends: on success, or with a
+ * {@link RunFailedError} counting what was delivered, having closed every connection it opened.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -10,16 +13,19 @@ import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { TensorFrame } from '../transport/codec/frame.js';
 import type { ConnectionOptions, Transport } from '../transport/transport.js';
-import { parseAddress } from './address.js';
 import { nowMs } from './clock.js';
+import { ControlLinks } from './control-links.js';
 import { tensorFrameBytes } from './frame-size.js';
-import { NodeLink, type NodeEndpoint } from './node-link.js';
+import type { NodeEndpoint, NodeLink } from './node-link.js';
 import type { NodePool } from './node-pool.js';
 import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME } from './protocol.js';
 import { ReorderBuffer } from './reorder.js';
 import { ReplicaPicker, type ReplicaPolicy } from './replica-picker.js';
 import { stageRoutes, type RuntimePlan, type StageRoute } from './routes.js';
-import type { NodeRecord, RunRecords } from './summary.js';
+import { RunFailedError } from './run-failed.js';
+import { RunStats } from './run-stats.js';
+import { StallWatch } from './stall-watch.js';
+import type { NodeRecord, RunRecords, RunSummary } from './summary.js';
 
 /** The samples to stream: inputs by index, optional labels. */
 export interface SampleSource {
@@ -42,14 +48,25 @@ export interface RunPipelineOptions {
   readonly policy?: ReplicaPolicy;
   /** Clock pings per node at connect (default 8). */
   readonly clockPings?: number;
-  /** Fail when no result arrives for this long (default 30 s). */
+  /**
+   * A node that sends nothing (no output, no health reply) for this long is treated as dead and
+   * failed over (default 10 s); the run fails when no sample is delivered for 3 times this.
+   */
   readonly stallTimeoutMs?: number;
+  /** Link id every node must emulate; undefined: the nodes must agree and theirs is reported. */
+  readonly expectLink?: string;
+  /** Aborts the run (SIGINT): it fails promptly with the delivered count. */
+  readonly signal?: AbortSignal;
   /** Timeline records per control frame from nodes (default 64). */
   readonly timelineBatch?: number;
   /** Called after each in-order release. */
   readonly onProgress?: (done: number, total: number) => void;
-  /** Keep every sample's outputs in the result (default true). */
+  /** Each sample's outputs, in order, as it is released (streaming; nothing is kept for it). */
+  readonly onResult?: (seq: number, outputs: Record<string, Tensor>) => void;
+  /** Keep every sample's outputs in the result (default true; memory grows with the stream). */
   readonly keepOutputs?: boolean;
+  /** Keep every timeline record in the result, e.g. for a trace (default true; grows with the stream). */
+  readonly keepRecords?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -66,6 +83,10 @@ export interface FailoverEvent {
 
 /** What {@link runPipeline} returns. */
 export interface PipelineRun extends RunRecords {
+  /** Numbers of the run, from streaming accumulators (complete even when records are not kept). */
+  readonly summary: RunSummary;
+  /** The link the nodes emulate. */
+  readonly link: string;
   /** Outputs of each sample in order (empty when keepOutputs is false). */
   readonly outputs: Record<string, Tensor>[];
   readonly samples: number;
@@ -80,24 +101,33 @@ interface Pending {
   resolve: () => void;
 }
 
-/** Runs samples through a plan on the pool's nodes. Always closes the pool. */
+/** Runs samples through a plan on the pool's nodes. Always closes the pool and every connection. */
 export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRun> {
   const c = new Coordinator(o);
   try {
     return await c.run();
+  } catch (err) {
+    throw RunFailedError.from(err, c.delivered, o.samples.count);
   } finally {
     await c.shutdown();
   }
 }
 
+/** Default stall timeout, ms. */
+export const DEFAULT_STALL_TIMEOUT_MS = 10_000;
+
 class Coordinator {
   private readonly routes: StageRoute[];
-  private readonly runId = `${process.pid}-${Date.now().toString(36)}`;
+  private readonly runId = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   private links: NodeLink[] = [];
+  private readonly control: ControlLinks;
+  private readonly watch: StallWatch;
+  private readonly stallMs: number;
   private epoch = 1;
   private readonly models: Uint8Array[] = [];
   private readonly reorder = new ReorderBuffer<Record<string, Tensor>>();
   private readonly incomplete = new Set<number>();
+  private readonly firstSend = new Map<number, number>();
   private readonly partials = new Map<string, Map<string, Tensor>>();
   private readonly outputs: Record<string, Tensor>[] = [];
   private readonly picker: ReplicaPicker;
@@ -106,7 +136,11 @@ class Coordinator {
   private paused = false;
   private finishing = false;
   private fatal: Error | undefined;
+  private failAborted!: (err: Error) => void;
+  /** Rejects once the run failed, so no send waits on a dead or stalled node forever. */
+  private readonly aborted = new Promise<never>((_, reject) => (this.failAborted = reject));
   private readonly failovers: FailoverEvent[] = [];
+  private readonly stats: RunStats;
   private readonly records: RunRecords = {
     startMs: 0,
     endMs: 0,
@@ -116,16 +150,51 @@ class Coordinator {
     firstSendMs: [],
     doneMs: [],
   };
+  private readonly keepRecords: boolean;
   private readonly log: (line: string) => void;
 
   constructor(private readonly o: RunPipelineOptions) {
     this.routes = stageRoutes(o.plan);
     this.picker = new ReplicaPicker(o.policy ?? 'least-loaded');
     this.log = o.log ?? (() => undefined);
+    this.stats = new RunStats(o.plan);
+    this.keepRecords = o.keepRecords !== false;
+    this.stallMs = o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    this.aborted.catch(() => undefined);
+    this.control = new ControlLinks({
+      transport: o.transport,
+      ...(o.connection ? { connection: o.connection } : {}),
+      ...(o.clockPings !== undefined ? { clockPings: o.clockPings } : {}),
+      ...(o.expectLink !== undefined ? { expectLink: o.expectLink } : {}),
+    });
+    this.watch = new StallWatch({
+      timeoutMs: this.stallMs,
+      links: () => this.links,
+      onStall: (link, reason) => {
+        this.log(`node ${link.endpoint.device} (${link.endpoint.address}) ${reason}; treating it as dead`);
+        this.control.abort(link, reason);
+      },
+    });
+  }
+
+  /** Samples released in order so far. */
+  get delivered(): number {
+    return this.reorder.released;
   }
 
   async run(): Promise<PipelineRun> {
     const { plan, samples } = this.o;
+    const onAbort = () => this.fail(new EdgesplitError('E_USAGE', 'run interrupted'));
+    if (this.o.signal?.aborted) onAbort();
+    this.o.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.stream(plan, samples);
+    } finally {
+      this.o.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async stream(plan: RuntimePlan, samples: SampleSource): Promise<PipelineRun> {
     for (const st of plan.stages) {
       try {
         this.models.push(await readFile(st.modelPath));
@@ -134,26 +203,36 @@ class Coordinator {
       }
     }
     const devices = plan.stages.flatMap((st, k) => st.devices.map((d) => ({ k, name: d.name })));
-    const endpoints = await this.o.pool.start(devices.map((d) => d.name));
-    this.links = await Promise.all(endpoints.map((ep, i) => this.connect(ep, devices[i].k)));
-    await Promise.all(this.links.map((l) => this.assign(l)));
+    const endpoints = await this.guard(this.o.pool.start(devices.map((d) => d.name)));
+    // allSettled: every connection that did open is tracked and closed, even when another failed
+    const opened = await this.guard(
+      Promise.allSettled(endpoints.map((ep, i) => this.connect(ep, devices[i].k))),
+    );
+    this.links = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await this.guard(Promise.all(this.links.map((l) => this.assign(l))));
+    this.watch.start();
     this.records.startMs = nowMs();
     const window = this.o.window ?? 2 * this.links.length + 2;
     for (let seq = 0; seq < samples.count; seq++) {
       while ((this.incomplete.size >= window || this.paused) && !this.fatal) await this.wait();
       if (this.fatal) throw this.fatal;
       this.incomplete.add(seq);
-      this.records.firstSendMs[seq] = nowMs();
+      this.firstSend.set(seq, nowMs());
       await this.sendSample(seq);
     }
     while (this.reorder.released < samples.count && !this.fatal) await this.wait();
     if (this.fatal) throw this.fatal;
     this.records.endMs = nowMs();
+    this.watch.stop();
     await this.collectTimelines();
     // a node lost late is noticed by the flush at the latest; its failover is part of the report
-    await this.failover;
+    await this.guard(this.failover);
     return {
       ...this.records,
+      summary: this.stats.summary(this.reorder.released, this.records.startMs, this.records.endMs),
+      link: this.control.link,
       outputs: this.outputs,
       samples: samples.count,
       lost: samples.count - this.reorder.released,
@@ -162,30 +241,45 @@ class Coordinator {
     };
   }
 
-  /** Flushes timelines, shuts local nodes down, closes connections and the pool. */
+  /** Flushes timelines, shuts local nodes down, closes every connection and the pool. */
   async shutdown(): Promise<void> {
     this.finishing = true;
+    this.watch.stop();
     const local = this.o.pool.kind === 'local';
     await Promise.all(
       this.links
         .filter((l) => l.alive && local)
         .map((l) => l.request({ op: 'shutdown' }, 3000).catch(() => undefined)),
     );
-    await Promise.all(this.links.map((l) => l.conn.close('run finished').catch(() => undefined)));
+    await this.control.closeAll();
     await this.o.pool.close();
   }
 
+  /** Ends the run with `err` (the first fatal condition wins). */
+  private fail(err: Error): void {
+    this.fatal ??= err;
+    this.failAborted(this.fatal);
+    this.wake();
+  }
+
+  /** Waits for `p` unless the run fails first. */
+  private guard<T>(p: Promise<T>): Promise<T> {
+    return Promise.race([p, this.aborted]);
+  }
+
   private wait(): Promise<void> {
-    const stall = this.o.stallTimeoutMs ?? 30_000;
+    const limit = 3 * this.stallMs;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         const missing = [...this.incomplete].slice(0, 5).join(', ');
-        this.fatal ??= new EdgesplitError(
-          'E_TRANSPORT',
-          `no progress for ${stall} ms: ${this.reorder.released}/${this.o.samples.count} samples delivered, waiting for seq ${missing}`,
+        this.fail(
+          new EdgesplitError(
+            'E_TRANSPORT',
+            `no sample delivered for ${limit} ms (3 x --stall-timeout), waiting for seq ${missing}`,
+          ),
         );
         resolve();
-      }, stall);
+      }, limit);
       this.waiters.push({
         resolve: () => {
           clearTimeout(timer);
@@ -199,28 +293,18 @@ class Coordinator {
     for (const w of this.waiters.splice(0)) w.resolve();
   }
 
-  private async connect(ep: NodeEndpoint, k: number): Promise<NodeLink> {
-    const { host, port } = parseAddress(ep.address, `node ${ep.device}`);
-    let conn;
-    try {
-      conn = await this.o.transport.connect({ ...this.o.connection, host, port });
-    } catch (err) {
-      throw new EdgesplitError(
-        'E_TRANSPORT',
-        `cannot reach node ${ep.device} at ${ep.address}: ${errorMessage(err)}`,
-        { cause: err },
-      );
-    }
-    const link = new NodeLink(ep, k, conn, {
+  private connect(ep: NodeEndpoint, k: number): Promise<NodeLink> {
+    return this.control.open(ep, k, {
       onTensor: (l, f) => this.onResult(l, f),
       onTimeline: (l, m) => {
-        for (const r of m.records) this.records.nodes.push(toRecord(l, r));
+        for (const r of m.records) {
+          const rec = toRecord(l, r);
+          this.stats.node(rec);
+          if (this.keepRecords) this.records.nodes.push(rec);
+        }
       },
       onClosed: (l, reason) => this.onClosed(l, reason),
     });
-    await link.syncClock(this.o.clockPings ?? 8);
-    link.peerAddress = (await link.health()).peerListen;
-    return link;
   }
 
   private downstreamOf(k: number): string[] {
@@ -294,17 +378,12 @@ class Coordinator {
     const start = nowMs();
     const epoch = this.epoch;
     try {
-      await Promise.all(frames.map((f) => link.conn.send(f)));
-      this.records.sends.push({
-        epoch,
-        seq,
-        sendStart: start,
-        sendEnd: nowMs(),
-        bytes,
-        target: link.endpoint.device,
-      });
+      await this.guard(Promise.all(frames.map((f) => link.conn.send(f))));
+      const rec = { epoch, seq, sendStart: start, sendEnd: nowMs(), bytes, target: link.endpoint.device };
+      this.stats.sent(rec);
+      if (this.keepRecords) this.records.sends.push(rec);
     } catch {
-      // the node died while we sent; its failover re-sends every incomplete sample
+      // the node died or stalled while we sent (its failover re-sends), or the run failed
     }
   }
 
@@ -317,14 +396,24 @@ class Coordinator {
     got.set(f.name, f.tensor);
     if (got.size < this.o.plan.graphOutputs.length) return;
     for (const k of [...this.partials.keys()]) if (k.endsWith(`:${f.seq}`)) this.partials.delete(k);
-    this.records.arrivals.push({ epoch: f.streamId, seq: f.seq, ms: at, from: link.endpoint.device });
+    const arrival = { epoch: f.streamId, seq: f.seq, ms: at, from: link.endpoint.device };
+    this.stats.arrived(arrival);
     this.incomplete.delete(f.seq);
     const out = Object.fromEntries(got);
-    this.records.doneMs[f.seq] = at;
+    const sentAt = this.firstSend.get(f.seq) ?? NaN;
+    this.firstSend.delete(f.seq);
+    this.stats.delivered(at - sentAt);
+    if (this.keepRecords) {
+      this.records.arrivals.push(arrival);
+      this.records.doneMs[f.seq] = at;
+      this.records.firstSendMs[f.seq] = sentAt;
+    }
     const released = this.reorder.push(f.seq, out);
+    const first = this.reorder.released - released.length;
     released.forEach((r, i) => {
       if (this.o.keepOutputs !== false) this.outputs.push(r);
-      this.o.onProgress?.(this.reorder.released - released.length + i + 1, this.o.samples.count);
+      this.o.onResult?.(first + i, r);
+      this.o.onProgress?.(first + i + 1, this.o.samples.count);
     });
     this.wake();
   }
@@ -337,10 +426,7 @@ class Coordinator {
     this.paused = true;
     this.failover = this.failover
       .then(() => this.recover(link, reason))
-      .catch((err: unknown) => {
-        this.fatal ??= err instanceof Error ? err : new Error(String(err));
-        this.wake();
-      });
+      .catch((err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))));
   }
 
   private async recover(dead: NodeLink, reason: string): Promise<void> {

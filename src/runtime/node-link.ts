@@ -42,6 +42,10 @@ export class NodeLink {
   /** Node clock minus coordinator clock. */
   offset: ClockOffset = { offsetMs: 0, rttMs: 0, uncertaintyMs: 0 };
   alive = true;
+  /** Coordinator time of the last frame of any kind from this node (the stall watch reads it). */
+  lastHeardMs = nowMs();
+  /** Health as reported when the link was opened. */
+  hello: HealthMessage | undefined;
   /** Where upstream nodes reach this node (its emulated-link listener when it has one). */
   peerAddress: string;
   private nextId = 1;
@@ -127,6 +131,7 @@ export class NodeLink {
   private async readLoop(): Promise<void> {
     try {
       for await (const f of this.conn) {
+        this.lastHeardMs = nowMs();
         if (f.type === 'tensor') {
           this.handlers.onTensor(this, f);
           continue;
