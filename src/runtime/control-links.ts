@@ -5,7 +5,7 @@
  * and closing every connection it opened, forcibly when a peer does not finish the close in time.
  */
 import { EdgesplitError, errorMessage } from '../core/errors.js';
-import type { ByteDuplex, ConnectionOptions, Transport } from '../transport/transport.js';
+import type { ByteDuplex, Connection, ConnectionOptions, Transport } from '../transport/transport.js';
 import { parseAddress } from './address.js';
 import { NodeLink, type NodeEndpoint, type NodeLinkHandlers } from './node-link.js';
 
@@ -31,7 +31,7 @@ interface TrackedRaw {
 
 /** Opens, checks and closes the coordinator's node connections. */
 export class ControlLinks {
-  private readonly raws = new Map<NodeLink | symbol, TrackedRaw>();
+  private readonly raws = new Map<NodeLink | symbol, TrackedRaw[]>();
   private agreed: { link: string; device: string } | undefined;
 
   constructor(private readonly o: ControlLinksOptions) {}
@@ -62,9 +62,8 @@ export class ControlLinks {
       );
     }
     const link = new NodeLink(ep, stageIndex, conn, handlers);
-    const tracked = this.raws.get(slot);
+    this.raws.set(link, this.raws.get(slot) ?? []);
     this.raws.delete(slot);
-    if (tracked) this.raws.set(link, tracked);
     await link.syncClock(this.o.clockPings ?? 8);
     const hello = await link.health();
     link.hello = hello;
@@ -75,9 +74,42 @@ export class ControlLinks {
     return link;
   }
 
+  /**
+   * Opens a second connection to a stage-0 node for sample inputs, so that its control connection
+   * (health, peers) never queues behind inputs the node cannot take yet: a node blocked on a stalled
+   * downstream peer still answers and can be told its new peers.
+   */
+  async openData(link: NodeLink): Promise<Connection> {
+    const { host, port } = parseAddress(link.endpoint.address, `node ${link.endpoint.device}`);
+    const slot = Symbol(link.endpoint.device);
+    try {
+      const conn = await this.o.transport.connect({
+        ...this.o.connection,
+        host,
+        port,
+        wrap: (raw) => this.track(slot, raw),
+      });
+      void (async () => {
+        // the node sends nothing here; reading keeps the stream flowing until it closes
+        while (await conn.receive());
+      })();
+      return conn;
+    } catch (err) {
+      throw new EdgesplitError(
+        'E_TRANSPORT',
+        `cannot open the input connection to node ${link.endpoint.device} at ${link.endpoint.address}: ${errorMessage(err)}`,
+        { cause: err },
+      );
+    } finally {
+      this.raws.get(link)?.push(...(this.raws.get(slot) ?? []));
+      this.raws.delete(slot);
+    }
+  }
+
   /** Cuts a link at once (a stalled node): no graceful close, the socket is destroyed. */
   abort(link: NodeLink, reason: string): void {
     void link.conn.close(reason).catch(() => undefined);
+    void link.data?.close(reason).catch(() => undefined);
     this.destroy(link);
   }
 
@@ -86,11 +118,16 @@ export class ControlLinks {
     const all = [...this.raws.keys()];
     await Promise.all(
       all.map(async (k) => {
-        const t = this.raws.get(k)!;
-        if (k instanceof NodeLink) await k.conn.close('run finished').catch(() => undefined);
-        else t.raw.end();
+        const ts = this.raws.get(k) ?? [];
+        if (k instanceof NodeLink) {
+          await k.conn.close('run finished').catch(() => undefined);
+          await k.data?.close('run finished').catch(() => undefined);
+        } else for (const t of ts) t.raw.end();
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([t.closed, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+        await Promise.race([
+          Promise.all(ts.map((t) => t.closed)),
+          new Promise<void>((r) => (timer = setTimeout(r, graceMs))),
+        ]);
         clearTimeout(timer);
         this.destroy(k);
       }),
@@ -100,7 +137,9 @@ export class ControlLinks {
   private track(slot: symbol, raw: ByteDuplex): ByteDuplex {
     let settle!: () => void;
     const closed = new Promise<void>((r) => (settle = r));
-    this.raws.set(slot, { raw, closed });
+    const list = this.raws.get(slot) ?? [];
+    list.push({ raw, closed });
+    this.raws.set(slot, list);
     return {
       get remote() {
         return raw.remote;
@@ -120,10 +159,9 @@ export class ControlLinks {
   }
 
   private destroy(k: NodeLink | symbol): void {
-    const t = this.raws.get(k);
-    if (!t) return;
+    const ts = this.raws.get(k) ?? [];
     this.raws.delete(k);
-    t.raw.destroy();
+    for (const t of ts) t.raw.destroy();
   }
 
   private checkLink(ep: NodeEndpoint, link: string): void {

@@ -212,6 +212,7 @@ class Coordinator {
     const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     await this.guard(Promise.all(this.links.map((l) => this.assign(l))));
+    await this.guard(Promise.all(this.links.map((l) => this.openInputs(l))));
     this.watch.start();
     this.records.startMs = nowMs();
     const window = this.o.window ?? 2 * this.links.length + 2;
@@ -307,6 +308,10 @@ class Coordinator {
     });
   }
 
+  private async openInputs(link: NodeLink): Promise<void> {
+    if (link.stageIndex === 0) link.data = await this.control.openData(link);
+  }
+
   private downstreamOf(k: number): string[] {
     if (k === this.o.plan.stages.length - 1) return [COORDINATOR_ADDRESS];
     return this.links.filter((l) => l.alive && l.stageIndex === k + 1).map((l) => l.peerAddress);
@@ -354,7 +359,10 @@ class Coordinator {
     const inputs = this.o.samples.input(seq);
     const route = this.routes[0];
     const stage0 = this.links.filter((l) => l.alive && l.stageIndex === 0);
-    const i = this.picker.pick(stage0.length, (j) => stage0[j].conn.stats().inFlightFrames);
+    const i = this.picker.pick(
+      stage0.length,
+      (j) => (stage0[j].data ?? stage0[j].conn).stats().inFlightFrames,
+    );
     if (i < 0) return; // every stage-0 node is dead; the failover re-sends this sample
     const link = stage0[i];
     const frames: TensorFrame[] = route.expects.map((name) => {
@@ -378,7 +386,8 @@ class Coordinator {
     const start = nowMs();
     const epoch = this.epoch;
     try {
-      await this.guard(Promise.all(frames.map((f) => link.conn.send(f))));
+      const conn = link.data ?? link.conn;
+      await this.guard(Promise.all(frames.map((f) => conn.send(f))));
       const rec = { epoch, seq, sendStart: start, sendEnd: nowMs(), bytes, target: link.endpoint.device };
       this.stats.sent(rec);
       if (this.keepRecords) this.records.sends.push(rec);
@@ -455,6 +464,7 @@ class Coordinator {
       const link = await this.connect(ep, k);
       this.links.push(link);
       await this.assign(link);
+      await this.openInputs(link);
       replacedBy = ep.address;
     }
     this.epoch += 1;

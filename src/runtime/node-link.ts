@@ -44,6 +44,8 @@ export class NodeLink {
   alive = true;
   /** Coordinator time of the last frame of any kind from this node (the stall watch reads it). */
   lastHeardMs = nowMs();
+  /** Stage-0 nodes: the separate connection sample inputs go over. */
+  data: Connection | undefined;
   /** Health as reported when the link was opened. */
   hello: HealthMessage | undefined;
   /** Where upstream nodes reach this node (its emulated-link listener when it has one). */
