@@ -1,17 +1,12 @@
 import type { Command } from 'commander';
-import { onnxruntimeBackend } from '../backend/onnxruntime/onnxruntime-backend.js';
-import { errorMessage } from '../core/errors.js';
-import { parseAddress } from '../runtime/address.js';
-import { resolveLinkWrap } from '../runtime/link-wrap.js';
-import { startStageNode } from '../runtime/node.js';
-import { loadKeyFile } from '../transport/auth/key-file.js';
-import { tcpTransport } from '../transport/tcp/tcp-transport.js';
-import { printJson } from './output.js';
+import { runNodeProcess } from '../runtime/node-process.js';
+import { collect } from './options.js';
 
 interface NodeCliOptions {
   listen: string;
   key?: string;
   link?: string;
+  linkCatalog?: string[];
   exitOnStdinClose?: boolean;
   json?: boolean;
 }
@@ -26,57 +21,20 @@ export function registerNodeCommand(program: Command): void {
     .requiredOption('--listen <host:port>', 'address to listen on (port 0 picks a free one)')
     .option('--key <file>', 'pre-shared key file (hex or raw, >= 16 bytes): every peer must prove it')
     .option('--link <id>', 'emulate this catalog link on every connection (none: real socket)', 'none')
+    .option('--link-catalog <file>', 'extra link catalog JSON for --link (repeatable)', collect)
     .option(
       '--exit-on-stdin-close',
       'exit when stdin closes (used by `edgesplit run` so nodes never outlive it)',
     )
     .option('--json', 'print the ready line as JSON')
     .action(async (opts: NodeCliOptions) => {
-      const { host, port } = parseAddress(opts.listen, '--listen');
-      const key = opts.key ? loadKeyFile(opts.key) : undefined;
-      const wrap = resolveLinkWrap(opts.link);
-      const handle = await startStageNode({
-        transport: tcpTransport,
-        backend: onnxruntimeBackend,
-        host,
-        port,
-        connection: { ...(key ? { key } : {}) },
-        ...(wrap ? { linkWrap: wrap } : {}),
-        linkId: opts.link ?? 'none',
-        onShutdown: () => process.exit(0),
+      await runNodeProcess({
+        listen: opts.listen,
+        ...(opts.key ? { keyFile: opts.key } : {}),
+        ...(opts.link ? { link: opts.link } : {}),
+        ...(opts.linkCatalog ? { linkCatalogFiles: opts.linkCatalog } : {}),
+        ...(opts.exitOnStdinClose ? { exitOnStdinClose: true } : {}),
+        ...(opts.json ? { json: true } : {}),
       });
-      if (opts.json)
-        printJson({
-          ready: handle.address,
-          pid: process.pid,
-          authenticated: !!key,
-          link: opts.link ?? 'none',
-        });
-      else process.stdout.write(`ready ${handle.address}\n`);
-      const peers =
-        handle.peerAddress !== handle.address
-          ? `, stage-to-stage traffic on ${handle.peerAddress} over emulated ${opts.link}`
-          : '';
-      process.stderr.write(
-        `edgesplit node: listening on ${handle.address}${peers}${key ? ' (pre-shared key required)' : ''}, pid ${process.pid}\n`,
-      );
-      const stop = (why: string) => {
-        process.stderr.write(`edgesplit node: ${why}; stopping\n`);
-        handle.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            process.stderr.write(`edgesplit node: ${errorMessage(err)}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
-      if (opts.exitOnStdinClose) {
-        process.stdin.on('end', () => stop('stdin closed'));
-        process.stdin.on('error', () => stop('stdin error'));
-        process.stdin.resume();
-      }
-      await new Promise<never>(() => undefined);
     });
 }

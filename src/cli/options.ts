@@ -21,3 +21,8 @@ export function parseChoice<T extends string>(name: string, value: string, allow
     throw new UsageError(`${name} must be one of ${allowed.join(', ')}, got '${value}'`);
   return value as T;
 }
+
+/** Commander reducer for a repeatable option (`--x a --x b` -> ['a', 'b']). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

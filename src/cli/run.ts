@@ -8,7 +8,7 @@ import { loadRuntimePlan } from '../runtime/plan-dir.js';
 import { runPlan, type RunReport } from '../runtime/run.js';
 import { planTrace } from '../runtime/trace.js';
 import { loadKeyFile } from '../transport/auth/key-file.js';
-import { parsePositiveInt } from './options.js';
+import { collect, parsePositiveInt } from './options.js';
 import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
 
 interface RunCliOptions {
@@ -17,6 +17,8 @@ interface RunCliOptions {
   link?: string;
   hosts?: string;
   stallTimeout?: string;
+  deviceCatalog?: string[];
+  linkCatalog?: string[];
   out?: string;
   key?: string;
   trace?: string;
@@ -118,6 +120,12 @@ export function registerRunCommand(program: Command): void {
       'a node silent this long (no output, no health reply) is failed over; default max(5000, 3 x window x predicted ms per sample)',
     )
     .option('--out <file>', 'write every result as a JSON line (seq, label, outputs) as it is released')
+    .option('--device-catalog <file>', 'extra device catalog JSON for energy estimates (repeatable)', collect)
+    .option(
+      '--link-catalog <file>',
+      'extra link catalog JSON for --link emulation and energy (repeatable; local nodes get it too)',
+      collect,
+    )
     .option('--node-logs', "show local nodes' stderr")
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, opts: RunCliOptions) => {
@@ -154,6 +162,8 @@ export function registerRunCommand(program: Command): void {
             ? { stallTimeoutMs: parsePositiveInt('--stall-timeout', opts.stallTimeout) }
             : {}),
           ...(opts.out ? { outFile: opts.out } : {}),
+          ...(opts.deviceCatalog ? { deviceCatalogFiles: opts.deviceCatalog } : {}),
+          ...(opts.linkCatalog ? { linkCatalogFiles: opts.linkCatalog } : {}),
           keepOutputs: false,
           keepRecords: !!opts.trace,
           signal: abort.signal,

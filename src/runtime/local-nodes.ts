@@ -1,15 +1,14 @@
 /**
- * Local node processes: one `edgesplit node --listen 127.0.0.1:0` per plan device, its address read
- * from the `ready <host:port>` line. Every child is killed when the pool closes, when this process
+ * Local node processes: one node process (see `node-process.ts`) listening on 127.0.0.1:0 per plan
+ * device, its address read from the `ready <host:port>` line. Every child is killed when the pool closes, when this process
  * exits, and (through its stdin pipe closing) when this process dies without cleaning up.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { EdgesplitError } from '../core/errors.js';
-import { packageRoot } from '../data/package-root.js';
 import type { NodeEndpoint } from './node-link.js';
 import type { NodePool } from './node-pool.js';
+import { spawnNodeProcess } from './node-process.js';
 
 /** Options of {@link localPool}. */
 export interface LocalPoolOptions {
@@ -17,12 +16,14 @@ export interface LocalPoolOptions {
   readonly keyFile?: string;
   /** Link id passed to every node (`--link`). */
   readonly link?: string;
+  /** Extra link catalog files the nodes look the link up in. */
+  readonly linkCatalogFiles?: readonly string[];
   /** Forward node stderr lines (prefixed with the device) to this process's stderr. */
   readonly nodeLogs?: boolean;
   /** A node must print its ready line within this time (default 20 s). */
   readonly startTimeoutMs?: number;
-  /** The CLI entry to run (default the package's bin/edgesplit.js). */
-  readonly binPath?: string;
+  /** The node entry script to run (default the package's built `node-main`). */
+  readonly mainPath?: string;
 }
 
 /** A pool of local node processes; `pid(device)` exposes the current process of a device (for tests and kill -9 drills). */
@@ -44,21 +45,20 @@ function installExitHook(): void {
 /** Starts nodes as child processes of this one. */
 export function localPool(o: LocalPoolOptions = {}): LocalPool {
   installExitHook();
-  const bin = o.binPath ?? join(packageRoot(), 'bin', 'edgesplit.js');
   const byDevice = new Map<string, ChildProcess>();
   const mine = new Set<ChildProcess>();
 
   const startOne = (device: string): Promise<NodeEndpoint> => {
-    const args = [
-      bin,
-      'node',
-      '--listen',
-      '127.0.0.1:0',
-      '--exit-on-stdin-close',
-      ...(o.keyFile ? ['--key', o.keyFile] : []),
-      ...(o.link ? ['--link', o.link] : []),
-    ];
-    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnNodeProcess(
+      {
+        listen: '127.0.0.1:0',
+        exitOnStdinClose: true,
+        ...(o.keyFile ? { keyFile: o.keyFile } : {}),
+        ...(o.link ? { link: o.link } : {}),
+        ...(o.linkCatalogFiles?.length ? { linkCatalogFiles: o.linkCatalogFiles } : {}),
+      },
+      ...(o.mainPath ? [o.mainPath] : []),
+    );
     live.add(child);
     mine.add(child);
     byDevice.set(device, child);

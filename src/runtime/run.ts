@@ -2,6 +2,7 @@
  * `edgesplit run` as a library call: a plan, a dataset and where the nodes are -> a pipeline run and
  * its report (accuracy, throughput, latency, per-stage times, bytes per link, Fig. 5 split, energy).
  */
+import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/index.js';
 import { EdgesplitError, UsageError } from '../core/errors.js';
 import { float32Tensor, shapeSize, type Tensor } from '../core/tensor.js';
 import { loadDataset } from '../data/datasets.js';
@@ -31,6 +32,10 @@ export interface RunPlanOptions {
    * local nodes; for hosts, whatever the nodes agree on.
    */
   readonly link?: string;
+  /** Extra device catalog files (besides the built-in one) for energy estimates. */
+  readonly deviceCatalogFiles?: readonly string[];
+  /** Extra link catalog files for link emulation (passed to local nodes too) and energy estimates. */
+  readonly linkCatalogFiles?: readonly string[];
   /** Device name -> host:port of running nodes; without it local nodes are started. */
   readonly hosts?: ReadonlyMap<string, string>;
   readonly hostsFile?: string;
@@ -125,8 +130,12 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
   const samples = o.samples ?? datasetSamples(o.plan, o.dataset ?? 'fashion-mnist-test', o.limit);
   if (samples.count === 0) throw new UsageError('no samples to run');
   const link = o.link ?? (o.hosts ? undefined : 'none');
+  const catalogs = {
+    devices: loadDeviceCatalog(o.deviceCatalogFiles ?? []),
+    links: loadLinkCatalog(o.linkCatalogFiles ?? []),
+  };
   // an unknown link id fails here, before any node process starts
-  resolveLinkWrap(link);
+  resolveLinkWrap(link, catalogs.links);
   if (o.key && !o.hosts && !o.keyFile)
     throw new EdgesplitError('E_USAGE', 'local nodes need the key as a file (keyFile) to share it');
   const pool: NodePool | LocalPool = o.hosts
@@ -135,6 +144,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
         ...(o.keyFile ? { keyFile: o.keyFile } : {}),
         ...(link !== undefined && link !== 'none' ? { link } : {}),
         ...(o.nodeLogs ? { nodeLogs: true } : {}),
+        ...(o.linkCatalogFiles?.length ? { linkCatalogFiles: o.linkCatalogFiles } : {}),
       });
   o.onPool?.(pool);
   const nodes = o.plan.stages.reduce((n, s) => n + s.devices.length, 0);
@@ -186,7 +196,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
       ? { predictedThroughputPerS: o.plan.predictedThroughputPerS }
       : {}),
     failovers: run.failovers,
-    energy: estimateEnergy(o.plan, summary, run.link),
+    energy: estimateEnergy(o.plan, summary, run.link, catalogs),
   };
   return { run, report };
 }
