@@ -1,6 +1,7 @@
 // Coordinator side of the network-namespace test (run inside a namespace with `ip netns exec`):
 // a keyed run of a plan over a hosts file with a kill -9 of one node after 40 delivered samples.
 // argv: planDir hostsFile keyFile victimPid limit outFile. Prints the run report as JSON.
+import process from 'node:process';
 import { datasetSamples, loadHostsFile, readRuntimePlan, runPlan } from '../../dist/runtime/index.js';
 import { loadKeyFile } from '../../dist/transport/auth/key-file.js';
 
