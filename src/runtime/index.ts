@@ -42,3 +42,14 @@ export { ReorderBuffer } from './reorder.js';
 export { ReplicaPicker, type ReplicaPolicy } from './replica-picker.js';
 export { estimateOffset, type ClockOffset, type ClockSample } from './clock.js';
 export { resolveLinkWrap, type LinkWrap } from './link-wrap.js';
+export { RunFailedError } from './run-failed.js';
+export { RunStats, type RunStatsOptions } from './run-stats.js';
+export { DEFAULT_STALL_TIMEOUT_MS } from './coordinator.js';
+export { defaultStallTimeoutMs } from './run.js';
+export { AccuracyCounter, JsonlResults } from './result-sink.js';
+export {
+  runNodeProcess,
+  spawnNodeProcess,
+  nodeMainPath,
+  type NodeProcessOptions,
+} from './node-process.js';
