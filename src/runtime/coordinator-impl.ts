@@ -1,5 +1,5 @@
 /** The coordinator's implementation; its contract and entry point are in `coordinator.ts`. */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { TensorFrame } from '../transport/codec/frame.js';
@@ -18,6 +18,9 @@ import type { NodeRecord } from './summary.js';
 /** Default stall timeout, ms. */
 export const DEFAULT_STALL_TIMEOUT_MS = 10_000;
 
+/** Loading a stage (model transfer, then session creation) may take this long. */
+const ASSIGN_TIMEOUT_MS = 60_000;
+
 interface Pending {
   resolve: () => void;
 }
@@ -25,7 +28,7 @@ interface Pending {
 /** One run: connects, assigns, streams, fails over and shuts down. */
 export class Coordinator {
   private readonly routes: StageRoute[];
-  private readonly runId = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  private readonly runId = randomUUID();
   private links: NodeLink[] = [];
   private readonly control: ControlLinks;
   private readonly watch: StallWatch;
@@ -39,9 +42,8 @@ export class Coordinator {
   private paused = false;
   private finishing = false;
   private fatal: Error | undefined;
-  private failAborted!: (err: Error) => void;
-  /** Rejects once the run failed, so no send waits on a dead or stalled node forever. */
-  private readonly aborted = new Promise<never>((_, reject) => (this.failAborted = reject));
+  /** Rejecters of every wait in progress: a failed run ends them, so none waits on a dead node forever. */
+  private readonly guards = new Set<(err: Error) => void>();
   private readonly failovers: FailoverEvent[] = [];
   private readonly log: (line: string) => void;
 
@@ -58,7 +60,6 @@ export class Coordinator {
       },
     });
     this.stallMs = o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
-    this.aborted.catch(() => undefined);
     this.control = new ControlLinks({
       transport: o.transport,
       ...(o.connection ? { connection: o.connection } : {}),
@@ -131,6 +132,7 @@ export class Coordinator {
     return {
       ...this.ledger.records,
       summary,
+      runId: this.runId,
       link: this.control.link,
       outputs: this.ledger.outputs,
       samples: samples.count,
@@ -157,13 +159,21 @@ export class Coordinator {
   /** Ends the run with `err` (the first fatal condition wins). */
   private fail(err: Error): void {
     this.fatal ??= err;
-    this.failAborted(this.fatal);
+    for (const reject of this.guards) reject(this.fatal);
+    this.guards.clear();
     this.wake();
   }
 
-  /** Waits for `p` unless the run fails first. */
+  /**
+   * Waits for `p` unless the run fails first. (Not a race against one long-lived "failed" promise:
+   * every race would leave a reaction on it, one per sample, for the whole run.)
+   */
   private guard<T>(p: Promise<T>): Promise<T> {
-    return Promise.race([p, this.aborted]);
+    if (this.fatal) return Promise.reject(this.fatal);
+    return new Promise<T>((resolve, reject) => {
+      this.guards.add(reject);
+      p.then(resolve, reject).finally(() => this.guards.delete(reject));
+    });
   }
 
   private wait(): Promise<void> {
@@ -217,7 +227,7 @@ export class Coordinator {
     const model = this.models[k];
     const local = this.o.pool.kind === 'local';
     if (!local) {
-      await link.conn.send({
+      const sent = link.conn.send({
         type: 'tensor',
         streamId: 0,
         seq: 0,
@@ -225,6 +235,20 @@ export class Coordinator {
         tensor: { dtype: 'uint8', dims: [model.byteLength], data: model },
         wire: 'native',
       });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new EdgesplitError(
+                'E_TRANSPORT',
+                `node ${link.endpoint.device} (${link.endpoint.address}) did not take the stage model within ${ASSIGN_TIMEOUT_MS} ms`,
+              ),
+            ),
+          ASSIGN_TIMEOUT_MS,
+        );
+      });
+      await Promise.race([sent, late]).finally(() => clearTimeout(timer));
     }
     const route = this.routes[k];
     await link.request(
@@ -245,7 +269,7 @@ export class Coordinator {
           ? { modelFile: { path: st.modelPath, sha256: createHash('sha256').update(model).digest('hex') } }
           : {}),
       },
-      60_000,
+      ASSIGN_TIMEOUT_MS,
     );
   }
 

@@ -76,6 +76,8 @@ export interface FailoverEvent {
 export interface PipelineRun extends RunRecords {
   /** Numbers of the run, from streaming accumulators (complete even when records are not kept). */
   readonly summary: RunSummary;
+  /** This run's id (nodes assigned by it start clean and refuse other runs' peer updates). */
+  readonly runId: string;
   /** The link the nodes emulate. */
   readonly link: string;
   /** Outputs of each sample in order (empty when keepOutputs is false). */

@@ -47,9 +47,4 @@ export { RunStats, type RunStatsOptions } from './run-stats.js';
 export { DEFAULT_STALL_TIMEOUT_MS } from './coordinator.js';
 export { defaultStallTimeoutMs } from './run.js';
 export { AccuracyCounter, JsonlResults } from './result-sink.js';
-export {
-  runNodeProcess,
-  spawnNodeProcess,
-  nodeMainPath,
-  type NodeProcessOptions,
-} from './node-process.js';
+export { runNodeProcess, spawnNodeProcess, nodeMainPath, type NodeProcessOptions } from './node-process.js';

@@ -36,6 +36,8 @@ export interface NodeLinkHandlers {
 }
 
 const REQUEST_TIMEOUT_MS = 20_000;
+/** A clock ping is answered at once by any live node. */
+const CLOCK_TIMEOUT_MS = 5000;
 
 /** One coordinator-to-node connection. */
 export class NodeLink {
@@ -91,7 +93,7 @@ export class NodeLink {
     const samples: ClockSample[] = [];
     for (let i = 0; i < pings; i++) {
       const t0 = nowMs();
-      const r = await this.request({ op: 'clock' });
+      const r = await this.request({ op: 'clock' }, CLOCK_TIMEOUT_MS);
       const t3 = nowMs();
       if (r.nodeTimeMs !== undefined) samples.push({ t0, t1: r.nodeTimeMs, t3 });
     }

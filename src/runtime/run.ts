@@ -68,6 +68,7 @@ export interface RunPlanOptions {
 /** The report `edgesplit run --json` prints. */
 export interface RunReport extends RunSummary {
   readonly plan: string;
+  readonly runId: string;
   readonly mode: 'local' | 'hosts';
   readonly link: string;
   readonly authenticated: boolean;
@@ -185,6 +186,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
   const accuracy = acc.accuracy;
   const report: RunReport = {
     plan: o.plan.dir,
+    runId: run.runId,
     mode: o.hosts ? 'hosts' : 'local',
     link: run.link,
     authenticated: !!o.key,
