@@ -4,7 +4,8 @@
  * (the 10,000 cycled) through a 3-stage plan of models/local.onnx with two replicas of stages 0 and 1
  * on five local node processes, keeping no outputs and no timeline records (as `edgesplit run`
  * does without --trace), and prints the resident set size of every process at 10% and 100% of the
- * run and its growth: memory must be bounded by the window, not the stream (target < 10% each).
+ * run (and at 50%, to tell a plateau from a steady climb) and its growth: memory must be bounded by
+ * the window, not the stream (target < 10% each).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,6 +51,7 @@ const processes = () => [
   ...fx.devices.flat().map((d) => ({ name: d, pid: pool!.pid(d)! })),
 ];
 const at10 = new Map<string, number>();
+const at50 = new Map<string, number>();
 const at100 = new Map<string, number>();
 const t0 = performance.now();
 const { report } = await runPlan({
@@ -60,6 +62,7 @@ const { report } = await runPlan({
   onPool: (p) => (pool = p as LocalPool),
   onProgress: (done) => {
     if (done === Math.floor(N / 10)) for (const p of processes()) at10.set(p.name, rssBytes(p.pid));
+    if (done === Math.floor(N / 2)) for (const p of processes()) at50.set(p.name, rssBytes(p.pid));
     if (done === N) for (const p of processes()) at100.set(p.name, rssBytes(p.pid));
     if (done % 10_000 === 0)
       process.stderr.write(`soak: ${done}/${N} samples, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
@@ -69,14 +72,16 @@ const mb = (b: number) => (b / 2 ** 20).toFixed(1);
 process.stdout.write(
   `soak: ${report.samples} samples, lost ${report.lost}, duplicates ${report.duplicates}, accuracy ${report.accuracy?.toFixed(4)}, ${report.throughputPerS.toFixed(0)} samples/s\n`,
 );
-process.stdout.write('process       RSS at 10% (MB)  RSS at 100% (MB)  growth\n');
+process.stdout.write('process       RSS at 10% (MB)  at 50% (MB)  at 100% (MB)  growth 10->100%  50->100%\n');
 let worst = 0;
 for (const [p, a] of at10) {
+  const h = at50.get(p)!;
   const b = at100.get(p)!;
   const growth = (b - a) / a;
   worst = Math.max(worst, growth);
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   process.stdout.write(
-    `${p.padEnd(12)}  ${mb(a).padStart(15)}  ${mb(b).padStart(16)}  ${(100 * growth).toFixed(1).padStart(5)}%\n`,
+    `${p.padEnd(12)}  ${mb(a).padStart(15)}  ${mb(h).padStart(11)}  ${mb(b).padStart(12)}  ${pct(growth).padStart(15)}  ${pct((b - h) / h).padStart(8)}\n`,
   );
 }
 process.stdout.write(`largest growth ${(100 * worst).toFixed(1)}% (target < 10%)\n`);
