@@ -1,17 +1,19 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { onnxruntimeBackend } from '../backend/onnxruntime/onnxruntime-backend.js';
-import { getDevice, getLink } from '../catalog/index.js';
+import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/index.js';
 import { loadDataset } from '../data/datasets.js';
 import { runHiSystem, type HiSystemReport, type StrategyResult } from '../serve/hi/system.js';
 import { hiAccuracyFromRates, hiCost } from '../strategy/hi/accounting.js';
 import { deviceInferenceCost, offloadCost } from '../strategy/hi/costs.js';
 import { EXIT_NEVER } from '../strategy/hi/search.js';
 import { fmtInt, formatTable, printJson } from './output.js';
-import { parsePositiveInt } from './options.js';
+import { collect, parsePositiveInt } from './options.js';
 import { readKeyFile } from './serve.js';
 
 interface HiCliOptions {
+  deviceCatalog?: string[];
+  linkCatalog?: string[];
   local?: string;
   remote?: string;
   remoteModel?: string;
@@ -32,6 +34,8 @@ interface HiCliOptions {
 }
 
 interface EstimateCliOptions {
+  deviceCatalog?: string[];
+  linkCatalog?: string[];
   device: string;
   link: string;
   model?: string;
@@ -154,22 +158,24 @@ async function runHi(o: HiCliOptions): Promise<void> {
   if (o.objective !== 'energy' && o.objective !== 'latency')
     throw new UsageError(`--objective must be energy or latency, got '${o.objective}'`);
   const limit = o.limit ? parsePositiveInt('--limit', o.limit) : undefined;
-  const emulated = o.link === 'none' ? undefined : getLink(o.link);
+  const devices = loadDeviceCatalog(o.deviceCatalog ?? []);
+  const links = loadLinkCatalog(o.linkCatalog ?? []);
+  const emulated = o.link === 'none' ? undefined : links.get(o.link);
   const report = await runHiSystem({
     local: o.local,
     remote: o.remote,
     remoteModel: o.remoteModel,
     earlyExit: o.earlyExit,
     decision: o.decision,
-    device: getDevice(o.device),
-    link: getLink(o.costLink ?? emulated?.id ?? 'wifi'),
+    device: devices.get(o.device),
+    link: links.get(o.costLink ?? emulated?.id ?? 'wifi'),
     offloadLink: emulated,
     qosAccuracy: fraction('--qos-accuracy', o.qosAccuracy),
     objective: o.objective,
     test: loadDataset(o.data, { limit }),
     calib: loadDataset(o.calib),
     latencySamples: o.latencySamples ? parsePositiveInt('--latency-samples', o.latencySamples) : undefined,
-    tableDevices: o.tableDevices ? o.tableDevices.split(',').map((id) => getDevice(id.trim())) : undefined,
+    tableDevices: o.tableDevices ? o.tableDevices.split(',').map((id) => devices.get(id.trim())) : undefined,
     key: o.key ? readKeyFile(o.key) : undefined,
     backend: onnxruntimeBackend,
     onProgress: (m) => process.stderr.write(`hi: ${m}\n`),
@@ -179,8 +185,8 @@ async function runHi(o: HiCliOptions): Promise<void> {
 }
 
 function runEstimate(o: EstimateCliOptions): void {
-  const device = getDevice(o.device);
-  const link = getLink(o.link);
+  const device = loadDeviceCatalog(o.deviceCatalog ?? []).get(o.device);
+  const link = loadLinkCatalog(o.linkCatalog ?? []).get(o.link);
   if (o.model === undefined && o.macs === undefined)
     throw new UsageError('hi estimate needs --model <catalog model id> or --macs <n>');
   if (o.payload === undefined && o.requestBytes === undefined)
@@ -325,6 +331,8 @@ export function registerHiCommand(program: Command): void {
       'comma-separated catalog devices: also print the strategy table (seed Table 5)',
     )
     .option('--key <file>', 'pre-shared key for the remote server (and the in-process one)')
+    .option('--device-catalog <file>', 'extra device catalog JSON (repeatable)', collect)
+    .option('--link-catalog <file>', 'extra link catalog JSON (repeatable)', collect)
     .option('--json', 'print JSON')
     .enablePositionalOptions()
     .action(async (opts: HiCliOptions) => runHi(opts));
@@ -343,6 +351,8 @@ export function registerHiCommand(program: Command): void {
     .option('--acc-local <a>', 'on-device accuracy Acc_OD (for Eq. 2)')
     .option('--acc-remote <a>', 'remote accuracy Acc_S on offloaded samples (for Eq. 2)')
     .option('--fp-fraction <f>', 'eta_FP: fraction of all samples correct locally yet offloaded (for Eq. 2)')
+    .option('--device-catalog <file>', 'extra device catalog JSON (repeatable)', collect)
+    .option('--link-catalog <file>', 'extra link catalog JSON (repeatable)', collect)
     .option('--json', 'print JSON')
     .action((opts: EstimateCliOptions) => runEstimate(opts));
 }

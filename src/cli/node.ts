@@ -1,15 +1,6 @@
 import type { Command } from 'commander';
-import { onnxruntimeBackend } from '../backend/onnxruntime/onnxruntime-backend.js';
-import { UsageError, errorMessage } from '../core/errors.js';
-import { parseAddress } from '../runtime/address.js';
-import { resolveLinkWrap } from '../runtime/link-wrap.js';
-import { checkListenPolicy } from '../runtime/listen-policy.js';
-import { startStageNode } from '../runtime/node.js';
-import { loadKeyFile, loadKeyFromEnv } from '../transport/auth/key-file.js';
-import { stderrLog } from '../transport/connection-impl.js';
-import { rateLimitedLog } from '../transport/log-limit.js';
-import { tcpTransport } from '../transport/tcp/tcp-transport.js';
-import { printJson } from './output.js';
+import { runNodeProcess } from '../runtime/node-process.js';
+import { collect } from './options.js';
 
 interface NodeCliOptions {
   listen: string;
@@ -18,6 +9,7 @@ interface NodeCliOptions {
   modelDir?: string;
   insecure?: boolean;
   link?: string;
+  linkCatalog?: string[];
   exitOnStdinClose?: boolean;
   json?: boolean;
 }
@@ -44,66 +36,23 @@ export function registerNodeCommand(program: Command): void {
       'without a key: allow a non-loopback --listen and accept control from unauthenticated peers',
     )
     .option('--link <id>', 'emulate this catalog link on every connection (none: real socket)', 'none')
+    .option('--link-catalog <file>', 'extra link catalog JSON for --link (repeatable)', collect)
     .option(
       '--exit-on-stdin-close',
       'exit when stdin closes (used by `edgesplit run` so nodes never outlive it)',
     )
     .option('--json', 'print the ready line as JSON')
     .action(async (opts: NodeCliOptions) => {
-      const { host, port } = parseAddress(opts.listen, '--listen');
-      if (opts.key && opts.keyEnv) throw new UsageError('give --key or --key-env, not both');
-      const key = opts.key ? loadKeyFile(opts.key) : opts.keyEnv ? loadKeyFromEnv(opts.keyEnv) : undefined;
-      const warning = checkListenPolicy({ host, port, keyed: !!key, insecure: !!opts.insecure });
-      if (warning) process.stderr.write(`edgesplit node: ${warning}\n`);
-      const wrap = resolveLinkWrap(opts.link);
-      const refusals = rateLimitedLog(stderrLog);
-      const handle = await startStageNode({
-        transport: tcpTransport,
-        backend: onnxruntimeBackend,
-        host,
-        port,
-        connection: { ...(key ? { key } : {}), log: refusals },
+      await runNodeProcess({
+        listen: opts.listen,
+        ...(opts.key ? { keyFile: opts.key } : {}),
+        ...(opts.keyEnv ? { keyEnv: opts.keyEnv } : {}),
         ...(opts.modelDir ? { modelDir: opts.modelDir } : {}),
         ...(opts.insecure ? { insecure: true } : {}),
-        ...(wrap ? { linkWrap: wrap } : {}),
-        onShutdown: () => {
-          refusals.flush();
-          process.exit(0);
-        },
+        ...(opts.link ? { link: opts.link } : {}),
+        ...(opts.linkCatalog ? { linkCatalogFiles: opts.linkCatalog } : {}),
+        ...(opts.exitOnStdinClose ? { exitOnStdinClose: true } : {}),
+        ...(opts.json ? { json: true } : {}),
       });
-      if (opts.json)
-        printJson({
-          ready: handle.address,
-          pid: process.pid,
-          authenticated: !!key,
-          link: opts.link ?? 'none',
-        });
-      else process.stdout.write(`ready ${handle.address}\n`);
-      const peers =
-        handle.peerAddress !== handle.address
-          ? `, stage-to-stage traffic on ${handle.peerAddress} over emulated ${opts.link}`
-          : '';
-      process.stderr.write(
-        `edgesplit node: listening on ${handle.address}${peers}${key ? ' (pre-shared key required, encrypted)' : ''}, pid ${process.pid}\n`,
-      );
-      const stop = (why: string) => {
-        refusals.flush();
-        process.stderr.write(`edgesplit node: ${why}; stopping\n`);
-        handle.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            process.stderr.write(`edgesplit node: ${errorMessage(err)}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
-      if (opts.exitOnStdinClose) {
-        process.stdin.on('end', () => stop('stdin closed'));
-        process.stdin.on('error', () => stop('stdin error'));
-        process.stdin.resume();
-      }
-      await new Promise<never>(() => undefined);
     });
 }

@@ -57,3 +57,8 @@ export function allowUnknownOpsOption(): Option {
     'count ops whose cost is unknown as 0 MACs instead of refusing the model',
   );
 }
+
+/** Commander reducer for a repeatable option (`--x a --x b` -> ['a', 'b']). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

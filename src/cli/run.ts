@@ -1,21 +1,25 @@
 import { writeFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { UsageError } from '../core/errors.js';
+import { UsageError, errorMessage } from '../core/errors.js';
 import { DATASETS } from '../data/datasets.js';
 import { loadHostsFile } from '../runtime/node-pool.js';
 import { loadRuntimePlan } from '../runtime/plan-dir.js';
 import { runPlan, type RunReport } from '../runtime/run.js';
 import { planTrace } from '../runtime/trace.js';
 import { loadKeyFile } from '../transport/auth/key-file.js';
-import { parsePositiveInt } from './options.js';
+import { collect, parsePositiveInt } from './options.js';
 import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
 
 interface RunCliOptions {
   data: string;
   limit?: string;
-  link: string;
+  link?: string;
   hosts?: string;
+  stallTimeout?: string;
+  deviceCatalog?: string[];
+  linkCatalog?: string[];
+  out?: string;
   key?: string;
   trace?: string;
   window?: string;
@@ -102,7 +106,10 @@ export function registerRunCommand(program: Command): void {
     .argument('<plan-dir>', 'directory with plan.json and stage-<i>.onnx (from `edgesplit plan`)')
     .option('--data <name>', `dataset: ${DATASETS.map((d) => d.name).join(', ')}`, 'fashion-mnist-test')
     .option('--limit <n>', 'run only the first n samples')
-    .option('--link <id>', 'emulate a catalog link on every connection (none: real sockets)', 'none')
+    .option(
+      '--link <id>',
+      'catalog link emulated between stages (none: real sockets); with --hosts every node must emulate it (default: local none, hosts what the nodes report)',
+    )
     .option(
       '--hosts <file>',
       'JSON {"<plan device>": "host:port"} of running `edgesplit node`s (default: start local nodes)',
@@ -114,6 +121,17 @@ export function registerRunCommand(program: Command): void {
     .option('--trace <file>', 'write a Chrome/Perfetto trace JSON of every sample')
     .option('--window <n>', 'samples in flight at most (default 2 per node + 2)')
     .option('--policy <p>', 'replica choice: least-loaded or round-robin', 'least-loaded')
+    .option(
+      '--stall-timeout <ms>',
+      'a node silent this long (no output, no health reply) is failed over; default max(5000, 3 x window x predicted ms per sample)',
+    )
+    .option('--out <file>', 'write every result as a JSON line (seq, label, outputs) as it is released')
+    .option('--device-catalog <file>', 'extra device catalog JSON for energy estimates (repeatable)', collect)
+    .option(
+      '--link-catalog <file>',
+      'extra link catalog JSON for --link emulation and energy (repeatable; local nodes get it too)',
+      collect,
+    )
     .option('--node-logs', "show local nodes' stderr")
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, opts: RunCliOptions) => {
@@ -131,19 +149,30 @@ export function registerRunCommand(program: Command): void {
             })
           : undefined;
       let started = false;
+      const abort = new AbortController();
       const onSignal = () => {
-        process.stderr.write('edgesplit run: interrupted; stopping nodes\n');
-        process.exit(130);
+        if (abort.signal.aborted) process.exit(130);
+        process.stderr.write('edgesplit run: interrupted; stopping (again to force)\n');
+        abort.abort();
       };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       let result;
       try {
         result = await runPlan({
           plan,
           dataset: opts.data,
           ...(opts.limit !== undefined ? { limit: parsePositiveInt('--limit', opts.limit) } : {}),
-          link: opts.link,
+          ...(opts.link !== undefined ? { link: opts.link } : {}),
+          ...(opts.stallTimeout !== undefined
+            ? { stallTimeoutMs: parsePositiveInt('--stall-timeout', opts.stallTimeout) }
+            : {}),
+          ...(opts.out ? { outFile: opts.out } : {}),
+          ...(opts.deviceCatalog ? { deviceCatalogFiles: opts.deviceCatalog } : {}),
+          ...(opts.linkCatalog ? { linkCatalogFiles: opts.linkCatalog } : {}),
+          keepOutputs: false,
+          keepRecords: !!opts.trace,
+          signal: abort.signal,
           ...(hosts ? { hosts, hostsFile: opts.hosts } : {}),
           ...(key ? { key } : {}),
           ...(opts.window !== undefined ? { window: parsePositiveInt('--window', opts.window) } : {}),
@@ -159,6 +188,11 @@ export function registerRunCommand(program: Command): void {
             if (done % 16 === 0 || done === total) bar.update(done);
           },
         });
+      } catch (err) {
+        // every node and connection is closed by now; 130 is what shells expect after ^C
+        if (!abort.signal.aborted) throw err;
+        process.stderr.write(`edgesplit run: ${errorMessage(err)}\n`);
+        process.exit(130);
       } finally {
         if (started) bar?.stop();
         process.off('SIGINT', onSignal);

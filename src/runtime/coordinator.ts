@@ -1,25 +1,22 @@
 /**
  * The coordinator: assigns stages to nodes, streams samples through the pipeline with a bounded
- * in-flight window, collects results in order (deduplicated by seq) and recovers from dead nodes:
- * a replica takes over or a new node is started, upstream nodes get the new peers, and every
- * incomplete sample is re-sent from stage 0 under a new epoch.
+ * in-flight window, releases results in order (deduplicated by seq) and recovers from dead or
+ * stalled nodes: a replica takes over or a new node is started, upstream nodes get the new peers,
+ * and every incomplete sample is re-sent from stage 0 under a new epoch (late outputs of the old
+ * epoch are dropped). Per-sample state lives only while a sample is in flight; results stream to
+ * `onResult` and statistics to streaming accumulators. Every run ends: on success, or with a
+ * {@link RunFailedError} counting what was delivered, having closed every connection it opened.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import type { TensorFrame } from '../transport/codec/frame.js';
 import type { ConnectionOptions, Transport } from '../transport/transport.js';
-import { parseAddress } from './address.js';
-import { nowMs } from './clock.js';
-import { tensorFrameBytes } from './frame-size.js';
-import { NodeLink, type NodeEndpoint } from './node-link.js';
+import { Coordinator } from './coordinator-impl.js';
+
+export { DEFAULT_STALL_TIMEOUT_MS } from './coordinator-impl.js';
 import type { NodePool } from './node-pool.js';
-import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME } from './protocol.js';
-import { ReorderBuffer } from './reorder.js';
-import { ReplicaPicker, type ReplicaPolicy } from './replica-picker.js';
-import { stageRoutes, type RuntimePlan, type StageRoute } from './routes.js';
-import type { NodeRecord, RunRecords } from './summary.js';
+import type { ReplicaPolicy } from './replica-picker.js';
+import type { RuntimePlan } from './routes.js';
+import { RunFailedError } from './run-failed.js';
+import type { RunRecords, RunSummary } from './summary.js';
 
 /** The samples to stream: inputs by index, optional labels. */
 export interface SampleSource {
@@ -42,14 +39,25 @@ export interface RunPipelineOptions {
   readonly policy?: ReplicaPolicy;
   /** Clock pings per node at connect (default 8). */
   readonly clockPings?: number;
-  /** Fail when no result arrives for this long (default 30 s). */
+  /**
+   * A node that sends nothing (no output, no health reply) for this long is treated as dead and
+   * failed over (default 10 s); the run fails when no sample is delivered for 3 times this.
+   */
   readonly stallTimeoutMs?: number;
+  /** Link id every node must emulate; undefined: the nodes must agree and theirs is reported. */
+  readonly expectLink?: string;
+  /** Aborts the run (SIGINT): it fails promptly with the delivered count. */
+  readonly signal?: AbortSignal;
   /** Timeline records per control frame from nodes (default 64). */
   readonly timelineBatch?: number;
   /** Called after each in-order release. */
   readonly onProgress?: (done: number, total: number) => void;
-  /** Keep every sample's outputs in the result (default true). */
+  /** Each sample's outputs, in order, as it is released (streaming; nothing is kept for it). */
+  readonly onResult?: (seq: number, outputs: Record<string, Tensor>) => void;
+  /** Keep every sample's outputs in the result (default true; memory grows with the stream). */
   readonly keepOutputs?: boolean;
+  /** Keep every timeline record in the result, e.g. for a trace (default true; grows with the stream). */
+  readonly keepRecords?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -66,6 +74,12 @@ export interface FailoverEvent {
 
 /** What {@link runPipeline} returns. */
 export interface PipelineRun extends RunRecords {
+  /** Numbers of the run, from streaming accumulators (complete even when records are not kept). */
+  readonly summary: RunSummary;
+  /** This run's id (nodes assigned by it start clean and refuse other runs' peer updates). */
+  readonly runId: string;
+  /** The link the nodes emulate. */
+  readonly link: string;
   /** Outputs of each sample in order (empty when keepOutputs is false). */
   readonly outputs: Record<string, Tensor>[];
   readonly samples: number;
@@ -76,350 +90,14 @@ export interface PipelineRun extends RunRecords {
   readonly failovers: readonly FailoverEvent[];
 }
 
-interface Pending {
-  resolve: () => void;
-}
-
-/** Runs samples through a plan on the pool's nodes. Always closes the pool. */
+/** Runs samples through a plan on the pool's nodes. Always closes the pool and every connection. */
 export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRun> {
   const c = new Coordinator(o);
   try {
     return await c.run();
+  } catch (err) {
+    throw RunFailedError.from(err, c.delivered, o.samples.count);
   } finally {
     await c.shutdown();
   }
-}
-
-class Coordinator {
-  private readonly routes: StageRoute[];
-  private readonly runId = `${process.pid}-${Date.now().toString(36)}`;
-  private links: NodeLink[] = [];
-  private epoch = 1;
-  private readonly models: Uint8Array[] = [];
-  private readonly reorder = new ReorderBuffer<Record<string, Tensor>>();
-  private readonly incomplete = new Set<number>();
-  private readonly partials = new Map<string, Map<string, Tensor>>();
-  private readonly outputs: Record<string, Tensor>[] = [];
-  private readonly picker: ReplicaPicker;
-  private readonly waiters: Pending[] = [];
-  private failover: Promise<void> = Promise.resolve();
-  private paused = false;
-  private finishing = false;
-  private fatal: Error | undefined;
-  private readonly failovers: FailoverEvent[] = [];
-  private readonly records: RunRecords = {
-    startMs: 0,
-    endMs: 0,
-    nodes: [],
-    sends: [],
-    arrivals: [],
-    firstSendMs: [],
-    doneMs: [],
-  };
-  private readonly log: (line: string) => void;
-
-  constructor(private readonly o: RunPipelineOptions) {
-    this.routes = stageRoutes(o.plan);
-    this.picker = new ReplicaPicker(o.policy ?? 'least-loaded');
-    this.log = o.log ?? (() => undefined);
-  }
-
-  async run(): Promise<PipelineRun> {
-    const { plan, samples } = this.o;
-    for (const st of plan.stages) {
-      try {
-        this.models.push(await readFile(st.modelPath));
-      } catch (err) {
-        throw new EdgesplitError('E_IO', `stage ${st.id}: cannot read ${st.modelPath}: ${errorMessage(err)}`);
-      }
-    }
-    const devices = plan.stages.flatMap((st, k) => st.devices.map((d) => ({ k, name: d.name })));
-    const endpoints = await this.o.pool.start(devices.map((d) => d.name));
-    this.links = await Promise.all(endpoints.map((ep, i) => this.connect(ep, devices[i].k)));
-    await Promise.all(this.links.map((l) => this.assign(l)));
-    this.records.startMs = nowMs();
-    const window = this.o.window ?? 2 * this.links.length + 2;
-    for (let seq = 0; seq < samples.count; seq++) {
-      while ((this.incomplete.size >= window || this.paused) && !this.fatal) await this.wait();
-      if (this.fatal) throw this.fatal;
-      this.incomplete.add(seq);
-      this.records.firstSendMs[seq] = nowMs();
-      await this.sendSample(seq);
-    }
-    while (this.reorder.released < samples.count && !this.fatal) await this.wait();
-    if (this.fatal) throw this.fatal;
-    this.records.endMs = nowMs();
-    await this.collectTimelines();
-    // a node lost late is noticed by the flush at the latest; its failover is part of the report
-    await this.failover;
-    return {
-      ...this.records,
-      outputs: this.outputs,
-      samples: samples.count,
-      lost: samples.count - this.reorder.released,
-      duplicates: this.reorder.duplicates,
-      failovers: this.failovers,
-    };
-  }
-
-  /** Flushes timelines, shuts local nodes down, closes connections and the pool. */
-  async shutdown(): Promise<void> {
-    this.finishing = true;
-    const local = this.o.pool.kind === 'local';
-    await Promise.all(
-      this.links
-        .filter((l) => l.alive && local)
-        .map((l) => l.request({ op: 'shutdown' }, 3000).catch(() => undefined)),
-    );
-    await Promise.all(this.links.map((l) => l.conn.close('run finished').catch(() => undefined)));
-    await this.o.pool.close();
-  }
-
-  private wait(): Promise<void> {
-    const stall = this.o.stallTimeoutMs ?? 30_000;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        const missing = [...this.incomplete].slice(0, 5).join(', ');
-        this.fatal ??= new EdgesplitError(
-          'E_TRANSPORT',
-          `no progress for ${stall} ms: ${this.reorder.released}/${this.o.samples.count} samples delivered, waiting for seq ${missing}`,
-        );
-        resolve();
-      }, stall);
-      this.waiters.push({
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-    });
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w.resolve();
-  }
-
-  private async connect(ep: NodeEndpoint, k: number): Promise<NodeLink> {
-    const { host, port } = parseAddress(ep.address, `node ${ep.device}`);
-    let conn;
-    try {
-      conn = await this.o.transport.connect({ ...this.o.connection, host, port });
-    } catch (err) {
-      throw new EdgesplitError(
-        'E_TRANSPORT',
-        `cannot reach node ${ep.device} at ${ep.address}: ${errorMessage(err)}`,
-        { cause: err },
-      );
-    }
-    const link = new NodeLink(ep, k, conn, {
-      onTensor: (l, f) => this.onResult(l, f),
-      onTimeline: (l, m) => {
-        for (const r of m.records) this.records.nodes.push(toRecord(l, r));
-      },
-      onClosed: (l, reason) => this.onClosed(l, reason),
-    });
-    await link.syncClock(this.o.clockPings ?? 8);
-    link.peerAddress = (await link.health()).peerListen;
-    return link;
-  }
-
-  private downstreamOf(k: number): string[] {
-    if (k === this.o.plan.stages.length - 1) return [COORDINATOR_ADDRESS];
-    return this.links.filter((l) => l.alive && l.stageIndex === k + 1).map((l) => l.peerAddress);
-  }
-
-  private async assign(link: NodeLink): Promise<void> {
-    const k = link.stageIndex;
-    const st = this.o.plan.stages[k];
-    const model = this.models[k];
-    const local = this.o.pool.kind === 'local';
-    if (!local) {
-      await link.conn.send({
-        type: 'tensor',
-        streamId: 0,
-        seq: 0,
-        name: MODEL_TENSOR_NAME,
-        tensor: { dtype: 'uint8', dims: [model.byteLength], data: model },
-        wire: 'native',
-      });
-    }
-    const route = this.routes[k];
-    await link.request(
-      {
-        op: 'assign',
-        runId: this.runId,
-        epoch: this.epoch,
-        stageId: st.id,
-        stageIndex: k,
-        expects: route.expects,
-        modelInputs: route.modelInputs,
-        sends: route.sends,
-        downstream: this.downstreamOf(k),
-        policy: this.o.policy ?? 'least-loaded',
-        timelineBatch: this.o.timelineBatch ?? 64,
-        intraOpThreads: 1,
-        ...(local
-          ? { modelFile: { path: st.modelPath, sha256: createHash('sha256').update(model).digest('hex') } }
-          : {}),
-      },
-      60_000,
-    );
-  }
-
-  private async sendSample(seq: number): Promise<void> {
-    const inputs = this.o.samples.input(seq);
-    const route = this.routes[0];
-    const stage0 = this.links.filter((l) => l.alive && l.stageIndex === 0);
-    const i = this.picker.pick(stage0.length, (j) => stage0[j].conn.stats().inFlightFrames);
-    if (i < 0) return; // every stage-0 node is dead; the failover re-sends this sample
-    const link = stage0[i];
-    const frames: TensorFrame[] = route.expects.map((name) => {
-      const tensor = inputs[name];
-      if (!tensor)
-        throw new EdgesplitError(
-          'E_DATA',
-          `sample ${seq} has no input '${name}' (has ${Object.keys(inputs).join(', ')})`,
-        );
-      const wire = this.o.plan.graphInputs.find((g) => g.name === name)?.wire ?? 'fp32';
-      return {
-        type: 'tensor',
-        streamId: this.epoch,
-        seq,
-        name,
-        tensor,
-        wire: tensor.dtype === 'float32' ? wire : 'native',
-      };
-    });
-    const bytes = frames.reduce((s, f) => s + tensorFrameBytes(f, !!this.o.connection?.key), 0);
-    const start = nowMs();
-    const epoch = this.epoch;
-    try {
-      await Promise.all(frames.map((f) => link.conn.send(f)));
-      this.records.sends.push({
-        epoch,
-        seq,
-        sendStart: start,
-        sendEnd: nowMs(),
-        bytes,
-        target: link.endpoint.device,
-      });
-    } catch {
-      // the node died while we sent; its failover re-sends every incomplete sample
-    }
-  }
-
-  private onResult(link: NodeLink, f: TensorFrame): void {
-    const at = nowMs();
-    if (this.reorder.has(f.seq) || !this.incomplete.has(f.seq)) return;
-    const key = `${f.streamId}:${f.seq}`;
-    let got = this.partials.get(key);
-    if (!got) this.partials.set(key, (got = new Map()));
-    got.set(f.name, f.tensor);
-    if (got.size < this.o.plan.graphOutputs.length) return;
-    for (const k of [...this.partials.keys()]) if (k.endsWith(`:${f.seq}`)) this.partials.delete(k);
-    this.records.arrivals.push({ epoch: f.streamId, seq: f.seq, ms: at, from: link.endpoint.device });
-    this.incomplete.delete(f.seq);
-    const out = Object.fromEntries(got);
-    this.records.doneMs[f.seq] = at;
-    const released = this.reorder.push(f.seq, out);
-    released.forEach((r, i) => {
-      if (this.o.keepOutputs !== false) this.outputs.push(r);
-      this.o.onProgress?.(this.reorder.released - released.length + i + 1, this.o.samples.count);
-    });
-    this.wake();
-  }
-
-  private onClosed(link: NodeLink, reason: string): void {
-    if (this.finishing) return;
-    this.log(
-      `node ${link.endpoint.device} (${link.endpoint.address}, stage ${link.stageIndex}) lost: ${reason}`,
-    );
-    this.paused = true;
-    this.failover = this.failover
-      .then(() => this.recover(link, reason))
-      .catch((err: unknown) => {
-        this.fatal ??= err instanceof Error ? err : new Error(String(err));
-        this.wake();
-      });
-  }
-
-  private async recover(dead: NodeLink, reason: string): Promise<void> {
-    const k = dead.stageIndex;
-    this.links = this.links.filter((l) => l !== dead);
-    if (this.reorder.released === this.o.samples.count) {
-      this.failovers.push({
-        device: dead.endpoint.device,
-        stageIndex: k,
-        reason,
-        replacedBy: 'none (every sample was delivered)',
-        resent: 0,
-        atMs: nowMs(),
-      });
-      return;
-    }
-    let replacedBy = 'replica';
-    if (!this.links.some((l) => l.alive && l.stageIndex === k)) {
-      if (!this.o.pool.replace) {
-        throw new EdgesplitError(
-          'E_TRANSPORT',
-          `stage ${this.o.plan.stages[k].id} lost its only node ${dead.endpoint.device} (${dead.endpoint.address}: ${reason}); nodes from a hosts file cannot be restarted by the coordinator`,
-        );
-      }
-      const ep = await this.o.pool.replace(dead.endpoint.device);
-      const link = await this.connect(ep, k);
-      this.links.push(link);
-      await this.assign(link);
-      replacedBy = ep.address;
-    }
-    this.epoch += 1;
-    const live = this.links.filter((l) => l.alive);
-    await Promise.all(
-      live.map((l) =>
-        l
-          .request({ op: 'peers', epoch: this.epoch, downstream: this.downstreamOf(l.stageIndex) })
-          .catch(() => undefined),
-      ),
-    );
-    const resend = [...this.incomplete].sort((a, b) => a - b);
-    this.failovers.push({
-      device: dead.endpoint.device,
-      stageIndex: k,
-      reason,
-      replacedBy,
-      resent: resend.length,
-      atMs: nowMs(),
-    });
-    this.log(
-      `failover: stage ${k} now on ${replacedBy}; re-sending ${resend.length} incomplete samples under epoch ${this.epoch}`,
-    );
-    this.paused = false;
-    for (const seq of resend) if (this.incomplete.has(seq)) await this.sendSample(seq);
-    this.wake();
-  }
-
-  private async collectTimelines(): Promise<void> {
-    await Promise.all(
-      this.links.filter((l) => l.alive).map((l) => l.request({ op: 'flush' }, 5000).catch(() => undefined)),
-    );
-  }
-}
-
-function toRecord(
-  l: NodeLink,
-  r: readonly [number, number, number, number, number, number, number, number, string],
-): NodeRecord {
-  const c = (t: number) => t - l.offset.offsetMs;
-  return {
-    stageIndex: l.stageIndex,
-    device: l.endpoint.device,
-    epoch: r[0],
-    seq: r[1],
-    received: c(r[2]),
-    inferStart: c(r[3]),
-    inferEnd: c(r[4]),
-    sendStart: c(r[5]),
-    sendEnd: c(r[6]),
-    bytes: r[7],
-    target: r[8],
-  };
 }

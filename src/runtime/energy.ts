@@ -3,7 +3,7 @@
  * (its MACs per sample through the cost model), communication energy from the catalog link applied
  * to the bytes per sample measured on each inter-stage hop. Nothing here is a measured energy.
  */
-import { getDevice, getLink } from '../catalog/index.js';
+import type { DeviceCatalog, LinkCatalog } from '../catalog/index.js';
 import { computeCost, transferCost } from '../cost/index.js';
 import { errorMessage } from '../core/errors.js';
 import type { RuntimePlan } from './routes.js';
@@ -36,11 +36,12 @@ export function estimateEnergy(
   plan: RuntimePlan,
   summary: RunSummary,
   linkId: string | undefined,
+  catalogs: { readonly devices: DeviceCatalog; readonly links: LinkCatalog },
 ): EnergyEstimate | { readonly unavailable: string } {
   const id = linkId && linkId !== 'none' ? linkId : plan.link;
   if (!id) return { unavailable: 'no link id (plan has none and --link is none)' };
   try {
-    const link = getLink(id);
+    const link = catalogs.links.get(id);
     const stages = plan.stages.map((st) => {
       const type = st.devices[0]?.type;
       if (!type) throw new Error(`stage ${st.id} names no catalog device type`);
@@ -49,7 +50,7 @@ export function estimateEnergy(
         id: st.id,
         device: type,
         macs: st.macs,
-        energyJ: computeCost(getDevice(type), st.macs).energyJ,
+        energyJ: computeCost(catalogs.devices.get(type), st.macs).energyJ,
       };
     });
     const hops = summary.links.slice(1, -1).map((l) => ({

@@ -3,7 +3,7 @@
  * (both ends must wrap alike), using the transport's link emulation with edgesplit's credit-aware
  * delivery scheme. "none" (or no id) means the real socket as it is.
  */
-import { getLink } from '../catalog/index.js';
+import type { LinkCatalog } from '../catalog/index.js';
 import { emulateLink } from '../transport/link/emulated-link.js';
 import { linkParamsFromSpec } from '../transport/link/params.js';
 import type { ByteDuplex } from '../transport/transport.js';
@@ -11,10 +11,14 @@ import type { ByteDuplex } from '../transport/transport.js';
 /** A byte-stream wrapper, as `ConnectionOptions.wrap` takes it. */
 export type LinkWrap = (raw: ByteDuplex) => ByteDuplex;
 
-/** Resolves a link id to its wrapper (undefined for none); unknown ids throw listing the known ones. */
-export function resolveLinkWrap(id: string | undefined, timeScale = 1): LinkWrap | undefined {
+/** Resolves a link id in `catalog` to its wrapper (undefined for none); unknown ids throw listing the known ones. */
+export function resolveLinkWrap(
+  id: string | undefined,
+  catalog: LinkCatalog,
+  timeScale = 1,
+): LinkWrap | undefined {
   if (id === undefined || id === 'none') return undefined;
-  const params = linkParamsFromSpec(getLink(id));
+  const params = linkParamsFromSpec(catalog.get(id));
   let seed = 1;
   return (raw) => emulateLink(raw, { params, scheme: { kind: 'credit' }, timeScale, seed: seed++ });
 }

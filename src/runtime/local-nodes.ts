@@ -1,15 +1,14 @@
 /**
- * Local node processes: one `edgesplit node --listen 127.0.0.1:0` per plan device, its address read
- * from the `ready <host:port>` line. Every child is killed when the pool closes, when this process
+ * Local node processes: one node process (see `node-process.ts`) listening on 127.0.0.1:0 per plan
+ * device, its address read from the `ready <host:port>` line. Every child is killed when the pool closes, when this process
  * exits, and (through its stdin pipe closing) when this process dies without cleaning up.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { EdgesplitError } from '../core/errors.js';
-import { packageRoot } from '../data/package-root.js';
 import type { NodeEndpoint } from './node-link.js';
 import type { NodePool } from './node-pool.js';
+import { spawnNodeProcess } from './node-process.js';
 
 /** Options of {@link localPool}. */
 export interface LocalPoolOptions {
@@ -21,12 +20,14 @@ export interface LocalPoolOptions {
   readonly modelDir?: string;
   /** Link id passed to every node (`--link`). */
   readonly link?: string;
+  /** Extra link catalog files the nodes look the link up in. */
+  readonly linkCatalogFiles?: readonly string[];
   /** Forward node stderr lines (prefixed with the device) to this process's stderr. */
   readonly nodeLogs?: boolean;
   /** A node must print its ready line within this time (default 20 s). */
   readonly startTimeoutMs?: number;
-  /** The CLI entry to run (default the package's bin/edgesplit.js). */
-  readonly binPath?: string;
+  /** The node entry script to run (default the package's built `node-main`). */
+  readonly mainPath?: string;
 }
 
 /** A pool of local node processes; `pid(device)` exposes the current process of a device (for tests and kill -9 drills). */
@@ -51,23 +52,22 @@ export const NODE_KEY_ENV = 'EDGESPLIT_NODE_KEY';
 /** Starts nodes as child processes of this one. */
 export function localPool(o: LocalPoolOptions = {}): LocalPool {
   installExitHook();
-  const bin = o.binPath ?? join(packageRoot(), 'bin', 'edgesplit.js');
   const byDevice = new Map<string, ChildProcess>();
   const mine = new Set<ChildProcess>();
 
   const startOne = (device: string): Promise<NodeEndpoint> => {
-    const args = [
-      bin,
-      'node',
-      '--listen',
-      '127.0.0.1:0',
-      '--exit-on-stdin-close',
-      ...(o.key ? ['--key-env', NODE_KEY_ENV] : o.keyFile ? ['--key', o.keyFile] : []),
-      ...(o.modelDir ? ['--model-dir', o.modelDir] : []),
-      ...(o.link ? ['--link', o.link] : []),
-    ];
-    const env = o.key ? { ...process.env, [NODE_KEY_ENV]: Buffer.from(o.key).toString('hex') } : process.env;
-    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const child = spawnNodeProcess(
+      {
+        listen: '127.0.0.1:0',
+        exitOnStdinClose: true,
+        ...(o.key ? { keyEnv: NODE_KEY_ENV } : o.keyFile ? { keyFile: o.keyFile } : {}),
+        ...(o.modelDir ? { modelDir: o.modelDir } : {}),
+        ...(o.link ? { link: o.link } : {}),
+        ...(o.linkCatalogFiles?.length ? { linkCatalogFiles: o.linkCatalogFiles } : {}),
+      },
+      o.mainPath,
+      o.key ? { [NODE_KEY_ENV]: Buffer.from(o.key).toString('hex') } : undefined,
+    );
     live.add(child);
     mine.add(child);
     byDevice.set(device, child);

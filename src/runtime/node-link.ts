@@ -36,12 +36,20 @@ export interface NodeLinkHandlers {
 }
 
 const REQUEST_TIMEOUT_MS = 20_000;
+/** A clock ping is answered at once by any live node. */
+const CLOCK_TIMEOUT_MS = 5000;
 
 /** One coordinator-to-node connection. */
 export class NodeLink {
   /** Node clock minus coordinator clock. */
   offset: ClockOffset = { offsetMs: 0, rttMs: 0, uncertaintyMs: 0 };
   alive = true;
+  /** Coordinator time of the last frame of any kind from this node (the stall watch reads it). */
+  lastHeardMs = nowMs();
+  /** Stage-0 nodes: the separate connection sample inputs go over. */
+  data: Connection | undefined;
+  /** Health as reported when the link was opened. */
+  hello: HealthMessage | undefined;
   /** Where upstream nodes reach this node (its emulated-link listener when it has one). */
   peerAddress: string;
   private nextId = 1;
@@ -85,7 +93,7 @@ export class NodeLink {
     const samples: ClockSample[] = [];
     for (let i = 0; i < pings; i++) {
       const t0 = nowMs();
-      const r = await this.request({ op: 'clock' });
+      const r = await this.request({ op: 'clock' }, CLOCK_TIMEOUT_MS);
       const t3 = nowMs();
       if (r.nodeTimeMs !== undefined) samples.push({ t0, t1: r.nodeTimeMs, t3 });
     }
@@ -127,6 +135,7 @@ export class NodeLink {
   private async readLoop(): Promise<void> {
     try {
       for await (const f of this.conn) {
+        this.lastHeardMs = nowMs();
         if (f.type === 'tensor') {
           this.handlers.onTensor(this, f);
           continue;

@@ -33,8 +33,16 @@ export function parseHostsFile(json: unknown, file: string): Map<string, string>
     );
   }
   const map = new Map<string, string>();
+  const byAddress = new Map<string, string>();
   for (const [device, address] of Object.entries(r.data)) {
-    parseAddress(address, `${file}: device "${device}"`);
+    const { host, port } = parseAddress(address, `${file}: device "${device}"`);
+    const key = `${host.toLowerCase()}:${port}`;
+    const other = byAddress.get(key);
+    if (other !== undefined)
+      throw new UsageError(
+        `${file}: devices "${other}" and "${device}" both have address ${address}; each device needs its own node`,
+      );
+    byAddress.set(key, device);
     map.set(device, address);
   }
   return map;

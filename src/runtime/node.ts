@@ -46,6 +46,8 @@ export interface StageNodeOptions {
    * coordinator's control connection stays a plain socket, so only the links a plan models are emulated.
    */
   readonly linkWrap?: (raw: ByteDuplex) => ByteDuplex;
+  /** Catalog id of the link `linkWrap` emulates, reported in health so a coordinator can check it (default none). */
+  readonly linkId?: string;
   /** Samples held ready for inference before the node stops reading its connections (default 2). */
   readonly maxReady?: number;
   /** Incomplete samples (some tensors missing) held at most (default 1024). */
@@ -100,6 +102,7 @@ class StageNode {
   private peerAddress = '';
   private assignment: Assignment | undefined;
   private epoch = 0;
+  private lastRunId: string | undefined;
   private readonly downstream: Downstream;
   private readonly models = new WeakMap<Connection, Uint8Array>();
   private readonly partial = new Map<string, Map<string, Tensor>>();
@@ -260,6 +263,12 @@ class StageNode {
       case 'assign':
         return this.assign(conn, req);
       case 'peers':
+        if (req.runId !== undefined && req.runId !== this.assignment?.runId)
+          return this.reply(conn, {
+            id: req.id,
+            ok: false,
+            error: `peers for run ${req.runId}, but this node is assigned to run ${this.assignment?.runId ?? 'none'}`,
+          });
         this.setPeers(req.downstream, req.epoch);
         return this.reply(conn, { id: req.id, ok: true });
       case 'flush':
@@ -301,6 +310,9 @@ class StageNode {
       listen: this.address,
       peerListen: this.peerAddress,
       pid: process.pid,
+      link: this.o.linkId ?? 'none',
+      runId: a?.runId ?? null,
+      epoch: this.epoch,
     };
   }
 
@@ -333,6 +345,7 @@ class StageNode {
         error: `stage ${req.stageId}: model input '${bad}' is not among the expected tensors`,
       });
     await this.unassign();
+    if (this.lastRunId !== req.runId) this.startRun(conn, req.runId);
     const t0 = nowMs();
     let session: InferenceSession;
     try {
@@ -366,6 +379,19 @@ class StageNode {
     for (const w of this.spaceWaiters.splice(0)) w();
     this.setPeers([], this.epoch);
     if (a) await a.session.release().catch(() => undefined);
+  }
+
+  /**
+   * A new run starts clean: whatever epoch, counters or upstream connections an earlier run (or its
+   * failover) left are dropped, so that run's late frames cannot reach this one.
+   */
+  private startRun(coordinator: Connection, runId: string): void {
+    this.lastRunId = runId;
+    this.epoch = 0;
+    this.processed = 0;
+    this.dropped = 0;
+    this.downstream.dropped = 0;
+    for (const c of this.conns) if (c !== coordinator) void c.close('new run').catch(() => undefined);
   }
 
   private setPeers(downstream: readonly string[], epoch: number, policy?: ReplicaPolicy): void {

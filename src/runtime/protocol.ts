@@ -48,6 +48,8 @@ export type AssignMessage = z.infer<typeof assignSchema>;
 export const peersSchema = z.object({
   op: z.literal('peers'),
   id: z.number().int(),
+  /** The run the new peers belong to; a node assigned by another run refuses them. */
+  runId: z.string().optional(),
   epoch: z.number().int().min(1),
   downstream: z.array(z.string()).min(1),
 });
@@ -114,6 +116,11 @@ export const healthSchema = z.object({
   /** Where upstream nodes connect: the emulated-link listener, or `listen` without emulation. */
   peerListen: z.string(),
   pid: z.number().int(),
+  /** Catalog link id the node emulates on stage-to-stage traffic ("none": real sockets). */
+  link: z.string().default('none'),
+  /** Run the node is assigned to, and its failover epoch (0 when unassigned). */
+  runId: z.string().nullable().default(null),
+  epoch: z.number().int().default(0),
 });
 /** Parsed health reply. */
 export type HealthMessage = z.infer<typeof healthSchema>;

@@ -3,6 +3,7 @@
  * its report (accuracy, throughput, latency, per-stage times, bytes per link, Fig. 5 split, energy).
  */
 import { randomBytes } from 'node:crypto';
+import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/index.js';
 import { UsageError } from '../core/errors.js';
 import { float32Tensor, shapeSize, type Tensor } from '../core/tensor.js';
 import { loadDataset } from '../data/datasets.js';
@@ -16,7 +17,8 @@ import { localPool, type LocalPool } from './local-nodes.js';
 import { hostsPool, type NodePool } from './node-pool.js';
 import type { ReplicaPolicy } from './replica-picker.js';
 import type { RuntimePlan } from './routes.js';
-import { summarise, type RunSummary } from './summary.js';
+import { AccuracyCounter, JsonlResults } from './result-sink.js';
+import type { RunSummary } from './summary.js';
 
 /** Options of {@link runPlan}. */
 export interface RunPlanOptions {
@@ -25,8 +27,16 @@ export interface RunPlanOptions {
   readonly dataset?: string;
   readonly samples?: SampleSource;
   readonly limit?: number;
-  /** Catalog link emulated between stages by local nodes ("none": real sockets); nodes from a hosts file emulate what their own `--link` says. */
+  /**
+   * Catalog link emulated between stages ("none": real sockets). Local nodes are started with it;
+   * nodes from a hosts file must report it (an error names both otherwise). Undefined: none for
+   * local nodes; for hosts, whatever the nodes agree on.
+   */
   readonly link?: string;
+  /** Extra device catalog files (besides the built-in one) for energy estimates. */
+  readonly deviceCatalogFiles?: readonly string[];
+  /** Extra link catalog files for link emulation (passed to local nodes too) and energy estimates. */
+  readonly linkCatalogFiles?: readonly string[];
   /** Device name -> host:port of running nodes; without it local nodes are started. */
   readonly hosts?: ReadonlyMap<string, string>;
   readonly hostsFile?: string;
@@ -40,7 +50,16 @@ export interface RunPlanOptions {
   readonly nodeLogs?: boolean;
   readonly keepOutputs?: boolean;
   readonly transport?: Transport;
+  /** See {@link RunPipelineOptions.stallTimeoutMs}; default {@link defaultStallTimeoutMs}. */
   readonly stallTimeoutMs?: number;
+  /** Keep every timeline record (for a trace; default true). */
+  readonly keepRecords?: boolean;
+  /** Write each result as a JSON line to this file as it is released. */
+  readonly outFile?: string;
+  /** Each result in order as it is released. */
+  readonly onResult?: (seq: number, outputs: Record<string, Tensor>) => void;
+  /** Aborts the run (it then fails with the delivered count). */
+  readonly signal?: AbortSignal;
   /** Timeline records per batch from nodes (default 64; records a killed node had not sent are lost). */
   readonly timelineBatch?: number;
   readonly onProgress?: (done: number, total: number) => void;
@@ -52,6 +71,7 @@ export interface RunPlanOptions {
 /** The report `edgesplit run --json` prints. */
 export interface RunReport extends RunSummary {
   readonly plan: string;
+  readonly runId: string;
   readonly mode: 'local' | 'hosts';
   readonly link: string;
   readonly authenticated: boolean;
@@ -99,46 +119,79 @@ export function classificationAccuracy(
   return countCorrect(logits, labels, 10) / outputs.length;
 }
 
+/**
+ * The default stall timeout: 3 times the time the whole in-flight window needs at the plan's
+ * predicted throughput (a health probe may queue behind that many samples), at least 5 s.
+ */
+export function defaultStallTimeoutMs(plan: RuntimePlan, window: number): number {
+  const perSampleMs = plan.predictedThroughputPerS ? 1000 / plan.predictedThroughputPerS : 0;
+  const slowestStageMs = Math.max(0, ...plan.stages.map((s) => (s.predictedComputeS ?? 0) * 1000));
+  return Math.max(5000, Math.ceil(3 * window * Math.max(perSampleMs, slowestStageMs)));
+}
+
 /** Runs the plan; returns the raw run and its report. */
 export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; report: RunReport }> {
   const samples = o.samples ?? datasetSamples(o.plan, o.dataset ?? 'fashion-mnist-test', o.limit);
   if (samples.count === 0) throw new UsageError('no samples to run');
-  const link = o.link ?? 'none';
+  const link = o.link ?? (o.hosts ? undefined : 'none');
+  const catalogs = {
+    devices: loadDeviceCatalog(o.deviceCatalogFiles ?? []),
+    links: loadLinkCatalog(o.linkCatalogFiles ?? []),
+  };
   // an unknown link id fails here, before any node process starts
-  resolveLinkWrap(link);
+  resolveLinkWrap(link, catalogs.links);
   const key = o.key ?? (o.hosts ? undefined : randomBytes(32));
   const pool: NodePool | LocalPool = o.hosts
     ? hostsPool(o.hosts, o.hostsFile)
     : localPool({
         ...(key ? { key } : {}),
         modelDir: o.plan.dir,
-        ...(link !== 'none' ? { link } : {}),
+        ...(link !== undefined && link !== 'none' ? { link } : {}),
         ...(o.nodeLogs ? { nodeLogs: true } : {}),
+        ...(o.linkCatalogFiles?.length ? { linkCatalogFiles: o.linkCatalogFiles } : {}),
       });
   o.onPool?.(pool);
-  const run = await runPipeline({
-    plan: o.plan,
+  const nodes = o.plan.stages.reduce((n, s) => n + s.devices.length, 0);
+  const window = o.window ?? 2 * nodes + 2;
+  const acc = new AccuracyCounter(
     samples,
-    pool,
-    transport: o.transport ?? tcpTransport,
-    connection: { ...(key ? { key } : {}) },
-    keepOutputs: o.keepOutputs ?? true,
-    ...(o.window !== undefined ? { window: o.window } : {}),
-    ...(o.policy ? { policy: o.policy } : {}),
-    ...(o.stallTimeoutMs !== undefined ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
-    ...(o.timelineBatch !== undefined ? { timelineBatch: o.timelineBatch } : {}),
-    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-    ...(o.log ? { log: o.log } : {}),
-  });
-  const summary = summarise(o.plan, run);
-  const accuracy =
-    o.plan.graphOutputs.length === 1
-      ? classificationAccuracy(run.outputs, samples, o.plan.graphOutputs[0])
-      : undefined;
+    o.plan.graphOutputs.length === 1 ? o.plan.graphOutputs[0] : undefined,
+  );
+  const out = o.outFile ? new JsonlResults(o.outFile, samples) : undefined;
+  let run: PipelineRun;
+  try {
+    run = await runPipeline({
+      plan: o.plan,
+      samples,
+      pool,
+      transport: o.transport ?? tcpTransport,
+      connection: { ...(key ? { key } : {}) },
+      keepOutputs: o.keepOutputs ?? true,
+      keepRecords: o.keepRecords ?? true,
+      window,
+      stallTimeoutMs: o.stallTimeoutMs ?? defaultStallTimeoutMs(o.plan, window),
+      ...(link !== undefined ? { expectLink: link } : {}),
+      ...(o.policy ? { policy: o.policy } : {}),
+      ...(o.timelineBatch !== undefined ? { timelineBatch: o.timelineBatch } : {}),
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.log ? { log: o.log } : {}),
+      onResult: (seq, outputs) => {
+        acc.add(seq, outputs);
+        out?.add(seq, outputs);
+        o.onResult?.(seq, outputs);
+      },
+    });
+  } finally {
+    out?.close();
+  }
+  const summary = run.summary;
+  const accuracy = acc.accuracy;
   const report: RunReport = {
     plan: o.plan.dir,
+    runId: run.runId,
     mode: o.hosts ? 'hosts' : 'local',
-    link,
+    link: run.link,
     authenticated: !!key,
     ...summary,
     lost: run.lost,
@@ -148,7 +201,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
       ? { predictedThroughputPerS: o.plan.predictedThroughputPerS }
       : {}),
     failovers: run.failovers,
-    energy: estimateEnergy(o.plan, summary, link),
+    energy: estimateEnergy(o.plan, summary, run.link, catalogs),
   };
   return { run, report };
 }

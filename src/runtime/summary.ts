@@ -6,6 +6,9 @@
  * sample, as the seed's scribe measured it (so it includes waiting for credit and buffers).
  */
 import type { RuntimePlan } from './routes.js';
+import { RunStats, quantile } from './run-stats.js';
+
+export { quantile };
 
 /** One sample at one node (coordinator clock, ms). */
 export interface NodeRecord {
@@ -112,95 +115,12 @@ export interface RunSummary {
   readonly boundThroughputPerS: number;
 }
 
-/** The q-quantile (0..1) of values by linear interpolation; NaN for none. */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-}
-
-function mean(values: readonly number[]): number {
-  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
-}
-
-/** Summarises a run's records against its plan. */
+/** Summarises a run's full records against its plan (the same accumulators a streaming run uses). */
 export function summarise(plan: RuntimePlan, r: RunRecords): RunSummary {
-  const n = r.doneMs.length;
-  const latencies = r.doneMs.map((d, i) => d - r.firstSendMs[i]).filter((x) => Number.isFinite(x));
-  const key = (epoch: number, seq: number) => `${epoch}:${seq}`;
-  const byStage = plan.stages.map((_, k) => r.nodes.filter((x) => x.stageIndex === k && x.target !== ''));
-  const sendStartOf = plan.stages.map(
-    (_, k) => new Map(byStage[k].map((x) => [key(x.epoch, x.seq), x.sendStart])),
-  );
-  const coordSend = new Map(r.sends.map((s) => [key(s.epoch, s.seq), s.sendStart]));
-  const upstreamStart = (k: number, epoch: number, seq: number) =>
-    (k === 0 ? coordSend : sendStartOf[k - 1]).get(key(epoch, seq));
-  const hopTimes: number[][] = [];
-  const stages: StageSummary[] = plan.stages.map((st, k) => {
-    const recs = byStage[k];
-    const recv = recs
-      .map((x) => x.received - (upstreamStart(k, x.epoch, x.seq) ?? NaN))
-      .filter((x) => Number.isFinite(x));
-    hopTimes.push(recv);
-    const predicted =
-      st.predictedComputeS !== undefined ? { predictedComputeMs: st.predictedComputeS * 1000 } : {};
-    return {
-      id: st.id,
-      index: k,
-      devices: st.devices.map((d) => d.name),
-      processed: recs.length,
-      receiveMs: mean(recv),
-      queueMs: mean(recs.map((x) => x.inferStart - x.received)),
-      computeMs: mean(recs.map((x) => x.inferEnd - x.inferStart)),
-      sendMs: mean(recs.map((x) => x.sendEnd - x.sendStart)),
-      bytesPerSample: mean(recs.map((x) => x.bytes)),
-      ...predicted,
-    };
-  });
-  const last = plan.stages.length - 1;
-  const outHop = r.arrivals
-    .map((a) => a.ms - (sendStartOf[last].get(key(a.epoch, a.seq)) ?? NaN))
-    .filter((x) => Number.isFinite(x));
-  hopTimes.push(outHop);
-  const names = ['coordinator', ...plan.stages.map((s) => `stage ${s.id}`), 'coordinator'];
-  const hopBytes = [r.sends.map((s) => s.bytes), ...byStage.map((recs) => recs.map((x) => x.bytes))];
-  const links: LinkSummary[] = hopTimes.map((times, h) => {
-    const bytes = (hopBytes[h] ?? []).reduce((a, b) => a + b, 0);
-    const count = (hopBytes[h] ?? []).length;
-    return {
-      from: names[h],
-      to: names[h + 1],
-      bytes,
-      bytesPerSample: count ? bytes / count : 0,
-      communicationMs: mean(times),
-    };
-  });
-  const computeMs = r.nodes.reduce((s, x) => s + (x.inferEnd - x.inferStart), 0);
-  const communicationMs = hopTimes.flat().reduce((a, b) => a + b, 0);
-  const service = stages.map((s, k) => s.computeMs / Math.max(1, plan.stages[k].devices.length));
-  const wallMs = r.endMs - r.startMs;
-  return {
-    samples: n,
-    wallMs,
-    throughputPerS: wallMs > 0 ? (n / wallMs) * 1000 : 0,
-    latencyMs: {
-      p50: quantile(latencies, 0.5),
-      p95: quantile(latencies, 0.95),
-      mean: mean(latencies),
-      max: latencies.length ? Math.max(...latencies) : NaN,
-    },
-    stages,
-    links,
-    split: {
-      computeMs,
-      communicationMs,
-      communicationFraction:
-        computeMs + communicationMs > 0 ? communicationMs / (computeMs + communicationMs) : 0,
-      ratio: computeMs > 0 ? communicationMs / computeMs : 0,
-    },
-    boundThroughputPerS: Math.max(...service) > 0 ? 1000 / Math.max(...service) : 0,
-  };
+  const stats = new RunStats(plan, { reservoir: Math.max(1, r.doneMs.length), maxJoins: Infinity });
+  for (const s of r.sends) stats.sent(s);
+  for (const x of r.nodes) stats.node(x);
+  for (const a of r.arrivals) stats.arrived(a);
+  r.doneMs.forEach((d, i) => stats.delivered(d - r.firstSendMs[i]));
+  return stats.summary(r.doneMs.length, r.startMs, r.endMs);
 }

@@ -10,7 +10,7 @@
  * carried) and RESET (abort, payload = UTF-8 reason).
  */
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
-import { getLink, type LinkSpec } from '../catalog/index.js';
+import { loadLinkCatalog, type LinkCatalog, type LinkSpec } from '../catalog/index.js';
 import { EdgesplitError, UsageError, errorMessage } from '../core/errors.js';
 import {
   emulateLink,
@@ -25,8 +25,10 @@ import { socketDuplex } from '../transport/tcp/tcp-transport.js';
 export interface LinkProxyOptions {
   /** Where proxy B connects for every client connection. */
   readonly target: { readonly host: string; readonly port: number };
-  /** The emulated link: a catalog link or its id. */
+  /** The emulated link: a catalog link or its id in `linkCatalog`. */
   readonly link: LinkSpec | string;
+  /** Where a link id is looked up (default: the built-in catalog, loaded for this call). */
+  readonly linkCatalog?: LinkCatalog;
   /** Multiplies every emulated duration (default 1 = real time; 0.1 runs 10x faster). */
   readonly timeScale?: number;
   /** Seed of the link's loss draws (default 1). */
@@ -313,7 +315,7 @@ function positive(name: string, v: number | undefined, dflt: number): number {
 
 /** Starts proxy A, the emulated link and proxy B; resolves once A listens. */
 export async function startLinkProxy(o: LinkProxyOptions): Promise<LinkProxy> {
-  const spec = typeof o.link === 'string' ? getLink(o.link) : o.link;
+  const spec = typeof o.link === 'string' ? (o.linkCatalog ?? loadLinkCatalog()).get(o.link) : o.link;
   const params = linkParamsFromSpec(spec);
   const timeScale = positive('timeScale', o.timeScale, 1);
   const maxConnections = positive('maxConnections', o.maxConnections, 64);

@@ -1,0 +1,411 @@
+/** The coordinator's implementation; its contract and entry point are in `coordinator.ts`. */
+import { createHash, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { EdgesplitError, errorMessage } from '../core/errors.js';
+import type { TensorFrame } from '../transport/codec/frame.js';
+import { nowMs } from './clock.js';
+import { ControlLinks } from './control-links.js';
+import type { FailoverEvent, PipelineRun, RunPipelineOptions, SampleSource } from './coordinator.js';
+import { tensorFrameBytes } from './frame-size.js';
+import type { NodeEndpoint, NodeLink } from './node-link.js';
+import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME } from './protocol.js';
+import { ReplicaPicker } from './replica-picker.js';
+import { stageRoutes, type RuntimePlan, type StageRoute } from './routes.js';
+import { RunLedger } from './run-ledger.js';
+import { StallWatch } from './stall-watch.js';
+import type { NodeRecord } from './summary.js';
+
+/** Default stall timeout, ms. */
+export const DEFAULT_STALL_TIMEOUT_MS = 10_000;
+
+/** Loading a stage (model transfer, then session creation) may take this long. */
+const ASSIGN_TIMEOUT_MS = 60_000;
+
+interface Pending {
+  resolve: () => void;
+}
+
+/** One run: connects, assigns, streams, fails over and shuts down. */
+export class Coordinator {
+  private readonly routes: StageRoute[];
+  private readonly runId = randomUUID();
+  private links: NodeLink[] = [];
+  private readonly control: ControlLinks;
+  private readonly watch: StallWatch;
+  private readonly stallMs: number;
+  private epoch = 1;
+  private readonly models: Uint8Array[] = [];
+  private readonly ledger: RunLedger;
+  private readonly picker: ReplicaPicker;
+  private readonly waiters: Pending[] = [];
+  private failover: Promise<void> = Promise.resolve();
+  private paused = false;
+  private finishing = false;
+  private fatal: Error | undefined;
+  /** Rejecters of every wait in progress: a failed run ends them, so none waits on a dead node forever. */
+  private readonly guards = new Set<(err: Error) => void>();
+  private readonly failovers: FailoverEvent[] = [];
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly o: RunPipelineOptions) {
+    this.routes = stageRoutes(o.plan);
+    this.picker = new ReplicaPicker(o.policy ?? 'least-loaded');
+    this.log = o.log ?? (() => undefined);
+    this.ledger = new RunLedger(o.plan, {
+      ...(o.keepRecords !== undefined ? { keepRecords: o.keepRecords } : {}),
+      ...(o.keepOutputs !== undefined ? { keepOutputs: o.keepOutputs } : {}),
+      onRelease: (seq, outputs, done) => {
+        o.onResult?.(seq, outputs);
+        o.onProgress?.(done, o.samples.count);
+      },
+    });
+    this.stallMs = o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    this.control = new ControlLinks({
+      transport: o.transport,
+      ...(o.connection ? { connection: o.connection } : {}),
+      ...(o.clockPings !== undefined ? { clockPings: o.clockPings } : {}),
+      ...(o.expectLink !== undefined ? { expectLink: o.expectLink } : {}),
+    });
+    this.watch = new StallWatch({
+      timeoutMs: this.stallMs,
+      links: () => this.links,
+      onStall: (link, reason) => {
+        this.log(`node ${link.endpoint.device} (${link.endpoint.address}) ${reason}; treating it as dead`);
+        this.control.abort(link, reason);
+      },
+    });
+  }
+
+  /** Samples released in order so far. */
+  get delivered(): number {
+    return this.ledger.released;
+  }
+
+  async run(): Promise<PipelineRun> {
+    const { plan, samples } = this.o;
+    const onAbort = () => this.fail(new EdgesplitError('E_USAGE', 'run interrupted'));
+    if (this.o.signal?.aborted) onAbort();
+    this.o.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.stream(plan, samples);
+    } finally {
+      this.o.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async stream(plan: RuntimePlan, samples: SampleSource): Promise<PipelineRun> {
+    for (const st of plan.stages) {
+      try {
+        this.models.push(await readFile(st.modelPath));
+      } catch (err) {
+        throw new EdgesplitError('E_IO', `stage ${st.id}: cannot read ${st.modelPath}: ${errorMessage(err)}`);
+      }
+    }
+    const devices = plan.stages.flatMap((st, k) => st.devices.map((d) => ({ k, name: d.name })));
+    const endpoints = await this.guard(this.o.pool.start(devices.map((d) => d.name)));
+    // allSettled: every connection that did open is tracked and closed, even when another failed
+    const opened = await this.guard(
+      Promise.allSettled(endpoints.map((ep, i) => this.connect(ep, devices[i].k))),
+    );
+    this.links = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await this.guard(Promise.all(this.links.map((l) => this.assign(l))));
+    await this.guard(Promise.all(this.links.map((l) => this.openInputs(l))));
+    this.watch.start();
+    const startMs = nowMs();
+    const window = this.o.window ?? 2 * this.links.length + 2;
+    for (let seq = 0; seq < samples.count; seq++) {
+      while ((this.ledger.incomplete.size >= window || this.paused) && !this.fatal) await this.wait();
+      if (this.fatal) throw this.fatal;
+      this.ledger.start(seq, nowMs());
+      await this.sendSample(seq);
+    }
+    while (this.ledger.released < samples.count && !this.fatal) await this.wait();
+    if (this.fatal) throw this.fatal;
+    const endMs = nowMs();
+    this.watch.stop();
+    await this.collectTimelines();
+    // a node lost late is noticed by the flush at the latest; its failover is part of the report
+    await this.guard(this.failover);
+    const summary = this.ledger.summary(startMs, endMs);
+    return {
+      ...this.ledger.records,
+      summary,
+      runId: this.runId,
+      link: this.control.link,
+      outputs: this.ledger.outputs,
+      samples: samples.count,
+      lost: samples.count - this.ledger.released,
+      duplicates: this.ledger.duplicates,
+      failovers: this.failovers,
+    };
+  }
+
+  /** Flushes timelines, shuts local nodes down, closes every connection and the pool. */
+  async shutdown(): Promise<void> {
+    this.finishing = true;
+    this.watch.stop();
+    const local = this.o.pool.kind === 'local';
+    await Promise.all(
+      this.links
+        .filter((l) => l.alive && local)
+        .map((l) => l.request({ op: 'shutdown' }, 3000).catch(() => undefined)),
+    );
+    await this.control.closeAll();
+    await this.o.pool.close();
+  }
+
+  /** Ends the run with `err` (the first fatal condition wins). */
+  private fail(err: Error): void {
+    this.fatal ??= err;
+    for (const reject of this.guards) reject(this.fatal);
+    this.guards.clear();
+    this.wake();
+  }
+
+  /**
+   * Waits for `p` unless the run fails first. (Not a race against one long-lived "failed" promise:
+   * every race would leave a reaction on it, one per sample, for the whole run.)
+   */
+  private guard<T>(p: Promise<T>): Promise<T> {
+    if (this.fatal) return Promise.reject(this.fatal);
+    return new Promise<T>((resolve, reject) => {
+      this.guards.add(reject);
+      p.then(resolve, reject).finally(() => this.guards.delete(reject));
+    });
+  }
+
+  private wait(): Promise<void> {
+    const limit = 3 * this.stallMs;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const missing = [...this.ledger.incomplete].slice(0, 5).join(', ');
+        this.fail(
+          new EdgesplitError(
+            'E_TRANSPORT',
+            `no sample delivered for ${limit} ms (3 x --stall-timeout), waiting for seq ${missing}`,
+          ),
+        );
+        resolve();
+      }, limit);
+      this.waiters.push({
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w.resolve();
+  }
+
+  private connect(ep: NodeEndpoint, k: number): Promise<NodeLink> {
+    return this.control.open(ep, k, {
+      onTensor: (l, f) => this.onResult(l, f),
+      onTimeline: (l, m) => {
+        for (const r of m.records) this.ledger.node(toRecord(l, r));
+      },
+      onClosed: (l, reason) => this.onClosed(l, reason),
+    });
+  }
+
+  private async openInputs(link: NodeLink): Promise<void> {
+    if (link.stageIndex === 0) link.data = await this.control.openData(link);
+  }
+
+  private downstreamOf(k: number): string[] {
+    if (k === this.o.plan.stages.length - 1) return [COORDINATOR_ADDRESS];
+    return this.links.filter((l) => l.alive && l.stageIndex === k + 1).map((l) => l.peerAddress);
+  }
+
+  private async assign(link: NodeLink): Promise<void> {
+    const k = link.stageIndex;
+    const st = this.o.plan.stages[k];
+    const model = this.models[k];
+    const local = this.o.pool.kind === 'local';
+    if (!local) {
+      const sent = link.conn.send({
+        type: 'tensor',
+        streamId: 0,
+        seq: 0,
+        name: MODEL_TENSOR_NAME,
+        tensor: { dtype: 'uint8', dims: [model.byteLength], data: model },
+        wire: 'native',
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new EdgesplitError(
+                'E_TRANSPORT',
+                `node ${link.endpoint.device} (${link.endpoint.address}) did not take the stage model within ${ASSIGN_TIMEOUT_MS} ms`,
+              ),
+            ),
+          ASSIGN_TIMEOUT_MS,
+        );
+      });
+      await Promise.race([sent, late]).finally(() => clearTimeout(timer));
+    }
+    const route = this.routes[k];
+    await link.request(
+      {
+        op: 'assign',
+        runId: this.runId,
+        epoch: this.epoch,
+        stageId: st.id,
+        stageIndex: k,
+        expects: route.expects,
+        modelInputs: route.modelInputs,
+        sends: route.sends,
+        downstream: this.downstreamOf(k),
+        policy: this.o.policy ?? 'least-loaded',
+        timelineBatch: this.o.timelineBatch ?? 64,
+        intraOpThreads: 1,
+        ...(local
+          ? { modelFile: { path: st.modelPath, sha256: createHash('sha256').update(model).digest('hex') } }
+          : {}),
+      },
+      ASSIGN_TIMEOUT_MS,
+    );
+  }
+
+  private async sendSample(seq: number): Promise<void> {
+    const inputs = this.o.samples.input(seq);
+    const route = this.routes[0];
+    const stage0 = this.links.filter((l) => l.alive && l.stageIndex === 0);
+    const i = this.picker.pick(
+      stage0.length,
+      (j) => (stage0[j].data ?? stage0[j].conn).stats().inFlightFrames,
+    );
+    if (i < 0) return; // every stage-0 node is dead; the failover re-sends this sample
+    const link = stage0[i];
+    const frames: TensorFrame[] = route.expects.map((name) => {
+      const tensor = inputs[name];
+      if (!tensor)
+        throw new EdgesplitError(
+          'E_DATA',
+          `sample ${seq} has no input '${name}' (has ${Object.keys(inputs).join(', ')})`,
+        );
+      const wire = this.o.plan.graphInputs.find((g) => g.name === name)?.wire ?? 'fp32';
+      return {
+        type: 'tensor',
+        streamId: this.epoch,
+        seq,
+        name,
+        tensor,
+        wire: tensor.dtype === 'float32' ? wire : 'native',
+      };
+    });
+    const bytes = frames.reduce((s, f) => s + tensorFrameBytes(f, !!this.o.connection?.key), 0);
+    const start = nowMs();
+    const epoch = this.epoch;
+    try {
+      const conn = link.data ?? link.conn;
+      await this.guard(Promise.all(frames.map((f) => conn.send(f))));
+      const rec = { epoch, seq, sendStart: start, sendEnd: nowMs(), bytes, target: link.endpoint.device };
+      this.ledger.sent(rec);
+    } catch {
+      // the node died or stalled while we sent (its failover re-sends), or the run failed
+    }
+  }
+
+  private onResult(link: NodeLink, f: TensorFrame): void {
+    if (this.ledger.result(link.endpoint.device, f, nowMs())) this.wake();
+  }
+
+  private onClosed(link: NodeLink, reason: string): void {
+    if (this.finishing) return;
+    this.log(
+      `node ${link.endpoint.device} (${link.endpoint.address}, stage ${link.stageIndex}) lost: ${reason}`,
+    );
+    this.paused = true;
+    this.failover = this.failover
+      .then(() => this.recover(link, reason))
+      .catch((err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))));
+  }
+
+  private async recover(dead: NodeLink, reason: string): Promise<void> {
+    const k = dead.stageIndex;
+    this.links = this.links.filter((l) => l !== dead);
+    if (this.ledger.released === this.o.samples.count) {
+      this.failovers.push({
+        device: dead.endpoint.device,
+        stageIndex: k,
+        reason,
+        replacedBy: 'none (every sample was delivered)',
+        resent: 0,
+        atMs: nowMs(),
+      });
+      return;
+    }
+    let replacedBy = 'replica';
+    if (!this.links.some((l) => l.alive && l.stageIndex === k)) {
+      if (!this.o.pool.replace) {
+        throw new EdgesplitError(
+          'E_TRANSPORT',
+          `stage ${this.o.plan.stages[k].id} lost its only node ${dead.endpoint.device} (${dead.endpoint.address}: ${reason}); nodes from a hosts file cannot be restarted by the coordinator`,
+        );
+      }
+      const ep = await this.o.pool.replace(dead.endpoint.device);
+      const link = await this.connect(ep, k);
+      this.links.push(link);
+      await this.assign(link);
+      await this.openInputs(link);
+      replacedBy = ep.address;
+    }
+    this.epoch += 1;
+    const live = this.links.filter((l) => l.alive);
+    await Promise.all(
+      live.map((l) =>
+        l
+          .request({ op: 'peers', epoch: this.epoch, downstream: this.downstreamOf(l.stageIndex) })
+          .catch(() => undefined),
+      ),
+    );
+    const resend = [...this.ledger.incomplete].sort((a, b) => a - b);
+    this.failovers.push({
+      device: dead.endpoint.device,
+      stageIndex: k,
+      reason,
+      replacedBy,
+      resent: resend.length,
+      atMs: nowMs(),
+    });
+    this.log(
+      `failover: stage ${k} now on ${replacedBy}; re-sending ${resend.length} incomplete samples under epoch ${this.epoch}`,
+    );
+    this.paused = false;
+    for (const seq of resend) if (this.ledger.incomplete.has(seq)) await this.sendSample(seq);
+    this.wake();
+  }
+
+  private async collectTimelines(): Promise<void> {
+    await Promise.all(
+      this.links.filter((l) => l.alive).map((l) => l.request({ op: 'flush' }, 5000).catch(() => undefined)),
+    );
+  }
+}
+
+function toRecord(
+  l: NodeLink,
+  r: readonly [number, number, number, number, number, number, number, number, string],
+): NodeRecord {
+  const c = (t: number) => t - l.offset.offsetMs;
+  return {
+    stageIndex: l.stageIndex,
+    device: l.endpoint.device,
+    epoch: r[0],
+    seq: r[1],
+    received: c(r[2]),
+    inferStart: c(r[3]),
+    inferEnd: c(r[4]),
+    sendStart: c(r[5]),
+    sendEnd: c(r[6]),
+    bytes: r[7],
+    target: r[8],
+  };
+}
