@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { onnxruntimeBackend } from '../backend/onnxruntime/onnxruntime-backend.js';
 import { errorMessage } from '../core/errors.js';
 import { parseAddress } from '../runtime/address.js';
-import { resolveLinkWrap } from '../runtime/link-wrap.js';
+import { nodeEmulation, parseEmulationMode } from '../runtime/device-emulation.js';
 import { startStageNode } from '../runtime/node.js';
 import { loadKeyFile } from '../transport/auth/key-file.js';
 import { tcpTransport } from '../transport/tcp/tcp-transport.js';
@@ -12,6 +12,8 @@ interface NodeCliOptions {
   listen: string;
   key?: string;
   link?: string;
+  emulate: string;
+  timeScale: string;
   exitOnStdinClose?: boolean;
   json?: boolean;
 }
@@ -27,6 +29,12 @@ export function registerNodeCommand(program: Command): void {
     .option('--key <file>', 'pre-shared key file (hex or raw, >= 16 bytes): every peer must prove it')
     .option('--link <id>', 'emulate this catalog link on every connection (none: real socket)', 'none')
     .option(
+      '--emulate <mode>',
+      'devices: pace compute to the plan device and share one radio among all links; links: each connection its own link; none: raw',
+      'links',
+    )
+    .option('--time-scale <k>', 'run deployment time k times faster (compute pacing and links alike)', '1')
+    .option(
       '--exit-on-stdin-close',
       'exit when stdin closes (used by `edgesplit run` so nodes never outlive it)',
     )
@@ -34,7 +42,12 @@ export function registerNodeCommand(program: Command): void {
     .action(async (opts: NodeCliOptions) => {
       const { host, port } = parseAddress(opts.listen, '--listen');
       const key = opts.key ? loadKeyFile(opts.key) : undefined;
-      const wrap = resolveLinkWrap(opts.link);
+      const emulation = nodeEmulation({
+        mode: parseEmulationMode(opts.emulate),
+        link: opts.link,
+        timeScale: Number(opts.timeScale),
+      });
+      const wrap = emulation.linkWrap;
       const handle = await startStageNode({
         transport: tcpTransport,
         backend: onnxruntimeBackend,
@@ -42,6 +55,7 @@ export function registerNodeCommand(program: Command): void {
         port,
         connection: { ...(key ? { key } : {}) },
         ...(wrap ? { linkWrap: wrap } : {}),
+        pacer: emulation.pacer,
         onShutdown: () => process.exit(0),
       });
       if (opts.json)
@@ -57,7 +71,7 @@ export function registerNodeCommand(program: Command): void {
           ? `, stage-to-stage traffic on ${handle.peerAddress} over emulated ${opts.link}`
           : '';
       process.stderr.write(
-        `edgesplit node: listening on ${handle.address}${peers}${key ? ' (pre-shared key required)' : ''}, pid ${process.pid}\n`,
+        `edgesplit node: listening on ${handle.address}${peers}${key ? ' (pre-shared key required)' : ''}, pid ${process.pid}; ${emulation.description}\n`,
       );
       const stop = (why: string) => {
         process.stderr.write(`edgesplit node: ${why}; stopping\n`);

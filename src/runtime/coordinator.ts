@@ -15,6 +15,7 @@ import { nowMs } from './clock.js';
 import { tensorFrameBytes } from './frame-size.js';
 import { NodeLink, type NodeEndpoint } from './node-link.js';
 import type { NodePool } from './node-pool.js';
+import type { StagePacing } from './pacing.js';
 import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME } from './protocol.js';
 import { ReorderBuffer } from './reorder.js';
 import { ReplicaPicker, type ReplicaPolicy } from './replica-picker.js';
@@ -50,6 +51,8 @@ export interface RunPipelineOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Keep every sample's outputs in the result (default true). */
   readonly keepOutputs?: boolean;
+  /** Device pacing per plan device name (`--emulate devices`). */
+  readonly pacing?: ReadonlyMap<string, StagePacing>;
   readonly log?: (line: string) => void;
 }
 
@@ -258,6 +261,7 @@ class Coordinator {
         policy: this.o.policy ?? 'least-loaded',
         timelineBatch: this.o.timelineBatch ?? 64,
         intraOpThreads: 1,
+        pacing: this.o.pacing?.get(link.endpoint.device),
         ...(local
           ? { modelFile: { path: st.modelPath, sha256: createHash('sha256').update(model).digest('hex') } }
           : {}),

@@ -17,6 +17,8 @@ export interface LocalPoolOptions {
   readonly keyFile?: string;
   /** Link id passed to every node (`--link`). */
   readonly link?: string;
+  /** More `edgesplit node` arguments (device emulation: `--emulate devices --time-scale k`). */
+  readonly nodeArgs?: readonly string[];
   /** Forward node stderr lines (prefixed with the device) to this process's stderr. */
   readonly nodeLogs?: boolean;
   /** A node must print its ready line within this time (default 20 s). */
@@ -57,6 +59,7 @@ export function localPool(o: LocalPoolOptions = {}): LocalPool {
       '--exit-on-stdin-close',
       ...(o.keyFile ? ['--key', o.keyFile] : []),
       ...(o.link ? ['--link', o.link] : []),
+      ...(o.nodeArgs ?? []),
     ];
     const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     live.add(child);

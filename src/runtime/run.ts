@@ -10,12 +10,15 @@ import { tcpTransport } from '../transport/tcp/tcp-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { runPipeline, type FailoverEvent, type PipelineRun, type SampleSource } from './coordinator.js';
 import { estimateEnergy, type EnergyEstimate } from './energy.js';
+import { runEmulation, type EmulationMode } from './device-emulation.js';
 import { resolveLinkWrap } from './link-wrap.js';
 import { localPool, type LocalPool } from './local-nodes.js';
 import { hostsPool, type NodePool } from './node-pool.js';
 import type { ReplicaPolicy } from './replica-picker.js';
 import type { RuntimePlan } from './routes.js';
 import { summarise, type RunSummary } from './summary.js';
+import { scaleRecords, twinReport, type TwinReport } from './twin-report.js';
+import { loadDeviceCatalog, type DeviceCatalog } from '../catalog/index.js';
 
 /** Options of {@link runPlan}. */
 export interface RunPlanOptions {
@@ -26,6 +29,12 @@ export interface RunPlanOptions {
   readonly limit?: number;
   /** Catalog link emulated between stages by local nodes ("none": real sockets); nodes from a hosts file emulate what their own `--link` says. */
   readonly link?: string;
+  /** `devices`: pace compute to the plan's devices and give each device one radio; `links` (default): links only; `none`: raw. */
+  readonly emulate?: EmulationMode;
+  /** Deployment time runs this many times faster (default 1); reported times are multiplied back. */
+  readonly timeScale?: number;
+  /** Catalog of the plan's device types (default the built-in one). */
+  readonly deviceCatalog?: DeviceCatalog;
   /** Device name -> host:port of running nodes; without it local nodes are started. */
   readonly hosts?: ReadonlyMap<string, string>;
   readonly hostsFile?: string;
@@ -51,6 +60,10 @@ export interface RunReport extends RunSummary {
   readonly plan: string;
   readonly mode: 'local' | 'hosts';
   readonly link: string;
+  readonly emulate: EmulationMode;
+  readonly timeScale: number;
+  /** Predicted next to measured (when the plan has predictions). */
+  readonly twin?: TwinReport;
   readonly authenticated: boolean;
   readonly lost: number;
   readonly duplicates: number;
@@ -100,7 +113,13 @@ export function classificationAccuracy(
 export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; report: RunReport }> {
   const samples = o.samples ?? datasetSamples(o.plan, o.dataset ?? 'fashion-mnist-test', o.limit);
   if (samples.count === 0) throw new UsageError('no samples to run');
-  const link = o.link ?? 'none';
+  const emulation = runEmulation(o.plan, {
+    ...(o.emulate ? { mode: o.emulate } : {}),
+    ...(o.link !== undefined ? { link: o.link } : {}),
+    ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),
+    devices: o.deviceCatalog ?? loadDeviceCatalog(),
+  });
+  const link = emulation.link;
   // an unknown link id fails here, before any node process starts
   resolveLinkWrap(link);
   if (o.key && !o.hosts && !o.keyFile)
@@ -110,6 +129,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
     : localPool({
         ...(o.keyFile ? { keyFile: o.keyFile } : {}),
         ...(link !== 'none' ? { link } : {}),
+        nodeArgs: emulation.nodeArgs,
         ...(o.nodeLogs ? { nodeLogs: true } : {}),
       });
   o.onPool?.(pool);
@@ -120,6 +140,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
     transport: o.transport ?? tcpTransport,
     connection: { ...(o.key ? { key: o.key } : {}) },
     keepOutputs: o.keepOutputs ?? true,
+    ...(emulation.pacing ? { pacing: emulation.pacing } : {}),
     ...(o.window !== undefined ? { window: o.window } : {}),
     ...(o.policy ? { policy: o.policy } : {}),
     ...(o.stallTimeoutMs !== undefined ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
@@ -127,15 +148,19 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.log ? { log: o.log } : {}),
   });
-  const summary = summarise(o.plan, run);
+  const records = scaleRecords(run, emulation.timeScale);
+  const summary = summarise(o.plan, records);
   const accuracy =
     o.plan.graphOutputs.length === 1
       ? classificationAccuracy(run.outputs, samples, o.plan.graphOutputs[0])
       : undefined;
+  const energy = estimateEnergy(o.plan, summary, link);
   const report: RunReport = {
     plan: o.plan.dir,
     mode: o.hosts ? 'hosts' : 'local',
     link,
+    emulate: emulation.mode,
+    timeScale: emulation.timeScale,
     authenticated: !!o.key,
     ...summary,
     lost: run.lost,
@@ -145,7 +170,10 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
       ? { predictedThroughputPerS: o.plan.predictedThroughputPerS }
       : {}),
     failovers: run.failovers,
-    energy: estimateEnergy(o.plan, summary, link),
+    energy,
+    ...(o.plan.predictedThroughputPerS !== undefined
+      ? { twin: twinReport(o.plan, records, summary, energy, emulation.timeScale) }
+      : {}),
   };
   return { run, report };
 }

@@ -115,6 +115,7 @@ export function emulateLink(raw: ByteDuplex, options: LinkEmulationOptions): Emu
       got += k;
     }
     queued -= n;
+    radio?.pendingSend(-n);
     while (writers.length > 0 && queued <= sendBufferBytes) writers.shift()!();
     return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
@@ -280,6 +281,7 @@ export function emulateLink(raw: ByteDuplex, options: LinkEmulationOptions): Emu
         return Promise.reject(new TransportError(`emulated link to ${raw.remote} is closed`));
       queue.push(chunk);
       queued += chunk.length;
+      radio?.pendingSend(chunk.length);
       stats.bytesQueued += chunk.length;
       pump(nowMs());
       return queued <= sendBufferBytes ? Promise.resolve() : new Promise((resolve) => writers.push(resolve));
@@ -290,6 +292,7 @@ export function emulateLink(raw: ByteDuplex, options: LinkEmulationOptions): Emu
         data: onRaw,
         close: (err) => {
           closed = true;
+          radio?.pendingSend(-queued);
           sched.stop();
           for (const w of writers.splice(0)) w();
           h.close(err);
@@ -301,6 +304,7 @@ export function emulateLink(raw: ByteDuplex, options: LinkEmulationOptions): Emu
       maybeEnd();
     },
     destroy(err) {
+      if (!closed) radio?.pendingSend(-queued);
       closed = true;
       sched.stop();
       raw.destroy(err);

@@ -32,8 +32,23 @@ export class Radio {
   private busy: RadioSlot[] = [];
   private readonly counters: RadioStats = { reservations: 0, busyMs: 0, firstStart: NaN, lastEnd: NaN };
 
+  /** Bytes its links have accepted for sending but not yet put in a slot. */
+  private pendingTx = 0;
+  private drainWaiters: (() => void)[] = [];
+
   /** @param id names the radio in link descriptions (the device). */
   constructor(readonly id: string) {}
+
+  /** A link accepted `bytes` to send (+) or put them in slots or dropped them (-). */
+  pendingSend(bytes: number): void {
+    this.pendingTx = Math.max(0, this.pendingTx + bytes);
+    if (this.pendingTx === 0) for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  /** Resolves once every byte its links accepted is in a slot (a device that sends before it computes). */
+  sendsDrained(): Promise<void> {
+    return this.pendingTx === 0 ? Promise.resolve() : new Promise((r) => this.drainWaiters.push(r));
+  }
 
   /** Reserves `durationMs` at the earliest free instant >= `t`; returns the slot. */
   reserve(t: number, durationMs: number): RadioSlot {

@@ -1,0 +1,125 @@
+/**
+ * The deployment twin's report (pure): a run's measured figures next to the plan's predictions, per
+ * stage (compute, send, receive, queue) and for the whole run (throughput, latency p50/p95,
+ * communication share, energy), each with measured/predicted. Measured times of a time-scaled run
+ * are first multiplied back by the scale ({@link scaleRecords}), so both columns are deployment time.
+ */
+import type { EnergyEstimate } from './energy.js';
+import type { RuntimePlan } from './routes.js';
+import type { RunRecords, RunSummary } from './summary.js';
+
+/** One quantity, predicted and measured; ratio = measured / predicted (null without a usable prediction). */
+export interface TwinPair {
+  readonly predicted: number | null;
+  readonly measured: number;
+  readonly ratio: number | null;
+}
+
+/** One stage: ms per sample. `send` is the hop to the next stage (send start to complete arrival). */
+export interface TwinStage {
+  readonly id: string;
+  readonly computeMs: TwinPair;
+  readonly sendMs: TwinPair;
+  readonly receiveMs: TwinPair;
+  readonly queueMs: TwinPair;
+}
+
+/** Predicted vs measured for one run. */
+export interface TwinReport {
+  readonly timeScale: number;
+  readonly stages: readonly TwinStage[];
+  /** Steady state: results after the first one over the time after the first one, samples/s. */
+  readonly throughputPerS: TwinPair;
+  readonly latencyP50Ms: TwinPair;
+  readonly latencyP95Ms: TwinPair;
+  /** Inter-stage communication / (compute + inter-stage communication), per sample, 0..1. */
+  readonly communicationShare: TwinPair;
+  /** Modelled energy per sample: the plan's vs the cost model applied to the run's measured bytes. */
+  readonly energyPerSampleJ: TwinPair;
+  /** Says what each column is. */
+  readonly basis: string;
+}
+
+/** The records with every instant moved to startMs + (t - startMs) x k: deployment time of a k-times-faster run. */
+export function scaleRecords<T extends RunRecords>(r: T, k: number): T {
+  if (k === 1) return r;
+  const s = (t: number) => r.startMs + (t - r.startMs) * k;
+  return {
+    ...r,
+    startMs: r.startMs,
+    endMs: s(r.endMs),
+    nodes: r.nodes.map((x) => ({
+      ...x,
+      received: s(x.received),
+      inferStart: s(x.inferStart),
+      inferEnd: s(x.inferEnd),
+      sendStart: s(x.sendStart),
+      sendEnd: s(x.sendEnd),
+    })),
+    sends: r.sends.map((x) => ({ ...x, sendStart: s(x.sendStart), sendEnd: s(x.sendEnd) })),
+    arrivals: r.arrivals.map((x) => ({ ...x, ms: s(x.ms) })),
+    firstSendMs: r.firstSendMs.map(s),
+    doneMs: r.doneMs.map(s),
+  };
+}
+
+/** A pair; the ratio is null when the prediction is missing, zero or not finite. */
+export function twinPair(predicted: number | undefined | null, measured: number): TwinPair {
+  const p = predicted ?? null;
+  return { predicted: p, measured, ratio: p !== null && p > 0 && Number.isFinite(p) ? measured / p : null };
+}
+
+/** Steady-state throughput: (results - 1) over the time from the first result to the last, per s. */
+export function steadyThroughputPerS(r: RunRecords): number {
+  const done = r.doneMs.filter((x) => Number.isFinite(x));
+  if (done.length < 2) return 0;
+  const span = Math.max(...done) - Math.min(...done);
+  return span > 0 ? ((done.length - 1) / span) * 1000 : 0;
+}
+
+/** Builds the comparison from a (deployment-time) summary and its records. */
+export function twinReport(
+  plan: RuntimePlan,
+  records: RunRecords,
+  summary: RunSummary,
+  energy: EnergyEstimate | { readonly unavailable: string },
+  timeScale: number,
+): TwinReport {
+  const last = plan.stages.length - 1;
+  const ms = (s: number | undefined) => (s !== undefined ? s * 1000 : undefined);
+  const stages: TwinStage[] = plan.stages.map((st, k) => {
+    const m = summary.stages[k];
+    return {
+      id: st.id,
+      computeMs: twinPair(ms(st.predictedComputeS), m.computeMs),
+      sendMs: twinPair(k === last ? 0 : ms(st.predictedSendS), summary.links[k + 1].communicationMs),
+      receiveMs: twinPair(k === 0 ? 0 : ms(st.predictedRecvS), m.receiveMs),
+      queueMs: twinPair(0, m.queueMs),
+    };
+  });
+  const sum = (xs: readonly (number | undefined)[]) =>
+    xs.every((x) => x !== undefined) ? xs.reduce<number>((a, b) => a + b!, 0) : undefined;
+  const predCompute = sum(plan.stages.map((s) => s.predictedComputeS));
+  const predComm = sum(plan.stages.slice(0, last).map((s) => s.predictedSendS));
+  const measCompute = summary.stages.reduce((a, s) => a + s.computeMs, 0);
+  const measComm = summary.links.slice(1, -1).reduce((a, l) => a + l.communicationMs, 0);
+  const share = (c: number, x: number) => (c + x > 0 ? x / (c + x) : 0);
+  const predEnergy = sum(plan.stages.map((s) => s.predictedEnergyJ));
+  const latency = plan.predictedLatencyS !== undefined ? plan.predictedLatencyS * 1000 : undefined;
+  return {
+    timeScale,
+    stages,
+    throughputPerS: twinPair(plan.predictedThroughputPerS, steadyThroughputPerS(records)),
+    latencyP50Ms: twinPair(latency, summary.latencyMs.p50),
+    latencyP95Ms: twinPair(latency, summary.latencyMs.p95),
+    communicationShare: twinPair(
+      predCompute !== undefined && predComm !== undefined ? share(predCompute, predComm) : undefined,
+      share(measCompute, measComm),
+    ),
+    energyPerSampleJ: twinPair(predEnergy, 'perSampleJ' in energy ? energy.perSampleJ : NaN),
+    basis:
+      `measured: wall-clock times x ${timeScale} (deployment time); predicted: plan.json. ` +
+      'send = hop to the next stage from send start to complete arrival; the last stage sends to the coordinator, which the plan does not count. ' +
+      'Energy: the cost model on the plan bytes vs on the measured bytes (nothing is a measured energy).',
+  };
+}
