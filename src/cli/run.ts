@@ -149,7 +149,11 @@ export function registerRunCommand(program: Command): void {
       '--emulate <mode>',
       "devices: pace compute to the plan's catalog devices, one radio per device; links: emulate links only; none: raw (default devices when every plan device is a catalog device)",
     )
-    .option('--time-scale <k>', 'run deployment time k times faster, compute and links alike (reports deployment time)', '1')
+    .option(
+      '--time-scale <k>',
+      'run deployment time k times faster, compute and links alike (reports deployment time)',
+      '1',
+    )
     .option(
       '--hosts <file>',
       'JSON {"<plan device>": "host:port"} of running `edgesplit node`s (default: start local nodes)',
@@ -165,9 +169,7 @@ export function registerRunCommand(program: Command): void {
         throw new UsageError(`--policy must be least-loaded or round-robin, got '${opts.policy}'`);
       const plan = await loadRuntimePlan(dir);
       const deviceCatalog = loadDeviceCatalog();
-      const emulate = opts.emulate
-        ? parseEmulationMode(opts.emulate)
-        : defaultEmulation(plan, deviceCatalog);
+      const emulate = opts.emulate ? parseEmulationMode(opts.emulate) : defaultEmulation(plan, deviceCatalog);
       const timeScale = Number(opts.timeScale ?? '1');
       const key = opts.key ? loadKeyFile(opts.key) : undefined;
       const hosts = opts.hosts ? loadHostsFile(opts.hosts) : undefined;

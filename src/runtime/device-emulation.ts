@@ -56,7 +56,9 @@ export function nodeEmulation(o: NodeEmulationOptions): NodeEmulation {
   const radio = o.mode === 'devices' && emulated ? new Radio(o.name ?? `pid ${process.pid}`) : undefined;
   const linkWrap = resolveLinkWrap(link, 1 / k, radio);
   const pacer = new Pacer({ ...(radio ? { radio } : {}), ...(emulated ? { linkTimeScale: k } : {}) });
-  const what = emulated ? `${link}${radio ? ' with one radio for all connections' : ' per connection'}` : 'no link';
+  const what = emulated
+    ? `${link}${radio ? ' with one radio for all connections' : ' per connection'}`
+    : 'no link';
   return {
     ...(linkWrap ? { linkWrap } : {}),
     pacer,

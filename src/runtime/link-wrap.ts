@@ -22,5 +22,11 @@ export function resolveLinkWrap(id: string | undefined, timeScale = 1, radio?: R
   const params = linkParamsFromSpec(getLink(id));
   let seed = 1;
   return (raw) =>
-    emulateLink(raw, { params, scheme: { kind: 'credit' }, timeScale, seed: seed++, ...(radio ? { radio } : {}) });
+    emulateLink(raw, {
+      params,
+      scheme: { kind: 'credit' },
+      timeScale,
+      seed: seed++,
+      ...(radio ? { radio } : {}),
+    });
 }

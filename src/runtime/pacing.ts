@@ -42,7 +42,8 @@ export function emulationGaps(plan: RuntimePlan, devices: DeviceCatalog): string
     if (st.macs === undefined) gaps.push(`stage ${st.id} has no MAC count`);
     for (const d of st.devices) {
       if (!d.type) gaps.push(`device ${d.name} names no catalog device type`);
-      else if (!devices.entries.has(d.type)) gaps.push(`device ${d.name}: unknown catalog device "${d.type}"`);
+      else if (!devices.entries.has(d.type))
+        gaps.push(`device ${d.name}: unknown catalog device "${d.type}"`);
     }
   }
   return gaps;
@@ -56,7 +57,8 @@ export function planPacing(
 ): Map<string, StagePacing> {
   checkTimeScale(timeScale);
   const gaps = emulationGaps(plan, devices);
-  if (gaps.length > 0) throw new UsageError(`${plan.dir}: cannot emulate the plan's devices: ${gaps.join('; ')}`);
+  if (gaps.length > 0)
+    throw new UsageError(`${plan.dir}: cannot emulate the plan's devices: ${gaps.join('; ')}`);
   const out = new Map<string, StagePacing>();
   for (const st of plan.stages)
     for (const d of st.devices)
@@ -132,7 +134,9 @@ export class Pacer {
     const radio = pacing.serial ? this.o.radio : undefined;
     // a serial device finishes sending the previous sample before it computes the next one
     if (radio) await radio.sendsDrained();
-    const slot = radio ? radio.reserve(Math.max(startMs, this.clock.now()), d) : { start: startMs, end: startMs + d };
+    const slot = radio
+      ? radio.reserve(Math.max(startMs, this.clock.now()), d)
+      : { start: startMs, end: startMs + d };
     const hostBound = real > modelled;
     if (hostBound) this.hostBound += 1;
     const wait = slot.end - this.clock.now();

@@ -77,4 +77,3 @@ export async function transfer(
   await done;
   return { got: Buffer.concat(chunks), tx, rx };
 }
-
