@@ -77,6 +77,8 @@ export interface PipelineRun extends RunRecords {
   /** Results dropped because their seq had already been delivered. */
   readonly duplicates: number;
   readonly failovers: readonly FailoverEvent[];
+  /** Samples in flight at most. */
+  readonly window: number;
 }
 
 interface Pending {
@@ -162,6 +164,7 @@ class Coordinator {
       lost: samples.count - this.reorder.released,
       duplicates: this.reorder.duplicates,
       failovers: this.failovers,
+      window,
     };
   }
 

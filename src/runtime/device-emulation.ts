@@ -99,3 +99,14 @@ export function runEmulation(
     nodeArgs: ['--emulate', mode, '--time-scale', String(timeScale)],
   };
 }
+
+/**
+ * The time scale that makes `samples` of a plan take about `wallBudgetS` of real time, from the
+ * plan's predicted throughput and latency (1 when the plan predicts neither or runs fast anyway).
+ */
+export function timeScaleFor(plan: RuntimePlan, samples: number, wallBudgetS: number): number {
+  const tput = plan.predictedThroughputPerS;
+  if (!(tput !== undefined && tput > 0 && wallBudgetS > 0)) return 1;
+  const deploymentS = samples / tput + (plan.predictedLatencyS ?? 0);
+  return Math.max(1, Math.ceil(deploymentS / wallBudgetS));
+}

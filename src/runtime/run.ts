@@ -44,6 +44,8 @@ export interface RunPlanOptions {
   readonly window?: number;
   readonly policy?: ReplicaPolicy;
   readonly nodeLogs?: boolean;
+  /** Local nodes must be ready within this time (default 20 s). */
+  readonly nodeStartTimeoutMs?: number;
   readonly keepOutputs?: boolean;
   readonly transport?: Transport;
   readonly stallTimeoutMs?: number;
@@ -130,6 +132,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
         ...(o.keyFile ? { keyFile: o.keyFile } : {}),
         ...(link !== 'none' ? { link } : {}),
         nodeArgs: emulation.nodeArgs,
+        ...(o.nodeStartTimeoutMs !== undefined ? { startTimeoutMs: o.nodeStartTimeoutMs } : {}),
         ...(o.nodeLogs ? { nodeLogs: true } : {}),
       });
   o.onPool?.(pool);
@@ -172,7 +175,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
     failovers: run.failovers,
     energy,
     ...(o.plan.predictedThroughputPerS !== undefined
-      ? { twin: twinReport(o.plan, records, summary, energy, emulation.timeScale) }
+      ? { twin: twinReport(o.plan, records, summary, energy, emulation.timeScale, run.window) }
       : {}),
   };
   return { run, report };

@@ -36,8 +36,22 @@ export interface TwinReport {
   readonly communicationShare: TwinPair;
   /** Modelled energy per sample: the plan's vs the cost model applied to the run's measured bytes. */
   readonly energyPerSampleJ: TwinPair;
+  /** Samples in flight at most during the run. */
+  readonly window: number;
   /** Says what each column is. */
   readonly basis: string;
+}
+
+/**
+ * Latency the plan predicts with `window` samples in flight: one sample alone takes the plan's
+ * latency; a full pipeline holds `window` samples at the plan's throughput (Little's law).
+ */
+export function loadedLatencyMs(plan: RuntimePlan, window: number): number | undefined {
+  const alone = plan.predictedLatencyS;
+  const tput = plan.predictedThroughputPerS;
+  if (alone === undefined) return undefined;
+  const queued = tput !== undefined && tput > 0 ? window / tput : 0;
+  return Math.max(alone, queued) * 1000;
 }
 
 /** The records with every instant moved to startMs + (t - startMs) x k: deployment time of a k-times-faster run. */
@@ -84,6 +98,7 @@ export function twinReport(
   summary: RunSummary,
   energy: EnergyEstimate | { readonly unavailable: string },
   timeScale: number,
+  window: number,
 ): TwinReport {
   const last = plan.stages.length - 1;
   const ms = (s: number | undefined) => (s !== undefined ? s * 1000 : undefined);
@@ -105,7 +120,7 @@ export function twinReport(
   const measComm = summary.links.slice(1, -1).reduce((a, l) => a + l.communicationMs, 0);
   const share = (c: number, x: number) => (c + x > 0 ? x / (c + x) : 0);
   const predEnergy = sum(plan.stages.map((s) => s.predictedEnergyJ));
-  const latency = plan.predictedLatencyS !== undefined ? plan.predictedLatencyS * 1000 : undefined;
+  const latency = loadedLatencyMs(plan, window);
   return {
     timeScale,
     stages,
@@ -117,8 +132,10 @@ export function twinReport(
       share(measCompute, measComm),
     ),
     energyPerSampleJ: twinPair(predEnergy, 'perSampleJ' in energy ? energy.perSampleJ : NaN),
+    window,
     basis:
       `measured: wall-clock times x ${timeScale} (deployment time); predicted: plan.json. ` +
+      `Latency with ${window} sample(s) in flight: predicted max(plan latency, ${window} / plan throughput) (Little's law; --window 1 gives the plan's own latency). ` +
       'send = hop to the next stage from send start to complete arrival; the last stage sends to the coordinator, which the plan does not count. ' +
       'Energy: the cost model on the plan bytes vs on the measured bytes (nothing is a measured energy).',
   };
