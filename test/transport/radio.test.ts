@@ -60,3 +60,22 @@ describe('emulated links of one device', () => {
     expect(shared.radio.stats().reservations).toBe(2 * packets);
   });
 });
+
+describe('a hop between two devices with radios', () => {
+  it('occupies each radio for the air time once: n packets take n service times plus the latency', async () => {
+    const tx = new Radio('a');
+    const rx = new Radio('b');
+    const n = 12;
+    const r = await transfer(TEST_BLE, creditScheme, [pattern(n * TEST_PAYLOAD, 3)], {
+      txRadio: tx,
+      rxRadio: rx,
+      timeScale: 0.1,
+    });
+    const serviceMs = (((TEST_PAYLOAD + LINK_SEQ_BYTES) * 8) / TEST_BLE.throughputBps) * 1000 * 0.1;
+    const hop = r.rx.stats().lastDeliveryAt - tx.stats().firstStart;
+    expect(hop).toBeGreaterThanOrEqual(n * serviceMs + TEST_BLE.latencyMs * 0.1 - 1e-3);
+    // the receiving radio was busy while the packets were on air, not for a second service time after each
+    expect(hop).toBeLessThan((n + 0.5) * serviceMs + TEST_BLE.latencyMs * 0.1);
+    expect(rx.stats().busyMs).toBeCloseTo(tx.stats().busyMs, 6);
+  });
+});

@@ -184,7 +184,7 @@ export function emulateLink(raw: ByteDuplex, options: LinkEmulationOptions): Emu
   }
 
   // ---- receiving direction ----
-  const buffer = new Map<number, { payload: Buffer; flags: number }>();
+  const buffer = new Map<number, { payload: Buffer; flags: number; arrival: number }>();
   let expected = 0;
   let busy = false;
   let lastTx = 0;
@@ -220,7 +220,7 @@ export function emulateLink(raw: ByteDuplex, options: LinkEmulationOptions): Emu
       stats.bufferDrops += 1;
       return;
     }
-    buffer.set(seq, { payload, flags });
+    buffer.set(seq, { payload, flags, arrival: t });
     receiver.onBuffered(t, seq);
     startService(t);
   }
@@ -231,7 +231,10 @@ export function emulateLink(raw: ByteDuplex, options: LinkEmulationOptions): Emu
     busy = true;
     const jitter = p.serviceJitter > 0 ? 1 + p.serviceJitter * (2 * jitterRng() - 1) : 1;
     const d = serviceMs(pkt.payload.length) * jitter;
-    sched.at(radio ? radio.reserve(t, d).end : t + d, complete);
+    // with a radio, the packet was received while it was on air (the sender's slot, ending `latency` before it arrived),
+    // if this radio was free then: the radio is busy for the air time once, not once at each end
+    const airStart = pkt.arrival - latency - d;
+    sched.at(radio ? radio.reserve(airStart, d).end : t + d, (at) => complete(Math.max(at, t)));
   }
 
   function complete(t: number): void {
