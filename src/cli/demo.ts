@@ -249,7 +249,9 @@ function describeRun(r: RunReport): string {
     `${r.lost} lost`,
     `${r.throughputPerS.toFixed(2)} samples/s`,
     `latency p50 ${fmtTime(r.latencyMs.p50 / 1e3)}`,
-    `communication ${(100 * r.split.communicationFraction).toFixed(1)}% of stage time`,
+    r.twin
+      ? `communication ${(100 * r.twin.communicationShare.measured).toFixed(1)}% of inter-stage time`
+      : `communication ${(100 * r.split.communicationFraction).toFixed(1)}% of stage time`,
   ];
   if ('perSampleJ' in r.energy) parts.push(`modelled energy ${fmtEnergy(r.energy.perSampleJ)}/sample`);
   return parts.join(', ');
