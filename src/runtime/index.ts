@@ -42,3 +42,33 @@ export { ReorderBuffer } from './reorder.js';
 export { ReplicaPicker, type ReplicaPolicy } from './replica-picker.js';
 export { estimateOffset, type ClockOffset, type ClockSample } from './clock.js';
 export { resolveLinkWrap, type LinkWrap } from './link-wrap.js';
+export {
+  Pacer,
+  paceSample,
+  planPacing,
+  modelledComputeS,
+  emulationGaps,
+  pacingSchema,
+  type StagePacing,
+  type PacerClock,
+  type PacedCompute,
+} from './pacing.js';
+export {
+  EMULATION_MODES,
+  defaultEmulation,
+  nodeEmulation,
+  runEmulation,
+  timeScaleFor,
+  type EmulationMode,
+  type NodeEmulation,
+  type RunEmulation,
+} from './device-emulation.js';
+export {
+  twinReport,
+  scaleRecords,
+  loadedLatencyMs,
+  steadyThroughputPerS,
+  type TwinReport,
+  type TwinStage,
+  type TwinPair,
+} from './twin-report.js';

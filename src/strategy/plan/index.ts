@@ -34,3 +34,4 @@ export {
   shortfall,
 } from './infeasible.js';
 export { planPipeline, searchLink } from './planner.js';
+export { stageComputeCost } from './stage-compute.js';
