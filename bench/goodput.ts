@@ -7,12 +7,10 @@
  */
 import { getLink } from '../src/catalog/index.js';
 import type { TensorFrame } from '../src/transport/codec/frame.js';
-import {
-  emulateLink,
-  type DeliveryScheme,
-  type EmulatedLink,
-  type LinkStats,
-} from '../src/transport/link/emulated-link.js';
+import { creditScheme } from '../src/transport/link/credit-scheme.js';
+import { emulateLink, type EmulatedLink, type LinkStats } from '../src/transport/link/emulated-link.js';
+import type { DeliveryScheme } from '../src/transport/link/scheme.js';
+import { windowScheme } from '../src/transport/link/window-scheme.js';
 import {
   linkParamsFromSpec,
   payloadCapacityBytesPerS,
@@ -97,7 +95,7 @@ async function runOnce(
   const emulatedS = seconds / timeScale;
   const byQueued = [...links].sort((a, b) => b.stats().bytesQueued - a.stats().bytesQueued);
   const row: Row = {
-    scheme: scheme.kind === 'credit' ? 'edgesplit credit' : `window-${scheme.n}`,
+    scheme: scheme.name === 'credit' ? 'edgesplit credit' : scheme.name,
     goodput: received / emulatedS / payloadCapacityBytesPerS(params),
     seconds,
     complete: received >= frames * elements * 4,
@@ -120,13 +118,10 @@ async function main(): Promise<void> {
   const loss = Number(arg('loss', '0'));
   const capS = Number(arg('cap-s', '8'));
   const params = linkParamsFromSpec(getLink(linkId), loss > 0 ? { lossRate: loss } : {});
-  const schemes: DeliveryScheme[] = [
-    { kind: 'credit' },
-    ...windows.map((n) => ({ kind: 'window', n }) as const),
-  ];
+  const schemes: DeliveryScheme[] = [creditScheme(), ...windows.map((n) => windowScheme(n))];
   const rows: Row[] = [];
   for (const s of schemes) {
-    process.stderr.write(`goodput: ${s.kind === 'credit' ? 'credit' : `window-${s.n}`} ...\n`);
+    process.stderr.write(`goodput: ${s.name} ...\n`);
     rows.push(await runOnce(params, s, totalBytes, timeScale, capS));
   }
   const ours = rows[0].goodput;

@@ -8,6 +8,7 @@ import { planModelFile } from '../plan/plan-model.js';
 import { profileModelFile } from '../profile/index.js';
 import { cutLabel, fmtEnergy, fmtTime } from '../report/format.js';
 import { writeExploreReport } from '../report/write.js';
+import { parseEmulationMode, timeScaleFor } from '../runtime/device-emulation.js';
 import { loadRuntimePlan } from '../runtime/plan-dir.js';
 import { runPlan, type RunReport } from '../runtime/run.js';
 import { planTrace } from '../runtime/trace.js';
@@ -15,6 +16,7 @@ import { distnnSplit } from '../strategy/split/distnn.js';
 import { exploreSplits } from '../strategy/split/explore.js';
 import { OBJECTIVES } from '../strategy/plan/types.js';
 import { parseBits, parseChoice, parsePositiveInt } from './options.js';
+import { formatTwin } from './run.js';
 import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
 
 interface DemoOptions {
@@ -25,6 +27,8 @@ interface DemoOptions {
   devices: string;
   link: string;
   runLink: string;
+  emulate: string;
+  timeScale: string;
   objective: string;
   weightBits: string;
   limit: string;
@@ -61,6 +65,16 @@ export function registerDemoCommand(program: Command): void {
       '--run-link <link>',
       'link emulated on the sockets during the run ("none" for raw loopback)',
       'ble-esp32s3',
+    )
+    .option(
+      '--emulate <mode>',
+      "run emulation: devices (compute paced to the plan's devices, one radio per device), links, none",
+      'devices',
+    )
+    .option(
+      '--time-scale <k>',
+      'deployment time runs k times faster; auto: so the run takes about 8 s of real time',
+      'auto',
     )
     .option('--objective <o>', 'pipeline objective', 'throughput')
     .option('--weight-bits <n>', 'weight bit width on the pipeline devices (32: an unquantised model)', '32')
@@ -141,23 +155,26 @@ export function registerDemoCommand(program: Command): void {
       });
       const interactive = Boolean(process.stderr.isTTY) && !quiet;
       if (interactive) bar.start(limit, 0);
+      const emulate = parseEmulationMode(opts.emulate);
+      const timeScale =
+        opts.timeScale === 'auto' ? timeScaleFor(plan, limit, RUN_BUDGET_S) : Number(opts.timeScale);
       const { run, report } = await runPlan({
         plan,
         limit,
         link: opts.runLink,
+        emulate,
+        timeScale,
         onProgress: (done) => (interactive ? bar.update(done) : undefined),
       });
       if (interactive) bar.stop();
       const tracePath = join(out, 'trace.json');
       await writeFile(tracePath, JSON.stringify(planTrace(plan, run)));
+      const procs = plan.stages.reduce((n, s) => n + s.devices.length, 0);
       say(
         quiet,
-        `[4/5] ran ${report.samples} test images on ${plan.stages.reduce((n, s) => n + s.devices.length, 0)} local node process(es), stages linked by emulated ${opts.runLink}: ${describeRun(report)}`,
+        `[4/5] ran ${report.samples} test images on ${procs} local node process(es), ${describeEmulation(report, opts.runLink)}: ${describeRun(report)}`,
       );
-      say(
-        quiet,
-        `      (inference ran on this machine's CPU, the links at the emulated link's speed; the plan's ${p.metrics.throughputPerS.toFixed(2)} samples/s is for the target devices' compute)`,
-      );
+      if (report.twin && emulate === 'devices') say(quiet, formatTwin(report.twin).replace(/^/gm, '      '));
 
       const sweepLinks = ['hbc', 'ble', 'zigbee', 'wifi', 'lora'].map((id) => links.get(id));
       const sweepNodes = ['esp32s3', 'nano33ble', 'distnn-asic-65nm'].map((id) => devices.get(id));
@@ -201,6 +218,9 @@ export function registerDemoCommand(program: Command): void {
             throughputPerS: report.throughputPerS,
             latencyMs: report.latencyMs,
             energy: report.energy,
+            emulate: report.emulate,
+            timeScale: report.timeScale,
+            ...(report.twin ? { twin: report.twin } : {}),
           },
           report: files,
           trace: tracePath,
@@ -209,13 +229,28 @@ export function registerDemoCommand(program: Command): void {
     });
 }
 
+/** Real seconds the demo's run aims for when it picks its own time scale. */
+const RUN_BUDGET_S = 8;
+
+function describeEmulation(r: RunReport, link: string): string {
+  if (r.emulate === 'none') return 'raw sockets and this CPU (no emulation)';
+  if (r.emulate === 'links') return `stages linked by emulated ${link}, inference at this CPU's speed`;
+  const scale =
+    r.timeScale !== 1
+      ? `; time scale ${r.timeScale}: deployment time ran ${r.timeScale}x faster than real (picked so the run takes ~${RUN_BUDGET_S} s), figures below are deployment time`
+      : '';
+  return `each emulating its plan device (compute paced to the cost model, one ${link} radio per device${scale})`;
+}
+
 function describeRun(r: RunReport): string {
   const parts = [
     r.accuracy !== undefined ? `accuracy ${(100 * r.accuracy).toFixed(1)}%` : 'no labels',
     `${r.lost} lost`,
     `${r.throughputPerS.toFixed(2)} samples/s`,
     `latency p50 ${fmtTime(r.latencyMs.p50 / 1e3)}`,
-    `communication ${(100 * r.split.communicationFraction).toFixed(1)}% of stage time`,
+    r.twin
+      ? `communication ${(100 * r.twin.communicationShare.measured).toFixed(1)}% of inter-stage time`
+      : `communication ${(100 * r.split.communicationFraction).toFixed(1)}% of stage time`,
   ];
   if ('perSampleJ' in r.energy) parts.push(`modelled energy ${fmtEnergy(r.energy.perSampleJ)}/sample`);
   return parts.join(', ');

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseEmulationMode } from '../runtime/device-emulation.js';
 import { runNodeProcess } from '../runtime/node-process.js';
 import { collect } from './options.js';
 
@@ -10,6 +11,8 @@ interface NodeCliOptions {
   insecure?: boolean;
   link?: string;
   linkCatalog?: string[];
+  emulate: string;
+  timeScale: string;
   exitOnStdinClose?: boolean;
   json?: boolean;
 }
@@ -38,6 +41,12 @@ export function registerNodeCommand(program: Command): void {
     .option('--link <id>', 'emulate this catalog link on every connection (none: real socket)', 'none')
     .option('--link-catalog <file>', 'extra link catalog JSON for --link (repeatable)', collect)
     .option(
+      '--emulate <mode>',
+      'devices: pace compute to the plan device and share one radio among all links; links: each connection its own link; none: raw',
+      'links',
+    )
+    .option('--time-scale <k>', 'run deployment time k times faster (compute pacing and links alike)', '1')
+    .option(
       '--exit-on-stdin-close',
       'exit when stdin closes (used by `edgesplit run` so nodes never outlive it)',
     )
@@ -51,6 +60,8 @@ export function registerNodeCommand(program: Command): void {
         ...(opts.insecure ? { insecure: true } : {}),
         ...(opts.link ? { link: opts.link } : {}),
         ...(opts.linkCatalog ? { linkCatalogFiles: opts.linkCatalog } : {}),
+        emulate: parseEmulationMode(opts.emulate),
+        timeScale: Number(opts.timeScale),
         ...(opts.exitOnStdinClose ? { exitOnStdinClose: true } : {}),
         ...(opts.json ? { json: true } : {}),
       });

@@ -3,7 +3,10 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { UsageError, errorMessage } from '../core/errors.js';
 import { DATASETS } from '../data/datasets.js';
+import { loadDeviceCatalog } from '../catalog/index.js';
+import { defaultEmulation, parseEmulationMode } from '../runtime/device-emulation.js';
 import { loadHostsFile } from '../runtime/node-pool.js';
+import type { TwinPair, TwinReport } from '../runtime/twin-report.js';
 import { loadRuntimePlan } from '../runtime/plan-dir.js';
 import { runPlan, type RunReport } from '../runtime/run.js';
 import { planTrace } from '../runtime/trace.js';
@@ -15,6 +18,8 @@ interface RunCliOptions {
   data: string;
   limit?: string;
   link?: string;
+  emulate?: string;
+  timeScale?: string;
   hosts?: string;
   stallTimeout?: string;
   deviceCatalog?: string[];
@@ -35,7 +40,7 @@ function printReport(r: RunReport, trace: string | undefined): void {
     ['plan', r.plan],
     [
       'nodes',
-      `${r.mode}, ${!r.authenticated ? 'plaintext' : r.mode === 'local' ? 'encrypted (per-run key)' : 'encrypted (pre-shared key)'}, link ${r.link}`,
+      `${r.mode}, ${!r.authenticated ? 'plaintext' : r.mode === 'local' ? 'encrypted (per-run key)' : 'encrypted (pre-shared key)'}, link ${r.link}, emulate ${r.emulate}${r.timeScale !== 1 ? `, time scale ${r.timeScale} (times below are deployment time)` : ''}`,
     ],
     ['samples', fmtInt(r.samples)],
     ['lost', fmtInt(r.lost)],
@@ -92,7 +97,41 @@ function printReport(r: RunReport, trace: string | undefined): void {
     `${formatTable(['quantity', 'value'], head)}\n\n` +
       `${formatTable(['stage', 'devices', 'samples', 'receive ms', 'queue ms', 'compute ms', 'predicted ms', 'send ms', 'out/sample'], stages)}\n\n` +
       `${formatTable(['link', 'bytes', 'per sample', 'communication ms'], links)}\n` +
-      ('basis' in r.energy ? `\nenergy: ${r.energy.basis}\n` : ''),
+      ('basis' in r.energy ? `\nenergy: ${r.energy.basis}\n` : '') +
+      (r.twin ? `\n${formatTwin(r.twin)}\n` : ''),
+  );
+}
+
+const pair = (p: TwinPair, f: (x: number) => string) => [
+  p.predicted !== null ? f(p.predicted) : '-',
+  f(p.measured),
+  p.ratio !== null ? p.ratio.toFixed(2) : '-',
+];
+
+/** The predicted-vs-measured tables of a run (deployment time). */
+export function formatTwin(t: TwinReport): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const run = [
+    ['throughput, samples/s', ...pair(t.throughputPerS, (x) => x.toFixed(3))],
+    ['latency p50, ms', ...pair(t.latencyP50Ms, ms)],
+    ['latency p95, ms', ...pair(t.latencyP95Ms, ms)],
+    ['communication share', ...pair(t.communicationShare, pct)],
+    ['energy per sample, mJ', ...pair(t.energyPerSampleJ, (x) => (x * 1e3).toFixed(3))],
+  ];
+  const stages = t.stages.flatMap((s) =>
+    (
+      [
+        ['compute', s.computeMs],
+        ['send', s.sendMs],
+        ['receive', s.receiveMs],
+        ['queue', s.queueMs],
+      ] as const
+    ).map(([what, p]) => [`${s.id} ${what}`, ...pair(p, ms)]),
+  );
+  return (
+    `${formatTable(['predicted vs measured', 'predicted', 'measured', 'measured/predicted'], run)}\n\n` +
+    `${formatTable(['stage, ms per sample', 'predicted', 'measured', 'measured/predicted'], stages)}\n` +
+    `twin: ${t.basis}`
   );
 }
 
@@ -108,7 +147,16 @@ export function registerRunCommand(program: Command): void {
     .option('--limit <n>', 'run only the first n samples')
     .option(
       '--link <id>',
-      'catalog link emulated between stages (none: real sockets); with --hosts every node must emulate it (default: local none, hosts what the nodes report)',
+      "catalog link emulated between stages (none: real sockets; default: the plan's link with --emulate devices, else none); with --hosts every node must emulate it (default there: what the nodes report)",
+    )
+    .option(
+      '--emulate <mode>',
+      "devices: pace compute to the plan's catalog devices, one radio per device; links: emulate links only; none: raw (default devices when every plan device is a catalog device)",
+    )
+    .option(
+      '--time-scale <k>',
+      'run deployment time k times faster, compute and links alike (reports deployment time)',
+      '1',
     )
     .option(
       '--hosts <file>',
@@ -138,6 +186,9 @@ export function registerRunCommand(program: Command): void {
       if (opts.policy !== 'least-loaded' && opts.policy !== 'round-robin')
         throw new UsageError(`--policy must be least-loaded or round-robin, got '${opts.policy}'`);
       const plan = await loadRuntimePlan(dir);
+      const deviceCatalog = loadDeviceCatalog(opts.deviceCatalog ?? []);
+      const emulate = opts.emulate ? parseEmulationMode(opts.emulate) : defaultEmulation(plan, deviceCatalog);
+      const timeScale = Number(opts.timeScale ?? '1');
       const key = opts.key ? loadKeyFile(opts.key) : undefined;
       const hosts = opts.hosts ? loadHostsFile(opts.hosts) : undefined;
       const bar =
@@ -173,6 +224,8 @@ export function registerRunCommand(program: Command): void {
           keepOutputs: false,
           keepRecords: !!opts.trace,
           signal: abort.signal,
+          emulate,
+          timeScale,
           ...(hosts ? { hosts, hostsFile: opts.hosts } : {}),
           ...(key ? { key } : {}),
           ...(opts.window !== undefined ? { window: parsePositiveInt('--window', opts.window) } : {}),

@@ -139,6 +139,7 @@ export class Coordinator {
       lost: samples.count - this.ledger.released,
       duplicates: this.ledger.duplicates,
       failovers: this.failovers,
+      window,
     };
   }
 
@@ -265,6 +266,7 @@ export class Coordinator {
         policy: this.o.policy ?? 'least-loaded',
         timelineBatch: this.o.timelineBatch ?? 64,
         intraOpThreads: 1,
+        pacing: this.o.pacing?.get(link.endpoint.device),
         ...(local
           ? { modelFile: { path: st.modelPath, sha256: createHash('sha256').update(model).digest('hex') } }
           : {}),

@@ -13,6 +13,7 @@ import { Coordinator } from './coordinator-impl.js';
 
 export { DEFAULT_STALL_TIMEOUT_MS } from './coordinator-impl.js';
 import type { NodePool } from './node-pool.js';
+import type { StagePacing } from './pacing.js';
 import type { ReplicaPolicy } from './replica-picker.js';
 import type { RuntimePlan } from './routes.js';
 import { RunFailedError } from './run-failed.js';
@@ -58,6 +59,8 @@ export interface RunPipelineOptions {
   readonly keepOutputs?: boolean;
   /** Keep every timeline record in the result, e.g. for a trace (default true; grows with the stream). */
   readonly keepRecords?: boolean;
+  /** Device pacing per plan device name (`--emulate devices`). */
+  readonly pacing?: ReadonlyMap<string, StagePacing>;
   readonly log?: (line: string) => void;
 }
 
@@ -88,6 +91,8 @@ export interface PipelineRun extends RunRecords {
   /** Results dropped because their seq had already been delivered. */
   readonly duplicates: number;
   readonly failovers: readonly FailoverEvent[];
+  /** Samples in flight at most. */
+  readonly window: number;
 }
 
 /** Runs samples through a plan on the pool's nodes. Always closes the pool and every connection. */

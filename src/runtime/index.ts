@@ -50,3 +50,33 @@ export { DEFAULT_STALL_TIMEOUT_MS } from './coordinator.js';
 export { defaultStallTimeoutMs } from './run.js';
 export { AccuracyCounter, JsonlResults } from './result-sink.js';
 export { runNodeProcess, spawnNodeProcess, nodeMainPath, type NodeProcessOptions } from './node-process.js';
+export {
+  Pacer,
+  paceSample,
+  planPacing,
+  modelledComputeS,
+  emulationGaps,
+  pacingSchema,
+  type StagePacing,
+  type PacerClock,
+  type PacedCompute,
+} from './pacing.js';
+export {
+  EMULATION_MODES,
+  defaultEmulation,
+  nodeEmulation,
+  runEmulation,
+  timeScaleFor,
+  type EmulationMode,
+  type NodeEmulation,
+  type RunEmulation,
+} from './device-emulation.js';
+export {
+  twinReport,
+  scaleRecords,
+  loadedLatencyMs,
+  scaleSummary,
+  type TwinReport,
+  type TwinStage,
+  type TwinPair,
+} from './twin-report.js';

@@ -6,6 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { EdgesplitError } from '../core/errors.js';
+import type { EmulationMode } from './device-emulation.js';
 import type { NodeEndpoint } from './node-link.js';
 import type { NodePool } from './node-pool.js';
 import { spawnNodeProcess } from './node-process.js';
@@ -22,6 +23,8 @@ export interface LocalPoolOptions {
   readonly link?: string;
   /** Extra link catalog files the nodes look the link up in. */
   readonly linkCatalogFiles?: readonly string[];
+  /** Device emulation of every node (`--emulate`, `--time-scale`). */
+  readonly emulation?: { readonly emulate: EmulationMode; readonly timeScale: number };
   /** Forward node stderr lines (prefixed with the device) to this process's stderr. */
   readonly nodeLogs?: boolean;
   /** A node must print its ready line within this time (default 20 s). */
@@ -64,6 +67,7 @@ export function localPool(o: LocalPoolOptions = {}): LocalPool {
         ...(o.modelDir ? { modelDir: o.modelDir } : {}),
         ...(o.link ? { link: o.link } : {}),
         ...(o.linkCatalogFiles?.length ? { linkCatalogFiles: o.linkCatalogFiles } : {}),
+        ...(o.emulation ?? {}),
       },
       o.mainPath,
       o.key ? { [NODE_KEY_ENV]: Buffer.from(o.key).toString('hex') } : undefined,

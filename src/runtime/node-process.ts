@@ -15,7 +15,7 @@ import { stderrLog } from '../transport/connection-impl.js';
 import { rateLimitedLog } from '../transport/log-limit.js';
 import { tcpTransport } from '../transport/tcp/tcp-transport.js';
 import { parseAddress } from './address.js';
-import { resolveLinkWrap } from './link-wrap.js';
+import { nodeEmulation, type EmulationMode } from './device-emulation.js';
 import { checkListenPolicy } from './listen-policy.js';
 import { startStageNode } from './node.js';
 
@@ -35,6 +35,10 @@ export interface NodeProcessOptions {
   readonly link?: string;
   /** Extra link catalog files the link id is looked up in (besides the built-in catalog). */
   readonly linkCatalogFiles?: readonly string[];
+  /** `--emulate` (default links: the link only, no compute pacing). */
+  readonly emulate?: EmulationMode;
+  /** `--time-scale`: deployment time runs this many times faster (default 1). */
+  readonly timeScale?: number;
   /** Exit when stdin closes (local nodes never outlive their coordinator). */
   readonly exitOnStdinClose?: boolean;
   /** Print the ready line as JSON instead of `ready <host:port>`. */
@@ -49,7 +53,13 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<void> {
   const warning = checkListenPolicy({ host, port, keyed: !!key, insecure: !!o.insecure });
   if (warning) process.stderr.write(`edgesplit node: ${warning}\n`);
   const link = o.link ?? 'none';
-  const wrap = resolveLinkWrap(link, loadLinkCatalog(o.linkCatalogFiles ?? []));
+  const emulation = nodeEmulation({
+    mode: o.emulate ?? 'links',
+    link,
+    timeScale: o.timeScale ?? 1,
+    links: loadLinkCatalog(o.linkCatalogFiles ?? []),
+  });
+  const wrap = emulation.linkWrap;
   const refusals = rateLimitedLog(stderrLog);
   const handle = await startStageNode({
     transport: tcpTransport,
@@ -60,7 +70,8 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<void> {
     ...(o.modelDir ? { modelDir: o.modelDir } : {}),
     ...(o.insecure ? { insecure: true } : {}),
     ...(wrap ? { linkWrap: wrap } : {}),
-    linkId: link,
+    linkId: o.emulate === 'none' ? 'none' : link,
+    pacer: emulation.pacer,
     onShutdown: () => {
       refusals.flush();
       process.exit(0);
@@ -76,7 +87,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<void> {
       ? `, stage-to-stage traffic on ${handle.peerAddress} over emulated ${link}`
       : '';
   process.stderr.write(
-    `edgesplit node: listening on ${handle.address}${peers}${key ? ' (pre-shared key required, encrypted)' : ''}, pid ${process.pid}\n`,
+    `edgesplit node: listening on ${handle.address}${peers}${key ? ' (pre-shared key required, encrypted)' : ''}, pid ${process.pid}; ${emulation.description}\n`,
   );
   const stop = (why: string) => {
     refusals.flush();

@@ -30,6 +30,7 @@ import { Downstream } from './downstream.js';
 import type { ReplicaPolicy } from './replica-picker.js';
 import { tensorFrameBytes } from './frame-size.js';
 import { MODEL_FILE_REFUSED, readConfinedModel } from './model-dir.js';
+import { paceSample, type Pacer } from './pacing.js';
 
 /** Options of {@link startStageNode}. */
 export interface StageNodeOptions {
@@ -61,6 +62,8 @@ export interface StageNodeOptions {
   readonly insecure?: boolean;
   /** Log lines (default: stderr). */
   readonly log?: (line: string) => void;
+  /** Paces samples to the plan's device when an assignment carries pacing (`--emulate devices`). */
+  readonly pacer?: Pacer;
   /** Called after a `shutdown` request was answered and the listener closed. */
   readonly onShutdown?: () => void;
 }
@@ -344,6 +347,8 @@ class StageNode {
         ok: false,
         error: `stage ${req.stageId}: model input '${bad}' is not among the expected tensors`,
       });
+    const pacingRefused = req.pacing && this.o.pacer?.check(req.pacing);
+    if (pacingRefused) return this.reply(conn, { id: req.id, ok: false, error: pacingRefused });
     await this.unassign();
     if (this.lastRunId !== req.runId) this.startRun(conn, req.runId);
     const t0 = nowMs();
@@ -427,9 +432,9 @@ class StageNode {
   private async process(a: Assignment, item: ReadySample): Promise<void> {
     const feeds: Record<string, Tensor> = {};
     for (const n of a.modelInputs) feeds[n] = item.feeds.get(n)!;
-    const inferStart = nowMs();
+    const ranFrom = nowMs();
     const out = await a.session.run(feeds);
-    const inferEnd = nowMs();
+    const { start: inferStart, end: inferEnd } = await paceSample(this.o.pacer, a.pacing, ranFrom, nowMs());
     const frames: TensorFrame[] = a.sends.map(({ name, wire }) => {
       const tensor = out[name] ?? item.feeds.get(name);
       if (!tensor)

@@ -37,6 +37,8 @@ const stageSchema = z.object({
   computeS: z.number().optional(),
   sendS: z.number().optional(),
   macs: z.number().optional(),
+  ops: z.number().optional(),
+  recvS: z.number().optional(),
 });
 
 const ioSchema = z.union([z.array(z.string()), z.array(tensorSchema)]);
@@ -48,7 +50,10 @@ export const runtimePlanSchema = z.object({
   inputs: ioSchema.optional(),
   outputs: ioSchema.optional(),
   stages: z.array(stageSchema).min(1),
-  predicted: z.object({ throughputPerS: z.number().optional() }).passthrough().optional(),
+  predicted: z
+    .object({ throughputPerS: z.number().optional(), latencyS: z.number().optional() })
+    .passthrough()
+    .optional(),
 });
 
 function names(io: z.infer<typeof ioSchema> | undefined): string[] | undefined {
@@ -76,6 +81,8 @@ export function toRuntimePlan(json: unknown, dir: string): RuntimePlan {
     ...(s.computeS !== undefined ? { predictedComputeS: s.computeS } : {}),
     ...(s.sendS !== undefined ? { predictedSendS: s.sendS } : {}),
     ...(s.macs !== undefined ? { macs: s.macs } : {}),
+    ...(s.ops !== undefined ? { ops: s.ops } : {}),
+    ...(s.recvS !== undefined ? { predictedRecvS: s.recvS } : {}),
   }));
   const seen = new Set<string>();
   for (const s of stages) {
@@ -102,6 +109,7 @@ export function toRuntimePlan(json: unknown, dir: string): RuntimePlan {
     ...(p.predicted?.throughputPerS !== undefined
       ? { predictedThroughputPerS: p.predicted.throughputPerS }
       : {}),
+    ...(p.predicted?.latencyS !== undefined ? { predictedLatencyS: p.predicted.latencyS } : {}),
     ...(p.link !== undefined ? { link: p.link } : {}),
   };
 }
@@ -125,6 +133,9 @@ export function fromPlanFile(plan: PlanFile, dir: string): RuntimePlan {
       predictedComputeS: s.computeS,
       predictedSendS: s.sendS,
       macs: s.macs,
+      ops: s.ops,
+      predictedRecvS: s.recvS,
+      predictedEnergyJ: s.energyJ * s.devices.length,
     })),
     graphInputs: plan.graph.inputs.map((t) => ({
       ...tensor(t),
@@ -132,6 +143,7 @@ export function fromPlanFile(plan: PlanFile, dir: string): RuntimePlan {
     })),
     graphOutputs: plan.graph.outputs.map((t) => t.name),
     predictedThroughputPerS: plan.predicted.throughputPerS,
+    predictedLatencyS: plan.predicted.latencyS,
     link: plan.link,
   };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { EdgesplitError } from '../core/errors.js';
+import { pacingSchema } from './pacing.js';
 import type { Frame, JsonValue, MessageFrame } from '../transport/codec/frame.js';
 
 /** Name of the uint8 tensor frame that carries a stage's ONNX bytes before an `assign`. */
@@ -40,6 +41,8 @@ export const assignSchema = z.object({
    * of the bytes so that an emulated slow link does not carry the deployment too.
    */
   modelFile: z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
+  /** Emulated device: pace each sample's compute to the plan's device (see pacing.ts). */
+  pacing: pacingSchema.optional(),
 });
 /** Parsed `assign` body. */
 export type AssignMessage = z.infer<typeof assignSchema>;

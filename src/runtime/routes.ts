@@ -37,8 +37,13 @@ export interface RuntimeStage {
   /** Planner's predictions, seconds per sample. */
   readonly predictedComputeS?: number;
   readonly predictedSendS?: number;
-  /** MACs per sample (for modelled energy). */
+  /** MACs and other operations per sample (for modelled energy and device pacing). */
   readonly macs?: number;
+  readonly ops?: number;
+  /** Planner's predicted time to receive the stage's inputs, seconds per sample. */
+  readonly predictedRecvS?: number;
+  /** Planner's predicted compute + send energy of one sample on the stage, J. */
+  readonly predictedEnergyJ?: number;
 }
 
 /** A plan as the runtime consumes it (see `plan-dir.ts` for reading one). */
@@ -48,6 +53,8 @@ export interface RuntimePlan {
   readonly graphInputs: readonly RuntimeTensor[];
   readonly graphOutputs: readonly string[];
   readonly predictedThroughputPerS?: number;
+  /** Planner's predicted latency of one sample, seconds. */
+  readonly predictedLatencyS?: number;
   /** Catalog link id the plan was made for. */
   readonly link?: string;
 }

@@ -93,7 +93,7 @@ export class RunLedger {
     this.incomplete.delete(f.seq);
     const sentAt = this.firstSend.get(f.seq) ?? NaN;
     this.firstSend.delete(f.seq);
-    this.stats.delivered(atMs - sentAt);
+    this.stats.delivered(atMs - sentAt, atMs);
     if (this.keepRecords) {
       this.records.arrivals.push(arrival);
       this.records.doneMs[f.seq] = atMs;

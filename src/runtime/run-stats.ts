@@ -64,6 +64,8 @@ export class RunStats {
   private readonly random = mulberry32(0x5eed);
   private readonly latency = new Mean();
   private latencyMax = -Infinity;
+  private firstDoneMs = Infinity;
+  private lastDoneMs = -Infinity;
   private computeMs = 0;
   /** Joins evicted before they completed. */
   evicted = 0;
@@ -110,9 +112,11 @@ export class RunStats {
     this.mark(a.epoch, a.seq, 'down', this.plan.stages.length, a.ms);
   }
 
-  /** A sample was delivered, `ms` after its input was first sent. */
-  delivered(ms: number): void {
+  /** A sample was delivered at `atMs`, `ms` after its input was first sent. */
+  delivered(ms: number, atMs: number): void {
     if (!Number.isFinite(ms)) return;
+    this.firstDoneMs = Math.min(this.firstDoneMs, atMs);
+    this.lastDoneMs = Math.max(this.lastDoneMs, atMs);
     this.latency.add(ms);
     this.latencyMax = Math.max(this.latencyMax, ms);
     const cap = this.o.reservoir ?? 16_384;
@@ -162,6 +166,10 @@ export class RunStats {
       samples,
       wallMs,
       throughputPerS: wallMs > 0 ? (samples / wallMs) * 1000 : 0,
+      steadyThroughputPerS:
+        this.latency.count > 1 && this.lastDoneMs > this.firstDoneMs
+          ? ((this.latency.count - 1) / (this.lastDoneMs - this.firstDoneMs)) * 1000
+          : 0,
       latencyMs: {
         p50: quantile(this.reservoir, 0.5),
         p95: quantile(this.reservoir, 0.95),

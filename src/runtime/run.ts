@@ -12,6 +12,7 @@ import { tcpTransport } from '../transport/tcp/tcp-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { runPipeline, type FailoverEvent, type PipelineRun, type SampleSource } from './coordinator.js';
 import { estimateEnergy, type EnergyEstimate } from './energy.js';
+import { runEmulation, type EmulationMode } from './device-emulation.js';
 import { resolveLinkWrap } from './link-wrap.js';
 import { localPool, type LocalPool } from './local-nodes.js';
 import { hostsPool, type NodePool } from './node-pool.js';
@@ -19,6 +20,7 @@ import type { ReplicaPolicy } from './replica-picker.js';
 import type { RuntimePlan } from './routes.js';
 import { AccuracyCounter, JsonlResults } from './result-sink.js';
 import type { RunSummary } from './summary.js';
+import { scaleSummary, twinReport, type TwinReport } from './twin-report.js';
 
 /** Options of {@link runPlan}. */
 export interface RunPlanOptions {
@@ -33,10 +35,14 @@ export interface RunPlanOptions {
    * local nodes; for hosts, whatever the nodes agree on.
    */
   readonly link?: string;
-  /** Extra device catalog files (besides the built-in one) for energy estimates. */
+  /** Extra device catalog files (besides the built-in one) for energy estimates and device pacing. */
   readonly deviceCatalogFiles?: readonly string[];
   /** Extra link catalog files for link emulation (passed to local nodes too) and energy estimates. */
   readonly linkCatalogFiles?: readonly string[];
+  /** `devices`: pace compute to the plan's devices and give each device one radio; `links` (default): links only; `none`: raw. */
+  readonly emulate?: EmulationMode;
+  /** Deployment time runs this many times faster (default 1); reported times are multiplied back. */
+  readonly timeScale?: number;
   /** Device name -> host:port of running nodes; without it local nodes are started. */
   readonly hosts?: ReadonlyMap<string, string>;
   readonly hostsFile?: string;
@@ -48,6 +54,8 @@ export interface RunPlanOptions {
   readonly window?: number;
   readonly policy?: ReplicaPolicy;
   readonly nodeLogs?: boolean;
+  /** Local nodes must be ready within this time (default 20 s). */
+  readonly nodeStartTimeoutMs?: number;
   readonly keepOutputs?: boolean;
   readonly transport?: Transport;
   /** See {@link RunPipelineOptions.stallTimeoutMs}; default {@link defaultStallTimeoutMs}. */
@@ -74,6 +82,10 @@ export interface RunReport extends RunSummary {
   readonly runId: string;
   readonly mode: 'local' | 'hosts';
   readonly link: string;
+  readonly emulate: EmulationMode;
+  readonly timeScale: number;
+  /** Predicted next to measured (when the plan has predictions). */
+  readonly twin?: TwinReport;
   readonly authenticated: boolean;
   readonly lost: number;
   readonly duplicates: number;
@@ -133,11 +145,18 @@ export function defaultStallTimeoutMs(plan: RuntimePlan, window: number): number
 export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; report: RunReport }> {
   const samples = o.samples ?? datasetSamples(o.plan, o.dataset ?? 'fashion-mnist-test', o.limit);
   if (samples.count === 0) throw new UsageError('no samples to run');
-  const link = o.link ?? (o.hosts ? undefined : 'none');
   const catalogs = {
     devices: loadDeviceCatalog(o.deviceCatalogFiles ?? []),
     links: loadLinkCatalog(o.linkCatalogFiles ?? []),
   };
+  const emulation = runEmulation(o.plan, {
+    ...(o.emulate ? { mode: o.emulate } : {}),
+    ...(o.link !== undefined ? { link: o.link } : {}),
+    ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),
+    devices: catalogs.devices,
+  });
+  // hosts-file nodes without --link: the run takes the link the nodes report
+  const link = o.hosts && o.link === undefined ? undefined : emulation.link;
   // an unknown link id fails here, before any node process starts
   resolveLinkWrap(link, catalogs.links);
   const key = o.key ?? (o.hosts ? undefined : randomBytes(32));
@@ -147,6 +166,8 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
         ...(key ? { key } : {}),
         modelDir: o.plan.dir,
         ...(link !== undefined && link !== 'none' ? { link } : {}),
+        emulation: emulation.node,
+        ...(o.nodeStartTimeoutMs !== undefined ? { startTimeoutMs: o.nodeStartTimeoutMs } : {}),
         ...(o.nodeLogs ? { nodeLogs: true } : {}),
         ...(o.linkCatalogFiles?.length ? { linkCatalogFiles: o.linkCatalogFiles } : {}),
       });
@@ -169,6 +190,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
       keepOutputs: o.keepOutputs ?? true,
       keepRecords: o.keepRecords ?? true,
       window,
+      ...(emulation.pacing ? { pacing: emulation.pacing } : {}),
       stallTimeoutMs: o.stallTimeoutMs ?? defaultStallTimeoutMs(o.plan, window),
       ...(link !== undefined ? { expectLink: link } : {}),
       ...(o.policy ? { policy: o.policy } : {}),
@@ -185,13 +207,16 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
   } finally {
     out?.close();
   }
-  const summary = run.summary;
+  const summary = scaleSummary(run.summary, emulation.timeScale);
   const accuracy = acc.accuracy;
+  const energy = estimateEnergy(o.plan, summary, run.link, catalogs);
   const report: RunReport = {
     plan: o.plan.dir,
     runId: run.runId,
     mode: o.hosts ? 'hosts' : 'local',
     link: run.link,
+    emulate: emulation.mode,
+    timeScale: emulation.timeScale,
     authenticated: !!key,
     ...summary,
     lost: run.lost,
@@ -201,7 +226,10 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
       ? { predictedThroughputPerS: o.plan.predictedThroughputPerS }
       : {}),
     failovers: run.failovers,
-    energy: estimateEnergy(o.plan, summary, run.link, catalogs),
+    energy,
+    ...(o.plan.predictedThroughputPerS !== undefined
+      ? { twin: twinReport(o.plan, summary, energy, emulation.timeScale, run.window) }
+      : {}),
   };
   return { run, report };
 }

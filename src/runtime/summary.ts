@@ -102,6 +102,8 @@ export interface RunSummary {
   readonly samples: number;
   readonly wallMs: number;
   readonly throughputPerS: number;
+  /** Steady state: results after the first one over the time from the first result to the last, per s. */
+  readonly steadyThroughputPerS: number;
   readonly latencyMs: {
     readonly p50: number;
     readonly p95: number;
@@ -121,6 +123,6 @@ export function summarise(plan: RuntimePlan, r: RunRecords): RunSummary {
   for (const s of r.sends) stats.sent(s);
   for (const x of r.nodes) stats.node(x);
   for (const a of r.arrivals) stats.arrived(a);
-  r.doneMs.forEach((d, i) => stats.delivered(d - r.firstSendMs[i]));
+  r.doneMs.forEach((d, i) => stats.delivered(d - r.firstSendMs[i], d));
   return stats.summary(r.doneMs.length, r.startMs, r.endMs);
 }

@@ -324,7 +324,7 @@ export async function startLinkProxy(o: LinkProxyOptions): Promise<LinkProxy> {
   const { host: targetHost, port: targetPort } = o.target;
   if (!Number.isInteger(targetPort) || targetPort < 1 || targetPort > 65535)
     throw new UsageError(`link proxy: target port must be 1-65535, got ${targetPort}`);
-  const scheme = o.scheme ?? { kind: 'credit' };
+  const scheme = o.scheme ?? { kind: 'credit' as const };
   const seed = o.seed ?? 1;
 
   const [rawA, rawB] = await loopbackPair();

@@ -63,11 +63,22 @@ export {
 } from './auth/record-layer.js';
 export {
   emulateLink,
-  type DeliveryScheme,
+  resolveScheme,
   type EmulatedLink,
   type LinkEmulationOptions,
   type LinkStats,
 } from './link/emulated-link.js';
+export type {
+  DeliveryScheme,
+  DeliverySchemeSpec,
+  SchemeSender,
+  SchemeReceiver,
+  SenderCore,
+  ReceiverCore,
+} from './link/scheme.js';
+export { creditScheme } from './link/credit-scheme.js';
+export { windowScheme } from './link/window-scheme.js';
+export { Radio, type RadioSlot, type RadioStats } from './link/radio.js';
 export {
   linkParamsFromSpec,
   validateLinkParams,

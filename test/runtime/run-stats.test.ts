@@ -18,7 +18,7 @@ function feed(s: RunStats, seq: number, latencyMs: number): void {
   const t0 = seq * 10;
   s.sent({ epoch: 1, seq, sendStart: t0, sendEnd: t0 + 0.1, bytes: 100, target: 'a' });
   s.arrived({ epoch: 1, seq, ms: t0 + latencyMs, from: 'b' });
-  s.delivered(latencyMs);
+  s.delivered(latencyMs, t0 + latencyMs);
   const rec = (stageIndex: number, at: number, target: string) => ({
     stageIndex,
     device: stageIndex ? 'b' : 'a',

@@ -1,95 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { getLink } from '../../src/catalog/index.js';
-import {
-  emulateLink,
-  type DeliveryScheme,
-  type EmulatedLink,
-} from '../../src/transport/link/emulated-link.js';
-import { LINK_SEQ_BYTES, linkParamsFromSpec, type LinkParams } from '../../src/transport/link/params.js';
-import { createMemoryTransport, memoryPipe } from '../../src/transport/memory/memory-transport.js';
+import { creditScheme } from '../../src/transport/link/credit-scheme.js';
+import { emulateLink } from '../../src/transport/link/emulated-link.js';
+import { linkParamsFromSpec } from '../../src/transport/link/params.js';
+import { windowScheme } from '../../src/transport/link/window-scheme.js';
+import { createMemoryTransport } from '../../src/transport/memory/memory-transport.js';
+import { pattern, runLinkContract, TEST_BLE, TEST_PAYLOAD, transfer } from './link.contract.js';
 import type { TensorFrame } from '../../src/transport/codec/frame.js';
 
-const BLE: LinkParams = {
-  id: 'test-ble',
-  packetBytes: 517,
-  headerBytes: 3,
-  throughputBps: 90_000,
-  airBps: 1_000_000,
-  latencyMs: 7.5,
-  lossRate: 0,
-  bufferPackets: 4,
-  serviceJitter: 0,
-};
-const PAYLOAD = 517 - 3 - LINK_SEQ_BYTES;
+const BLE = TEST_BLE;
+const PAYLOAD = TEST_PAYLOAD;
 
-function pattern(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed * 7 + (i >> 8)) & 0xff;
-  return b;
-}
-
-/** Sends `writes` through an emulated pair; resolves with what the far end received and both ends' links. */
-async function transfer(
-  params: LinkParams,
-  scheme: DeliveryScheme,
-  writes: Buffer[],
-  seed = 1,
-): Promise<{ got: Buffer; tx: EmulatedLink; rx: EmulatedLink }> {
-  const [a, b] = memoryPipe(['a', 'b']);
-  const tx = emulateLink(a, { params, scheme, timeScale: 0.01, seed });
-  const rx = emulateLink(b, { params, scheme, timeScale: 0.01, seed: seed + 1 });
-  const total = writes.reduce((s, w) => s + w.length, 0);
-  const chunks: Buffer[] = [];
-  let got = 0;
-  const done = new Promise<void>((resolve) =>
-    rx.start({
-      data: (c) => {
-        chunks.push(c);
-        got += c.length;
-        if (got >= total) resolve();
-      },
-      close: () => resolve(),
-    }),
-  );
-  tx.start({ data: () => undefined, close: () => undefined });
-  for (const w of writes) await tx.write(w);
-  await done;
-  return { got: Buffer.concat(chunks), tx, rx };
-}
-
-/** The contract both delivery schemes meet: everything exactly once, in order, even with loss. */
-function runLinkContract(name: string, scheme: DeliveryScheme): void {
-  describe(`link contract: ${name}`, () => {
-    it('delivers every byte exactly once and in order through seeded loss', async () => {
-      const writes = [pattern(3 * PAYLOAD + 17, 1), pattern(10, 2), pattern(20 * PAYLOAD, 3)];
-      const { got, tx, rx } = await transfer({ ...BLE, lossRate: 0.15 }, scheme, writes, 5);
-      expect(got.equals(Buffer.concat(writes))).toBe(true);
-      const s = tx.stats();
-      expect(s.lostOnAir).toBeGreaterThan(0);
-      expect(s.retransmissions).toBeGreaterThanOrEqual(s.lostOnAir);
-      expect(rx.stats().bytesDelivered).toBe(Buffer.concat(writes).length);
-      expect(rx.stats().packetsDelivered).toBe(s.newPackets);
-    });
-
-    it('chunks into packets of at most the link payload', async () => {
-      const writes = [pattern(5 * PAYLOAD, 4)];
-      const { tx, rx } = await transfer(BLE, scheme, writes);
-      expect(tx.stats().newPackets).toBe(5);
-      expect(rx.stats().packetsDelivered).toBe(5);
-      expect(tx.stats().lostOnAir).toBe(0);
-    });
-  });
-}
-
-runLinkContract('credit', { kind: 'credit' });
-runLinkContract('window-3', { kind: 'window', n: 3 });
-runLinkContract('window-9 (larger than the buffer)', { kind: 'window', n: 9 });
+runLinkContract('credit', creditScheme);
+runLinkContract('window-3', () => windowScheme(3));
+runLinkContract('window-9 (larger than the buffer)', () => windowScheme(9));
 
 describe('receiver buffer', () => {
   const data = [pattern(40 * PAYLOAD, 9)];
 
   it('window-N larger than the buffer loses packets there (counted) and recovers by resending windows', async () => {
-    const { got, tx, rx } = await transfer(BLE, { kind: 'window', n: 10 }, data);
+    const { got, tx, rx } = await transfer(BLE, () => windowScheme(10), data);
     expect(got.equals(data[0])).toBe(true);
     expect(rx.stats().bufferDrops).toBeGreaterThan(0);
     expect(tx.stats().timeouts).toBeGreaterThan(0);
@@ -97,7 +27,7 @@ describe('receiver buffer', () => {
   });
 
   it('window-N within the buffer, and the credit scheme, never overflow it', async () => {
-    for (const scheme of [{ kind: 'window', n: 4 }, { kind: 'credit' }] as const) {
+    for (const scheme of [() => windowScheme(4), creditScheme]) {
       const { got, tx, rx } = await transfer(BLE, scheme, data);
       expect(got.equals(data[0])).toBe(true);
       expect(rx.stats().bufferDrops).toBe(0);

@@ -36,3 +36,4 @@ export {
 export { planBetter, planPipeline, searchLink } from './planner.js';
 export { MAX_JOINT_CELLS, MAX_JOINT_DEVICES, searchJoint } from './joint.js';
 export { activationSramBytes, memoryShortfall } from './stage-costs.js';
+export { stageComputeCost } from './stage-compute.js';

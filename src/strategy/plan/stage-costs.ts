@@ -1,5 +1,6 @@
 import type { DeviceSpec, LinkSpec } from '../../catalog/schema.js';
-import { computeCost, transferCost } from '../../cost/device-cost.js';
+import { transferCost } from '../../cost/device-cost.js';
+import { stageComputeCost } from './stage-compute.js';
 import type { PartitionProblem } from './types.js';
 
 /** Transfer time and sender energy of every cut over one link (cuts 0 and n cost nothing: input is local, results stay). */
@@ -148,7 +149,7 @@ export class StageCosts {
 
   /** Compute time and energy of nodes [a, b) on `device`. */
   compute(device: DeviceSpec, a: number, b: number): { timeS: number; energyJ: number } {
-    return computeCost(device, this.macsOf(a, b), this.opsOf(a, b));
+    return stageComputeCost(device, this.macsOf(a, b), this.opsOf(a, b));
   }
 }
 
