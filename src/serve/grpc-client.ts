@@ -192,7 +192,26 @@ export class V2GrpcTransport implements V2Transport {
     return { ...m, inputs: meta(m.inputs), outputs: meta(m.outputs) };
   }
   async modelConfig(name: string): Promise<TritonModelConfig> {
-    return (await this.call<{ config: TritonModelConfig }>('ModelConfig', { name, version: '' })).config;
+    const c = (await this.call<{ config: TritonModelConfig }>('ModelConfig', { name, version: '' })).config;
+    // int64 fields arrive as decimal strings (PROTO_OPTIONS); the REST form has numbers
+    const num = <T extends { dims: readonly (number | string)[] }>(t: T): T => ({
+      ...t,
+      dims: t.dims.map(Number),
+    });
+    const db = c.dynamic_batching;
+    return {
+      ...c,
+      input: c.input.map(num),
+      output: c.output.map(num),
+      ...(db
+        ? {
+            dynamic_batching: {
+              ...db,
+              max_queue_delay_microseconds: Number(db.max_queue_delay_microseconds),
+            },
+          }
+        : {}),
+    };
   }
   async infer(
     name: string,
