@@ -21,13 +21,16 @@ interface Waiting {
   reject(e: unknown): void;
 }
 
-/** The worker's module: `.js` next to this file once built, `.ts` under tsx/vitest (loaded through tsx). */
-function workerEntry(): { url: URL; execArgv: string[] } {
+/**
+ * Starts one parse worker: the built `.js` next to this file, or under tsx/vitest (this file is
+ * `.ts`) the `.ts` source through tsx's ESM loader, registered inside the worker.
+ */
+function startWorker(): Worker {
   const ts = import.meta.url.endsWith('.ts');
-  return {
-    url: new URL(`./parse-worker.${ts ? 'ts' : 'js'}`, import.meta.url),
-    execArgv: ts ? ['--import', 'tsx'] : [],
-  };
+  const entry = new URL(`./parse-worker.${ts ? 'ts' : 'js'}`, import.meta.url);
+  if (!ts) return new Worker(entry);
+  const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(boot, { eval: true });
 }
 
 /** A fixed pool of parse workers, started lazily and handed jobs round-robin. */
@@ -41,8 +44,7 @@ export class ParsePool {
 
   private worker(): Worker {
     if (this.workers.length < this.size) {
-      const { url, execArgv } = workerEntry();
-      const w = new Worker(url, { execArgv });
+      const w = startWorker();
       w.unref();
       w.on(
         'message',
