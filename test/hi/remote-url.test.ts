@@ -20,13 +20,14 @@ let server: V2Server;
 let calib: Dataset;
 let test: Dataset;
 const reports: Record<'file' | 'http' | 'grpc', HiSystemReport> = {} as never;
+let base: Omit<HiSystemOptions, 'remote'>;
 
 beforeAll(async () => {
   calib = loadDataset('fashion-mnist-calib', { limit: 400 });
   test = loadDataset('fashion-mnist-test', { limit: 200 });
   models = writeHiModels(calib);
   server = await startServer({ models: [models.remote], backend: onnxruntimeBackend, port: 0, grpcPort: 0 });
-  const base: Omit<HiSystemOptions, 'remote'> = {
+  base = {
     local: models.local,
     decision: 'lr',
     device: getDevice('rpi4b'),
@@ -120,19 +121,7 @@ describe('hi accounting whatever the remote is', () => {
     });
     await new Promise<void>((r) => foreign.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(foreign.address() as AddressInfo).port}/v2/models/remote`;
-    const opts: HiSystemOptions = {
-      local: models.local,
-      remote: url,
-      decision: 'lr',
-      device: getDevice('rpi4b'),
-      hub: getDevice('t4'),
-      link: getLink('wifi'),
-      qosAccuracy: 0.6,
-      test,
-      calib,
-      latencySamples: 5,
-      backend: onnxruntimeBackend,
-    };
+    const opts: HiSystemOptions = { ...base, remote: url, tableDevices: undefined };
     try {
       await expect(runHiSystem(opts)).rejects.toThrow(/MACs are unknown.*--remote-onnx/);
       const r = await runHiSystem({ ...opts, remoteOnnx: models.remote });
