@@ -15,6 +15,7 @@ interface ServeCliOptions {
   grpcPort?: string;
   bodyTimeout: string;
   maxHeaderBytes: string;
+  parseWorkers?: string;
   key?: string;
   quiet?: boolean;
   json?: boolean;
@@ -88,6 +89,10 @@ export function registerServeCommand(program: Command): void {
       'answer 408 when a request body has not fully arrived this many seconds after its headers',
       '10',
     )
+    .option(
+      '--parse-workers <n>',
+      'worker threads parsing JSON bodies of 64 KiB or more off the event loop (default: cores - 1; 0 = parse on the event loop)',
+    )
     .option('--max-header-bytes <n>', 'largest HTTP request head; larger ones get 431', String(16 * 1024))
     .option(
       '--key <file>',
@@ -106,6 +111,9 @@ export function registerServeCommand(program: Command): void {
         ...(opts.grpcPort !== undefined ? { grpcPort: portOf('--grpc-port', opts.grpcPort) } : {}),
         bodyTimeoutMs: bodyTimeoutS * 1000,
         maxHeaderBytes: parsePositiveInt('--max-header-bytes', opts.maxHeaderBytes),
+        ...(opts.parseWorkers !== undefined
+          ? { parseWorkers: Math.floor(nonNegative('--parse-workers', opts.parseWorkers)) }
+          : {}),
         maxDelayMs: nonNegative('--max-delay-ms', opts.maxDelayMs),
         limits: {
           maxBatch: parsePositiveInt('--max-batch', opts.maxBatch),

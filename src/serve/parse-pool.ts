@@ -4,6 +4,7 @@
  * round trip would cost more than the parse).
  */
 import { Worker } from 'node:worker_threads';
+import { scanJsonLimits } from './json-guard.js';
 import { ProtocolError } from './protocol-error.js';
 import {
   parseInferRequest,
@@ -31,6 +32,12 @@ function startWorker(): Worker {
   if (!ts) return new Worker(entry);
   const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(boot, { eval: true });
+}
+
+/** The bytes in a buffer of their own (transferable as is), copied only when they share one. */
+function owned(bytes: Uint8Array): Uint8Array {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return whole && bytes.buffer instanceof ArrayBuffer ? bytes : new Uint8Array(bytes);
 }
 
 /** A fixed pool of parse workers, started lazily and handed jobs round-robin. */
@@ -81,14 +88,14 @@ export class ParsePool {
         return Promise.reject(err);
       }
     }
+    try {
+      // a prefix violating the limits violates them overall: bombs are refused without a worker hop
+      scanJsonLimits(json.subarray(0, WORKER_PARSE_BYTES), limits, 'inference request');
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const id = this.nextId++;
-    const job: ParseJob = {
-      id,
-      json: new Uint8Array(json),
-      binary: new Uint8Array(binary),
-      signature,
-      limits,
-    };
+    const job: ParseJob = { id, json: owned(json), binary: owned(binary), signature, limits };
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.worker().postMessage(job, [job.json.buffer as ArrayBuffer, job.binary.buffer as ArrayBuffer]);
