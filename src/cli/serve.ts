@@ -42,7 +42,9 @@ function nonNegative(flag: string, v: string): number {
 
 function logLine(l: RequestLog): string {
   const err = l.error ? `  ${l.error}` : '';
-  return `${l.transport === 'grpc' ? 'grpc ' : ''}${l.method} ${l.path} ${l.status} ${l.ms.toFixed(2)} ms in ${fmtBytes(l.bytesIn)} out ${fmtBytes(l.bytesOut)}${err}\n`;
+  if (l.transport === 'grpc')
+    return `grpc ${l.path.split('/').pop()} ${l.grpcStatus} ${l.ms.toFixed(2)} ms in ${fmtBytes(l.bytesIn)}${err}\n`;
+  return `${l.method} ${l.path} ${l.status} ${l.ms.toFixed(2)} ms in ${fmtBytes(l.bytesIn)} out ${fmtBytes(l.bytesOut)}${err}\n`;
 }
 
 function portOf(flag: string, v: string): number {

@@ -7,6 +7,7 @@
 import {
   Server,
   ServerCredentials,
+  status as GrpcStatus,
   type Metadata,
   type ServerUnaryCall,
   type ServiceDefinition,
@@ -178,9 +179,11 @@ export async function startGrpcTransport(
           status,
           ms: performance.now() - t0,
           bytesIn: raw.length,
+          // grpc-js serializes the reply after the handler; its size is not known here
           bytesOut: 0,
           error,
           transport: 'grpc',
+          grpcStatus: GrpcStatus[status === 200 ? GrpcStatus.OK : grpcCodeOf(status)],
         });
       (async () => {
         if (!open) core.authorize('POST', path, headersOf(call.metadata), raw);

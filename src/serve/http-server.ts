@@ -21,8 +21,10 @@ export interface RequestLog {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly error?: string;
-  /** 'grpc' for calls of the gRPC transport (path is then the RPC's). */
+  /** 'grpc' for calls of the gRPC transport (path is then the RPC's, status its HTTP equivalent). */
   readonly transport?: 'http' | 'grpc';
+  /** gRPC status code name of a gRPC call (OK, NOT_FOUND, ...). */
+  readonly grpcStatus?: string;
 }
 
 /** Options of the HTTP transport. */

@@ -75,7 +75,6 @@ export interface ParsedInferRequest {
   readonly batch: number;
 }
 
-
 const MAX_RANK = 8;
 
 function isObject(v: unknown): v is Record<string, unknown> {
