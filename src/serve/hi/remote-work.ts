@@ -44,7 +44,7 @@ export async function remoteWork(s: RemoteWorkSources): Promise<RemoteWork> {
   }
   const macs = Number(advertised);
   if (advertised !== undefined && Number.isFinite(macs) && macs >= 0)
-    return { macs, source: `the server's model config (${MACS_PARAMETER})` };
+    return { macs, source: `the server's model config parameter ${MACS_PARAMETER}` };
   throw new UsageError(
     `--remote ${s.remote}: the remote model's MACs are unknown (its server's model config has no ${MACS_PARAMETER}); ` +
       `pass --remote-onnx <the ONNX file it serves> so the modelled server time and the on-device-large row can be computed`,

@@ -218,7 +218,7 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
       say(`${name}: local model on ${data.count} images`);
       const l = await collectSoftmax(localRun, data, [localOut], BATCH);
       say(
-        `${name}: remote model over HTTP on ${data.count} images (batches of ${BATCH}, not through the link)`,
+        `${name}: remote model over ${base.startsWith('grpc:') ? 'gRPC' : 'HTTP'} on ${data.count} images (batches of ${BATCH}, not through the link)`,
       );
       const r = await collectSoftmax(remoteRun, data, [remoteOut], BATCH);
       return { local: l[localOut], remote: r[remoteOut] };
