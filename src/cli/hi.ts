@@ -84,7 +84,7 @@ function printReport(r: HiSystemReport): void {
   ]);
   const out = [
     `HI on ${fmtInt(r.samples)} test images (thresholds chosen on ${fmtInt(r.calibSamples)} calibration images), device ${r.device}, link ${r.offloadLink === 'none' ? `none (raw loopback; modelled costs over ${r.link})` : r.offloadLink === r.link ? `${r.link} (emulated on the offload socket)` : `${r.offloadLink} emulated, modelled costs over ${r.link}`}`,
-    `remote: ${r.remote.url}${r.remote.url.startsWith('grpc:') ? '/' : '/v2/models/'}${r.remote.model}${r.remote.inProcess ? ' (in-process serve)' : ''}; ${r.remoteWork.macs.toLocaleString('en-US')} MACs per sample (${r.remoteWork.source})`,
+    `remote: ${r.remote.url}${r.remote.url.startsWith('grpc:') ? '/' : '/v2/models/'}${r.remote.model}${r.remote.inProcess ? ' (in-process serve)' : ''}; ${r.remoteWork.macs.toLocaleString('en-US')} MACs per sample ${r.remoteWork.source}`,
     '',
     formatTable(
       [

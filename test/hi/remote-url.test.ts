@@ -71,7 +71,7 @@ describe('hi accounting whatever the remote is', () => {
       expect(r.costs.offload.latencyMs).toBe(want.latencyMs);
       expect(r.costs.offload.energyMJ).toBe(want.energyMJ);
     }
-    expect(reports.file.remoteWork.source).toMatch(/^profiled from /);
+    expect(reports.file.remoteWork.source).toBe(`from ${models.remote} (profiled)`);
     expect(reports.http.remoteWork.source).toMatch(/model config/);
   });
 
@@ -127,7 +127,7 @@ describe('hi accounting whatever the remote is', () => {
       const r = await runHiSystem({ ...opts, remoteOnnx: models.remote });
       expect(r.remoteWork).toEqual({
         ...reports.file.remoteWork,
-        source: `profiled from --remote-onnx ${models.remote}`,
+        source: `from --remote-onnx ${models.remote} (profiled)`,
       });
       expect(r.costs.offload).toEqual(reports.file.costs.offload);
     } finally {

@@ -14,7 +14,7 @@ import { MACS_PARAMETER } from '../model-config.js';
 /** The remote model's MACs and where they came from. */
 export interface RemoteWork {
   readonly macs: number;
-  /** e.g. `profiled from models/remote.onnx` or `the server's model config (edgesplit_macs_per_sample)`. */
+  /** e.g. `from models/remote.onnx (profiled)` or `from the server's model config (edgesplit_macs_per_sample)`. */
   readonly source: string;
 }
 
@@ -34,7 +34,7 @@ export interface RemoteWorkSources {
 export async function remoteWork(s: RemoteWorkSources): Promise<RemoteWork> {
   if (s.file !== undefined) {
     const macs = (await profileModelFile(s.file)).profile.totals.macs;
-    return { macs, source: `profiled from ${s.fileRole ?? ''}${s.file}` };
+    return { macs, source: `from ${s.fileRole ?? ''}${s.file} (profiled)` };
   }
   let advertised: string | undefined;
   try {
@@ -44,7 +44,7 @@ export async function remoteWork(s: RemoteWorkSources): Promise<RemoteWork> {
   }
   const macs = Number(advertised);
   if (advertised !== undefined && Number.isFinite(macs) && macs >= 0)
-    return { macs, source: `the server's model config parameter ${MACS_PARAMETER}` };
+    return { macs, source: `from the server's model config (${MACS_PARAMETER})` };
   throw new UsageError(
     `--remote ${s.remote}: the remote model's MACs are unknown (its server's model config has no ${MACS_PARAMETER}); ` +
       `pass --remote-onnx <the ONNX file it serves> so the modelled server time and the on-device-large row can be computed`,
@@ -54,5 +54,5 @@ export async function remoteWork(s: RemoteWorkSources): Promise<RemoteWork> {
 /** Server time per offloaded sample on the hub device, modelled from the remote model's MACs. */
 export function modelledServerCost(hub: DeviceSpec, work: RemoteWork): SourcedCost & { hub: string } {
   const c = deviceInferenceCost(hub, undefined, { macs: work.macs });
-  return { ...c, hub: hub.id, basis: `${c.basis} (MACs from ${work.source})` };
+  return { ...c, hub: hub.id, basis: `${c.basis}, MACs ${work.source}` };
 }

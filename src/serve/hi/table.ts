@@ -75,7 +75,7 @@ export function tableInputs(t: {
   const offload = `transfer over ${t.link} (catalog) + server ${t.serverCost.latencyMs.toFixed(3)} ms modelled on ${t.serverCost.hub}`;
   return {
     'on-device-small': `accuracy of ${t.local} on the calibration split; cost = its profiled MACs on each device's catalog rate`,
-    'on-device-large': `accuracy of the remote model on the calibration split; cost = ${t.work.macs} MACs (${t.work.source}) on each device's catalog rate`,
+    'on-device-large': `accuracy of the remote model on the calibration split; cost = ${t.work.macs} MACs ${t.work.source} on each device's catalog rate`,
     remote: `accuracy of the remote model on the calibration split; cost = ${offload}`,
     hi: `thresholds searched on the calibration split; local cost as on-device-small, offload as remote`,
     ...(t.ee
