@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
 import { EdgesplitError } from '../core/errors.js';
 import type { ServeCore } from './core.js';
+import { scanJsonLimits } from './json-guard.js';
 import { ProtocolError, answerError } from './protocol-error.js';
 import { encodeError, encodeInferResponse, splitBody } from './protocol.js';
 
@@ -71,8 +72,20 @@ function fail(status: number, message: string, headers?: Record<string, string>)
   return { status, body: encodeError(message), contentType: 'application/json', error: message, headers };
 }
 
-/** Reads a body up to `max` bytes within `timeoutMs`: 413 beyond the size (Content-Length checked first), 408 past the time. */
-function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise<Buffer> {
+/** Bytes of a body's start checked while it is still arriving. */
+const PREFIX_BYTES = 64 * 1024;
+
+/**
+ * Reads a body up to `max` bytes within `timeoutMs`: 413 beyond the size (Content-Length checked
+ * first), 408 past the time. `checkPrefix` sees the first {@link PREFIX_BYTES} (or the whole body if
+ * shorter) as soon as they arrived; what it throws answers the request before the rest is read.
+ */
+function readBody(
+  req: IncomingMessage,
+  max: number,
+  timeoutMs: number,
+  checkPrefix?: (prefix: Buffer) => void,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > max) {
@@ -82,6 +95,18 @@ function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    let checked = checkPrefix === undefined;
+    const check = (): boolean => {
+      if (checked) return true;
+      checked = true;
+      try {
+        checkPrefix!(Buffer.concat(chunks).subarray(0, PREFIX_BYTES));
+        return true;
+      } catch (err) {
+        finish(err instanceof ProtocolError ? err : new ProtocolError(400, String(err)));
+        return false;
+      }
+    };
     const finish = (err?: ProtocolError) => {
       if (done) return;
       done = true;
@@ -103,9 +128,14 @@ function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise
       if (done) return;
       size += c.length;
       if (size > max) finish(new ProtocolError(413, `body exceeds the limit of ${max} bytes`));
-      else chunks.push(c);
+      else {
+        chunks.push(c);
+        if (size >= PREFIX_BYTES) check();
+      }
     });
-    req.on('end', () => finish());
+    req.on('end', () => {
+      if (check()) finish();
+    });
     req.on('error', (err) => finish(new ProtocolError(400, `body could not be read: ${err.message}`)));
   });
 }
@@ -135,6 +165,25 @@ function checkContentType(req: IncomingMessage): void {
   }
 }
 
+/**
+ * For an uncompressed body, the JSON limits checked on its first bytes while it arrives (a nesting
+ * bomb is refused after 64 KiB, not 16 MB); only the JSON part counts when binary data follows.
+ */
+function jsonPrefixCheck(req: IncomingMessage, core: ServeCore): ((prefix: Buffer) => void) | undefined {
+  const enc = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (enc !== 'identity' && enc !== '') return undefined;
+  const h = req.headers['inference-header-content-length'];
+  const jsonBytes = Number(Array.isArray(h) ? h[0] : (h ?? Infinity));
+  return (prefix) => {
+    if (Number.isFinite(jsonBytes) || h === undefined)
+      scanJsonLimits(
+        prefix.subarray(0, Math.min(prefix.length, jsonBytes)),
+        core.limits,
+        'inference request',
+      );
+  };
+}
+
 async function route(
   req: IncomingMessage,
   path: string,
@@ -143,7 +192,9 @@ async function route(
 ): Promise<Reply> {
   const method = req.method ?? 'GET';
   const isPost = path.endsWith('/infer') && method === 'POST';
-  const raw = isPost ? await readBody(req, core.limits.maxBodyBytes, bodyTimeoutMs) : Buffer.alloc(0);
+  const raw = isPost
+    ? await readBody(req, core.limits.maxBodyBytes, bodyTimeoutMs, jsonPrefixCheck(req, core))
+    : Buffer.alloc(0);
   if (path === '/v2/health/live' || path === '/v2/health/ready') {
     if (method !== 'GET' && method !== 'HEAD')
       return fail(405, `${method} is not allowed on ${path}`, { Allow: 'GET' });
