@@ -3,7 +3,7 @@
  * The server runs as its own process (`node bin/edgesplit.js serve models/local.onnx`) and the bodies
  * are sent from a worker thread of this process, so the probes measure the server's event loop, not
  * this one. Phases, each with sequential GET /v2/health/ready probes (5 ms apart): idle; eight 16 MB
- * bodies nested 8M deep sent at once; valid 64-image JSON infer requests (~0.3 MB, parsed in a
+ * bodies nested 8M deep sent at once; valid 512-image JSON infer requests (~2.4 MB, parsed in a
  * worker) sent 8 at a time for 3 s; the same with `--parse-workers 0` (parsed on the event loop).
  * Prints p50 / p95 / max probe latency per phase and the no-workers / workers ratio.
  * Run: npm run build && npx tsx bench/serve-stall.ts
@@ -29,8 +29,8 @@ const DEEP = `
   const s = await Promise.all(Array.from({ length: 8 }, () => post(deep)));
   return s.filter((x) => x === 400).length;`;
 const VALID = `
-  const data = Array.from({ length: 64 * 784 }, (_, i) => ((i * 7919) % 1000) / 1000);
-  const valid = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', shape: [64, 1, 28, 28], datatype: 'FP32', data }] }));
+  const data = Array.from({ length: 512 * 784 }, (_, i) => ((i * 7919) % 1000) / 1000);
+  const valid = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', shape: [512, 1, 28, 28], datatype: 'FP32', data }] }));
   for (let i = 0; i < 3; i++) await post(valid);
   let sent = 0;
   const t0 = performance.now();
@@ -41,7 +41,17 @@ const VALID = `
   return sent;`;
 
 function startServe(extra: string[]): Promise<{ proc: ChildProcess; url: string }> {
-  const args = ['bin/edgesplit.js', 'serve', 'models/local.onnx', '--port', '0', '--quiet', '--json'];
+  const args = [
+    'bin/edgesplit.js',
+    'serve',
+    'models/local.onnx',
+    '--port',
+    '0',
+    '--quiet',
+    '--json',
+    '--max-batch',
+    '512',
+  ];
   const proc = spawn(process.execPath, [...args, ...extra], { stdio: ['ignore', 'pipe', 'ignore'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -118,9 +128,9 @@ async function main(): Promise<void> {
       }
       const v = await probesDuring(url, VALID);
       rows.push([
-        `valid 64-image JSON (${tag})`,
+        `valid 512-image JSON (${tag})`,
         stats(v.ms),
-        `${v.result} requests of ~0.3 MB in ${v.wallMs.toFixed(0)} ms`,
+        `${v.result} requests of ~2.4 MB in ${v.wallMs.toFixed(0)} ms`,
       ]);
     } finally {
       proc.kill('SIGTERM');

@@ -78,7 +78,8 @@ const PREFIX_BYTES = 64 * 1024;
 /**
  * Reads a body up to `max` bytes within `timeoutMs`: 413 beyond the size (Content-Length checked
  * first), 408 past the time. `checkPrefix` sees the first {@link PREFIX_BYTES} (or the whole body if
- * shorter) as soon as they arrived; what it throws answers the request before the rest is read.
+ * shorter) as soon as they arrived; what it throws answers the request, the rest of the body (within
+ * `max`) being drained unbuffered first so that the client, still writing, can read the answer.
  */
 function readBody(
   req: IncomingMessage,
@@ -96,15 +97,15 @@ function readBody(
     let size = 0;
     let done = false;
     let checked = checkPrefix === undefined;
-    const check = (): boolean => {
-      if (checked) return true;
+    let refused: ProtocolError | undefined;
+    const check = (): void => {
+      if (checked) return;
       checked = true;
       try {
         checkPrefix!(Buffer.concat(chunks).subarray(0, PREFIX_BYTES));
-        return true;
       } catch (err) {
-        finish(err instanceof ProtocolError ? err : new ProtocolError(400, String(err)));
-        return false;
+        refused = err instanceof ProtocolError ? err : new ProtocolError(400, String(err));
+        chunks.length = 0;
       }
     };
     const finish = (err?: ProtocolError) => {
@@ -128,13 +129,14 @@ function readBody(
       if (done) return;
       size += c.length;
       if (size > max) finish(new ProtocolError(413, `body exceeds the limit of ${max} bytes`));
-      else {
+      else if (!refused) {
         chunks.push(c);
         if (size >= PREFIX_BYTES) check();
       }
     });
     req.on('end', () => {
-      if (check()) finish();
+      check();
+      finish(refused);
     });
     req.on('error', (err) => finish(new ProtocolError(400, `body could not be read: ${err.message}`)));
   });
