@@ -6,6 +6,7 @@ import { loadDataset } from '../data/datasets.js';
 import { runHiSystem, type HiSystemReport, type StrategyResult } from '../serve/hi/system.js';
 import { hiAccuracyFromRates, hiCost } from '../strategy/hi/accounting.js';
 import { deviceInferenceCost, offloadCost } from '../strategy/hi/costs.js';
+import { checkEq2, type Eq2Warning } from '../strategy/hi/plausibility.js';
 import { EXIT_NEVER } from '../strategy/hi/search.js';
 import { fmtInt, formatTable, printJson } from './output.js';
 import { collect, parsePositiveInt } from './options.js';
@@ -17,6 +18,8 @@ interface HiCliOptions {
   local?: string;
   remote?: string;
   remoteModel?: string;
+  remoteOnnx?: string;
+  hub: string;
   earlyExit?: string;
   decision: string;
   device: string;
@@ -85,7 +88,7 @@ function printReport(r: HiSystemReport): void {
   ]);
   const out = [
     `HI on ${fmtInt(r.samples)} test images (thresholds chosen on ${fmtInt(r.calibSamples)} calibration images), device ${r.device}, link ${r.offloadLink === 'none' ? `none (raw loopback; modelled costs over ${r.link})` : r.offloadLink === r.link ? `${r.link} (emulated on the offload socket)` : `${r.offloadLink} emulated, modelled costs over ${r.link}`}`,
-    `remote: ${r.remote.url}/v2/models/${r.remote.model}${r.remote.inProcess ? ' (in-process serve)' : ''}`,
+    `remote: ${r.remote.url}${r.remote.url.startsWith('grpc:') ? '/' : '/v2/models/'}${r.remote.model}${r.remote.inProcess ? ' (in-process serve)' : ''}; ${r.remoteWork.macs.toLocaleString('en-US')} MACs per sample ${r.remoteWork.source}`,
     '',
     formatTable(
       [
@@ -109,6 +112,7 @@ function printReport(r: HiSystemReport): void {
       .map((s) => `${s.name} ${s.measuredOffloads}`)
       .join(', ')}); ${r.linkNote}`,
     `  remote answers of those offloads equal the batched evaluation's on ${r.remoteAgreement}/${r.latencySamples} images (accuracy columns come from the batched pass over all ${fmtInt(r.samples)})`,
+    `server time: ${r.costs.server.latencyMs.toFixed(3)} ms per offload, modelled on hub ${r.costs.server.hub} (${r.costs.server.basis}); never this host's measured time`,
     `${r.device} ms / mJ: Eqs. (3)-(4) with local cost ${r.costs.local.latencyMs.toFixed(3)} ms / ${r.costs.local.energyMJ.toFixed(3)} mJ (${r.costs.local.basis}), offload ${r.costs.offload.latencyMs.toFixed(3)} ms / ${r.costs.offload.energyMJ.toFixed(3)} mJ (${r.costs.offload.basis})`,
     ...eeComparison(r),
     ...r.strategies.filter((s) => s.note).map((s) => `note (${s.name}): ${s.note}`),
@@ -116,7 +120,13 @@ function printReport(r: HiSystemReport): void {
       ? []
       : ['note: early-exit thresholds were searched over quantiles, not every distinct confidence']),
     ...(r.strategyTable
-      ? ['', 'strategy table (seed Table 5; calibration split, modelled costs):', tableText(r)]
+      ? [
+          '',
+          'strategy table (seed Table 5; calibration split, modelled costs):',
+          tableText(r),
+          'where each row comes from:',
+          ...Object.entries(r.tableInputs ?? {}).map(([k, v]) => `  ${k}: ${v}`),
+        ]
       : []),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
@@ -165,6 +175,8 @@ async function runHi(o: HiCliOptions): Promise<void> {
     local: o.local,
     remote: o.remote,
     remoteModel: o.remoteModel,
+    remoteOnnx: o.remoteOnnx,
+    hub: getDevice(o.hub),
     earlyExit: o.earlyExit,
     decision: o.decision,
     device: devices.get(o.device),
@@ -227,6 +239,13 @@ function runEstimate(o: EstimateCliOptions): void {
       ...(rates ? { accuracy: hiAccuracyFromRates(rates.local, rates.fp, rates.remote, eta) } : {}),
     };
   });
+  const warnings: Eq2Warning[] = rates
+    ? etas.flatMap(
+        (eta) => checkEq2(rates.local, rates.fp, rates.remote, eta, o.fpFraction !== undefined) ?? [],
+      )
+    : [];
+  // text mode prints them under the table; with --json they also go to stderr so they are seen
+  if (o.json) for (const w of warnings) process.stderr.write(`warning: ${w.message}\n`);
   const result = {
     device: device.id,
     link: link.id,
@@ -237,6 +256,7 @@ function runEstimate(o: EstimateCliOptions): void {
     decision,
     hi: points,
     remote: { latencyMs: offload.latencyMs, energyMJ: offload.energyMJ },
+    warnings,
   };
   if (o.json) {
     printJson(result);
@@ -271,6 +291,7 @@ function runEstimate(o: EstimateCliOptions): void {
       formatTable(['strategy', 'offload', 'latency ms', 'energy mJ', 'accuracy'], rows),
       `on-device: ${local.basis}`,
       `offload:   ${offload.basis}`,
+      ...warnings.map((w) => `warning: ${w.message}`),
     ].join('\n') + '\n',
   );
 }
@@ -287,9 +308,18 @@ export function registerHiCommand(program: Command): void {
     .option('--local <model>', 'local (small) ONNX classifier')
     .option(
       '--remote <url|model>',
-      'v2 server URL (http://host:port/v2/models/<name>) or an ONNX file served in-process',
+      'v2 server URL (http://host:port/v2/models/<name> or grpc://host:port/<name>) or an ONNX file served in-process',
     )
     .option('--remote-model <name>', 'model name on the remote server when the URL does not name it')
+    .option(
+      '--remote-onnx <file>',
+      "for a URL remote: the ONNX file it serves, profiled for its MACs (needed unless the server's model config advertises them, as edgesplit serve does)",
+    )
+    .option(
+      '--hub <id>',
+      'catalog device the remote runs on: its modelled inference time is the server time of each offload',
+      't4',
+    )
     .option(
       '--early-exit <model>',
       'early-exit ONNX model (outputs exit1, exit2, final) with its pieces ee-prefix1/ee-head1/ee-prefix2/ee-head2/ee-rest next to it',

@@ -12,6 +12,10 @@ interface ServeCliOptions {
   maxBatch: string;
   maxDelayMs: string;
   maxBodyBytes: string;
+  grpcPort?: string;
+  bodyTimeout: string;
+  maxHeaderBytes: string;
+  parseWorkers?: string;
   key?: string;
   quiet?: boolean;
   json?: boolean;
@@ -38,7 +42,16 @@ function nonNegative(flag: string, v: string): number {
 
 function logLine(l: RequestLog): string {
   const err = l.error ? `  ${l.error}` : '';
+  if (l.transport === 'grpc')
+    return `grpc ${l.path.split('/').pop()} ${l.grpcStatus} ${l.ms.toFixed(2)} ms in ${fmtBytes(l.bytesIn)}${err}\n`;
   return `${l.method} ${l.path} ${l.status} ${l.ms.toFixed(2)} ms in ${fmtBytes(l.bytesIn)} out ${fmtBytes(l.bytesOut)}${err}\n`;
+}
+
+function portOf(flag: string, v: string): number {
+  const port = Number(v);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`${flag} must be 0..65535, got '${v}'`);
+  return port;
 }
 
 function summary(server: V2Server): string {
@@ -64,7 +77,25 @@ export function registerServeCommand(program: Command): void {
     .option('--port <port>', 'TCP port (0 = any free port)', '8000')
     .option('--max-batch <n>', 'most samples merged into one onnxruntime run, and per request', '64')
     .option('--max-delay-ms <ms>', 'how long a request waits for others to batch with', '2')
-    .option('--max-body-bytes <n>', 'largest request body', String(16 * 1024 * 1024))
+    .option(
+      '--max-body-bytes <n>',
+      'largest request body (also after gzip/deflate decoding, and per gRPC message)',
+      String(16 * 1024 * 1024),
+    )
+    .option(
+      '--grpc-port <port>',
+      "also serve KServe's gRPC inference.GRPCInferenceService on this port (0 = any free port)",
+    )
+    .option(
+      '--body-timeout <s>',
+      'answer 408 when a request body has not fully arrived this many seconds after its headers',
+      '10',
+    )
+    .option(
+      '--parse-workers <n>',
+      'worker threads parsing JSON bodies of 64 KiB or more off the event loop (default: cores - 1; 0 = parse on the event loop)',
+    )
+    .option('--max-header-bytes <n>', 'largest HTTP request head; larger ones get 431', String(16 * 1024))
     .option(
       '--key <file>',
       'pre-shared key file: requests need "Authorization: Bearer <key>" or an HMAC signature',
@@ -72,14 +103,19 @@ export function registerServeCommand(program: Command): void {
     .option('--quiet', 'do not log each request')
     .option('--json', 'print the listening URL and models as JSON')
     .action(async (models: string[], opts: ServeCliOptions) => {
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new UsageError(`--port must be 0..65535, got '${opts.port}'`);
+      const bodyTimeoutS = nonNegative('--body-timeout', opts.bodyTimeout);
+      if (bodyTimeoutS === 0) throw new UsageError('--body-timeout must be > 0 seconds');
       const server = await startServer({
         models,
         backend: onnxruntimeBackend,
         host: opts.host,
-        port,
+        port: portOf('--port', opts.port),
+        ...(opts.grpcPort !== undefined ? { grpcPort: portOf('--grpc-port', opts.grpcPort) } : {}),
+        bodyTimeoutMs: bodyTimeoutS * 1000,
+        maxHeaderBytes: parsePositiveInt('--max-header-bytes', opts.maxHeaderBytes),
+        ...(opts.parseWorkers !== undefined
+          ? { parseWorkers: Math.floor(nonNegative('--parse-workers', opts.parseWorkers)) }
+          : {}),
         maxDelayMs: nonNegative('--max-delay-ms', opts.maxDelayMs),
         limits: {
           maxBatch: parsePositiveInt('--max-batch', opts.maxBatch),
@@ -92,6 +128,7 @@ export function registerServeCommand(program: Command): void {
       if (opts.json) {
         printJson({
           url: server.url,
+          ...(server.grpcUrl ? { grpcUrl: server.grpcUrl } : {}),
           auth: opts.key ? 'key' : 'none',
           models: list.map((m) => ({
             name: m.name,
@@ -103,7 +140,7 @@ export function registerServeCommand(program: Command): void {
         });
       } else {
         process.stdout.write(
-          `edgesplit serve: listening on ${server.url}${opts.key ? ' (key required)' : ''}\n`,
+          `edgesplit serve: listening on ${server.url}${server.grpcUrl ? ` and ${server.grpcUrl} (gRPC)` : ''}${opts.key ? ' (key required)' : ''}\n`,
         );
         const shape = (ts: readonly { name: string; datatype: string; shape: readonly number[] }[]) =>
           ts.map((t) => `${t.name} ${t.datatype}[${t.shape.join(',')}]`).join(', ');

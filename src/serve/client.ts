@@ -13,62 +13,26 @@ import {
   bytesOfArray,
   type V2Datatype,
 } from './datatypes.js';
-import { decodeJsonData, encodeWithBinary, parseJsonObject, splitBody, type TensorMeta } from './protocol.js';
+import {
+  decodeBytesElements,
+  decodeJsonData,
+  encodeWithBinary,
+  parseJsonObject,
+  splitBody,
+} from './protocol.js';
+import {
+  V2HttpError,
+  type InferOptions,
+  type InferResult,
+  type ModelMetadata,
+  type ServerMetadata,
+  type V2ClientOptions,
+  type V2Transport,
+} from './client-api.js';
+import type { TritonModelConfig } from './model-config.js';
+import { V2GrpcTransport } from './grpc-client.js';
 
-/** A non-2xx answer from a v2 server. */
-export class V2HttpError extends EdgesplitError {
-  /** HTTP status code. */
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super('E_PROTOCOL', message);
-    this.status = status;
-    this.name = 'V2HttpError';
-  }
-}
-
-/** Options of `V2Client`. */
-export interface V2ClientOptions {
-  /** Pre-shared key of an `edgesplit serve --key` server. */
-  readonly key?: string;
-  /** How to present the key: a bearer token (default) or an HMAC signature of each request. */
-  readonly auth?: 'bearer' | 'hmac';
-  /** Per-request timeout in ms (default 30,000). */
-  readonly timeoutMs?: number;
-}
-
-/** Options of one inference call. */
-export interface InferOptions {
-  /** Send inputs as binary data (default true) instead of JSON arrays. */
-  readonly binaryInputs?: boolean;
-  /** Ask for outputs as binary data (default true). */
-  readonly binaryOutputs?: boolean;
-  /** Outputs to request (default: all the model has). */
-  readonly outputs?: readonly string[];
-  readonly id?: string;
-}
-
-/** Decoded inference response. */
-export interface InferResult {
-  readonly modelName: string;
-  readonly id?: string;
-  readonly outputs: Record<string, Tensor>;
-}
-
-/** Server metadata (`GET /v2`). */
-export interface ServerMetadata {
-  readonly name: string;
-  readonly version: string;
-  readonly extensions: readonly string[];
-}
-
-/** Model metadata (`GET /v2/models/{name}`). */
-export interface ModelMetadata {
-  readonly name: string;
-  readonly versions?: readonly string[];
-  readonly platform: string;
-  readonly inputs: readonly TensorMeta[];
-  readonly outputs: readonly TensorMeta[];
-}
+export * from './client-api.js';
 
 /** Decodes an inference response body (JSON, optionally followed by binary outputs). */
 export function decodeInferResponse(body: Uint8Array, headerLength: string | undefined): InferResult {
@@ -77,9 +41,31 @@ export function decodeInferResponse(body: Uint8Array, headerLength: string | und
   if (!Array.isArray(res.outputs))
     throw new EdgesplitError('E_PROTOCOL', `inference response has no 'outputs' array`);
   const outputs: Record<string, Tensor> = {};
+  const strings: NonNullable<InferResult['strings']> = {};
   let offset = 0;
   for (const o of res.outputs as Record<string, unknown>[]) {
     const name = String(o?.name);
+    if (o?.datatype === 'BYTES') {
+      const shape = (Array.isArray(o.shape) ? o.shape : []).map(Number);
+      const size = (o.parameters as Record<string, unknown> | undefined)?.binary_data_size;
+      if (typeof size === 'number') {
+        if (offset + size > binary.length)
+          throw new EdgesplitError(
+            'E_PROTOCOL',
+            `output '${name}': binary_data_size ${size} overruns the body`,
+          );
+        strings[name] = {
+          shape,
+          values: decodeBytesElements(
+            binary.subarray(offset, offset + size),
+            shapeSize(shape),
+            `output '${name}'`,
+          ),
+        };
+        offset += size;
+      } else strings[name] = { shape, values: Array.isArray(o.data) ? o.data.map(String) : [] };
+      continue;
+    }
     const dtype = V2_TO_DTYPE[o?.datatype as V2Datatype];
     if (!dtype)
       throw new EdgesplitError(
@@ -110,6 +96,7 @@ export function decodeInferResponse(body: Uint8Array, headerLength: string | und
     modelName: String(res.model_name ?? ''),
     id: typeof res.id === 'string' ? res.id : undefined,
     outputs,
+    ...(Object.keys(strings).length > 0 ? { strings } : {}),
   };
 }
 
@@ -133,14 +120,22 @@ export function encodeInferRequest(
     ...(binaryOut ? { parameters: { binary_data_output: true } } : {}),
     inputs: entries,
     ...(opts.outputs
-      ? { outputs: opts.outputs.map((name) => ({ name, parameters: { binary_data: binaryOut } })) }
+      ? {
+          outputs: opts.outputs.map((name) => ({
+            name,
+            parameters: {
+              binary_data: binaryOut,
+              ...(opts.classCount !== undefined ? { classification: opts.classCount } : {}),
+            },
+          })),
+        }
       : {}),
   };
   return encodeWithBinary(header, chunks);
 }
 
-/** A v2 client bound to one server. */
-export class V2Client {
+/** The HTTP transport of {@link V2Client}. */
+export class V2HttpTransport implements V2Transport {
   private readonly base: string;
   constructor(
     baseUrl: string,
@@ -208,6 +203,12 @@ export class V2Client {
   modelMetadata(name: string): Promise<ModelMetadata> {
     return this.getJson(`/v2/models/${encodeURIComponent(name)}`);
   }
+  /** `GET /v2/models/{name}/config` (Triton's model configuration extension). */
+  modelConfig(name: string): Promise<TritonModelConfig> {
+    return this.getJson(`/v2/models/${encodeURIComponent(name)}/config`);
+  }
+  /** Nothing to free: fetch pools its own connections. */
+  close(): void {}
 
   /** `POST /v2/models/{name}/infer`; inputs and outputs travel as binary data unless told otherwise. */
   async infer(
@@ -227,6 +228,55 @@ export class V2Client {
         `POST ${path}: ${res.status} ${errorText(Buffer.from(body).toString('utf8'))}`,
       );
     return decodeInferResponse(body, res.headers.get('inference-header-content-length') ?? undefined);
+  }
+}
+
+/**
+ * A v2 client bound to one server, over HTTP (`http(s)://host:port`) or gRPC (`grpc://host:port`,
+ * KServe's `inference.GRPCInferenceService`); every call means the same on both.
+ */
+export class V2Client implements V2Transport {
+  private readonly transport: V2Transport;
+  constructor(baseUrl: string, options: V2ClientOptions = {}) {
+    this.transport = /^grpc:\/\//i.test(baseUrl)
+      ? new V2GrpcTransport(baseUrl, options)
+      : new V2HttpTransport(baseUrl, options);
+  }
+  /** Server liveness. */
+  live(): Promise<boolean> {
+    return this.transport.live();
+  }
+  /** Server readiness. */
+  ready(): Promise<boolean> {
+    return this.transport.ready();
+  }
+  /** Model readiness. */
+  modelReady(name: string): Promise<boolean> {
+    return this.transport.modelReady(name);
+  }
+  /** Server metadata. */
+  serverMetadata(): Promise<ServerMetadata> {
+    return this.transport.serverMetadata();
+  }
+  /** Model metadata. */
+  modelMetadata(name: string): Promise<ModelMetadata> {
+    return this.transport.modelMetadata(name);
+  }
+  /** Triton model configuration. */
+  modelConfig(name: string): Promise<TritonModelConfig> {
+    return this.transport.modelConfig(name);
+  }
+  /** One inference; inputs and outputs travel as binary (raw) data unless told otherwise. */
+  infer(
+    name: string,
+    inputs: Readonly<Record<string, Tensor>>,
+    opts: InferOptions = {},
+  ): Promise<InferResult> {
+    return this.transport.infer(name, inputs, opts);
+  }
+  /** Closes the transport's connection (gRPC channels keep the process alive until closed). */
+  close(): void {
+    this.transport.close();
   }
 }
 

@@ -2,7 +2,8 @@
  * Open Inference Protocol v2 (KServe / Triton) message types and the pure codec for its HTTP/JSON
  * form with Triton's binary tensor data extension. No I/O here: the server and client share it.
  */
-import { EdgesplitError } from '../core/errors.js';
+import { ProtocolError } from './protocol-error.js';
+import { scanJsonLimits, type JsonLimits } from './json-guard.js';
 import { DTYPE_BYTES, shapeSize, type DType, type Tensor, type TensorArray } from '../core/tensor.js';
 import {
   DTYPE_TO_V2,
@@ -11,10 +12,11 @@ import {
   V2_TO_DTYPE,
   allocArray,
   arrayFromBytes,
-  arrayToJson,
-  bytesOfArray,
   type V2Datatype,
 } from './datatypes.js';
+import { checkClassCount } from './classification.js';
+
+export { ProtocolError } from './protocol-error.js';
 
 /** Name, datatype and shape of a model input or output; -1 marks a dynamic dimension. */
 export interface TensorMeta {
@@ -30,7 +32,7 @@ export interface ModelSignature {
 }
 
 /** Explicit size limits a server enforces on every request. */
-export interface ServeLimits {
+export interface ServeLimits extends JsonLimits {
   /** Largest accepted HTTP body (JSON header plus binary tensors), in bytes. */
   readonly maxBodyBytes: number;
   /** Largest batch (dimension 0 of a batchable model's inputs) one request may carry. */
@@ -41,29 +43,26 @@ export interface ServeLimits {
   readonly maxTensors: number;
 }
 
-/** Default limits: 16 MiB bodies, batches of 64, 4 Mi elements per tensor, 64 tensors. */
+/**
+ * Default limits: 16 MiB bodies, batches of 64, 4 Mi elements per tensor, 64 tensors, JSON nested
+ * at most 32 deep (a rank-8 tensor's nested `data` plus the request's own levels) and at most
+ * 4 Mi + 64 Ki JSON values.
+ */
 export const DEFAULT_LIMITS: ServeLimits = {
   maxBodyBytes: 16 * 1024 * 1024,
   maxBatch: 64,
   maxElements: 4 * 1024 * 1024,
   maxTensors: 64,
+  maxJsonDepth: 32,
+  maxJsonValues: 4 * 1024 * 1024 + 65536,
 };
 
-/** A request the protocol layer rejects; `status` is the HTTP status to answer with (4xx). */
-export class ProtocolError extends EdgesplitError {
-  /** HTTP status code. */
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super('E_PROTOCOL', message);
-    this.status = status;
-    this.name = 'ProtocolError';
-  }
-}
-
-/** One requested output: its name and whether it should come back as binary data. */
+/** One requested output: its name, whether it should come back as binary data, and its classification. */
 export interface RequestedOutput {
   readonly name: string;
   readonly binary: boolean;
+  /** Triton classification extension: return the top `classCount` classes instead of the tensor. */
+  readonly classCount?: number;
 }
 
 /** A validated inference request, ready to run. */
@@ -74,14 +73,6 @@ export interface ParsedInferRequest {
   readonly outputs: readonly RequestedOutput[];
   /** Dimension 0 of the inputs when the model is batchable, else 1. */
   readonly batch: number;
-}
-
-/** An encoded HTTP body with the headers the binary extension needs. */
-export interface EncodedBody {
-  readonly body: Buffer;
-  readonly contentType: string;
-  /** Length of the JSON part when binary tensors follow it (`Inference-Header-Content-Length`). */
-  readonly headerLength?: number;
 }
 
 const MAX_RANK = 8;
@@ -115,8 +106,16 @@ export function splitBody(
   return { json: body.subarray(0, n), binary: body.subarray(n) };
 }
 
-/** Parses JSON bytes into an object, or throws a 400 naming the problem. */
-export function parseJsonObject(json: Uint8Array, what: string): Record<string, unknown> {
+/**
+ * Parses JSON bytes into an object, or throws a 400 naming the problem; with `limits`, depth and
+ * value count are checked by a scan before the parser runs.
+ */
+export function parseJsonObject(
+  json: Uint8Array,
+  what: string,
+  limits?: JsonLimits,
+): Record<string, unknown> {
+  if (limits) scanJsonLimits(json, limits, what);
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8'));
@@ -223,7 +222,19 @@ export function parseInferRequest(
   sig: ModelSignature,
   limits: ServeLimits,
 ): ParsedInferRequest {
-  const req = parseJsonObject(json, 'inference request');
+  return validateInferRequest(parseJsonObject(json, 'inference request', limits), binary, sig, limits);
+}
+
+/**
+ * Validates an infer request already in the JSON form's structure (the gRPC transport builds one
+ * from its message, raw contents as binary data) against a model's signature and the limits.
+ */
+export function validateInferRequest(
+  req: Record<string, unknown>,
+  binary: Uint8Array,
+  sig: ModelSignature,
+  limits: ServeLimits,
+): ParsedInferRequest {
   if (req.id !== undefined && typeof req.id !== 'string') throw bad(`'id' must be a string`);
   const params = readParameters(req, 'request');
   if (!Array.isArray(req.inputs) || req.inputs.length === 0) throw bad(`'inputs' must be a non-empty array`);
@@ -328,42 +339,14 @@ function parseRequestedOutputs(
     const p = readParameters(o, `output '${o.name}'`);
     if (p.binary_data !== undefined && typeof p.binary_data !== 'boolean')
       throw bad(`output '${o.name}': binary_data must be a boolean`);
-    return { name: o.name, binary: (p.binary_data as boolean | undefined) ?? binaryDefault };
+    const meta = sig.outputs.find((m) => m.name === o.name)!;
+    const classCount = checkClassCount(p.classification, meta);
+    return {
+      name: o.name,
+      binary: (p.binary_data as boolean | undefined) ?? binaryDefault,
+      ...(classCount !== undefined ? { classCount } : {}),
+    };
   });
 }
 
-/** Encodes a JSON header followed by binary chunks; sets the header length only when chunks exist. */
-export function encodeWithBinary(header: unknown, chunks: readonly Uint8Array[]): EncodedBody {
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  if (chunks.length === 0) return { body: json, contentType: 'application/json' };
-  return {
-    body: Buffer.concat([json, ...chunks]),
-    contentType: 'application/octet-stream',
-    headerLength: json.length,
-  };
-}
-
-/** Encodes an inference response: JSON outputs inline, binary ones appended in order. */
-export function encodeInferResponse(
-  modelName: string,
-  id: string | undefined,
-  outputs: readonly { name: string; tensor: Tensor; binary: boolean }[],
-): EncodedBody {
-  const chunks: Uint8Array[] = [];
-  const entries = outputs.map(({ name, tensor, binary }) => {
-    const base = { name, shape: [...tensor.dims], datatype: DTYPE_TO_V2[tensor.dtype] };
-    if (!binary) return { ...base, data: arrayToJson(tensor.dtype, tensor.data) };
-    const bytes = bytesOfArray(tensor.data);
-    chunks.push(bytes);
-    return { ...base, parameters: { binary_data_size: bytes.byteLength } };
-  });
-  return encodeWithBinary(
-    { model_name: modelName, ...(id !== undefined ? { id } : {}), outputs: entries },
-    chunks,
-  );
-}
-
-/** Error body of the protocol: `{"error": "..."}`. */
-export function encodeError(message: string): Buffer {
-  return Buffer.from(JSON.stringify({ error: message }), 'utf8');
-}
+export * from './response.js';

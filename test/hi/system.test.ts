@@ -35,6 +35,7 @@ beforeAll(async () => {
     earlyExit: models['ee-full'],
     decision: 'lr',
     device: getDevice('rpi4b'),
+    hub: getDevice('t4'),
     link: getLink('wifi'),
     offloadLink: getLink('wifi'),
     qosAccuracy: 0.6,

@@ -33,6 +33,7 @@ describe.skipIf(!present)('HI on the trained zoo (issue 7 acceptance, full test 
       earlyExit: join(models, 'ee-full.onnx'),
       decision: 'lr',
       device: getDevice('rpi4b'),
+      hub: getDevice('t4'),
       link: getLink('wifi'),
       qosAccuracy: QOS,
       test: loadDataset('fashion-mnist-test'),

@@ -28,8 +28,6 @@ export interface LatencyInputs {
   readonly count: number;
   /** The remote's answer (argmax) per test sample from the batched pass, to check the per-sample offloads against. */
   readonly remoteArgmax?: readonly number[];
-  /** Only measure local and remote (used to estimate the server time). */
-  readonly probeOnly?: boolean;
   readonly hi?: { readonly decision: DecisionModule; readonly threshold: number };
   readonly ee?: EarlyExitPieces;
 }
@@ -94,7 +92,6 @@ export async function measureLatencies(inp: LatencyInputs): Promise<Latencies> {
     const answer = rowOf(await inp.remoteRun(x));
     remote += performance.now() - t0;
     if (inp.remoteArgmax && argmax(answer) === inp.remoteArgmax[i]) agree += 1;
-    if (inp.probeOnly) continue;
     if (inp.hi) {
       t0 = performance.now();
       const r = rowOf(await inp.localRun(x));

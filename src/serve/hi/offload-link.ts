@@ -56,7 +56,7 @@ export interface OffloadPath {
 
 /** Options of {@link openOffloadPath}. */
 export interface OffloadPathOptions {
-  /** Base URL of the v2 server (`http://host:port`). */
+  /** Base URL of the v2 server (`http://host:port` or `grpc://host:port`). */
   readonly base: string;
   readonly model: string;
   readonly inputName: string;
@@ -71,7 +71,7 @@ export async function openOffloadPath(o: OffloadPathOptions): Promise<OffloadPat
   let proxy: LinkProxy | undefined;
   if (o.link) {
     const u = new URL(o.base);
-    if (u.protocol !== 'http:')
+    if (u.protocol !== 'http:' && u.protocol !== 'grpc:')
       throw new UsageError(
         `link emulation proxies plain TCP: ${o.base} is ${u.protocol.slice(0, -1)}; use --link none for it`,
       );
@@ -81,7 +81,13 @@ export async function openOffloadPath(o: OffloadPathOptions): Promise<OffloadPat
       timeScale: o.timeScale,
     });
   }
-  const client = new V2Client(proxy?.url ?? o.base, { key: o.key });
+  // the proxy carries any TCP protocol, so a gRPC remote is reached as grpc:// through it
+  const via = proxy
+    ? o.base.startsWith('grpc:')
+      ? proxy.url.replace(/^http:/, 'grpc:')
+      : proxy.url
+    : o.base;
+  const client = new V2Client(via, { key: o.key });
   let offloads = 0;
   const traffic = (): LinkTraffic | undefined => {
     if (!proxy) return undefined;
@@ -106,11 +112,14 @@ export async function openOffloadPath(o: OffloadPathOptions): Promise<OffloadPat
       if (!t) return 'offloads over raw loopback HTTP (no link emulated: --link none)';
       const scale = t.timeScale === 1 ? 'real time' : `time scale ${t.timeScale}`;
       return (
-        `each offload went over HTTP through the emulated ${o.link!.id} link (${scale}; ` +
+        `each offload went over ${o.base.startsWith('grpc:') ? 'gRPC' : 'HTTP'} through the emulated ${o.link!.id} link (${scale}; ` +
         `${Math.round(t.bytesUpPerOffload)} B up, ${Math.round(t.bytesDownPerOffload)} B down per offload, ` +
         `${t.stats.up.retransmissions + t.stats.down.retransmissions} retransmissions); nothing modelled is added`
       );
     },
-    close: async () => proxy?.close(),
+    close: async () => {
+      client.close();
+      await proxy?.close();
+    },
   };
 }

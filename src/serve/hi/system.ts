@@ -30,7 +30,8 @@ import {
 import { accuracyOf, buildSamples, collectSoftmax, correctness, type BatchRunner } from './evaluate.js';
 import { measureLatencies } from './latency.js';
 import { chooseThresholds, makeDecision, runEarlyExit, type EarlyExitResult } from './early-exit-run.js';
-import { hiStrategyTable } from './table.js';
+import { hiStrategyTable, tableInputs } from './table.js';
+import { modelledServerCost, remoteWork, type RemoteWork } from './remote-work.js';
 import type { StrategyTableRow } from '../../strategy/hi/strategy-table.js';
 
 /** Options of `runHiSystem`. */
@@ -39,6 +40,10 @@ export interface HiSystemOptions {
   /** `http(s)://...` of a v2 server (model from `/v2/models/<name>` in the URL or `remoteModel`), or an ONNX path. */
   readonly remote: string;
   readonly remoteModel?: string;
+  /** For a URL remote: the ONNX file it serves, profiled for its MACs (else the server's model config must advertise them). */
+  readonly remoteOnnx?: string;
+  /** Catalog hub device whose modelled inference time is the server time of an offload (Eqs. 3-4). */
+  readonly hub: DeviceSpec;
   /** Early-exit model with outputs exit1, exit2, final; its pieces (`ee-prefix1.onnx`, ...) sit next to it. */
   readonly earlyExit?: string;
   readonly decision: 'lr' | 'threshold';
@@ -106,7 +111,11 @@ export interface HiSystemReport {
   readonly costs: {
     readonly local: CostPoint & { basis: string };
     readonly offload: CostPoint & { basis: string };
+    /** Modelled server time per offload on the hub device (part of `offload`). */
+    readonly server: CostPoint & { basis: string; hub: string };
   };
+  /** The remote model's MACs and their source (a file, or the server's model config). */
+  readonly remoteWork: RemoteWork;
   readonly decision: {
     readonly kind: string;
     readonly fittedThreshold: number;
@@ -122,16 +131,24 @@ export interface HiSystemReport {
   readonly eeBackboneHi?: OperatingPoint;
   /** Seed Table 5 for these models, when `tableDevices` was given. */
   readonly strategyTable?: readonly StrategyTableRow[];
+  /** Where each strategy-table row's accuracy and cost come from. */
+  readonly tableInputs?: Readonly<Record<string, string>>;
 }
 
 const BATCH = 64;
 const REPLY_BYTES = 40;
 
-function remoteTarget(remote: string, remoteModel: string | undefined): { base: string; model?: string } {
-  const m = /^(https?:\/\/[^/]+)(?:\/v2\/models\/([^/]+))?\/?$/.exec(remote);
+/** `http(s)://host:port[/v2/models/<name>]` or `grpc://host:port[/<name> | /v2/models/<name>]`. */
+export function remoteTarget(
+  remote: string,
+  remoteModel: string | undefined,
+): { base: string; model?: string } {
+  const m =
+    /^(https?:\/\/[^/]+)(?:\/v2\/models\/([^/]+))?\/?$/i.exec(remote) ??
+    /^(grpc:\/\/[^/]+)(?:\/(?:v2\/models\/)?([^/]+))?\/?$/i.exec(remote);
   if (!m)
     throw new UsageError(
-      `--remote '${remote}' must be http(s)://host:port[/v2/models/<name>] or an .onnx file`,
+      `--remote '${remote}' must be http(s)://host:port[/v2/models/<name>], grpc://host:port[/<name>] or an .onnx file`,
     );
   return { base: m[1], model: remoteModel ?? (m[2] ? decodeURIComponent(m[2]) : undefined) };
 }
@@ -141,15 +158,16 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
   const say = o.onProgress ?? (() => undefined);
   let server: V2Server | undefined;
   let path: OffloadPath | undefined;
+  let client: V2Client | undefined;
   const sessions: InferenceSession[] = [];
   try {
     let base: string;
     let model: string;
-    if (/^https?:\/\//.test(o.remote)) {
+    if (/^(https?|grpc):\/\//i.test(o.remote)) {
       const t = remoteTarget(o.remote, o.remoteModel);
       if (!t.model)
         throw new UsageError(
-          `--remote ${o.remote} names no model: use http://host:port/v2/models/<name> or --remote-model`,
+          `--remote ${o.remote} names no model: use http://host:port/v2/models/<name>, grpc://host:port/<name> or --remote-model`,
         );
       base = t.base;
       model = t.model;
@@ -166,11 +184,20 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
       base = server.url;
       model = modelNameOf(o.remote);
     }
-    const client = new V2Client(base, { key: o.key });
+    client = new V2Client(base, { key: o.key });
     const meta = await client.modelMetadata(model);
+    const work = await remoteWork({
+      file: server ? o.remote : o.remoteOnnx,
+      fileRole: server ? '' : '--remote-onnx ',
+      client,
+      model,
+      remote: o.remote,
+    });
+    const serverCost = modelledServerCost(o.hub, work);
+    const direct = client;
     const remoteOut = meta.outputs[0].name;
     const remoteRun: BatchRunner = async (input) =>
-      (await client.infer(model, { [meta.inputs[0].name]: input })).outputs;
+      (await direct.infer(model, { [meta.inputs[0].name]: input })).outputs;
     path = await openOffloadPath({
       base,
       model,
@@ -191,7 +218,7 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
       say(`${name}: local model on ${data.count} images`);
       const l = await collectSoftmax(localRun, data, [localOut], BATCH);
       say(
-        `${name}: remote model over HTTP on ${data.count} images (batches of ${BATCH}, not through the link)`,
+        `${name}: remote model over ${base.startsWith('grpc:') ? 'gRPC' : 'HTTP'} on ${data.count} images (batches of ${BATCH}, not through the link)`,
       );
       const r = await collectSoftmax(remoteRun, data, [remoteOut], BATCH);
       return { local: l[localOut], remote: r[remoteOut] };
@@ -213,19 +240,11 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
       ops: localProfile.totals.ops,
     });
 
-    // direct remote round trips on this host (no link) give the server time used in the offload estimate
-    const rt = await measureLatencies({
-      o,
-      local,
-      localRun,
-      remoteRun,
-      count: Math.min(latencyCount, 50),
-      probeOnly: true,
-    });
+    // the server time is modelled on the hub device, never measured on this host
     const offload = offloadCost(o.link, {
       requestBytes: imageBytes,
       replyBytes: REPLY_BYTES,
-      serverMs: rt.remoteMs,
+      serverMs: serverCost.latencyMs,
     });
     const hiCosts: HiSearchCosts = { exits: [localCost], offload, exitMacs: [localProfile.totals.macs] };
     const hiCalib = buildSamples([], calib.local, calib.remote, o.calib.labels, decision);
@@ -325,12 +344,12 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
           link: o.link,
           minAccuracy: o.qosAccuracy,
           localMacs: localProfile.totals.macs,
-          remoteMacs: server ? (await profileModelFile(o.remote)).profile.totals.macs : undefined,
+          remoteMacs: work.macs,
           localAccuracy: accuracyOf(calib.local, o.calib.labels),
           remoteAccuracy: accuracyOf(calib.remote, o.calib.labels),
           requestBytes: imageBytes,
           replyBytes: REPLY_BYTES,
-          serverMs: rt.remoteMs,
+          serverMs: serverCost.latencyMs,
           hiSamples: hiCalib,
           ee: ee?.table,
         })
@@ -347,7 +366,8 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
       linkNote: path.note(),
       ...(o.offloadLink ? { linkTraffic: path.traffic() } : {}),
       remoteAgreement: lat.remoteAgree ?? 0,
-      costs: { local: localCost, offload },
+      costs: { local: localCost, offload, server: serverCost },
+      remoteWork: work,
       decision: {
         kind: decision.name,
         fittedThreshold,
@@ -357,11 +377,23 @@ export async function runHiSystem(o: HiSystemOptions): Promise<HiSystemReport> {
       strategies,
       searchExhaustive: hiChoice.exhaustive && (ee?.exhaustive ?? true),
       ...(ee ? { eeBackboneHi: ee.backboneHi } : {}),
-      ...(strategyTable ? { strategyTable } : {}),
+      ...(strategyTable
+        ? {
+            strategyTable,
+            tableInputs: tableInputs({
+              local: o.local,
+              work,
+              serverCost,
+              link: o.link.id,
+              ee: ee !== undefined,
+            }),
+          }
+        : {}),
     };
   } finally {
     for (const s of sessions) await s.release();
     await path?.close();
+    client?.close();
     await server?.close();
   }
 }

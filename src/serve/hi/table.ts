@@ -15,8 +15,8 @@ export interface TableInputs {
   readonly link: LinkSpec;
   readonly minAccuracy: number;
   readonly localMacs: number;
-  /** MACs of the remote model, when it is a local file (enables on-device-large). */
-  readonly remoteMacs?: number;
+  /** MACs of the remote model (a profiled file or the server's model config). */
+  readonly remoteMacs: number;
   readonly localAccuracy: number;
   readonly remoteAccuracy: number;
   readonly requestBytes: number;
@@ -36,12 +36,11 @@ export function hiStrategyTable(t: TableInputs): StrategyTableRow[] {
   const scenarios: DeviceScenario[] = t.devices.map((d) => {
     const small = deviceInferenceCost(d, undefined, { macs: t.localMacs });
     const fixed: FixedStrategy[] = [{ name: 'on-device-small', accuracy: t.localAccuracy, cost: small }];
-    if (t.remoteMacs !== undefined)
-      fixed.push({
-        name: 'on-device-large',
-        accuracy: t.remoteAccuracy,
-        cost: deviceInferenceCost(d, undefined, { macs: t.remoteMacs }),
-      });
+    fixed.push({
+      name: 'on-device-large',
+      accuracy: t.remoteAccuracy,
+      cost: deviceInferenceCost(d, undefined, { macs: t.remoteMacs }),
+    });
     fixed.push({ name: 'remote', accuracy: t.remoteAccuracy, cost: offload });
     return {
       device: d.id,
@@ -63,4 +62,26 @@ export function hiStrategyTable(t: TableInputs): StrategyTableRow[] {
     };
   });
   return strategyTable(scenarios, { minAccuracy: t.minAccuracy });
+}
+
+/** Where each strategy-table row's inputs come from, one line per strategy. */
+export function tableInputs(t: {
+  local: string;
+  work: { macs: number; source: string };
+  serverCost: { latencyMs: number; hub: string };
+  link: string;
+  ee: boolean;
+}): Record<string, string> {
+  const offload = `transfer over ${t.link} (catalog) + server ${t.serverCost.latencyMs.toFixed(3)} ms modelled on ${t.serverCost.hub}`;
+  return {
+    'on-device-small': `accuracy of ${t.local} on the calibration split; cost = its profiled MACs on each device's catalog rate`,
+    'on-device-large': `accuracy of the remote model on the calibration split; cost = ${t.work.macs} MACs ${t.work.source} on each device's catalog rate`,
+    remote: `accuracy of the remote model on the calibration split; cost = ${offload}`,
+    hi: `thresholds searched on the calibration split; local cost as on-device-small, offload as remote`,
+    ...(t.ee
+      ? {
+          'ee-hi': `exit and offload thresholds searched on the calibration split; exit costs from the early-exit pieces' MACs`,
+        }
+      : {}),
+  };
 }

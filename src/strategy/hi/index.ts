@@ -4,3 +4,4 @@ export * from './accounting.js';
 export * from './costs.js';
 export * from './search.js';
 export * from './strategy-table.js';
+export * from './plausibility.js';
