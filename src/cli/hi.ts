@@ -176,7 +176,7 @@ async function runHi(o: HiCliOptions): Promise<void> {
     remote: o.remote,
     remoteModel: o.remoteModel,
     remoteOnnx: o.remoteOnnx,
-    hub: getDevice(o.hub),
+    hub: devices.get(o.hub),
     earlyExit: o.earlyExit,
     decision: o.decision,
     device: devices.get(o.device),

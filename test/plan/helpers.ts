@@ -101,7 +101,7 @@ export function expectStageModelsFit(loaded: LoadedPlan): void {
     const model = decodeModel(readFileSync(loaded.stageModels[i]), loaded.stageModels[i]);
     let bytes = 0;
     for (const t of model.graph?.initializer ?? []) {
-      const elements = (t.dims ?? []).reduce((a, b) => a * Number(b), 1);
+      const elements = (t.dims ?? []).reduce<number>((a, b) => a * Number(b), 1);
       const type = t.dataType ?? 1;
       bytes += WEIGHT_TYPES.has(type)
         ? Math.ceil((elements * plan.weightBits) / 8)
