@@ -78,7 +78,7 @@ export function fakeQuantize(values: Float32Array, dims: readonly number[], q: T
 /** The representable range [lowest, highest] of an affine quantisation (of channel `c`). */
 export function affineRange(q: AffineQuant, c = 0): [number, number] {
   const s = Math.fround(q.scale[c]);
-  return [(q.qmin - q.zeroPoint[c]) * s, (q.qmax - q.zeroPoint[c]) * s];
+  return [Math.fround((q.qmin - q.zeroPoint[c]) * s), Math.fround((q.qmax - q.zeroPoint[c]) * s)];
 }
 
 /** Integer bits of a dynamic fixed-point format for a magnitude: the least m with max|x| <= 2^m (0 for an all-zero tensor). */
