@@ -9,6 +9,8 @@ import { registerEvalCommand } from './eval.js';
 import { registerServeCommand } from './serve.js';
 import { registerHiCommand } from './hi.js';
 import { registerPlanCommand } from './plan.js';
+import { registerQuantizeCommand } from './quantize.js';
+import { registerPrecisionCommand } from './precision.js';
 
 /** Registers every CLI command; one line per command file. */
 export function registerCommands(program: Command): void {
@@ -18,6 +20,8 @@ export function registerCommands(program: Command): void {
   registerExploreCommand(program);
   void program;
   registerEvalCommand(program);
+  registerQuantizeCommand(program);
+  registerPrecisionCommand(program);
   registerServeCommand(program);
   registerHiCommand(program);
   registerPlanCommand(program);

@@ -5,7 +5,8 @@ import type { CutEstimate } from '../cost/estimate.js';
 import { profileModelFile } from '../profile/index.js';
 import { cutLabel, fmtCount, fmtEnergy, fmtPower, fmtTime } from '../report/format.js';
 import { distnnSplit, type SplitCandidate, type SplitResult } from '../strategy/split/index.js';
-import { parseBits, parsePositiveInt } from './options.js';
+import { MAC_ARRANGEMENTS } from '../catalog/schema.js';
+import { parseBits, parseChoice, parsePositiveInt } from './options.js';
 import { formatTable, printJson } from './output.js';
 
 interface SplitCliOptions {
@@ -17,6 +18,7 @@ interface SplitCliOptions {
   fps: string;
   memoryOverhead: string;
   measuredModel?: string;
+  macArrangement?: string;
   catalog: string[];
   top: string;
   all?: boolean;
@@ -55,6 +57,12 @@ function estimateJson(e: CutEstimate) {
     nodeAvgPowerW: e.nodeAvgPowerW,
     sustainsFps: e.sustainsFps,
     memory: e.memory,
+    ...('layers' in e.nodeCompute
+      ? {
+          macUnit: { arrangement: e.nodeCompute.arrangement, bitScale: e.nodeCompute.bitScale },
+          nodeLayers: e.nodeCompute.layers,
+        }
+      : {}),
   };
 }
 
@@ -103,6 +111,11 @@ function printHuman(r: SplitResult, top: number): void {
     `DistNN split of ${r.model}: node ${r.node}, hub ${r.hub}, link ${r.link}, ${r.bits}-bit activations, ${r.weightBits}-bit weights, ${r.fps} fps, ${ov}`,
   );
   const b = r.best;
+  const mac = r.allOnNode.nodeCompute;
+  if ('layers' in mac)
+    out.push(
+      `node compute: hardware MAC model (${mac.arrangement} blocks, DistNN Table IV), energy x ${mac.bitScale.toPrecision(3)} for the bit widths (catalog bitScaling)`,
+    );
   out.push(
     `chosen: ${cutLabel(b.cut, b.after)}${b.cut === 0 ? '' : ` (${b.op})`}: E_node ${fmtEnergy(b.nodeEnergyJ)} per frame, ${fmtCount(b.estimate.transfer.bits)} bits sent, ` +
       `latency ${fmtTime(b.estimate.latencyS)}, node power ${fmtPower(b.estimate.nodeAvgPowerW)} at ${r.fps} fps` +
@@ -189,6 +202,10 @@ export function registerSplitCommand(program: Command): void {
       '--measured-model <name>',
       'use catalog measurements of this whole model for all-on-node / all-offloaded',
     )
+    .option(
+      '--mac-arrangement <a>',
+      `MAC-unit nodes: ${MAC_ARRANGEMENTS.join(' (parallel) or ')} (serial); default the catalog's`,
+    )
     .option('--catalog <file>', 'extra device/link catalog JSON (repeatable)', collect, [])
     .option('--top <n>', 'rows of the ranked table', '15')
     .option('--all', 'show every cut')
@@ -211,6 +228,10 @@ export function registerSplitCommand(program: Command): void {
         fps,
         memoryOverhead,
         model: opts.measuredModel,
+        macArrangement:
+          opts.macArrangement === undefined
+            ? undefined
+            : parseChoice('--mac-arrangement', opts.macArrangement, MAC_ARRANGEMENTS),
       };
       const { profile } = await profileModelFile(model, { activationBits: bits, weightBits });
       const result = distnnSplit({ ...profile, model }, config);

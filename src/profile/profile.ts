@@ -1,3 +1,4 @@
+import { convGeometry } from './conv-geometry.js';
 import { dimsProduct, dimValue } from '../graph/ops/common.js';
 import { liveSets, rangeInputs, rangeOutputs } from '../graph/cuts.js';
 import type { Graph, GraphNode } from '../graph/types.js';
@@ -118,6 +119,7 @@ export function profileGraph(graph: Graph, options: ProfileOptions = {}): ModelP
       weightElems += init.elements;
       if (!BUFFER_INPUTS[node.opType]?.includes(pos)) params += init.elements;
     });
+    const conv = convGeometry(graph, node);
     const outs = node.outputs.filter((o) => o && !graph.staticTensors.has(o));
     const outputElements = outs.reduce((sum, o) => sum + elements(graph, o), 0);
     return {
@@ -131,6 +133,7 @@ export function profileGraph(graph: Graph, options: ProfileOptions = {}): ModelP
       ops: nodeOps(graph, node),
       params,
       weightBytes: bitsToBytes(weightElems, weightBits),
+      ...(conv ? { conv } : {}),
     };
   });
   const sets = liveSets(graph);
