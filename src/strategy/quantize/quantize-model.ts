@@ -89,7 +89,7 @@ export async function quantizeModel(model: ModelProto, opts: QuantizeOptions): P
     for (const w of targets.weights) {
       const quant = weightQuant(opts.weights, initializerValues(inits.get(w.tensor)!), w.dims, w.axis);
       if (!quant) continue;
-      rewrites.push({ tensor: w.tensor, quant, rank: w.dims.length, readers: w.readers });
+      rewrites.push({ tensor: w.tensor, quant, rank: w.dims.length, shape: w.dims, readers: w.readers });
       records.push({ tensor: w.tensor, role: 'weight', format: opts.weights.name, quant });
     }
   }
@@ -107,8 +107,8 @@ export async function quantizeModel(model: ModelProto, opts: QuantizeOptions): P
     for (const t of targets.activations) {
       const quant = activationQuant(opts.activations, ranges.get(t));
       if (!quant) continue;
-      const rank = graph.values.get(t)?.shape.length ?? 0;
-      rewrites.push({ tensor: t, quant, rank, readers: 'all' });
+      const shape = graph.values.get(t)?.shape ?? [];
+      rewrites.push({ tensor: t, quant, rank: shape.length, shape, readers: 'all' });
       records.push({
         tensor: t,
         role: 'feature-map',

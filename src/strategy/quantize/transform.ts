@@ -18,6 +18,8 @@ export interface TensorRewrite {
   readonly quant: TensorQuant;
   /** Rank of the tensor (per-axis scales are shaped to broadcast along `axis`). */
   readonly rank: number;
+  /** Shape of the tensor, recorded as value_info of every chain tensor (so shape inference needs no QDQ rules). */
+  readonly shape?: readonly (number | string)[];
   /**
    * Which readers see the quantised value: 'all' (a feature map: the producer's output is renamed and
    * the chain takes its name) or the proto indices of the nodes to rewire (weights of node-side ops).
@@ -126,6 +128,21 @@ export function applyRewrites(
   const initNames = new Set(g.initializer.map((t) => t.name!));
   const producer = new Map<string, number>();
   g.node.forEach((n, i) => (n.output ?? []).forEach((o) => producer.set(o, i)));
+  const described = new Set(g.valueInfo.map((v) => v.name));
+  const describe = (nodes: readonly OnnxTypes.INodeProto[], r: TensorRewrite) => {
+    if (!r.shape) return;
+    const dim = r.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
+    const ints = r.quant.kind === 'affine' && isQdq(r.quant) ? (r.quant.qmin < 0 ? INT8 : UINT8) : FLOAT;
+    for (const n of nodes)
+      for (const o of n.output ?? []) {
+        if (described.has(o)) continue;
+        described.add(o);
+        const elemType = n.opType === 'QuantizeLinear' ? ints : o.endsWith('_half') ? FLOAT16 : FLOAT;
+        g.valueInfo.push(
+          onnx.ValueInfoProto.create({ name: o, type: { tensorType: { elemType, shape: { dim } } } }),
+        );
+      }
+  };
   // chains to insert after proto node i (-1: at the start)
   const after = new Map<number, OnnxTypes.INodeProto[]>();
   const push = (i: number, nodes: OnnxTypes.INodeProto[]) =>
@@ -148,6 +165,7 @@ export function applyRewrites(
         const chain = quantChain(source, q, r.quant, r.rank);
         push(-1, chain.nodes);
         g.initializer.push(...chain.initializers);
+        describe(chain.nodes, r);
         continue;
       }
       source = `${t}__fp32`;
@@ -155,6 +173,7 @@ export function applyRewrites(
       const chain = quantChain(source, t, r.quant, r.rank);
       push(p, chain.nodes);
       g.initializer.push(...chain.initializers);
+      describe(chain.nodes, r);
     } else {
       const q = `${t}__quantized`;
       for (const i of r.readers) g.node[i].input = (g.node[i].input ?? []).map((x) => (x === t ? q : x));
@@ -162,6 +181,7 @@ export function applyRewrites(
       const p = producer.get(t);
       push(p ?? -1, chain.nodes);
       g.initializer.push(...chain.initializers);
+      describe(chain.nodes, r);
     }
   }
   const nodes: OnnxTypes.INodeProto[] = [...(after.get(-1) ?? [])];
