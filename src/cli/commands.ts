@@ -11,6 +11,7 @@ import { registerHiCommand } from './hi.js';
 import { registerPlanCommand } from './plan.js';
 import { registerQuantizeCommand } from './quantize.js';
 import { registerPrecisionCommand } from './precision.js';
+import { registerWearableCommand } from './wearable.js';
 
 /** Registers every CLI command; one line per command file. */
 export function registerCommands(program: Command): void {
@@ -22,6 +23,7 @@ export function registerCommands(program: Command): void {
   registerEvalCommand(program);
   registerQuantizeCommand(program);
   registerPrecisionCommand(program);
+  registerWearableCommand(program);
   registerServeCommand(program);
   registerHiCommand(program);
   registerPlanCommand(program);
