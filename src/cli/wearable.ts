@@ -88,7 +88,7 @@ export function registerWearableCommand(program: Command): void {
       if (opts.out)
         await writeFile(
           opts.out,
-          wearableHtml(runs, `Split autoencoders: ${opts.node} over ${opts.link} to ${opts.hub}`),
+          await wearableHtml(runs, `Split autoencoders: ${opts.node} over ${opts.link} to ${opts.hub}`),
         );
       if (opts.json) {
         printJson({

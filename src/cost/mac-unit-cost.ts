@@ -63,7 +63,7 @@ export function blockEnergyJ(
 /** Compute cost of `nodes` (in order) on a device with a `macUnit`. */
 export function macUnitCompute(
   device: DeviceSpec & { macUnit: MacUnitSpec },
-  nodes: readonly NodeProfile[],
+  nodes: readonly Pick<NodeProfile, 'name' | 'op' | 'macs' | 'ops' | 'conv'>[],
   opts: MacUnitOptions,
 ): MacUnitCost {
   const unit = device.macUnit;

@@ -4,6 +4,8 @@
  * (input, node input, each decoder's output). Self-contained HTML, no scripts. Pure.
  */
 import type { WearableRunResult } from '../zoo/wearable-run.js';
+import { layerChartSpec } from './charts.js';
+import { renderSvg } from './render.js';
 import { fmtEnergy, fmtPower } from './format.js';
 import { escapeHtml } from './html.js';
 import { imageGridPng } from './png-grid.js';
@@ -35,9 +37,25 @@ export function wearableGrid(runs: readonly WearableRunResult[], height = 28, wi
   return { columns, png: imageGridPng(cells, { height, width, scale: 3 }) };
 }
 
-/** The HTML page. */
-export function wearableHtml(runs: readonly WearableRunResult[], title: string): string {
+function conditionsHtml(r: WearableRunResult): string {
+  const items = r.split.conditions
+    .map(
+      (c) => `<li><b>[${escapeHtml(c.verdict)}]</b> ${escapeHtml(c.statement)}: ${escapeHtml(c.detail)}</li>`,
+    )
+    .join('');
+  return `<p>Energy conditions (DistNN III-C, "&lt;&lt;" = 10x) at the chosen cut of ${escapeHtml(r.model)}:</p><ul>${items}</ul>`;
+}
+
+/** The HTML page, with each model's per-layer chart (DistNN Fig. 5b/8: DV, CC, E_node and FoM per layer). */
+export async function wearableHtml(runs: readonly WearableRunResult[], title: string): Promise<string> {
   const grid = wearableGrid(runs);
+  const charts: string[] = [];
+  for (const r of runs) {
+    const p = r.profile;
+    charts.push(
+      `<h2>${escapeHtml(r.model)}: per-layer data volume, computation, E_node and FoM</h2>${conditionsHtml(r)}<div>${await renderSvg(layerChartSpec(p, r.split))}</div>`,
+    );
+  }
   const rows = runs
     .map(
       (r) =>
@@ -57,6 +75,7 @@ ${rows}</table>
 <h2>Test images</h2>
 <div class="cols">${grid.columns.map((c) => `<span>${escapeHtml(c)}</span>`).join('')}</div>
 <img alt="input, noisy input and decoded images" src="data:image/png;base64,${grid.png.toString('base64')}">
+${charts.join('\n')}
 </body></html>
 `;
 }

@@ -18,6 +18,7 @@ import { extractSubModel } from '../graph/extract.js';
 import { encodeModel, loadModelFile, saveModelFile } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { profileGraph } from '../profile/profile.js';
+import type { ModelProfile } from '../profile/types.js';
 import { readRuntimePlan, runPlan } from '../runtime/index.js';
 import type { PrecisionPair } from '../strategy/quantize/formats.js';
 import { distnnSplit, type SplitResult } from '../strategy/split/distnn.js';
@@ -74,6 +75,8 @@ export interface WearableRunResult {
   /** First images: input, node input (noisy for denoisers), pipeline output. */
   readonly samples: readonly { input: Float32Array; fed: Float32Array; output: Float32Array }[];
   readonly split: SplitResult;
+  /** The float model's profile at the run's bit widths (for the per-layer chart). */
+  readonly profile: ModelProfile;
 }
 
 /** The cut of the quantised graph just after the node side's QuantizeLinear codes, and those code tensors. */
@@ -222,5 +225,6 @@ export async function runWearable(o: WearableRunOptions): Promise<WearableRunRes
       output: outputs.slice(i * per, (i + 1) * per),
     })),
     split,
+    profile,
   };
 }

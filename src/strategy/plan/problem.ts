@@ -37,6 +37,7 @@ export function partitionProblem(graph: Graph, profile: ModelProfile): Partition
       ops: p.ops,
       weightBytes: p.weightBytes,
       liveBytes: running,
+      ...(p.conv ? { conv: p.conv } : {}),
     };
   });
   return {

@@ -1,5 +1,6 @@
 import type { DeviceSpec, LinkSpec } from '../../catalog/schema.js';
 import { computeCost, transferCost } from '../../cost/device-cost.js';
+import { hasMacUnit, macUnitCompute } from '../../cost/mac-unit-cost.js';
 import type { PartitionProblem } from './types.js';
 
 /** Transfer time and sender energy of every cut over one link (cuts 0 and n cost nothing: input is local, results stay). */
@@ -107,8 +108,15 @@ export class StageCosts {
     );
   }
 
-  /** Compute time and energy of nodes [a, b) on `device`. */
+  /** Compute time and energy of nodes [a, b) on `device` (MAC-unit designs: the hardware MAC model). */
   compute(device: DeviceSpec, a: number, b: number): { timeS: number; energyJ: number } {
+    if (hasMacUnit(device))
+      return macUnitCompute(device, this.problem.nodes.slice(a, b), {
+        weightBits: this.problem.weightBits,
+        activationBits: this.problem.activationBits,
+        memoryOverhead: device.memoryOverhead ?? 0,
+        fps: 1,
+      });
     return computeCost(device, this.macsOf(a, b), this.opsOf(a, b));
   }
 }

@@ -1,3 +1,4 @@
+import type { ConvGeometry } from '../../profile/conv-geometry.js';
 /**
  * Vocabulary of the partition planner: the problem it solves (a profiled graph reduced to per-node
  * numbers), the devices it places stages on, and the plans it returns. Pure data, no I/O.
@@ -30,6 +31,8 @@ export interface PartitionNode {
    * tensors that only pass through a stage count too, because the device must hold them to relay them.
    */
   readonly liveBytes: number;
+  /** Square-kernel convolutions: geometry for MAC-unit devices (cost/mac-unit-cost). */
+  readonly conv?: ConvGeometry;
 }
 
 /** The planner's input: per-node costs and the bytes crossing every cut (cut k separates [0,k) from [k,n)). */
