@@ -158,3 +158,126 @@ export function shortLayerName(name: string, op: string): string {
   if (!name.includes('/')) return name;
   return name.split('/').filter(Boolean).slice(-2).join('/') || op;
 }
+
+function scatterSample(points: readonly ExplorePoint[]): { values: ExplorePoint[]; sampled: boolean } {
+  const feasible = points.filter((p) => p.fits && p.nodeEnergyJ > 0 && p.latencyS > 0);
+  if (feasible.length <= MAX_SCATTER_POINTS) return { values: feasible, sampled: false };
+  const must = feasible.filter((p) => p.pareto || p.chosen);
+  const rest = feasible.filter((p) => !p.pareto && !p.chosen);
+  const step = Math.ceil(rest.length / Math.max(1, MAX_SCATTER_POINTS - must.length));
+  return { values: [...must, ...rest.filter((_, i) => i % step === 0)], sampled: true };
+}
+
+/** Node energy vs latency of every feasible point, colored by link, shaped by node, with the Pareto front. */
+export function paretoChartSpec(result: ExploreResult): { spec: TopLevelSpec; sampled: boolean } {
+  const { values, sampled } = scatterSample(result.points);
+  const data = values.map((p) => ({
+    ...p,
+    kind: p.pareto ? 'Pareto front' : p.chosen ? 'chosen cut' : 'other cut',
+    bitsLabel: `${p.bits}-bit`,
+  }));
+  const front = data.filter((p) => p.pareto).sort((a, b) => a.latencyS - b.latencyS);
+  const axis = { format: '~s', tickCount: 8 };
+  const x = {
+    field: 'latencyS',
+    type: 'quantitative' as const,
+    scale: { type: 'log' as const },
+    axis,
+    title: 'end-to-end latency per frame (s)',
+  };
+  const y = {
+    field: 'nodeEnergyJ',
+    type: 'quantitative' as const,
+    scale: { type: 'log' as const },
+    axis,
+    title: 'node energy per frame (J)',
+  };
+  return {
+    sampled,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      title: `Node energy vs latency over cut x link x node x bits (${result.points.length} points${sampled ? `, ${data.length} drawn` : ''})`,
+      config: CONFIG,
+      width: 900,
+      height: 480,
+      layer: [
+        {
+          data: { values: data },
+          mark: { type: 'point', filled: true, opacity: 0.55 },
+          encoding: {
+            x,
+            y,
+            color: { field: 'link', type: 'nominal', title: 'link' },
+            shape: { field: 'node', type: 'nominal', title: 'node' },
+            size: {
+              field: 'kind',
+              type: 'ordinal',
+              title: null,
+              sort: ['other cut', 'chosen cut', 'Pareto front'],
+              scale: { domain: ['other cut', 'chosen cut', 'Pareto front'], range: [18, 70, 110] },
+            },
+          },
+        },
+        {
+          data: { values: front },
+          mark: { type: 'line', color: 'black', strokeWidth: 1.5, interpolate: 'step-after' },
+          encoding: { x, y },
+        },
+        {
+          data: { values: front },
+          mark: { type: 'point', color: 'black', size: 120, strokeWidth: 1.5 },
+          encoding: { x, y },
+        },
+      ],
+    },
+  };
+}
+
+/** Compute and communication energy at the chosen cut, and the total, per link (faceted by node) at one bit width. */
+export function energyBreakdownSpec(result: ExploreResult, bits: number): TopLevelSpec {
+  const values = result.configs
+    .filter((r) => r.bits === bits)
+    .flatMap((r) => [
+      { node: r.node, link: r.link, component: 'node compute', energyJ: r.best.estimate.nodeCompute.energyJ },
+      { node: r.node, link: r.link, component: 'communication', energyJ: r.best.estimate.transfer.energyJ },
+      { node: r.node, link: r.link, component: 'total (E_node)', energyJ: r.best.nodeEnergyJ },
+    ])
+    .filter((v) => v.energyJ > 0);
+  const links = [...new Set(result.configs.map((r) => r.link))];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Node energy per frame at the chosen cut, by protocol (${bits}-bit activations; zero components omitted)`,
+    config: CONFIG,
+    data: { values },
+    facet: { column: { field: 'node', type: 'nominal', title: 'node device' } },
+    spec: {
+      width: Math.max(160, links.length * 48),
+      height: 260,
+      mark: 'bar',
+      encoding: {
+        x: { field: 'link', type: 'nominal', sort: links, title: 'link', axis: { labelAngle: -45 } },
+        xOffset: {
+          field: 'component',
+          type: 'nominal',
+          sort: ['node compute', 'communication', 'total (E_node)'],
+        },
+        y: {
+          field: 'energyJ',
+          type: 'quantitative',
+          stack: null,
+          scale: { type: 'log' },
+          axis: { format: '~s', tickCount: 6 },
+          title: 'energy per frame (J)',
+        },
+        color: {
+          field: 'component',
+          type: 'nominal',
+          title: null,
+          sort: ['node compute', 'communication', 'total (E_node)'],
+          scale: { range: ['#4c78a8', '#f58518', '#54a24b'] },
+          legend: { orient: 'top' },
+        },
+      },
+    },
+  };
+}
