@@ -22,6 +22,7 @@ interface SplitCliOptions {
   catalog: string[];
   top: string;
   all?: boolean;
+  layers?: boolean;
   json?: boolean;
 }
 
@@ -102,11 +103,30 @@ export function splitJson(r: SplitResult) {
   };
 }
 
-function printHuman(r: SplitResult, top: number): void {
+function layerTable(r: SplitResult): string {
+  const c = r.allOnNode.nodeCompute;
+  if (!('layers' in c))
+    return `(${r.node} has no MAC-unit design; --layers lists the hardware MAC model's layers)`;
+  return formatTable(
+    ['layer', 'op', 'model', 'MAC blocks', 'energy', `power@${r.fps}fps`, 'latency'],
+    c.layers.map((l) => [
+      l.name,
+      l.op,
+      l.model,
+      fmtCount(l.blocks),
+      fmtEnergy(l.energyJ),
+      fmtPower(l.powerW),
+      fmtTime(l.latencyS),
+    ]),
+  );
+}
+
+function printHuman(r: SplitResult, top: number, layers: boolean): void {
   const out: string[] = [];
-  const ov = r.memoryOverheadApplied
-    ? `memory overhead ${r.memoryOverhead}`
-    : `memory overhead ${r.memoryOverhead} not applied (node energy is a measured power)`;
+  const ov =
+    r.memoryOverheadApplied || r.memoryOverhead === 0
+      ? `memory overhead ${r.memoryOverhead}`
+      : `memory overhead ${r.memoryOverhead} not applied (node energy is a measured power)`;
   out.push(
     `DistNN split of ${r.model}: node ${r.node}, hub ${r.hub}, link ${r.link}, ${r.bits}-bit activations, ${r.weightBits}-bit weights, ${r.fps} fps, ${ov}`,
   );
@@ -177,6 +197,13 @@ function printHuman(r: SplitResult, top: number): void {
   out.push(
     `all offloaded: E_node ${fmtEnergy(r.allOffloaded.nodeEnergyJ)}, latency ${fmtTime(r.allOffloaded.latencyS)}, node power ${fmtPower(r.allOffloaded.nodeAvgPowerW)}`,
   );
+  if (layers) {
+    out.push('');
+    out.push(
+      `node layers if all ran on ${r.node} (hardware MAC model, memory overhead ${r.memoryOverhead}):`,
+    );
+    out.push(layerTable(r));
+  }
   out.push('');
   out.push('energy conditions (DistNN III-C, "<<" = 10x):');
   for (const c of r.conditions) out.push(`  [${c.verdict}] ${c.statement}: ${c.detail}`);
@@ -209,6 +236,7 @@ export function registerSplitCommand(program: Command): void {
     .option('--catalog <file>', 'extra device/link catalog JSON (repeatable)', collect, [])
     .option('--top <n>', 'rows of the ranked table', '15')
     .option('--all', 'show every cut')
+    .option('--layers', 'per-layer energy, power and latency of the hardware MAC model (MAC-unit nodes)')
     .option('--json', 'print one JSON object')
     .action(async (model: string, opts: SplitCliOptions) => {
       const bits = parseBits('--bits', opts.bits);
@@ -236,6 +264,6 @@ export function registerSplitCommand(program: Command): void {
       const { profile } = await profileModelFile(model, { activationBits: bits, weightBits });
       const result = distnnSplit({ ...profile, model }, config);
       if (opts.json) printJson(splitJson(result));
-      else printHuman(result, top);
+      else printHuman(result, top, Boolean(opts.layers));
     });
 }
