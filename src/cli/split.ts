@@ -4,7 +4,17 @@ import { UsageError } from '../core/errors.js';
 import type { CutEstimate } from '../cost/estimate.js';
 import { profileModelFile } from '../profile/index.js';
 import { cutLabel, fmtCount, fmtEnergy, fmtPower, fmtTime } from '../report/format.js';
-import { distnnSplit, type SplitCandidate, type SplitResult } from '../strategy/split/index.js';
+import { pairLabel, parsePair } from '../strategy/quantize/formats.js';
+import {
+  distnnSplit,
+  precisionSpace,
+  type DistnnOptions,
+  type SplitCandidate,
+  type SplitResult,
+} from '../strategy/split/index.js';
+import { measureCutQuality, type CutQuality } from '../zoo/cut-quality.js';
+import { zooEvalOptions } from '../zoo/zoo-eval.js';
+import { manifestOrUndefined, resolveModel } from './eval.js';
 import { MAC_ARRANGEMENTS } from '../catalog/schema.js';
 import { parseBits, parseChoice, parsePositiveInt } from './options.js';
 import { formatTable, printJson } from './output.js';
@@ -23,6 +33,9 @@ interface SplitCliOptions {
   top: string;
   all?: boolean;
   layers?: boolean;
+  precisions?: string;
+  calibrate: string;
+  qualityLimit: string;
   json?: boolean;
 }
 
@@ -237,6 +250,12 @@ export function registerSplitCommand(program: Command): void {
     .option('--top <n>', 'rows of the ranked table', '15')
     .option('--all', 'show every cut')
     .option('--layers', 'per-layer energy, power and latency of the hardware MAC model (MAC-unit nodes)')
+    .option(
+      '--precisions <list>',
+      'weight/feature-map formats to weigh against each other, e.g. fp32/fp32,q1.8/int8,int8/int8 (quality measured on the calibration split)',
+    )
+    .option('--calibrate <dataset>', 'calibration images for --precisions', 'fashion-mnist-calib')
+    .option('--quality-limit <n>', 'calibration images the quality of each cut is measured on', '500')
     .option('--json', 'print one JSON object')
     .action(async (model: string, opts: SplitCliOptions) => {
       const bits = parseBits('--bits', opts.bits);
@@ -261,9 +280,111 @@ export function registerSplitCommand(program: Command): void {
             ? undefined
             : parseChoice('--mac-arrangement', opts.macArrangement, MAC_ARRANGEMENTS),
       };
+      if (opts.precisions) {
+        await precisionSplit(model, opts, config);
+        return;
+      }
       const { profile } = await profileModelFile(model, { activationBits: bits, weightBits });
       const result = distnnSplit({ ...profile, model }, config);
       if (opts.json) printJson(splitJson(result));
       else printHuman(result, top, Boolean(opts.layers));
     });
+}
+
+/** `split --precisions`: the DistNN split at each precision, with measured quality, and the energy-quality front. */
+async function precisionSplit(model: string, opts: SplitCliOptions, config: DistnnOptions): Promise<void> {
+  const manifest = manifestOrUndefined();
+  const { path, entry } = resolveModel(model, manifest);
+  const pairs = (opts.precisions ?? '').split(',').map((s) => parsePair(s.trim()));
+  const results = [];
+  for (const pair of pairs) {
+    const { profile } = await profileModelFile(path, {
+      activationBits: pair.activations.bits,
+      weightBits: pair.weights.bits,
+    });
+    const split = distnnSplit(
+      { ...profile, model },
+      { ...config, bits: pair.activations.bits, weightBits: pair.weights.bits },
+    );
+    results.push({ precision: pairLabel(pair), pair, split });
+  }
+  const limit = parsePositiveInt('--quality-limit', opts.qualityLimit);
+  const ev = entry && manifest ? zooEvalOptions(entry, manifest) : {};
+  const qualities: CutQuality[] = [];
+  for (const r of results) {
+    const cuts = r.split.candidates.filter((c) => c.fits).map((c) => c.cut);
+    qualities.push(
+      ...(await measureCutQuality({
+        modelPath: path,
+        eval: ev,
+        cuts,
+        pairs: [r.pair],
+        calibration: { dataset: opts.calibrate, limit },
+        onProgress: (done, total) => {
+          if (process.stderr.isTTY) process.stderr.write(`\rquality ${r.precision}: ${done}/${total} cuts`);
+          else if (done === total) process.stderr.write(`quality ${r.precision}: ${total} cuts measured\n`);
+        },
+      })),
+    );
+    if (process.stderr.isTTY) process.stderr.write('\n');
+  }
+  const q = (precision: string, cut: number) =>
+    qualities.find((x) => x.precision === precision && x.cut === cut)?.value;
+  const points = precisionSpace(results, q);
+  const metric = qualities[0]?.metric ?? 'quality';
+  if (opts.json) {
+    printJson({
+      model,
+      node: config.node.id,
+      link: config.link.id,
+      metric,
+      qualityImages: qualities[0]?.images ?? 0,
+      calibration: opts.calibrate,
+      precisions: results.map((r) => ({
+        precision: r.precision,
+        best: candidateJson(r.split.best),
+        quality: q(r.precision, r.split.best.cut) ?? null,
+      })),
+      points,
+    });
+    return;
+  }
+  const out: string[] = [];
+  out.push(
+    `DistNN split of ${model} at ${pairs.length} precision(s): node ${config.node.id}, hub ${config.hub.id}, link ${config.link.id}; ${metric} of the node-side-quantised model on ${qualities[0]?.images ?? 0} ${opts.calibrate} images`,
+  );
+  out.push(
+    formatTable(
+      ['precision', 'chosen cut', 'E_node', 'latency', `power@${config.fps ?? 30}fps`, 'sent', metric],
+      results.map((r) => {
+        const b = r.split.best;
+        return [
+          r.precision,
+          cutLabel(b.cut, b.after),
+          fmtEnergy(b.nodeEnergyJ),
+          fmtTime(b.estimate.latencyS),
+          fmtPower(b.estimate.nodeAvgPowerW),
+          `${b.estimate.transfer.payloadBytes} B`,
+          (q(r.precision, b.cut) ?? NaN).toFixed(4),
+        ];
+      }),
+    ),
+  );
+  const front = points.filter((p) => p.pareto).sort((a, b) => a.nodeEnergyJ - b.nodeEnergyJ);
+  out.push('');
+  out.push(
+    `Pareto front (node energy vs ${metric}), ${front.length} of ${points.length} (precision, cut) points:`,
+  );
+  out.push(
+    formatTable(
+      ['precision', 'cut', 'E_node', metric],
+      front.map((p) => [
+        p.precision,
+        cutLabel(p.cut, p.after),
+        fmtEnergy(p.nodeEnergyJ),
+        p.quality.toFixed(4),
+      ]),
+    ),
+  );
+  process.stdout.write(`${out.join('\n')}\n`);
 }
