@@ -4,15 +4,14 @@ import { UsageError } from '../core/errors.js';
 import type { CutEstimate } from '../cost/estimate.js';
 import { profileModelFile } from '../profile/index.js';
 import { cutLabel, fmtCount, fmtEnergy, fmtPower, fmtTime } from '../report/format.js';
-import { pairLabel, parsePair } from '../strategy/quantize/formats.js';
+import { parsePair } from '../strategy/quantize/formats.js';
 import {
   distnnSplit,
-  precisionSpace,
   type DistnnOptions,
   type SplitCandidate,
   type SplitResult,
 } from '../strategy/split/index.js';
-import { measureCutQuality, type CutQuality } from '../zoo/cut-quality.js';
+import { precisionDesign } from '../zoo/precision-design.js';
 import { zooEvalOptions } from '../zoo/zoo-eval.js';
 import { manifestOrUndefined, resolveModel } from './eval.js';
 import { MAC_ARRANGEMENTS } from '../catalog/schema.js';
@@ -296,42 +295,23 @@ async function precisionSplit(model: string, opts: SplitCliOptions, config: Dist
   const manifest = manifestOrUndefined();
   const { path, entry } = resolveModel(model, manifest);
   const pairs = (opts.precisions ?? '').split(',').map((s) => parsePair(s.trim()));
-  const results = [];
-  for (const pair of pairs) {
-    const { profile } = await profileModelFile(path, {
-      activationBits: pair.activations.bits,
-      weightBits: pair.weights.bits,
-    });
-    const split = distnnSplit(
-      { ...profile, model },
-      { ...config, bits: pair.activations.bits, weightBits: pair.weights.bits },
-    );
-    results.push({ precision: pairLabel(pair), pair, split });
-  }
-  const limit = parsePositiveInt('--quality-limit', opts.qualityLimit);
-  const ev = entry && manifest ? zooEvalOptions(entry, manifest) : {};
-  const qualities: CutQuality[] = [];
-  for (const r of results) {
-    const cuts = r.split.candidates.filter((c) => c.fits).map((c) => c.cut);
-    qualities.push(
-      ...(await measureCutQuality({
-        modelPath: path,
-        eval: ev,
-        cuts,
-        pairs: [r.pair],
-        calibration: { dataset: opts.calibrate, limit },
-        onProgress: (done, total) => {
-          if (process.stderr.isTTY) process.stderr.write(`\rquality ${r.precision}: ${done}/${total} cuts`);
-          else if (done === total) process.stderr.write(`quality ${r.precision}: ${total} cuts measured\n`);
-        },
-      })),
-    );
-    if (process.stderr.isTTY) process.stderr.write('\n');
-  }
+  const design = await precisionDesign({
+    modelPath: path,
+    model,
+    eval: entry && manifest ? zooEvalOptions(entry, manifest) : {},
+    nodes: [config.node],
+    links: [config.link],
+    hub: config.hub,
+    pairs,
+    calibration: { dataset: opts.calibrate, limit: parsePositiveInt('--quality-limit', opts.qualityLimit) },
+    fps: config.fps,
+    memoryOverhead: config.memoryOverhead,
+    macArrangement: config.macArrangement,
+    onProgress: qualityProgress,
+  });
+  const { results, qualities, points, metric } = design;
   const q = (precision: string, cut: number) =>
     qualities.find((x) => x.precision === precision && x.cut === cut)?.value;
-  const points = precisionSpace(results, q);
-  const metric = qualities[0]?.metric ?? 'quality';
   if (opts.json) {
     printJson({
       model,
@@ -387,4 +367,11 @@ async function precisionSplit(model: string, opts: SplitCliOptions, config: Dist
     ),
   );
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** Progress of quality measurements on stderr (a counter on a terminal, one line per format otherwise). */
+export function qualityProgress(what: string, done: number, total: number): void {
+  if (process.stderr.isTTY)
+    process.stderr.write(`\rquality ${what}: ${done}/${total} cuts${done === total ? '\n' : ''}`);
+  else if (done === total) process.stderr.write(`quality ${what}: ${total} cuts measured\n`);
 }

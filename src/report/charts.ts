@@ -6,6 +6,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ModelProfile } from '../profile/types.js';
 import type { ExplorePoint, ExploreResult } from '../strategy/split/explore.js';
+import type { PrecisionPoint } from '../strategy/split/precision-space.js';
 import type { SplitResult } from '../strategy/split/distnn.js';
 
 /** Most points drawn in the Pareto scatter; beyond it only the front, chosen cuts and a regular sample are drawn. */
@@ -157,6 +158,50 @@ export function shortLayerName(name: string, op: string): string {
   if (!name) return op;
   if (!name.includes('/')) return name;
   return name.split('/').filter(Boolean).slice(-2).join('/') || op;
+}
+
+/** Node energy vs measured quality per (cut, weight/feature-map format): the precision design space. */
+export function precisionChartSpec(points: readonly PrecisionPoint[], metric: string): TopLevelSpec {
+  const values = points.filter((p) => p.nodeEnergyJ > 0);
+  const front = values.filter((p) => p.pareto).sort((a, b) => a.nodeEnergyJ - b.nodeEnergyJ);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Node energy vs ${metric} per cut and number format`,
+    config: CONFIG,
+    width: 700,
+    height: 360,
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'point', filled: true, size: 60, opacity: 0.8 },
+        encoding: {
+          x: {
+            field: 'nodeEnergyJ',
+            type: 'quantitative',
+            scale: { type: 'log' },
+            axis: { format: '~s' },
+            title: 'E_node per frame (J)',
+          },
+          y: {
+            field: 'quality',
+            type: 'quantitative',
+            scale: { zero: false },
+            title: `${metric} (node side quantised)`,
+          },
+          color: { field: 'precision', type: 'nominal', title: 'format' },
+          shape: { field: 'link', type: 'nominal', title: 'link' },
+        },
+      },
+      {
+        data: { values: front },
+        mark: { type: 'line', color: 'black', strokeWidth: 1.5, interpolate: 'step-before' },
+        encoding: {
+          x: { field: 'nodeEnergyJ', type: 'quantitative', scale: { type: 'log' } },
+          y: { field: 'quality', type: 'quantitative' },
+        },
+      },
+    ],
+  };
 }
 
 function scatterSample(points: readonly ExplorePoint[]): { values: ExplorePoint[]; sampled: boolean } {

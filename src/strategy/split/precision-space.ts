@@ -9,6 +9,8 @@ import { paretoFront } from './explore.js';
 
 /** One (precision, cut) point. */
 export interface PrecisionPoint {
+  readonly node: string;
+  readonly link: string;
   readonly precision: string;
   readonly cut: number;
   readonly after: string;
@@ -33,6 +35,8 @@ export function precisionSpace(
       const q = quality(precision, c.cut);
       if (!c.fits || q === undefined || Number.isNaN(q)) continue;
       raw.push({
+        node: split.node,
+        link: split.link,
         precision,
         cut: c.cut,
         after: c.after,
