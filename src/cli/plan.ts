@@ -3,6 +3,7 @@ import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/catalog.js';
 import { planModelFile } from '../plan/plan-model.js';
 import { WIRE_DTYPES, type PlanFile, type WireDtype } from '../plan/schema.js';
 import { OBJECTIVES, type BalanceGoal, type Objective, type ReplicaMode } from '../strategy/plan/types.js';
+import { parsePair } from '../strategy/quantize/formats.js';
 import { parseBits, parseChoice } from './options.js';
 import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
 
@@ -12,6 +13,7 @@ interface PlanCliOptions {
   objective: string;
   bits: string;
   weightBits: string;
+  precision?: string;
   replicas: string;
   balance?: string;
   wire?: string;
@@ -106,6 +108,10 @@ export function registerPlanCommand(program: Command): void {
     .option('--objective <name>', `what to minimise: ${OBJECTIVES.join('|')}`, 'devices')
     .option('--bits <n>', 'activation bit width on the wire and in memory', '16')
     .option('--weight-bits <n>', 'weight bit width in flash', '8')
+    .option(
+      '--precision <w/a>',
+      'weight/feature-map formats as in quantize (e.g. q1.8/int8): sets --weight-bits and --bits (stage memory and wire)',
+    )
     .option('--replicas <mode>', 'auto: spare devices replicate bottleneck stages; none', 'auto')
     .option(
       '--balance <goal>',
@@ -124,8 +130,9 @@ export function registerPlanCommand(program: Command): void {
           : parseChoice<BalanceGoal>('--balance', opts.balance, ['throughput', 'energy']);
       const wire =
         opts.wire === undefined ? undefined : parseChoice<WireDtype>('--wire', opts.wire, WIRE_DTYPES);
-      const activationBits = parseBits('--bits', opts.bits);
-      const weightBits = parseBits('--weight-bits', opts.weightBits);
+      const precision = opts.precision === undefined ? undefined : parsePair(opts.precision);
+      const activationBits = precision?.activations.bits ?? parseBits('--bits', opts.bits);
+      const weightBits = precision?.weights.bits ?? parseBits('--weight-bits', opts.weightBits);
       const started = Date.now();
       const { file } = await planModelFile(model, {
         devices: opts.devices,
