@@ -23,16 +23,19 @@ function probe(span: number): Float32Array {
 function checkAffine(q: AffineQuant, x: Float32Array, dims: number[]): void {
   const y = fakeQuantize(x, dims, q);
   const inner = q.axis === undefined ? x.length : dims.slice(q.axis + 1).reduce((a, b) => a * b, 1);
+  const bad: string[] = [];
   for (let i = 0; i < x.length; i++) {
     const c = q.axis === undefined ? 0 : Math.floor(i / inner) % dims[q.axis];
     const [lo, hi] = affineRange(q, c);
     const step = Math.fround(q.scale[c]);
-    expect(y[i]).toBeGreaterThanOrEqual(lo);
-    expect(y[i]).toBeLessThanOrEqual(hi);
-    if (x[i] >= lo && x[i] <= hi)
-      expect(Math.abs(y[i] - x[i])).toBeLessThanOrEqual(step / 2 + 1e-7 * Math.abs(x[i]));
-    else expect(y[i]).toBe(x[i] < lo ? lo : hi);
+    const inside = x[i] >= lo && x[i] <= hi;
+    const ok =
+      y[i] >= lo &&
+      y[i] <= hi &&
+      (inside ? Math.abs(y[i] - x[i]) <= step / 2 + 1e-7 * Math.abs(x[i]) : y[i] === (x[i] < lo ? lo : hi));
+    if (!ok) bad.push(`x=${x[i]} -> ${y[i]} (range [${lo}, ${hi}], step ${step})`);
   }
+  expect(bad).toEqual([]);
 }
 
 describe('number formats', () => {
