@@ -121,3 +121,4 @@ export * from './strategy/plan/index.js';
 export * from './plan/index.js';
 export * from './runtime/index.js';
 export * from './transport/index.js';
+export * from './strategy/quantize/index.js';
