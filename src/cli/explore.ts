@@ -3,7 +3,14 @@ import type { Command } from 'commander';
 import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/index.js';
 import { UsageError } from '../core/errors.js';
 import { profileModelFile } from '../profile/index.js';
-import { cutLabel, fmtEnergy, fmtPower, fmtTime } from '../report/format.js';
+import {
+  cutLabel,
+  fmtEnergy,
+  fmtPower,
+  fmtTime,
+  PRECISION_FRONT_COLUMNS,
+  precisionFrontRows,
+} from '../report/format.js';
 import { writeExploreReport } from '../report/write.js';
 import { chosenCut, exploreSplits } from '../strategy/split/explore.js';
 import { parsePair } from '../strategy/quantize/formats.js';
@@ -190,20 +197,7 @@ export function registerExploreCommand(program: Command): void {
           ? [
               '',
               `Pareto front (node energy vs ${design.metric} on ${design.qualities[0]?.images ?? 0} ${opts.calibrate} images), ${design.points.filter((p) => p.pareto).length} of ${design.points.length} point(s):`,
-              formatTable(
-                ['node', 'link', 'format', 'cut', 'E_node', design.metric],
-                design.points
-                  .filter((p) => p.pareto)
-                  .sort((a, b) => a.nodeEnergyJ - b.nodeEnergyJ)
-                  .map((p) => [
-                    p.node,
-                    p.link,
-                    p.precision,
-                    cutLabel(p.cut, p.after),
-                    fmtEnergy(p.nodeEnergyJ),
-                    p.quality.toFixed(4),
-                  ]),
-              ),
+              formatTable([...PRECISION_FRONT_COLUMNS, design.metric], precisionFrontRows(design.points)),
             ]
           : []),
         '',

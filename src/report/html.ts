@@ -6,7 +6,15 @@ import type { DeviceSpec, LinkSpec } from '../catalog/schema.js';
 import type { ExplorePoint, ExploreResult } from '../strategy/split/explore.js';
 import type { SplitResult } from '../strategy/split/distnn.js';
 import type { PrecisionPoint } from '../strategy/split/precision-space.js';
-import { cutLabel, fmtCount, fmtEnergy, fmtPower, fmtTime } from './format.js';
+import {
+  cutLabel,
+  fmtCount,
+  fmtEnergy,
+  fmtPower,
+  fmtTime,
+  precisionFrontRows,
+  PRECISION_FRONT_COLUMNS,
+} from './format.js';
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {
@@ -21,20 +29,12 @@ export function escapeHtml(s: string): string {
 function precisionSection(input: ReportInput): string {
   const pr = input.precision;
   if (!pr) return '';
-  const front = pr.points.filter((p) => p.pareto).sort((a, b) => a.nodeEnergyJ - b.nodeEnergyJ);
-  const rows = front.map((p) => [
-    p.node,
-    p.link,
-    p.precision,
-    cutLabel(p.cut, p.after),
-    fmtEnergy(p.nodeEnergyJ),
-    p.quality.toFixed(4),
-  ]);
+  const rows = precisionFrontRows(pr.points);
   return `<h2>Pareto front: node energy vs ${escapeHtml(pr.metric)} (split point and number format together)</h2>
 <p class="muted">Every cut that fits, at every weight/feature-map format: the model with that node side quantised, run through onnxruntime on ${pr.images} calibration images; E_node at the format's bit widths. The black step line is the front.</p>
 <div class="chart">${pr.svg}</div>
 ${table(
-  ['node', 'link', 'format', 'cut', 'E_node', pr.metric],
+  [...PRECISION_FRONT_COLUMNS, pr.metric],
   rows.map((r) => r.map(escapeHtml)),
   4,
 )}
