@@ -146,3 +146,4 @@ export {
 } from './strategy/lcp/index.js';
 export { lcpAccuracyTable, LCP_ZOO_VARIANTS, type LcpTable, type LcpTableRow } from './zoo/lcp-table.js';
 export * from './export/index.js';
+export * from './strategy/quantize/index.js';

@@ -111,6 +111,37 @@ const deviceMeasurementSchema = z.strictObject({
   source: z.string().min(1),
 });
 
+/** How a MAC-unit design groups MAC units into blocks (DistNN Table IV: parallel k x k, serial k). */
+export const MAC_ARRANGEMENTS = ['kxk-parallel', 'k-parallel'] as const;
+/** One of {@link MAC_ARRANGEMENTS}. */
+export type MacArrangement = (typeof MAC_ARRANGEMENTS)[number];
+
+/** Energy of one MAC block of a given arrangement and kernel side, as synthesised. */
+const macBlockSchema = z.strictObject({
+  arrangement: z.enum(MAC_ARRANGEMENTS),
+  kernel: z.number().int().positive(),
+  energyPerBlockJ: quantity('energy'),
+});
+
+/**
+ * A MAC-unit hardware design (DistNN's fixed-point ASIC): convolutions cost MAC blocks per output
+ * element (see cost/hardware-mac), other MAC ops `energyPerMacJ` each; energies scale with the operand
+ * bit widths as `bitScaling` says.
+ */
+const macUnitSchema = z.strictObject({
+  /** Default arrangement (split/explore/plan can choose the other). */
+  arrangement: z.enum(MAC_ARRANGEMENTS),
+  blocks: z.array(macBlockSchema).min(1),
+  /** Count a k x k x C dot product per output (true) or one k x k block as Table IV does (false). */
+  countInputChannels: z.boolean(),
+  blocksPerCycle: z.number().positive().optional(),
+  /** Bit widths the block energies were measured at. */
+  referenceWeightBits: z.number().int().positive(),
+  referenceActivationBits: z.number().int().positive(),
+  /** `product`: energy x (w bits x a bits) / (reference product), an array multiplier's scaling; `none`. */
+  bitScaling: z.enum(['product', 'none']),
+});
+
 /** Schema of one device entry (input form; quantities may carry unit strings). */
 export const deviceSchema = z
   .strictObject({
@@ -141,6 +172,8 @@ export const deviceSchema = z
     /** Power while idle (W). */
     idlePowerW: quantity('power'),
     measured: z.array(deviceMeasurementSchema).optional(),
+    /** A MAC-unit design: compute energy and latency come from the hardware MAC model. */
+    macUnit: macUnitSchema.optional(),
     notes: z.string().optional(),
     sources,
   })
@@ -174,5 +207,7 @@ export type LinkSpec = z.output<typeof linkSchema> & { readonly origin: string }
 export type DeviceSpec = z.output<typeof deviceSchema> & { readonly origin: string };
 /** A measured per-payload transfer on a link. */
 export type LinkMeasurement = z.output<typeof linkMeasurementSchema>;
+/** A MAC-unit design after validation. */
+export type MacUnitSpec = z.output<typeof macUnitSchema>;
 /** A measured per-model run on a device. */
 export type DeviceMeasurement = z.output<typeof deviceMeasurementSchema>;

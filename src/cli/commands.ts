@@ -11,6 +11,9 @@ import { registerHiCommand } from './hi.js';
 import { registerPlanCommand } from './plan.js';
 import { registerLcpCommand } from './lcp.js';
 import { registerExportCommand } from './export.js';
+import { registerQuantizeCommand } from './quantize.js';
+import { registerPrecisionCommand } from './precision.js';
+import { registerWearableCommand } from './wearable.js';
 
 /** Registers every CLI command; one line per command file. */
 export function registerCommands(program: Command): void {
@@ -20,6 +23,9 @@ export function registerCommands(program: Command): void {
   registerExploreCommand(program);
   void program;
   registerEvalCommand(program);
+  registerQuantizeCommand(program);
+  registerPrecisionCommand(program);
+  registerWearableCommand(program);
   registerServeCommand(program);
   registerHiCommand(program);
   registerPlanCommand(program);

@@ -6,13 +6,18 @@ import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/index.js';
 import { packageRoot } from '../data/package-root.js';
 import { planModelFile } from '../plan/plan-model.js';
 import { profileModelFile } from '../profile/index.js';
-import { cutLabel, fmtEnergy, fmtTime } from '../report/format.js';
+import { shortLayerName } from '../report/charts.js';
+import { cutLabel, fmtEnergy, fmtPower, fmtTime } from '../report/format.js';
+import { wearableHtml } from '../report/wearable-html.js';
+import { parsePair } from '../strategy/quantize/formats.js';
+import { runWearable } from '../zoo/wearable-run.js';
+import { zooEvalOptions } from '../zoo/zoo-eval.js';
+import { manifestOrUndefined, resolveModel } from './eval.js';
 import { writeExploreReport } from '../report/write.js';
 import { parseEmulationMode, timeScaleFor } from '../runtime/device-emulation.js';
 import { loadRuntimePlan } from '../runtime/plan-dir.js';
 import { runPlan, type RunReport } from '../runtime/run.js';
 import { planTrace } from '../runtime/trace.js';
-import { distnnSplit } from '../strategy/split/distnn.js';
 import { exploreSplits } from '../strategy/split/explore.js';
 import { OBJECTIVES } from '../strategy/plan/types.js';
 import { parseBits, parseChoice, parsePositiveInt } from './options.js';
@@ -21,6 +26,7 @@ import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
 
 interface DemoOptions {
   model: string;
+  splitModel: string;
   node: string;
   hub: string;
   splitLink: string;
@@ -56,7 +62,12 @@ export function registerDemoCommand(program: Command): void {
       'ONNX classifier (input [N,1,28,28])',
       join(packageRoot(), 'models', 'remote.onnx'),
     )
-    .option('--node <device>', 'wearable node for the DistNN split', 'esp32s3')
+    .option(
+      '--split-model <model>',
+      'zoo autoencoder split between the wearable node and the hub (step 2)',
+      'ae',
+    )
+    .option('--node <device>', 'wearable node for the DistNN split', 'distnn-asic-65nm')
     .option('--hub <device>', 'hub for the DistNN split', 'phone')
     .option('--split-link <link>', 'node-hub link for the DistNN split', 'ble')
     .option('--devices <spec>', 'devices for the pipeline plan', 'nano33blex4')
@@ -98,25 +109,7 @@ export function registerDemoCommand(program: Command): void {
 
       const devices = loadDeviceCatalog();
       const links = loadLinkCatalog();
-      const split = distnnSplit(
-        { ...profile, model: shown },
-        {
-          node: devices.get(opts.node),
-          hub: devices.get(opts.hub),
-          link: links.get(opts.splitLink),
-          bits: 8,
-          weightBits: 10,
-          fps: 30,
-        },
-      );
-      const b = split.best;
-      say(
-        quiet,
-        `[2/5] DistNN split ${opts.node} -> ${opts.hub} over ${opts.splitLink} (8-bit features, 10-bit weights): ${cutLabel(b.cut, b.after)}, node energy ${fmtEnergy(b.nodeEnergyJ)}/frame vs ${fmtEnergy(split.allOnNode.nodeEnergyJ)} all on node and ${fmtEnergy(split.allOffloaded.nodeEnergyJ)} all offloaded`,
-      );
-      for (const c of split.conditions)
-        say(quiet, `      ${c.verdict.padEnd(5)} ${c.statement}: ${c.detail}`);
-
+      const step2 = await demoWearableStep(opts, out, limit, devices, links, (t) => say(quiet, t));
       const planDir = join(out, 'plan');
       const planned = await planModelFile(model, {
         devices: opts.devices,
@@ -203,13 +196,7 @@ export function registerDemoCommand(program: Command): void {
         printJson({
           model: shown,
           profile: { layers: graph.nodes.length, ...profile.totals },
-          split: {
-            cut: b.after || null,
-            cutIndex: b.cut,
-            nodeEnergyJ: b.nodeEnergyJ,
-            allOnNodeJ: split.allOnNode.nodeEnergyJ,
-            allOffloadedJ: split.allOffloaded.nodeEnergyJ,
-          },
+          split: step2,
           plan: { stages: p.stages.length, predictedThroughputPerS: p.metrics.throughputPerS, dir: planDir },
           run: {
             samples: report.samples,
@@ -254,4 +241,62 @@ function describeRun(r: RunReport): string {
   ];
   if ('perSampleJ' in r.energy) parts.push(`modelled energy ${fmtEnergy(r.energy.perSampleJ)}/sample`);
   return parts.join(', ');
+}
+
+/**
+ * Step 2, the DistNN story: split a zoo autoencoder on the wearable node at the cut DistNN chooses,
+ * run the Q1.8 / int8 node side and the hub decoder as two processes over the emulated link, print
+ * SSIM next to energy and write the split report (image grid, per-layer chart, conditions).
+ */
+async function demoWearableStep(
+  opts: DemoOptions,
+  out: string,
+  limit: number,
+  devices: ReturnType<typeof loadDeviceCatalog>,
+  links: ReturnType<typeof loadLinkCatalog>,
+  say: (text: string) => void,
+) {
+  const manifest = manifestOrUndefined();
+  const { path, entry } = resolveModel(opts.splitModel, manifest);
+  const ev = entry && manifest ? zooEvalOptions(entry, manifest) : {};
+  const r = await runWearable({
+    model: { name: entry?.name ?? opts.splitModel, path, noiseSigma: ev.noiseSigma, noiseClip: ev.noiseClip },
+    node: devices.get(opts.node),
+    hub: devices.get(opts.hub),
+    link: links.get(opts.splitLink),
+    pair: parsePair('q1.8/int8'),
+    calibration: { dataset: 'fashion-mnist-calib', limit: 500 },
+    limit,
+    outDir: join(out, 'wearable'),
+  });
+  const b = r.split.best;
+  const reportPath = join(out, 'wearable.html');
+  await writeFile(
+    reportPath,
+    await wearableHtml([r], `DistNN split of ${r.model}: ${opts.node} over ${opts.splitLink} to ${opts.hub}`),
+  );
+  say(
+    `[2/5] DistNN split of ${r.model} on ${opts.node} -> ${opts.hub} over ${opts.splitLink}: ${cutLabel(b.cut, shortLayerName(b.after, b.op))}, because it has the ${r.why}`,
+  );
+  say(
+    `      node side in fixed point (${r.precision}), ${r.payloadBytesPerFrame} B per frame on the wire: SSIM ${r.ssim.toFixed(4)} on ${r.images} test images run on a node and a hub process ` +
+      `(whole quantised model ${r.wholeModelSsim.toFixed(4)}), E_node ${fmtEnergy(r.nodeEnergyJ)}/frame vs ${fmtEnergy(r.split.allOnNode.nodeEnergyJ)} all on node and ${fmtEnergy(r.split.allOffloaded.nodeEnergyJ)} all offloaded, ` +
+      `${fmtPower(r.nodePowerW)} at ${r.fps} fps (${r.sustainsFps ? 'meets' : 'misses'} ${r.fps} fps)`,
+  );
+  for (const c of r.split.conditions) say(`      ${c.verdict.padEnd(5)} ${c.statement}: ${c.detail}`);
+  say(`      split report (image grid, per-layer DV/CC/E_node/FoM): ${relative(process.cwd(), reportPath)}`);
+  return {
+    model: r.model,
+    cut: b.after || null,
+    cutIndex: b.cut,
+    nodeEnergyJ: b.nodeEnergyJ,
+    allOnNodeJ: r.split.allOnNode.nodeEnergyJ,
+    allOffloadedJ: r.split.allOffloaded.nodeEnergyJ,
+    ssim: r.ssim,
+    wholeModelSsim: r.wholeModelSsim,
+    payloadBytesPerFrame: r.payloadBytesPerFrame,
+    nodePowerW: r.nodePowerW,
+    sustainsFps: r.sustainsFps,
+    report: reportPath,
+  };
 }

@@ -14,6 +14,7 @@ import {
   type ZooModel,
 } from '../zoo/manifest.js';
 import { zooEvalOptions } from '../zoo/zoo-eval.js';
+import { zooSourceOfFile } from '../zoo/precision.js';
 import { fmtInt, formatTable, printJson } from './output.js';
 
 interface EvalCliOptions {
@@ -32,7 +33,8 @@ function positiveInt(value: string, flag: string, max = Number.MAX_SAFE_INTEGER)
   return n;
 }
 
-function manifestOrUndefined(): ZooManifest | undefined {
+/** The committed zoo manifest, or undefined when there is none. */
+export function manifestOrUndefined(): ZooManifest | undefined {
   try {
     return loadManifest();
   } catch (err) {
@@ -42,9 +44,20 @@ function manifestOrUndefined(): ZooManifest | undefined {
   }
 }
 
-/** Resolves the argument as a file path, or as a zoo model name when no such file exists. */
-function resolveModel(arg: string, manifest: ZooManifest | undefined): { path: string; entry?: ZooModel } {
-  if (existsSync(arg)) return { path: arg, entry: manifest && findZooModelByPath(arg, manifest) };
+/**
+ * Resolves the argument as a file path, or as a zoo model name when no such file exists. A file made
+ * by `edgesplit quantize` from a zoo model is measured as that zoo model (its metadata names it).
+ */
+export function resolveModel(
+  arg: string,
+  manifest: ZooManifest | undefined,
+): { path: string; entry?: ZooModel } {
+  if (existsSync(arg)) {
+    const entry = manifest && findZooModelByPath(arg, manifest);
+    if (entry || !manifest) return { path: arg, entry };
+    const source = zooSourceOfFile(arg);
+    return { path: arg, entry: source ? manifest.models.find((m) => m.name === source) : undefined };
+  }
   if (manifest && !arg.endsWith('.onnx') && manifest.models.some((m) => m.name === arg)) {
     return { path: zooModelPath(arg, manifest), entry: zooModel(arg, manifest) };
   }

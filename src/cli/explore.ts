@@ -3,10 +3,28 @@ import type { Command } from 'commander';
 import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/index.js';
 import { UsageError } from '../core/errors.js';
 import { profileModelFile, requireKnownCosts } from '../profile/index.js';
-import { cutLabel, fmtEnergy, fmtPower, fmtTime } from '../report/format.js';
+import {
+  cutLabel,
+  fmtEnergy,
+  fmtPower,
+  fmtTime,
+  PRECISION_FRONT_COLUMNS,
+  precisionFrontRows,
+} from '../report/format.js';
 import { writeExploreReport } from '../report/write.js';
 import { chosenCut, exploreSplits } from '../strategy/split/explore.js';
-import { allowUnknownOpsOption, inputShapeOption, parseBits, parseInputShapes } from './options.js';
+import { parsePair } from '../strategy/quantize/formats.js';
+import { precisionDesign } from '../zoo/precision-design.js';
+import { zooEvalOptions } from '../zoo/zoo-eval.js';
+import { manifestOrUndefined, resolveModel } from './eval.js';
+import {
+  allowUnknownOpsOption,
+  inputShapeOption,
+  parseBits,
+  parseInputShapes,
+  parsePositiveInt,
+} from './options.js';
+import { qualityProgress } from './split.js';
 import { formatTable, printJson } from './output.js';
 import { parseNonNegative } from './split.js';
 
@@ -20,6 +38,9 @@ interface ExploreCliOptions {
   memoryOverhead: string;
   catalog: string[];
   out: string;
+  precisions?: string;
+  calibrate: string;
+  qualityLimit: string;
   json?: boolean;
   inputShape?: string[];
   allowUnknownOps?: boolean;
@@ -56,6 +77,12 @@ export function registerExploreCommand(program: Command): void {
       [] as string[],
     )
     .option('--out <file>', 'HTML report path; CSV and JSON go next to it', 'report.html')
+    .option(
+      '--precisions <list>',
+      'also sweep weight/feature-map formats (e.g. fp32/fp32,q1.8/int8,int8/int8) with measured quality: report plots node energy vs quality',
+    )
+    .option('--calibrate <dataset>', 'calibration images for --precisions', 'fashion-mnist-calib')
+    .option('--quality-limit <n>', 'calibration images each quality is measured on', '500')
     .option('--json', 'print a JSON summary on stdout')
     .addOption(inputShapeOption())
     .addOption(allowUnknownOpsOption())
@@ -102,6 +129,27 @@ export function registerExploreCommand(program: Command): void {
       process.stderr.write(
         `explore: ${result.configs.length} configurations, ${result.points.length} points; rendering report\n`,
       );
+      const manifest = opts.precisions ? manifestOrUndefined() : undefined;
+      const resolved = opts.precisions ? resolveModel(model, manifest) : undefined;
+      const design =
+        opts.precisions && resolved
+          ? await precisionDesign({
+              modelPath: resolved.path,
+              model,
+              eval: resolved.entry && manifest ? zooEvalOptions(resolved.entry, manifest) : {},
+              nodes,
+              links,
+              hub,
+              pairs: list('--precisions', opts.precisions).map((p) => parsePair(p)),
+              calibration: {
+                dataset: opts.calibrate,
+                limit: parsePositiveInt('--quality-limit', opts.qualityLimit),
+              },
+              fps,
+              memoryOverhead,
+              onProgress: qualityProgress,
+            })
+          : undefined;
       const files = await writeExploreReport({
         htmlPath: opts.out,
         modelPath: model,
@@ -110,6 +158,15 @@ export function registerExploreCommand(program: Command): void {
         nodes,
         links,
         hub,
+        ...(design
+          ? {
+              precision: {
+                points: design.points,
+                metric: design.metric,
+                images: design.qualities[0]?.images ?? 0,
+              },
+            }
+          : {}),
       });
       const front = result.points.filter((p) => p.pareto).sort((a, b) => a.latencyS - b.latencyS);
       if (opts.json) {
@@ -121,6 +178,9 @@ export function registerExploreCommand(program: Command): void {
           points: result.points.length,
           chosen: result.configs.map(chosenCut),
           pareto: front,
+          ...(design
+            ? { precision: { metric: design.metric, pareto: design.points.filter((p) => p.pareto) } }
+            : {}),
         });
         return;
       }
@@ -148,6 +208,13 @@ export function registerExploreCommand(program: Command): void {
             fmtTime(p.latencyS),
           ]),
         ),
+        ...(design
+          ? [
+              '',
+              `Pareto front (node energy vs ${design.metric} on ${design.qualities[0]?.images ?? 0} ${opts.calibrate} images), ${design.points.filter((p) => p.pareto).length} of ${design.points.length} point(s):`,
+              formatTable([...PRECISION_FRONT_COLUMNS, design.metric], precisionFrontRows(design.points)),
+            ]
+          : []),
         '',
         `wrote ${files.html}, ${files.csv}, ${files.json}`,
       ];

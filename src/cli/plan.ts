@@ -4,6 +4,7 @@ import { planModelFile } from '../plan/plan-model.js';
 import { WIRE_DTYPES, type PlanFile, type WireDtype } from '../plan/schema.js';
 import { OBJECTIVES, type BalanceGoal, type Objective, type ReplicaMode } from '../strategy/plan/types.js';
 import { MEMORY_MODELS, type MemoryModel } from '../profile/memory.js';
+import { parsePair } from '../strategy/quantize/formats.js';
 import {
   allowUnknownOpsOption,
   inputShapeOption,
@@ -19,6 +20,7 @@ interface PlanCliOptions {
   objective: string;
   bits: string;
   weightBits: string;
+  precision?: string;
   replicas: string;
   balance?: string;
   wire?: string;
@@ -120,6 +122,10 @@ export function registerPlanCommand(program: Command): void {
     .option('--objective <name>', `what to minimise: ${OBJECTIVES.join('|')}`, 'devices')
     .option('--bits <n>', 'activation bit width on the wire and in memory', '16')
     .option('--weight-bits <n>', 'weight bit width in flash', '8')
+    .option(
+      '--precision <w/a>',
+      'weight/feature-map formats as in quantize (e.g. q1.8/int8): sets --weight-bits and --bits (stage memory and wire)',
+    )
     .option('--replicas <mode>', 'auto: spare devices replicate bottleneck stages; none', 'auto')
     .option(
       '--balance <goal>',
@@ -150,8 +156,9 @@ export function registerPlanCommand(program: Command): void {
       const wire =
         opts.wire === undefined ? undefined : parseChoice<WireDtype>('--wire', opts.wire, WIRE_DTYPES);
       const memoryModel = parseChoice<MemoryModel>('--memory-model', opts.memoryModel, MEMORY_MODELS);
-      const activationBits = parseBits('--bits', opts.bits);
-      const weightBits = parseBits('--weight-bits', opts.weightBits);
+      const precision = opts.precision === undefined ? undefined : parsePair(opts.precision);
+      const activationBits = precision?.activations.bits ?? parseBits('--bits', opts.bits);
+      const weightBits = precision?.weights.bits ?? parseBits('--weight-bits', opts.weightBits);
       const started = Date.now();
       const { file } = await planModelFile(model, {
         devices: opts.devices,

@@ -6,7 +6,9 @@
 import type { DeviceSpec, LinkSpec } from '../catalog/schema.js';
 import { EdgesplitError } from '../core/errors.js';
 import type { ModelProfile } from '../profile/types.js';
+import type { MacArrangement } from '../catalog/schema.js';
 import { computeCost, transferCost, usesPerMacEnergy, type Cost, type TransferCost } from './device-cost.js';
+import { hasMacUnit, macUnitCompute, type MacUnitCost } from './mac-unit-cost.js';
 
 /** Devices, link and settings of a node/hub split. */
 export interface SplitConfig {
@@ -23,6 +25,8 @@ export interface SplitConfig {
   readonly memoryOverhead?: number;
   /** Whole-model name for measured device entries (used at cut n on the node and cut 0 on the hub). */
   readonly model?: string;
+  /** MAC-unit nodes: parallel (k x k) or serial (k) blocks; default the catalog's. */
+  readonly macArrangement?: MacArrangement;
 }
 
 /** Costs of one cut. Cut k runs nodes [0, k) on the node and [k, n) on the hub. */
@@ -32,7 +36,8 @@ export interface CutEstimate {
   readonly after: string;
   readonly nodeMacs: number;
   readonly hubMacs: number;
-  readonly nodeCompute: Cost;
+  /** Node compute; on a MAC-unit node it carries the per-layer breakdown of the hardware MAC model. */
+  readonly nodeCompute: Cost | MacUnitCost;
   /** Live tensors across the cut at the wire bit width, then packetised by the link. */
   readonly transfer: TransferCost & { readonly payloadBytes: number; readonly bits: number };
   readonly hubCompute: Cost;
@@ -102,13 +107,24 @@ export function estimateCut(profile: ModelProfile, k: number, config: SplitConfi
   const nodeOps = cut.cumulativeOps;
   const hubOps = profile.totals.ops - nodeOps;
   const overhead = { memoryOverhead: config.memoryOverhead };
+  const node = config.node;
+  const measuredNode =
+    k === n && config.model !== undefined && node.measured?.some((m) => m.model === config.model);
   const nodeCompute =
     k === 0
       ? zeroCost()
-      : computeCost(config.node, nodeMacs, nodeOps, {
-          ...overhead,
-          model: k === n ? config.model : undefined,
-        });
+      : hasMacUnit(node) && !measuredNode
+        ? macUnitCompute(node, profile.nodes.slice(0, k), {
+            arrangement: config.macArrangement,
+            weightBits,
+            activationBits: bits,
+            memoryOverhead: config.memoryOverhead ?? node.memoryOverhead ?? 0,
+            fps,
+          })
+        : computeCost(node, nodeMacs, nodeOps, {
+            ...overhead,
+            model: k === n ? config.model : undefined,
+          });
   const hubCompute =
     k === n
       ? zeroCost()

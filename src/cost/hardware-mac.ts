@@ -9,10 +9,10 @@
  * 5x5 kernel needs 75 MACs, and its 126 uW equals 524,288 x 8 pJ x 30 fps with no overhead added,
  * though the text says the power "includes" 80%. Both are explicit options here.
  */
+import type { MacArrangement } from '../catalog/schema.js';
 import { EdgesplitError } from '../core/errors.js';
 
-/** How MAC units are grouped into blocks. */
-export type MacArrangement = 'kxk-parallel' | 'k-parallel';
+export type { MacArrangement } from '../catalog/schema.js';
 
 /** A convolution layer as DistNN Table IV describes it (HWC shapes). */
 export interface MacConvLayer {
@@ -24,6 +24,8 @@ export interface MacConvLayer {
   readonly kernels: number;
   /** Stride; the output side is ceil(input / stride) ('same' padding). Default 1. */
   readonly stride?: number;
+  /** Output height and width when known (a model's real padding, transposed convolutions). */
+  readonly outputHw?: readonly [number, number];
 }
 
 /** Parameters of the MAC hardware. */
@@ -69,7 +71,9 @@ export function macLayerEstimate(layer: MacConvLayer, hw: MacHardware, fps: numb
   if (!(hw.energyPerBlockJ >= 0))
     throw new EdgesplitError('E_USAGE', `MAC model: energyPerBlockJ must be >= 0, got ${hw.energyPerBlockJ}`);
   if (!(fps > 0)) throw new EdgesplitError('E_USAGE', `MAC model: fps must be > 0, got ${fps}`);
-  const output: [number, number, number] = [Math.ceil(h / stride), Math.ceil(w / stride), layer.kernels];
+  const output: [number, number, number] = layer.outputHw
+    ? [layer.outputHw[0], layer.outputHw[1], layer.kernels]
+    : [Math.ceil(h / stride), Math.ceil(w / stride), layer.kernels];
   const outputElements = output[0] * output[1] * output[2];
   const k = layer.kernel;
   const perOutput = (hw.arrangement === 'k-parallel' ? k : 1) * (hw.countInputChannels ? c : 1);

@@ -26,3 +26,12 @@ export {
   type MacLayerEstimate,
   type MacNetworkEstimate,
 } from './hardware-mac.js';
+export {
+  blockEnergyJ,
+  hasMacUnit,
+  macBitScale,
+  macUnitCompute,
+  type MacUnitCost,
+  type MacUnitLayer,
+  type MacUnitOptions,
+} from './mac-unit-cost.js';

@@ -1,3 +1,4 @@
+import { convGeometry } from './conv-geometry.js';
 import { dimsProduct, dimValue } from '../graph/ops/common.js';
 import { liveSets, rangeInputs, rangeOutputs } from '../graph/cuts.js';
 import type { Graph } from '../graph/types.js';
@@ -45,6 +46,7 @@ export function profileGraph(graph: Graph, options: ProfileOptions = {}): ModelP
       weightBitsTotal += init.elements * storedBits(init.dtype, weightBits);
       if (role === 'param') params += init.elements;
     });
+    const conv = convGeometry(graph, node);
     const outs = node.outputs.filter((o) => o && !graph.staticTensors.has(o));
     const outputElements = outs.reduce((sum, o) => sum + elements(graph, o), 0);
     return {
@@ -58,6 +60,7 @@ export function profileGraph(graph: Graph, options: ProfileOptions = {}): ModelP
       ops: nodeOps(graph, node),
       params,
       weightBytes: bitsToBytes(weightBitsTotal, 1),
+      ...(conv ? { conv } : {}),
     };
   });
   const sets = liveSets(graph);

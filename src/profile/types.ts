@@ -1,3 +1,5 @@
+import type { ConvGeometry } from './conv-geometry.js';
+
 /** Costs of one node. All counts treat symbolic (batch) dims as 1. */
 export interface NodeProfile {
   readonly index: number;
@@ -17,6 +19,8 @@ export interface NodeProfile {
   readonly params: number;
   /** Parameter bytes at the weight bit width. */
   readonly weightBytes: number;
+  /** Square-kernel 2-D convolutions: the geometry the hardware MAC model needs. */
+  readonly conv?: ConvGeometry;
 }
 
 /** A tensor crossing a cut. */

@@ -6,6 +6,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ModelProfile } from '../profile/types.js';
 import type { ExplorePoint, ExploreResult } from '../strategy/split/explore.js';
+import type { PrecisionPoint } from '../strategy/split/precision-space.js';
 import type { SplitResult } from '../strategy/split/distnn.js';
 
 /** Most points drawn in the Pareto scatter; beyond it only the front, chosen cuts and a regular sample are drawn. */
@@ -33,8 +34,10 @@ export function layerChartSpec(profile: ModelProfile, r: SplitResult): TopLevelS
       n.index === chosenIndex ? 'chosen cut (last node-side layer)' : n.index < r.best.cut ? 'node' : 'hub';
     const cand = r.candidates[n.index + 1];
     return {
-      layer: `${n.index} ${n.name}`,
+      layer: `${n.index} ${shortLayerName(n.name, n.op)}`,
       side,
+      fom: cand.dvCcMerit,
+      fomLabel: cand.dvCcMerit === null ? '' : cand.dvCcMerit.toPrecision(2),
       dvBits: Math.ceil((n.outputElements * r.bits) / 8) * 8,
       macs: n.macs,
       eNode: cand.fits ? cand.nodeEnergyJ : null,
@@ -56,7 +59,7 @@ export function layerChartSpec(profile: ModelProfile, r: SplitResult): TopLevelS
     field: 'layer',
     type: 'ordinal' as const,
     sort: order,
-    axis: { labelAngle: -60, labelLimit: 140, title: null },
+    axis: { labelAngle: -60, labelLimit: 220, title: null },
   };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -91,7 +94,7 @@ export function layerChartSpec(profile: ModelProfile, r: SplitResult): TopLevelS
           {
             mark: { type: 'line', color: '#888' },
             encoding: {
-              x,
+              x: { ...x, axis: { ...x.axis, labels: false } },
               y: {
                 field: 'eNode',
                 type: 'quantitative',
@@ -103,9 +106,99 @@ export function layerChartSpec(profile: ModelProfile, r: SplitResult): TopLevelS
           },
           {
             mark: { type: 'point', filled: true, size: 40 },
-            encoding: { x, y: { field: 'eNode', type: 'quantitative', scale: { type: 'log' } }, color },
+            encoding: {
+              x: { ...x, axis: { ...x.axis, labels: false } },
+              y: { field: 'eNode', type: 'quantitative', scale: { type: 'log' } },
+              color,
+            },
           },
         ],
+      },
+      {
+        width,
+        height: 170,
+        transform: [{ filter: 'datum.fom !== null' }],
+        layer: [
+          {
+            mark: { type: 'line', color: '#888' },
+            encoding: {
+              x,
+              y: {
+                field: 'fom',
+                type: 'quantitative',
+                scale: { type: 'log' },
+                axis: { format: '~g', tickCount: 5 },
+                title: 'FoM = DV x CC (normalised)',
+              },
+            },
+          },
+          {
+            mark: { type: 'point', filled: true, size: 40 },
+            encoding: { x, y: { field: 'fom', type: 'quantitative', scale: { type: 'log' } }, color },
+          },
+          {
+            mark: { type: 'text', dy: -9, fontSize: 9 },
+            encoding: {
+              x,
+              y: { field: 'fom', type: 'quantitative', scale: { type: 'log' } },
+              text: { field: 'fomLabel' },
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * A readable label of a layer: exporters' scope paths (`/encoder/net/net.5/Gemm`) shortened to their
+ * last two parts (`net.5/Gemm`); other names as they are, the op when there is no name.
+ */
+export function shortLayerName(name: string, op: string): string {
+  if (!name) return op;
+  if (!name.includes('/')) return name;
+  return name.split('/').filter(Boolean).slice(-2).join('/') || op;
+}
+
+/** Node energy vs measured quality per (cut, weight/feature-map format): the precision design space. */
+export function precisionChartSpec(points: readonly PrecisionPoint[], metric: string): TopLevelSpec {
+  const values = points.filter((p) => p.nodeEnergyJ > 0);
+  const front = values.filter((p) => p.pareto).sort((a, b) => a.nodeEnergyJ - b.nodeEnergyJ);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Node energy vs ${metric} per cut and number format`,
+    config: CONFIG,
+    width: 700,
+    height: 360,
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'point', filled: true, size: 60, opacity: 0.8 },
+        encoding: {
+          x: {
+            field: 'nodeEnergyJ',
+            type: 'quantitative',
+            scale: { type: 'log' },
+            axis: { format: '~s' },
+            title: 'E_node per frame (J)',
+          },
+          y: {
+            field: 'quality',
+            type: 'quantitative',
+            scale: { zero: false },
+            title: `${metric} (node side quantised)`,
+          },
+          color: { field: 'precision', type: 'nominal', title: 'format' },
+          shape: { field: 'link', type: 'nominal', title: 'link' },
+        },
+      },
+      {
+        data: { values: front },
+        mark: { type: 'line', color: 'black', strokeWidth: 1.5, interpolate: 'step-before' },
+        encoding: {
+          x: { field: 'nodeEnergyJ', type: 'quantitative', scale: { type: 'log' } },
+          y: { field: 'quality', type: 'quantitative' },
+        },
       },
     ],
   };

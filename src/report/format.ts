@@ -1,3 +1,4 @@
+import type { PrecisionPoint } from '../strategy/split/precision-space.js';
 /** Formatting of physical quantities for tables and reports. */
 
 const PREFIXES: readonly [number, string][] = [
@@ -37,4 +38,22 @@ export function fmtCount(n: number): string {
 /** Name of a cut for people: "cut 6 after gemm_1" or "cut 0 (input)". */
 export function cutLabel(cut: number, after: string): string {
   return cut === 0 ? 'cut 0 (input)' : `cut ${cut} after ${after}`;
+}
+
+/** Columns of {@link precisionFrontRows} (the last is the quality metric). */
+export const PRECISION_FRONT_COLUMNS = ['node', 'link', 'format', 'cut', 'E_node'] as const;
+
+/** The energy-quality Pareto front as table rows, cheapest first (CLI table and HTML report). */
+export function precisionFrontRows(points: readonly PrecisionPoint[]): string[][] {
+  return points
+    .filter((p) => p.pareto)
+    .sort((a, b) => a.nodeEnergyJ - b.nodeEnergyJ)
+    .map((p) => [
+      p.node,
+      p.link,
+      p.precision,
+      cutLabel(p.cut, p.after),
+      fmtEnergy(p.nodeEnergyJ),
+      p.quality.toFixed(4),
+    ]);
 }

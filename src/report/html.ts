@@ -5,7 +5,16 @@
 import type { DeviceSpec, LinkSpec } from '../catalog/schema.js';
 import type { ExplorePoint, ExploreResult } from '../strategy/split/explore.js';
 import type { SplitResult } from '../strategy/split/distnn.js';
-import { cutLabel, fmtCount, fmtEnergy, fmtPower, fmtTime } from './format.js';
+import type { PrecisionPoint } from '../strategy/split/precision-space.js';
+import {
+  cutLabel,
+  fmtCount,
+  fmtEnergy,
+  fmtPower,
+  fmtTime,
+  precisionFrontRows,
+  PRECISION_FRONT_COLUMNS,
+} from './format.js';
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {
@@ -15,6 +24,21 @@ export function escapeHtml(s: string): string {
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;');
+}
+
+function precisionSection(input: ReportInput): string {
+  const pr = input.precision;
+  if (!pr) return '';
+  const rows = precisionFrontRows(pr.points);
+  return `<h2>Pareto front: node energy vs ${escapeHtml(pr.metric)} (split point and number format together)</h2>
+<p class="muted">Every cut that fits, at every weight/feature-map format: the model with that node side quantised, run through onnxruntime on ${pr.images} calibration images; E_node at the format's bit widths. The black step line is the front.</p>
+<div class="chart">${pr.svg}</div>
+${table(
+  [...PRECISION_FRONT_COLUMNS, pr.metric],
+  rows.map((r) => r.map(escapeHtml)),
+  4,
+)}
+`;
 }
 
 /** Columns of the CSV, in order. */
@@ -73,6 +97,13 @@ export interface ReportInput {
   readonly csvName: string;
   readonly jsonName: string;
   readonly generatedAt: string;
+  /** The precision design space (explore --precisions): its chart and front. */
+  readonly precision?: {
+    readonly svg: string;
+    readonly metric: string;
+    readonly images: number;
+    readonly points: readonly PrecisionPoint[];
+  };
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], numericFrom = 0): string {
@@ -189,6 +220,7 @@ The bottom panel is E_node if the model were cut after each layer.</p>
 <div class="chart">${input.svgs.pareto}</div>
 ${table(['node', 'link', 'bits', 'cut', 'E_node', 'latency', 'node power', 'bits sent'], frontRows, 4)}
 
+${precisionSection(input)}
 <h2>Energy by protocol</h2>
 <p class="muted">At the chosen cut of each node and link, ${bitsShown}-bit activations.</p>
 <div class="chart">${input.svgs.breakdown}</div>

@@ -1,3 +1,4 @@
+import type { PrecisionPoint } from '../strategy/split/precision-space.js';
 /** Builds and writes the explore report: HTML with inline SVG plots, plus CSV and JSON of every point. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
@@ -5,7 +6,7 @@ import type { DeviceSpec, LinkSpec } from '../catalog/schema.js';
 import { EdgesplitError } from '../core/errors.js';
 import type { ModelProfile } from '../profile/types.js';
 import { chosenCut, type ExploreResult } from '../strategy/split/explore.js';
-import { energyBreakdownSpec, layerChartSpec, paretoChartSpec } from './charts.js';
+import { energyBreakdownSpec, layerChartSpec, paretoChartSpec, precisionChartSpec } from './charts.js';
 import { pointsCsv, reportHtml } from './html.js';
 import { renderSvg } from './render.js';
 
@@ -20,6 +21,12 @@ export interface ExploreReportOptions {
   readonly hub: DeviceSpec;
   /** Defaults to now. */
   readonly generatedAt?: string;
+  /** The precision design space (explore --precisions). */
+  readonly precision?: {
+    readonly points: readonly PrecisionPoint[];
+    readonly metric: string;
+    readonly images: number;
+  };
 }
 
 /** Paths written. */
@@ -65,6 +72,14 @@ export async function writeExploreReport(o: ExploreReportOptions): Promise<Explo
     csvName: basename(files.csv),
     jsonName: basename(files.json),
     generatedAt: o.generatedAt ?? new Date().toISOString(),
+    ...(o.precision
+      ? {
+          precision: {
+            ...o.precision,
+            svg: await renderSvg(precisionChartSpec(o.precision.points, o.precision.metric)),
+          },
+        }
+      : {}),
   });
   const json = {
     model: o.modelPath,
@@ -78,6 +93,7 @@ export async function writeExploreReport(o: ExploreReportOptions): Promise<Explo
       conditions: r.conditions,
     })),
     points: o.result.points,
+    ...(o.precision ? { precision: o.precision } : {}),
   };
   try {
     await mkdir(dirname(files.html), { recursive: true });

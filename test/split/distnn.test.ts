@@ -23,7 +23,8 @@ describe('DistNN split on a hand-made profile', () => {
   ]);
 
   it('computes E_node = MACs x E_mac x 1.8 + bits x E_bit and ranks by it', () => {
-    const r = distnnSplit(profile, { node, hub, link: getLink('ble'), bits: 8 });
+    // 1.2 pJ per MAC is the seed's figure at 10-bit weights and 8-bit feature maps
+    const r = distnnSplit(profile, { node, hub, link: getLink('ble'), bits: 8, weightBits: 10 });
     const c2 = r.candidates[2];
     const wireBits = (10 + 3) * 8;
     expect(c2.nodeEnergyJ).toBeCloseTo(1.01e6 * 1.2e-12 * 1.8 + wireBits * 30e-9, 15);
@@ -54,7 +55,7 @@ describe('DistNN split on a hand-made profile', () => {
   });
 
   it('gives each energy condition a verdict with numbers', () => {
-    const r = distnnSplit(profile, { node, hub, link: getLink('ble'), bits: 8 });
+    const r = distnnSplit(profile, { node, hub, link: getLink('ble'), bits: 8, weightBits: 10 });
     const byId = Object.fromEntries(r.conditions.map((c) => [c.id, c]));
     expect(byId['node-vs-hub'].lhsJ).toBe(r.best.nodeEnergyJ);
     expect(byId['node-vs-hub'].rhsJ).toBe(r.best.estimate.hubCompute.energyJ);

@@ -85,6 +85,7 @@ export function partitionProblem(
     ops: p.ops,
     weightBytes: own[k],
     liveBytes: live[k],
+    ...(p.conv ? { conv: p.conv } : {}),
   }));
   return {
     model: profile.model,

@@ -1,5 +1,6 @@
 import type { DeviceSpec, LinkSpec } from '../../catalog/schema.js';
 import { transferCost } from '../../cost/device-cost.js';
+import { hasMacUnit, macUnitCompute } from '../../cost/mac-unit-cost.js';
 import { stageComputeCost } from './stage-compute.js';
 import type { PartitionProblem } from './types.js';
 
@@ -147,8 +148,15 @@ export class StageCosts {
     return s.flash <= 0 && s.sram <= 0;
   }
 
-  /** Compute time and energy of nodes [a, b) on `device`. */
+  /** Compute time and energy of nodes [a, b) on `device` (MAC-unit designs: the hardware MAC model). */
   compute(device: DeviceSpec, a: number, b: number): { timeS: number; energyJ: number } {
+    if (hasMacUnit(device))
+      return macUnitCompute(device, this.problem.nodes.slice(a, b), {
+        weightBits: this.problem.weightBits,
+        activationBits: this.problem.activationBits,
+        memoryOverhead: device.memoryOverhead ?? 0,
+        fps: 1,
+      });
     return stageComputeCost(device, this.macsOf(a, b), this.opsOf(a, b));
   }
 }

@@ -1,3 +1,4 @@
+import type { ConvGeometry } from '../../profile/conv-geometry.js';
 /**
  * Vocabulary of the partition planner: the problem it solves (a profiled graph reduced to per-node
  * numbers), the devices it places stages on, and the plans it returns. Pure data, no I/O.
@@ -31,6 +32,8 @@ export interface PartitionNode {
    * tensors that only pass through a stage count too, because the device must hold them to relay them.
    */
   readonly liveBytes: number;
+  /** Square-kernel convolutions: geometry for MAC-unit devices (cost/mac-unit-cost). */
+  readonly conv?: ConvGeometry;
 }
 
 /** A weight read by several nodes: every stage holding one of its readers carries (and is charged) a copy. */

@@ -22,3 +22,4 @@ export {
   type ExplorePoint,
   type ExploreResult,
 } from './explore.js';
+export * from './precision-space.js';
