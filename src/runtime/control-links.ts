@@ -67,9 +67,11 @@ export class ControlLinks {
     await link.syncClock(this.o.clockPings ?? 8);
     const hello = await link.health();
     link.hello = hello;
-    // the node's own listen host may be 0.0.0.0 or a name only it resolves: keep the host we reached
+    // the node's own listen host may be 0.0.0.0 or a name only it resolves: keep the address we
+    // reached (its port too, which may be forwarded); a separate emulated-link listener keeps its port
     const peer = parseAddress(hello.peerListen, `node ${ep.device} peer address`);
-    link.peerAddress = formatAddress(host, peer.port);
+    const own = parseAddress(hello.listen, `node ${ep.device} listen address`);
+    link.peerAddress = peer.port === own.port ? ep.address : formatAddress(host, peer.port);
     this.checkLink(ep, hello.link);
     return link;
   }

@@ -1,13 +1,15 @@
 /**
  * Issue 10 row 4: a logging TCP relay in front of each of two real node processes records every byte
- * the coordinator and the nodes exchange. Keyed, none of the test images, stage ONNX bytes or
- * control JSON may appear; keyless (loopback, --insecure) they do, so the search can find them.
+ * the coordinator and the nodes exchange, node to node too (upstream nodes dial the hosts-file
+ * address, which is the relay). Keyed, none of the test images, stage activations, stage ONNX bytes
+ * or control JSON may appear; keyless (loopback, --insecure) they do, so the search can find them.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { onnxruntimeBackend } from '../../src/backend/onnxruntime/onnxruntime-backend.js';
 import { buildGraph } from '../../src/graph/build.js';
 import { vggSmall } from '../../src/graph/builder/architectures.js';
 import { runPipeline } from '../../src/runtime/coordinator.js';
@@ -81,7 +83,20 @@ describe('bytes on the wire between coordinator and real node processes', () => 
     'control JSON "downstream"': Buffer.from('"downstream"'),
   };
 
+  /** 64 bytes of stage 0's fp32 output for sample 0 (16 non-zero floats): what crosses node to node. */
+  async function activationNeedle(): Promise<Buffer> {
+    const session = await onnxruntimeBackend.load(stage0);
+    const out = await session.run(samples.input(0));
+    await session.release();
+    const sent = out[plan.stages[0].outputs[0].name].data as Float32Array;
+    let at = 0;
+    while (at + 16 <= sent.length && !sent.subarray(at, at + 16).every((x) => x !== 0)) at += 1;
+    expect(at + 16).toBeLessThanOrEqual(sent.length);
+    return Buffer.from(sent.buffer, sent.byteOffset + at * 4, 64);
+  }
+
   async function capturedRun(keyed: boolean): Promise<{ wire: Buffer; hits: string[]; conns: number }> {
+    needles['stage 0 -> stage 1 activations (fp32, 64 B)'] ??= await activationNeedle();
     const args = keyed ? ['--key', keyFile] : ['--insecure'];
     const started = await Promise.all(fx.devices.map(() => spawnNode(args)));
     nodes.push(...started);
