@@ -455,8 +455,9 @@ class StageNode {
     const sendStart = nowMs();
     const target = await this.downstream.send(a.coordinator, frames);
     const sendEnd = nowMs();
-    this.processed += 1;
-    this.timeline.push([
+    const count = a.batch > 1 ? (item.feeds.get(a.expects[0])?.dims[0] ?? 1) : 1;
+    this.processed += count;
+    const rec: TimelineTuple = [
       item.epoch,
       item.seq,
       item.received,
@@ -466,7 +467,8 @@ class StageNode {
       sendEnd,
       target ? bytes : 0,
       target ?? '',
-    ]);
+    ];
+    this.timeline.push(count > 1 ? [...rec, count] : rec);
     if (this.timeline.length >= a.timelineBatch) await this.flushTimeline();
   }
 
