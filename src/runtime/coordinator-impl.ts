@@ -2,11 +2,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
-import type { TensorFrame } from '../transport/codec/frame.js';
+import type { TensorFrame, WireEncoding } from '../transport/codec/frame.js';
 import { nowMs } from './clock.js';
 import { ControlLinks } from './control-links.js';
 import type { FailoverEvent, PipelineRun, RunPipelineOptions, SampleSource } from './coordinator.js';
-import { tensorFrameBytes } from './frame-size.js';
+import { sampleFrames } from './sample-assembler.js';
 import type { NodeEndpoint, NodeLink } from './node-link.js';
 import { contiguousRuns, perSampleRecords, stackTensors, unstackTensor } from './micro-batch.js';
 import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME, type TimelineTuple } from './protocol.js';
@@ -49,10 +49,16 @@ export class Coordinator {
   private readonly log: (line: string) => void;
   /** Samples per micro-batch (1: none). */
   private readonly batch: number;
+  /** Stage 0's tensors with their wire precision. */
+  private readonly inputSends: readonly { name: string; wire: WireEncoding }[];
 
   constructor(private readonly o: RunPipelineOptions) {
     this.batch = o.batch ?? 1;
     this.routes = stageRoutes(o.plan);
+    this.inputSends = this.routes[0].expects.map((name) => ({
+      name,
+      wire: o.plan.graphInputs.find((g) => g.name === name)?.wire ?? 'fp32',
+    }));
     this.picker = new ReplicaPicker(o.policy ?? 'least-loaded');
     this.log = o.log ?? (() => undefined);
     this.ledger = new RunLedger(o.plan, {
@@ -296,7 +302,6 @@ export class Coordinator {
           name,
           all.map((x) => x[name]),
         );
-    const route = this.routes[0];
     const stage0 = this.links.filter((l) => l.alive && l.stageIndex === 0);
     const i = this.picker.pick(
       stage0.length,
@@ -304,24 +309,18 @@ export class Coordinator {
     );
     if (i < 0) return; // every stage-0 node is dead; the failover re-sends this sample
     const link = stage0[i];
-    const frames: TensorFrame[] = route.expects.map((name) => {
-      const tensor = inputs[name];
-      if (!tensor)
-        throw new EdgesplitError(
+    const { frames, bytes } = sampleFrames(
+      this.epoch,
+      seq,
+      this.inputSends,
+      (name) => inputs[name],
+      !!this.o.connection?.key,
+      (name) =>
+        new EdgesplitError(
           'E_DATA',
-          `sample ${seq} has no input '${name}' (has ${Object.keys(inputs).join(', ')})`,
-        );
-      const wire = this.o.plan.graphInputs.find((g) => g.name === name)?.wire ?? 'fp32';
-      return {
-        type: 'tensor',
-        streamId: this.epoch,
-        seq,
-        name,
-        tensor,
-        wire: tensor.dtype === 'float32' ? wire : 'native',
-      };
-    });
-    const bytes = frames.reduce((s, f) => s + tensorFrameBytes(f, !!this.o.connection?.key), 0);
+          `sample ${seq} has no input '${name}' (has ${Object.keys(all[0]).join(', ')})`,
+        ),
+    );
     const start = nowMs();
     const epoch = this.epoch;
     try {

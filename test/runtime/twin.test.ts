@@ -56,7 +56,9 @@ describe('edgesplit run --emulate devices (real processes)', () => {
 
   it('a node started with another time scale refuses the paced assignment', async () => {
     for (let i = 0; i < plan.stages.length; i++)
-      nodes.push(await spawnNode(['--link', 'ble-esp32s3', '--emulate', 'devices', '--time-scale', '2']));
+      nodes.push(
+        await spawnNode(['--insecure', '--link', 'ble-esp32s3', '--emulate', 'devices', '--time-scale', '2']),
+      );
     const hosts = new Map(plan.stages.map((s, i) => [s.devices[0].name, nodes[i].address]));
     await expect(runPlan({ plan, limit: 2, emulate: 'devices', timeScale: 5, hosts })).rejects.toThrow(
       /pacing time scale 5 differs from this node's link time scale 2/,
