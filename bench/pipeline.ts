@@ -21,13 +21,15 @@ import { decodeModel, encodeModel } from '../src/onnx/io.js';
 import type { ModelProto } from '../src/onnx/proto.js';
 import { profileGraph } from '../src/profile/profile.js';
 import type { SampleSource } from '../src/runtime/coordinator.js';
-import { AUTO_BATCH, stackTensors } from '../src/runtime/micro-batch.js';
+import { chooseBatch, stackTensors } from '../src/runtime/micro-batch.js';
 import { readRuntimePlan } from '../src/runtime/plan-dir.js';
 import type { RuntimePlan } from '../src/runtime/routes.js';
 import { datasetSamples, runPlan, type RunReport } from '../src/runtime/run.js';
 import { writePlanDir } from '../test/runtime/plan-fixture.js';
 
 const N = Number(process.env.BENCH_SAMPLES ?? 3000);
+// BENCH_BATCHES=1 measures batch 1 only (e.g. on a commit without micro-batching)
+const BATCHES = process.env.BENCH_BATCHES === '1' ? [1] : [1, undefined];
 const SHORT = Math.min(200, Math.floor(N / 10));
 const BLE_SAMPLES = Number(process.env.BENCH_BLE_SAMPLES ?? 8);
 
@@ -47,13 +49,13 @@ function balancedCuts(model: ModelProto, stages: number): number[] {
   return cuts;
 }
 
-/** Whole model in this process, 1 intra-op thread, `batch` samples per call: ms per sample. */
-async function wholeModelMs(
+/** Whole model in this process, 1 intra-op thread, `batch` samples per call: wall and CPU ms per sample. */
+async function wholeModel(
   model: ModelProto,
   plan: RuntimePlan,
   count: number,
   batch: number,
-): Promise<number> {
+): Promise<{ ms: number; cpuMs: number }> {
   const samples = datasetSamples(plan, 'fashion-mnist-test', count);
   const name = plan.graphInputs[0].name;
   const feeds = Array.from({ length: Math.floor(count / batch) }, (_, b) => ({
@@ -65,10 +67,13 @@ async function wholeModelMs(
   const session = await onnxruntimeBackend.load(encodeModel(model), { intraOpThreads: 1 });
   for (const f of feeds.slice(0, 10)) await session.run(f);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (const f of feeds) await session.run(f);
-  const ms = (performance.now() - t0) / (feeds.length * batch);
+  const c = process.cpuUsage(c0);
+  const n = feeds.length * batch;
+  const ms = (performance.now() - t0) / n;
   await session.release();
-  return ms;
+  return { ms, cpuMs: (c.user + c.system) / 1000 / n };
 }
 
 /** User + system CPU ms of this process and of its exited (reaped) children, from /proc/self/stat. */
@@ -129,16 +134,20 @@ async function zooLoopback(name: string, stages: number): Promise<void> {
   console.log(
     `loopback, zoo '${name}', ${stages} stages, ${N} samples, --emulate none (hops per sample: ${hops})`,
   );
-  for (const batch of [1, AUTO_BATCH]) {
-    const whole = await wholeModelMs(model, plan, Math.min(N, 800), batch);
+  for (const requested of BATCHES) {
+    // the automatic batch of the long run, used for the short run too so the two differ only in samples
+    const batch = chooseBatch(plan, requested, false, N);
+    const { ms: whole, cpuMs: wholeCpu } = await wholeModel(model, plan, Math.min(N, 800), batch);
     const small = await measuredRun(plan, firstN(samples, SHORT), batch);
     const big = await measuredRun(plan, samples, batch);
     const overheadUs =
       (1000 * (big.cpuMs - small.cpuMs - (big.computeMs - small.computeMs))) / ((N - SHORT) * hops);
+    // the nodes' compute is wall time (it grows when a loaded host deschedules them), so also with the whole model's CPU time
+    const overheadCpuUs = (1000 * (big.cpuMs - small.cpuMs - (N - SHORT) * wholeCpu)) / ((N - SHORT) * hops);
     const r = big.report;
     const perHopKiB = r.links.map((l) => (l.bytesPerSample / 1024).toFixed(1)).join(' / ');
     console.log(
-      `  batch ${batch}: runtime CPU overhead ${overheadUs.toFixed(0)} us per sample per hop (target <= 100 at batch 1); tensors per hop ${perHopKiB} KiB`,
+      `  batch ${batch}${requested === undefined ? ' (auto)' : ''}: runtime CPU overhead ${overheadUs.toFixed(0)} us per sample per hop (target <= 100 at batch 1), ${overheadCpuUs.toFixed(0)} us with the whole model's CPU time as compute; tensors per hop ${perHopKiB} KiB`,
     );
     console.log(
       `    CPU ${big.cpuMs.toFixed(0)} ms (all processes, minus a ${SHORT}-sample run's ${small.cpuMs.toFixed(0)} ms), onnxruntime ${big.computeMs.toFixed(0)} ms (minus ${small.computeMs.toFixed(0)} ms)`,

@@ -171,7 +171,7 @@ export function registerRunCommand(program: Command): void {
     .option('--window <n>', 'samples in flight at most (default (2 per node + 2) x batch)')
     .option(
       '--batch <k|auto>',
-      'micro-batch: k samples per frame and per onnxruntime call (auto: 8 when every stage tensor has a symbolic batch dim and devices are not paced, else 1)',
+      'micro-batch: k samples per frame and per onnxruntime call (auto: min(32, samples / (4 x nodes)) when every stage tensor has a symbolic batch dim and devices are not paced, else 1)',
       'auto',
     )
     .option('--policy <p>', 'replica choice: least-loaded or round-robin', 'least-loaded')

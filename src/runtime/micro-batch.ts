@@ -10,8 +10,8 @@ import type { Tensor, TensorArray } from '../core/tensor.js';
 import type { TimelineTuple } from './protocol.js';
 import type { RuntimePlan } from './routes.js';
 
-/** Samples per frame chosen by {@link chooseBatch} when the plan allows batching (`--batch auto`). */
-export const AUTO_BATCH = 8;
+/** Largest batch {@link chooseBatch} picks by itself (`--batch auto`). */
+export const AUTO_BATCH = 32;
 /** Largest `--batch`. */
 export const MAX_BATCH = 256;
 
@@ -22,13 +22,21 @@ export function batchesAlongFirstDim(plan: RuntimePlan): boolean {
 }
 
 /**
- * The run's batch size. `requested` undefined means automatic: {@link AUTO_BATCH} when every stage
- * model has a dynamic batch dimension and the run is not a device twin (paced devices infer one sample
- * at a time, as the deployment does), else 1. An explicit k > 1 needs a dynamic batch dimension and no pacing.
+ * The run's batch size. `requested` undefined means automatic: when every stage model has a dynamic
+ * batch dimension and the run is not a device twin (paced devices infer one sample at a time, as the
+ * deployment does), min({@link AUTO_BATCH}, samples / (4 x nodes)) so every node still sees at least
+ * 4 batches; else 1. An explicit k > 1 needs a dynamic batch dimension and no pacing.
  */
-export function chooseBatch(plan: RuntimePlan, requested: number | undefined, paced: boolean): number {
+export function chooseBatch(
+  plan: RuntimePlan,
+  requested: number | undefined,
+  paced: boolean,
+  samples: number,
+): number {
   const batchable = batchesAlongFirstDim(plan);
-  if (requested === undefined) return batchable && !paced ? AUTO_BATCH : 1;
+  const nodes = plan.stages.reduce((n, s) => n + s.devices.length, 0);
+  if (requested === undefined)
+    return batchable && !paced ? Math.max(1, Math.min(AUTO_BATCH, Math.floor(samples / (4 * nodes)))) : 1;
   if (!Number.isInteger(requested) || requested < 1 || requested > MAX_BATCH)
     throw new EdgesplitError('E_USAGE', `--batch must be an integer in [1, ${MAX_BATCH}], got ${requested}`);
   if (requested === 1) return 1;

@@ -178,7 +178,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
       });
   o.onPool?.(pool);
   const nodes = o.plan.stages.reduce((n, s) => n + s.devices.length, 0);
-  const batch = chooseBatch(o.plan, o.batch, !!emulation.pacing);
+  const batch = chooseBatch(o.plan, o.batch, !!emulation.pacing, samples.count);
   const window = o.window ?? (2 * nodes + 2) * batch;
   const acc = new AccuracyCounter(
     samples,

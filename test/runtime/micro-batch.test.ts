@@ -48,14 +48,17 @@ describe('micro-batch helpers', () => {
 
   it('chooses the batch: auto only with a dynamic batch dim and unpaced devices; bad requests are refused', () => {
     const plan = readRuntimePlan(writePlanDir(model, { cuts: [6] }).dir);
-    expect(chooseBatch(plan, undefined, false)).toBe(8);
-    expect(chooseBatch(plan, undefined, true)).toBe(1);
-    expect(chooseBatch(plan, 4, false)).toBe(4);
-    expect(() => chooseBatch(plan, 4, true)).toThrow(/--emulate devices/);
-    expect(() => chooseBatch(plan, 0, false)).toThrow(/--batch must be/);
+    // 2 nodes: at most 32, and at least 4 batches per node
+    expect(chooseBatch(plan, undefined, false, 10_000)).toBe(32);
+    expect(chooseBatch(plan, undefined, false, 150)).toBe(18);
+    expect(chooseBatch(plan, undefined, false, 5)).toBe(1);
+    expect(chooseBatch(plan, undefined, true, 10_000)).toBe(1);
+    expect(chooseBatch(plan, 4, false, 10)).toBe(4);
+    expect(() => chooseBatch(plan, 4, true, 10)).toThrow(/--emulate devices/);
+    expect(() => chooseBatch(plan, 0, false, 10)).toThrow(/--batch must be/);
     const fixed = { ...plan, graphInputs: plan.graphInputs.map((t) => ({ ...t, shape: [1, 1, 28, 28] })) };
-    expect(chooseBatch(fixed, undefined, false)).toBe(1);
-    expect(() => chooseBatch(fixed, 4, false)).toThrow(/symbolic first/);
+    expect(chooseBatch(fixed, undefined, false, 10_000)).toBe(1);
+    expect(() => chooseBatch(fixed, 4, false, 10)).toThrow(/symbolic first/);
   });
 });
 
@@ -68,7 +71,7 @@ describe('micro-batched runs with real node processes', () => {
     const one = await runPlan({ plan, samples, batch: 1, emulate: 'none' });
     const auto = await runPlan({ plan, samples, emulate: 'none' });
     expect(one.report.batch).toBe(1);
-    expect(auto.report.batch).toBe(8);
+    expect(auto.report.batch).toBe(18);
     expect(auto.report.lost).toBe(0);
     expect(auto.run.outputs).toHaveLength(N);
     expect(auto.report.stages.map((s) => s.processed)).toEqual([N, N]);
