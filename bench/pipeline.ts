@@ -1,24 +1,38 @@
 /**
  * Pipeline benchmark (run with `npx tsx bench/pipeline.ts`; needs `npx tsc -p tsconfig.json` first,
  * because the nodes run the built CLI). Prints ratios measured in one run:
- *  1. loopback, no link emulation, 2-stage plans of two ResNet sizes: measured throughput / the bound from the
- *     stages' measured compute times (target >= 0.9), and the sum of stage compute / the whole model's
- *     onnxruntime time in this process (target <= 1.1);
- *  2. the same kind of plan over an emulated BLE link (ble-esp32s3: 90 kb/s, 517-byte packets): the
+ *  1. loopback, no emulation (`--emulate none`), the zoo's `local` model in 3 stages and `remote` in
+ *     2 (cuts balancing MACs), at batch 1 and at the automatic micro-batch:
+ *     (a) runtime CPU overhead per sample per hop = (user+sys CPU of all processes - onnxruntime
+ *         compute time) / samples / hops, hops = stages + 1 (coordinator -> stage 0 -> ... -> coordinator);
+ *         the fixed cost of a run (process start, model load) is removed by subtracting a short run, and
+ *         the compute is the stage models' onnxruntime CPU time measured in this process;
+ *     (b) pipelined throughput / whole-model onnxruntime throughput in one process (1 thread, same batch);
+ *     (c) measured throughput / the bound from the stages' measured compute (target >= 0.9);
+ *  2. a 2-stage plan over an emulated BLE link (ble-esp32s3: 90 kb/s, 517-byte packets): the
  *     compute vs communication split of the pipeline seed's Fig. 5.
  */
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { onnxruntimeBackend } from '../src/backend/onnxruntime/onnxruntime-backend.js';
 import { buildGraph } from '../src/graph/build.js';
-import { resnet, vggSmall } from '../src/graph/builder/architectures.js';
-import { encodeModel } from '../src/onnx/io.js';
+import { vggSmall } from '../src/graph/builder/architectures.js';
+import { decodeModel, encodeModel } from '../src/onnx/io.js';
 import type { ModelProto } from '../src/onnx/proto.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { profileGraph } from '../src/profile/profile.js';
+import type { SampleSource } from '../src/runtime/coordinator.js';
+import { chooseBatch, stackTensors } from '../src/runtime/micro-batch.js';
 import { readRuntimePlan } from '../src/runtime/plan-dir.js';
+import type { RuntimePlan } from '../src/runtime/routes.js';
 import { datasetSamples, runPlan, type RunReport } from '../src/runtime/run.js';
 import { writePlanDir } from '../test/runtime/plan-fixture.js';
 
-const N = Number(process.env.BENCH_SAMPLES ?? 400);
+const N = Number(process.env.BENCH_SAMPLES ?? 3000);
+// BENCH_BATCHES=1 measures batch 1 only (e.g. on a commit without micro-batching)
+const BATCHES = process.env.BENCH_BATCHES === '1' ? [1] : [1, undefined];
+const SHORT = Math.min(200, Math.floor(N / 10));
 const BLE_SAMPLES = Number(process.env.BENCH_BLE_SAMPLES ?? 8);
 
 /** Cut indices that split the model's MACs into `stages` nearly equal parts. */
@@ -37,16 +51,102 @@ function balancedCuts(model: ModelProto, stages: number): number[] {
   return cuts;
 }
 
-async function wholeModelMs(model: ModelProto, planDir: string, count: number): Promise<number> {
-  const plan = readRuntimePlan(planDir);
+/** Whole model in this process, 1 intra-op thread, `batch` samples per call: wall and CPU ms per sample. */
+async function wholeModel(
+  model: ModelProto,
+  plan: RuntimePlan,
+  count: number,
+  batch: number,
+): Promise<{ ms: number; cpuMs: number }> {
   const samples = datasetSamples(plan, 'fashion-mnist-test', count);
+  const name = plan.graphInputs[0].name;
+  const feeds = Array.from({ length: Math.floor(count / batch) }, (_, b) => ({
+    [name]: stackTensors(
+      name,
+      Array.from({ length: batch }, (_, i) => samples.input(b * batch + i)[name]),
+    ),
+  }));
   const session = await onnxruntimeBackend.load(encodeModel(model), { intraOpThreads: 1 });
-  for (let i = 0; i < Math.min(20, count); i++) await session.run(samples.input(i));
+  for (const f of feeds.slice(0, 10)) await session.run(f);
   const t0 = performance.now();
-  for (let i = 0; i < count; i++) await session.run(samples.input(i));
-  const ms = (performance.now() - t0) / count;
+  const c0 = process.cpuUsage();
+  for (const f of feeds) await session.run(f);
+  const c = process.cpuUsage(c0);
+  const n = feeds.length * batch;
+  const ms = (performance.now() - t0) / n;
   await session.release();
-  return ms;
+  return { ms, cpuMs: (c.user + c.system) / 1000 / n };
+}
+
+/**
+ * onnxruntime CPU ms per sample of the plan's stage models, run in turn in this process on the same
+ * samples and batch as the pipeline (1 thread each): the compute the formula subtracts. (The nodes'
+ * own compute times are wall clock, which grows whenever a loaded host deschedules them.)
+ */
+async function stageModelsCpuMs(plan: RuntimePlan, count: number, batch: number): Promise<number> {
+  const samples = datasetSamples(plan, 'fashion-mnist-test', count);
+  const name = plan.graphInputs[0].name;
+  const sessions = await Promise.all(
+    plan.stages.map((st) => onnxruntimeBackend.load(readFileSync(st.modelPath), { intraOpThreads: 1 })),
+  );
+  let cpuUs = 0;
+  const batches = Math.floor(count / batch);
+  for (let b = -2; b < batches; b++) {
+    const first = Math.max(0, b) * batch;
+    const env: Record<string, Tensor> = {
+      [name]: stackTensors(
+        name,
+        Array.from({ length: batch }, (_, i) => samples.input(first + i)[name]),
+      ),
+    };
+    for (const [k, st] of plan.stages.entries()) {
+      const feeds = Object.fromEntries(st.inputs.map((t) => [t.name, env[t.name]]));
+      const c0 = process.cpuUsage();
+      const out = await sessions[k].run(feeds);
+      const c = process.cpuUsage(c0);
+      if (b >= 0) cpuUs += c.user + c.system; // the first two batches warm up
+      Object.assign(env, out);
+    }
+  }
+  await Promise.all(sessions.map((x) => x.release()));
+  return cpuUs / 1000 / (batches * batch);
+}
+
+/** User + system CPU ms of this process and of its exited (reaped) children, from /proc/self/stat. */
+function cpuMsWithChildren(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  // fields after the comm: state is [0], utime [11], stime [12], cutime [13], cstime [14] (clock ticks)
+  const ticks = [11, 12, 13, 14].reduce((t, i) => t + Number(fields[i]), 0);
+  return (ticks * 1000) / 100;
+}
+
+interface Measured {
+  readonly report: RunReport;
+  readonly cpuMs: number;
+  readonly computeMs: number;
+}
+
+async function measuredRun(plan: RuntimePlan, samples: SampleSource, batch: number): Promise<Measured> {
+  const before = cpuMsWithChildren();
+  const { report } = await runPlan({
+    plan,
+    samples,
+    emulate: 'none',
+    link: 'none',
+    batch,
+    keepOutputs: false,
+    keepRecords: false,
+    onProgress: progress(`batch ${batch}`),
+  });
+  process.stderr.write('\n');
+  // node processes are reaped by now (the run awaits their exit), so their CPU is in cutime/cstime
+  await new Promise((r) => setTimeout(r, 200));
+  const computeMs = report.stages.reduce((t, st) => t + st.computeMs * st.processed, 0);
+  return { report, cpuMs: cpuMsWithChildren() - before, computeMs };
+}
+
+function firstN(s: SampleSource, n: number): SampleSource {
+  return { ...s, count: Math.min(n, s.count) } as SampleSource;
 }
 
 function progress(label: string): (done: number, total: number) => void {
@@ -60,52 +160,52 @@ function splitLine(r: RunReport): string {
   return `compute ${s.computeMs.toFixed(1)} ms vs communication ${s.communicationMs.toFixed(1)} ms -> communication ${(100 * s.communicationFraction).toFixed(1)}% (${s.ratio.toFixed(2)}x compute)`;
 }
 
-/** Loopback run of a 2-stage plan of `model`: the two pipelining ratios, measured in one run. */
-async function loopback(model: ModelProto, label: string): Promise<void> {
-  const fx = writePlanDir(model, { cuts: balancedCuts(model, 2) });
+/** The zoo model `name` in `stages` stages on loopback: overhead, pipelined/whole-model, measured/bound. */
+async function zooLoopback(name: string, stages: number): Promise<void> {
+  const model = decodeModel(readFileSync(join('models', `${name}.onnx`)));
+  const fx = writePlanDir(model, { cuts: balancedCuts(model, stages) });
   const plan = readRuntimePlan(fx.dir);
-  const whole = await wholeModelMs(model, fx.dir, Math.min(N, 200));
-  const { report } = await runPlan({
-    plan,
-    samples: datasetSamples(plan, 'fashion-mnist-test', N),
-    onProgress: progress('loopback'),
-  });
-  process.stderr.write('\n');
-  const sumCompute = report.stages.reduce((s, x) => s + x.computeMs, 0);
-  // one sample in flight: the stages never compete with each other for the 2 cores
-  const seq = (
-    await runPlan({
-      plan,
-      samples: datasetSamples(plan, 'fashion-mnist-test', Math.min(N, 200)),
-      window: 1,
-      onProgress: progress('sequential'),
-    })
-  ).report;
-  process.stderr.write('\n');
-  const sumSeq = seq.stages.reduce((s, x) => s + x.computeMs, 0);
-  console.log(`loopback, ${label}, 2 stages, ${N} samples, no link emulation`);
+  const samples = datasetSamples(plan, 'fashion-mnist-test', N);
+  const hops = stages + 1;
   console.log(
-    `  stage compute ms: ${report.stages.map((s) => s.computeMs.toFixed(3)).join(' + ')}; whole model in one process ${whole.toFixed(3)} ms`,
+    `loopback, zoo '${name}', ${stages} stages, ${N} samples, --emulate none (hops per sample: ${hops})`,
   );
-  console.log(
-    `  measured throughput ${report.throughputPerS.toFixed(1)}/s, bound from measured stage compute ${report.boundThroughputPerS.toFixed(1)}/s`,
-  );
-  console.log(
-    `  ratio measured/bound = ${(report.throughputPerS / report.boundThroughputPerS).toFixed(3)} (target >= 0.9)`,
-  );
-  console.log(
-    `  ratio sum(stage compute)/whole model = ${(sumCompute / whole).toFixed(3)} pipelined (stages share the cores), ${(sumSeq / whole).toFixed(3)} with one sample in flight (target <= 1.1)`,
-  );
-  console.log(
-    `  latency p50 ${report.latencyMs.p50.toFixed(2)} ms, p95 ${report.latencyMs.p95.toFixed(2)} ms; ${splitLine(report)}`,
-  );
+  for (const requested of BATCHES) {
+    // the automatic batch of the long run, used for the short run too so the two differ only in samples
+    const batch = chooseBatch(plan, requested, false, N);
+    const { ms: whole } = await wholeModel(model, plan, Math.min(N, 800), batch);
+    const stageCpu = await stageModelsCpuMs(plan, Math.min(N, 800), batch);
+    const small = await measuredRun(plan, firstN(samples, SHORT), batch);
+    const big = await measuredRun(plan, samples, batch);
+    const overheadUs = (1000 * (big.cpuMs - small.cpuMs - (N - SHORT) * stageCpu)) / ((N - SHORT) * hops);
+    // the same with the nodes' measured compute (wall time: too high on a loaded host, so this is too low)
+    const overheadWallUs =
+      (1000 * (big.cpuMs - small.cpuMs - (big.computeMs - small.computeMs))) / ((N - SHORT) * hops);
+    const r = big.report;
+    const perHopKiB = r.links.map((l) => (l.bytesPerSample / 1024).toFixed(1)).join(' / ');
+    console.log(
+      `  batch ${batch}${requested === undefined ? ' (auto)' : ''}: runtime CPU overhead ${overheadUs.toFixed(0)} us per sample per hop (target <= 100 at batch 1; ${overheadWallUs.toFixed(0)} with the nodes' wall-clock compute); tensors per hop ${perHopKiB} KiB`,
+    );
+    console.log(
+      `    CPU ${big.cpuMs.toFixed(0)} ms (all processes, minus a ${SHORT}-sample run's ${small.cpuMs.toFixed(0)} ms), stage models' onnxruntime CPU ${stageCpu.toFixed(3)} ms per sample (nodes' wall clock: ${big.computeMs.toFixed(0)} - ${small.computeMs.toFixed(0)} ms)`,
+    );
+    console.log(
+      `    pipelined ${r.throughputPerS.toFixed(1)}/s / whole model in one process ${(1000 / whole).toFixed(1)}/s (1 thread, batch ${batch}) = ${((r.throughputPerS * whole) / 1000).toFixed(3)} (target >= ${name === 'remote' ? '0.8' : '0.5'} with auto batch)`,
+    );
+    console.log(
+      `    measured/bound = ${(r.throughputPerS / r.boundThroughputPerS).toFixed(3)} (bound ${r.boundThroughputPerS.toFixed(1)}/s from stage compute ${r.stages.map((x) => x.computeMs.toFixed(3)).join(' + ')} ms; target >= 0.9); latency p50 ${r.latencyMs.p50.toFixed(2)} ms`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
-  process.stderr.write(`machine: ${cpus().length} cores, load average ${loadavg()[0].toFixed(2)}\n`);
-  // per-sample framing costs a node a fixed ~0.5 ms, so the ratios depend on how much compute a stage has
-  await loopback(resnet({ seed: 1, widths: [48, 96, 192], stages: [2, 2, 2] }), 'ResNet 48/96/192');
-  await loopback(resnet({ seed: 1, widths: [96, 192, 384], stages: [2, 2, 2] }), 'ResNet 96/192/384');
+  console.log(
+    `machine: ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  await zooLoopback('local', 3);
+  await zooLoopback('remote', 2);
 
   const small = vggSmall({ seed: 2 });
   const cuts = profileGraph(buildGraph(small)).cuts;

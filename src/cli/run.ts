@@ -28,6 +28,7 @@ interface RunCliOptions {
   key?: string;
   trace?: string;
   window?: string;
+  batch?: string;
   policy: string;
   nodeLogs?: boolean;
   json?: boolean;
@@ -40,7 +41,7 @@ function printReport(r: RunReport, trace: string | undefined): void {
     ['plan', r.plan],
     [
       'nodes',
-      `${r.mode}, ${!r.authenticated ? 'plaintext' : r.mode === 'local' ? 'encrypted (per-run key)' : 'encrypted (pre-shared key)'}, link ${r.link}, emulate ${r.emulate}${r.timeScale !== 1 ? `, time scale ${r.timeScale} (times below are deployment time)` : ''}`,
+      `${r.mode}, ${!r.authenticated ? 'plaintext' : r.mode === 'local' ? 'encrypted (per-run key)' : 'encrypted (pre-shared key)'}, link ${r.link}, emulate ${r.emulate}, batch ${r.batch}${r.timeScale !== 1 ? `, time scale ${r.timeScale} (times below are deployment time)` : ''}`,
     ],
     ['samples', fmtInt(r.samples)],
     ['lost', fmtInt(r.lost)],
@@ -167,7 +168,12 @@ export function registerRunCommand(program: Command): void {
       'pre-shared key file for --hosts nodes (local nodes always get a fresh per-run key); all traffic encrypted',
     )
     .option('--trace <file>', 'write a Chrome/Perfetto trace JSON of every sample')
-    .option('--window <n>', 'samples in flight at most (default 2 per node + 2)')
+    .option('--window <n>', 'samples in flight at most (default (2 per node + 2) x batch)')
+    .option(
+      '--batch <k|auto>',
+      'micro-batch: k samples per frame and per onnxruntime call (auto: min(32, samples / (4 x nodes)) when every stage tensor has a symbolic batch dim and devices are not paced, else 1)',
+      'auto',
+    )
     .option('--policy <p>', 'replica choice: least-loaded or round-robin', 'least-loaded')
     .option(
       '--stall-timeout <ms>',
@@ -229,6 +235,9 @@ export function registerRunCommand(program: Command): void {
           ...(hosts ? { hosts, hostsFile: opts.hosts } : {}),
           ...(key ? { key } : {}),
           ...(opts.window !== undefined ? { window: parsePositiveInt('--window', opts.window) } : {}),
+          ...(opts.batch !== undefined && opts.batch !== 'auto'
+            ? { batch: parsePositiveInt('--batch', opts.batch) }
+            : {}),
           policy: opts.policy,
           nodeLogs: !!opts.nodeLogs,
           log: (line) => process.stderr.write(`edgesplit run: ${line}\n`),

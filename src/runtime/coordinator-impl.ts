@@ -2,13 +2,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
-import type { TensorFrame } from '../transport/codec/frame.js';
+import type { TensorFrame, WireEncoding } from '../transport/codec/frame.js';
 import { nowMs } from './clock.js';
 import { ControlLinks } from './control-links.js';
 import type { FailoverEvent, PipelineRun, RunPipelineOptions, SampleSource } from './coordinator.js';
-import { tensorFrameBytes } from './frame-size.js';
+import { sampleFrames } from './sample-assembler.js';
 import type { NodeEndpoint, NodeLink } from './node-link.js';
-import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME } from './protocol.js';
+import { contiguousRuns, perSampleRecords, stackTensors, unstackTensor } from './micro-batch.js';
+import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME, type TimelineTuple } from './protocol.js';
 import { ReplicaPicker } from './replica-picker.js';
 import { stageRoutes, type RuntimePlan, type StageRoute } from './routes.js';
 import { RunLedger } from './run-ledger.js';
@@ -46,9 +47,18 @@ export class Coordinator {
   private readonly guards = new Set<(err: Error) => void>();
   private readonly failovers: FailoverEvent[] = [];
   private readonly log: (line: string) => void;
+  /** Samples per micro-batch (1: none). */
+  private readonly batch: number;
+  /** Stage 0's tensors with their wire precision. */
+  private readonly inputSends: readonly { name: string; wire: WireEncoding }[];
 
   constructor(private readonly o: RunPipelineOptions) {
+    this.batch = o.batch ?? 1;
     this.routes = stageRoutes(o.plan);
+    this.inputSends = this.routes[0].expects.map((name) => ({
+      name,
+      wire: o.plan.graphInputs.find((g) => g.name === name)?.wire ?? 'fp32',
+    }));
     this.picker = new ReplicaPicker(o.policy ?? 'least-loaded');
     this.log = o.log ?? (() => undefined);
     this.ledger = new RunLedger(o.plan, {
@@ -114,12 +124,16 @@ export class Coordinator {
     await this.guard(Promise.all(this.links.map((l) => this.openInputs(l))));
     this.watch.start();
     const startMs = nowMs();
-    const window = this.o.window ?? 2 * this.links.length + 2;
-    for (let seq = 0; seq < samples.count; seq++) {
-      while ((this.ledger.incomplete.size >= window || this.paused) && !this.fatal) await this.wait();
+    const k = this.batch;
+    const window = Math.max(this.o.window ?? (2 * this.links.length + 2) * k, k);
+    for (let first = 0; first < samples.count; first += k) {
+      const seqs = Array.from({ length: Math.min(k, samples.count - first) }, (_, i) => first + i);
+      while ((this.ledger.incomplete.size + seqs.length > window || this.paused) && !this.fatal)
+        await this.wait();
       if (this.fatal) throw this.fatal;
-      this.ledger.start(seq, nowMs());
-      await this.sendSample(seq);
+      const at = nowMs();
+      for (const seq of seqs) this.ledger.start(seq, at);
+      await this.sendSamples(seqs);
     }
     while (this.ledger.released < samples.count && !this.fatal) await this.wait();
     if (this.fatal) throw this.fatal;
@@ -207,7 +221,8 @@ export class Coordinator {
     return this.control.open(ep, k, {
       onTensor: (l, f) => this.onResult(l, f),
       onTimeline: (l, m) => {
-        for (const r of m.records) this.ledger.node(toRecord(l, r));
+        for (const batch of m.records)
+          for (const r of perSampleRecords(batch as TimelineTuple)) this.ledger.node(toRecord(l, r));
       },
       onClosed: (l, reason) => this.onClosed(l, reason),
     });
@@ -266,6 +281,7 @@ export class Coordinator {
         policy: this.o.policy ?? 'least-loaded',
         timelineBatch: this.o.timelineBatch ?? 64,
         intraOpThreads: 1,
+        batch: this.batch,
         pacing: this.o.pacing?.get(link.endpoint.device),
         ...(local
           ? { modelFile: { path: st.modelPath, sha256: createHash('sha256').update(model).digest('hex') } }
@@ -275,9 +291,17 @@ export class Coordinator {
     );
   }
 
-  private async sendSample(seq: number): Promise<void> {
-    const inputs = this.o.samples.input(seq);
-    const route = this.routes[0];
+  /** Sends consecutive samples as one micro-batch (one frame per tensor). */
+  private async sendSamples(seqs: readonly number[]): Promise<void> {
+    const seq = seqs[0];
+    const all = seqs.map((s) => this.o.samples.input(s));
+    const inputs: (typeof all)[number] = {};
+    for (const name of this.routes[0].expects)
+      if (all.every((x) => x[name]))
+        inputs[name] = stackTensors(
+          name,
+          all.map((x) => x[name]),
+        );
     const stage0 = this.links.filter((l) => l.alive && l.stageIndex === 0);
     const i = this.picker.pick(
       stage0.length,
@@ -285,38 +309,51 @@ export class Coordinator {
     );
     if (i < 0) return; // every stage-0 node is dead; the failover re-sends this sample
     const link = stage0[i];
-    const frames: TensorFrame[] = route.expects.map((name) => {
-      const tensor = inputs[name];
-      if (!tensor)
-        throw new EdgesplitError(
+    const { frames, bytes } = sampleFrames(
+      this.epoch,
+      seq,
+      this.inputSends,
+      (name) => inputs[name],
+      !!this.o.connection?.key,
+      (name) =>
+        new EdgesplitError(
           'E_DATA',
-          `sample ${seq} has no input '${name}' (has ${Object.keys(inputs).join(', ')})`,
-        );
-      const wire = this.o.plan.graphInputs.find((g) => g.name === name)?.wire ?? 'fp32';
-      return {
-        type: 'tensor',
-        streamId: this.epoch,
-        seq,
-        name,
-        tensor,
-        wire: tensor.dtype === 'float32' ? wire : 'native',
-      };
-    });
-    const bytes = frames.reduce((s, f) => s + tensorFrameBytes(f, !!this.o.connection?.key), 0);
+          `sample ${seq} has no input '${name}' (has ${Object.keys(all[0]).join(', ')})`,
+        ),
+    );
     const start = nowMs();
     const epoch = this.epoch;
     try {
       const conn = link.data ?? link.conn;
       await this.guard(Promise.all(frames.map((f) => conn.send(f))));
-      const rec = { epoch, seq, sendStart: start, sendEnd: nowMs(), bytes, target: link.endpoint.device };
-      this.ledger.sent(rec);
+      const end = nowMs();
+      const d = (end - start) / seqs.length;
+      seqs.forEach((s, i) =>
+        this.ledger.sent({
+          epoch,
+          seq: s,
+          sendStart: start + i * d,
+          sendEnd: start + (i + 1) * d,
+          bytes: bytes / seqs.length,
+          target: link.endpoint.device,
+        }),
+      );
     } catch {
       // the node died or stalled while we sent (its failover re-sends), or the run failed
     }
   }
 
   private onResult(link: NodeLink, f: TensorFrame): void {
-    if (this.ledger.result(link.endpoint.device, f, nowMs())) this.wake();
+    const at = nowMs();
+    if (this.batch === 1) {
+      if (this.ledger.result(link.endpoint.device, f, at)) this.wake();
+      return;
+    }
+    let done = false;
+    unstackTensor(f.tensor).forEach((tensor, i) => {
+      done = this.ledger.result(link.endpoint.device, { ...f, seq: f.seq + i, tensor }, at) || done;
+    });
+    if (done) this.wake();
   }
 
   private onClosed(link: NodeLink, reason: string): void {
@@ -381,7 +418,10 @@ export class Coordinator {
       `failover: stage ${k} now on ${replacedBy}; re-sending ${resend.length} incomplete samples under epoch ${this.epoch}`,
     );
     this.paused = false;
-    for (const seq of resend) if (this.ledger.incomplete.has(seq)) await this.sendSample(seq);
+    for (const run of contiguousRuns(resend, this.batch)) {
+      const still = run.filter((s) => this.ledger.incomplete.has(s));
+      for (const part of contiguousRuns(still, this.batch)) await this.sendSamples(part);
+    }
     this.wake();
   }
 
@@ -392,10 +432,7 @@ export class Coordinator {
   }
 }
 
-function toRecord(
-  l: NodeLink,
-  r: readonly [number, number, number, number, number, number, number, number, string],
-): NodeRecord {
+function toRecord(l: NodeLink, r: TimelineTuple): NodeRecord {
   const c = (t: number) => t - l.offset.offsetMs;
   return {
     stageIndex: l.stageIndex,

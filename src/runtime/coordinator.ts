@@ -37,6 +37,8 @@ export interface RunPipelineOptions {
   readonly connection?: ConnectionOptions;
   /** Samples in flight at most (default 2 per node + 2). */
   readonly window?: number;
+  /** Samples per micro-batch (default 1; > 1 needs a dynamic first dim everywhere, see micro-batch.ts). */
+  readonly batch?: number;
   readonly policy?: ReplicaPolicy;
   /** Clock pings per node at connect (default 8). */
   readonly clockPings?: number;

@@ -28,7 +28,7 @@ import {
 } from './protocol.js';
 import { Downstream } from './downstream.js';
 import type { ReplicaPolicy } from './replica-picker.js';
-import { tensorFrameBytes } from './frame-size.js';
+import { SampleAssembler, sampleFrames } from './sample-assembler.js';
 import { MODEL_FILE_REFUSED, readConfinedModel } from './model-dir.js';
 import { paceSample, type Pacer } from './pacing.js';
 
@@ -83,6 +83,7 @@ interface Assignment extends AssignMessage {
   readonly session: InferenceSession;
   readonly coordinator: Connection;
   readonly expectSet: ReadonlySet<string>;
+  readonly assembler: SampleAssembler;
 }
 
 interface ReadySample {
@@ -108,7 +109,6 @@ class StageNode {
   private lastRunId: string | undefined;
   private readonly downstream: Downstream;
   private readonly models = new WeakMap<Connection, Uint8Array>();
-  private readonly partial = new Map<string, Map<string, Tensor>>();
   private readonly ready: ReadySample[] = [];
   private readonly spaceWaiters: (() => void)[] = [];
   private wakeWorker: (() => void) | undefined;
@@ -212,21 +212,8 @@ class StageNode {
         this.log(`dropped unexpected tensor '${f.name}' (seq ${f.seq}) from ${conn.remote}`);
       return;
     }
-    const key = `${f.streamId}:${f.seq}`;
-    let feeds = this.partial.get(key);
-    if (!feeds) {
-      if (this.partial.size >= (this.o.maxPartial ?? 1024)) {
-        const oldest = this.partial.keys().next().value as string;
-        this.partial.delete(oldest);
-        this.dropped += 1;
-        this.log(`too many incomplete samples; dropped ${oldest}`);
-      }
-      feeds = new Map();
-      this.partial.set(key, feeds);
-    }
-    feeds.set(f.name, f.tensor);
-    if (feeds.size < a.expectSet.size) return;
-    this.partial.delete(key);
+    const feeds = a.assembler.add(f.streamId, f.seq, f.name, f.tensor);
+    if (!feeds) return;
     this.ready.push({ epoch: f.streamId, seq: f.seq, feeds, received: nowMs() });
     this.wakeWorker?.();
     // not reading further frames until there is room is what propagates backpressure upstream
@@ -309,7 +296,7 @@ class StageNode {
       loaded: !!a,
       processed: this.processed,
       dropped: this.droppedTotal(),
-      pending: this.ready.length + this.partial.size,
+      pending: this.ready.length + (a?.assembler.size ?? 0),
       listen: this.address,
       peerListen: this.peerAddress,
       pid: process.pid,
@@ -367,7 +354,11 @@ class StageNode {
         error: `stage ${req.stageId}: model needs input '${missing}' that the plan does not route to it`,
       });
     }
-    this.assignment = { ...req, session, coordinator: conn, expectSet: new Set(req.expects) };
+    const assembler = new SampleAssembler(req.expects.length, this.o.maxPartial ?? 1024, (epoch, seq) => {
+      this.dropped += 1;
+      this.log(`too many incomplete samples; dropped ${epoch}:${seq}`);
+    });
+    this.assignment = { ...req, session, coordinator: conn, expectSet: new Set(req.expects), assembler };
     this.setPeers(req.downstream, req.epoch, req.policy);
     this.log(
       `assigned stage ${req.stageId} (${bytes.byteLength} bytes, loaded in ${(nowMs() - t0).toFixed(1)} ms), sends to ${req.downstream.join(', ')}`,
@@ -378,7 +369,6 @@ class StageNode {
   private async unassign(): Promise<void> {
     const a = this.assignment;
     this.assignment = undefined;
-    this.partial.clear();
     this.ready.length = 0;
     this.timeline = [];
     for (const w of this.spaceWaiters.splice(0)) w();
@@ -403,8 +393,7 @@ class StageNode {
     this.downstream.setPeers(downstream, policy);
     if (epoch > this.epoch) {
       this.epoch = epoch;
-      for (const key of [...this.partial.keys()])
-        if (Number(key.split(':')[0]) < epoch) this.partial.delete(key);
+      this.assignment?.assembler.dropBefore(epoch);
     }
   }
 
@@ -435,28 +424,24 @@ class StageNode {
     const ranFrom = nowMs();
     const out = await a.session.run(feeds);
     const { start: inferStart, end: inferEnd } = await paceSample(this.o.pacer, a.pacing, ranFrom, nowMs());
-    const frames: TensorFrame[] = a.sends.map(({ name, wire }) => {
-      const tensor = out[name] ?? item.feeds.get(name);
-      if (!tensor)
-        throw new EdgesplitError(
+    const { frames, bytes } = sampleFrames(
+      item.epoch,
+      item.seq,
+      a.sends,
+      (name) => out[name] ?? item.feeds.get(name),
+      !!this.o.connection?.key,
+      (name) =>
+        new EdgesplitError(
           'E_PLAN',
           `stage ${a.stageId} must send '${name}' but neither its model nor its inputs have it`,
-        );
-      return {
-        type: 'tensor',
-        streamId: item.epoch,
-        seq: item.seq,
-        name,
-        tensor,
-        wire: tensor.dtype === 'float32' ? wire : 'native',
-      };
-    });
-    const bytes = frames.reduce((s, f) => s + tensorFrameBytes(f, !!this.o.connection?.key), 0);
+        ),
+    );
     const sendStart = nowMs();
     const target = await this.downstream.send(a.coordinator, frames);
     const sendEnd = nowMs();
-    this.processed += 1;
-    this.timeline.push([
+    const count = a.batch > 1 ? (item.feeds.get(a.expects[0])?.dims[0] ?? 1) : 1;
+    this.processed += count;
+    const rec: TimelineTuple = [
       item.epoch,
       item.seq,
       item.received,
@@ -466,7 +451,8 @@ class StageNode {
       sendEnd,
       target ? bytes : 0,
       target ?? '',
-    ]);
+    ];
+    this.timeline.push(count > 1 ? [...rec, count] : rec);
     if (this.timeline.length >= a.timelineBatch) await this.flushTimeline();
   }
 

@@ -36,6 +36,8 @@ export const assignSchema = z.object({
   timelineBatch: z.number().int().min(1).max(10_000),
   /** onnxruntime intra-op threads for the stage session. */
   intraOpThreads: z.number().int().min(1).max(64).default(1),
+  /** Micro-batching: samples per frame (stacked along the first dim, see micro-batch.ts). */
+  batch: z.number().int().min(1).max(256).default(1),
   /**
    * Local nodes only: the stage model's path on the shared file system and its SHA-256, sent instead
    * of the bytes so that an emulated slow link does not carry the deployment too.
@@ -79,27 +81,32 @@ export type NodeRequest = z.infer<typeof nodeRequestSchema>;
 
 /**
  * One sample's passage through one node, on the node's clock (ms since the epoch, fractional):
- * [epoch, seq, received, inferStart, inferEnd, sendStart, sendEnd, bytesSent, target].
- * `received` is when the last of the sample's input tensors arrived.
+ * [epoch, seq, received, inferStart, inferEnd, sendStart, sendEnd, bytesSent, target, count?].
+ * `received` is when the last of the sample's input tensors arrived. A micro-batch of `count`
+ * samples (seq, seq + 1, ...) is one record; the coordinator splits it per sample.
  */
-export type TimelineTuple = [number, number, number, number, number, number, number, number, string];
+export type TimelineTuple =
+  | [number, number, number, number, number, number, number, number, string]
+  | [number, number, number, number, number, number, number, number, string, number];
+
+const timelineFields = [
+  z.number(),
+  z.number(),
+  z.number(),
+  z.number(),
+  z.number(),
+  z.number(),
+  z.number(),
+  z.number(),
+  z.string(),
+] as const;
 
 /** Node -> coordinator: a batch of timeline records. */
 export const timelineSchema = z.object({
   op: z.literal('timeline'),
   stageId: z.string(),
   records: z.array(
-    z.tuple([
-      z.number(),
-      z.number(),
-      z.number(),
-      z.number(),
-      z.number(),
-      z.number(),
-      z.number(),
-      z.number(),
-      z.string(),
-    ]),
+    z.union([z.tuple([...timelineFields, z.number().int().min(1)]), z.tuple([...timelineFields])]),
   ),
 });
 /** Parsed `timeline` body. */

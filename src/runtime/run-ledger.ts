@@ -9,6 +9,7 @@ import type { TensorFrame } from '../transport/codec/frame.js';
 import { ReorderBuffer } from './reorder.js';
 import type { RuntimePlan } from './routes.js';
 import { RunStats } from './run-stats.js';
+import { SampleAssembler } from './sample-assembler.js';
 import type { NodeRecord, RunRecords, RunSummary, SendRecord } from './summary.js';
 
 /** Options of {@link RunLedger}. */
@@ -38,7 +39,7 @@ export class RunLedger {
   };
   private readonly reorder = new ReorderBuffer<Record<string, Tensor>>();
   private readonly firstSend = new Map<number, number>();
-  private readonly partials = new Map<string, Map<string, Tensor>>();
+  private readonly partials: SampleAssembler;
   private readonly stats: RunStats;
   private readonly keepRecords: boolean;
 
@@ -47,6 +48,7 @@ export class RunLedger {
     private readonly o: RunLedgerOptions = {},
   ) {
     this.stats = new RunStats(plan);
+    this.partials = new SampleAssembler(plan.graphOutputs.length);
     this.keepRecords = o.keepRecords !== false;
   }
 
@@ -82,12 +84,9 @@ export class RunLedger {
    */
   result(from: string, f: TensorFrame, atMs: number): boolean {
     if (this.reorder.has(f.seq) || !this.incomplete.has(f.seq)) return false;
-    const key = `${f.streamId}:${f.seq}`;
-    let got = this.partials.get(key);
-    if (!got) this.partials.set(key, (got = new Map()));
-    got.set(f.name, f.tensor);
-    if (got.size < this.plan.graphOutputs.length) return false;
-    for (const k of [...this.partials.keys()]) if (k.endsWith(`:${f.seq}`)) this.partials.delete(k);
+    const got = this.partials.add(f.streamId, f.seq, f.name, f.tensor);
+    if (!got) return false;
+    this.partials.dropSeq(f.seq);
     const arrival = { epoch: f.streamId, seq: f.seq, ms: atMs, from };
     this.stats.arrived(arrival);
     this.incomplete.delete(f.seq);

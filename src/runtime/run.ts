@@ -18,6 +18,7 @@ import { localPool, type LocalPool } from './local-nodes.js';
 import { hostsPool, type NodePool } from './node-pool.js';
 import type { ReplicaPolicy } from './replica-picker.js';
 import type { RuntimePlan } from './routes.js';
+import { chooseBatch } from './micro-batch.js';
 import { AccuracyCounter, JsonlResults } from './result-sink.js';
 import type { RunSummary } from './summary.js';
 import { scaleSummary, twinReport, type TwinReport } from './twin-report.js';
@@ -52,6 +53,8 @@ export interface RunPlanOptions {
    */
   readonly key?: Uint8Array;
   readonly window?: number;
+  /** Samples per micro-batch; undefined: automatic (see {@link chooseBatch}). */
+  readonly batch?: number;
   readonly policy?: ReplicaPolicy;
   readonly nodeLogs?: boolean;
   /** Local nodes must be ready within this time (default 20 s). */
@@ -84,6 +87,8 @@ export interface RunReport extends RunSummary {
   readonly link: string;
   readonly emulate: EmulationMode;
   readonly timeScale: number;
+  /** Samples per micro-batch the run used. */
+  readonly batch: number;
   /** Predicted next to measured (when the plan has predictions). */
   readonly twin?: TwinReport;
   readonly authenticated: boolean;
@@ -173,7 +178,8 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
       });
   o.onPool?.(pool);
   const nodes = o.plan.stages.reduce((n, s) => n + s.devices.length, 0);
-  const window = o.window ?? 2 * nodes + 2;
+  const batch = chooseBatch(o.plan, o.batch, !!emulation.pacing, samples.count);
+  const window = o.window ?? (2 * nodes + 2) * batch;
   const acc = new AccuracyCounter(
     samples,
     o.plan.graphOutputs.length === 1 ? o.plan.graphOutputs[0] : undefined,
@@ -190,6 +196,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
       keepOutputs: o.keepOutputs ?? true,
       keepRecords: o.keepRecords ?? true,
       window,
+      batch,
       ...(emulation.pacing ? { pacing: emulation.pacing } : {}),
       stallTimeoutMs: o.stallTimeoutMs ?? defaultStallTimeoutMs(o.plan, window),
       ...(link !== undefined ? { expectLink: link } : {}),
@@ -217,6 +224,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
     link: run.link,
     emulate: emulation.mode,
     timeScale: emulation.timeScale,
+    batch,
     authenticated: !!key,
     ...summary,
     lost: run.lost,

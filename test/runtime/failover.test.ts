@@ -22,6 +22,8 @@ async function killMidRun(replicas: number[], victim: string) {
     plan,
     samples,
     window: 12,
+    // per-sample records, so the replica killed early has flushed some (micro-batches: micro-batch.test.ts)
+    batch: 1,
     timelineBatch: 4,
     onPool: (p) => (pool = p as LocalPool),
     onProgress: (done) => {

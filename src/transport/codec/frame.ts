@@ -160,7 +160,8 @@ function bytesOf(a: TensorArray | Uint16Array | Int8Array | Int16Array): Buffer 
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function encodeTensorBody(f: TensorFrame): Buffer {
+/** A tensor body as its metadata and its payload (a view on the tensor's data at fp32/native), so the frame copies the payload once. */
+function encodeTensorBody(f: TensorFrame): [Buffer, Buffer] {
   const { tensor } = f;
   const wire = f.wire ?? (tensor.dtype === 'float32' ? 'fp32' : 'native');
   if (wire !== 'native' && tensor.dtype !== 'float32') {
@@ -204,7 +205,7 @@ function encodeTensorBody(f: TensorFrame): Buffer {
     o = meta.writeFloatBE(quant.scale, o);
     meta.writeInt32BE(quant.zeroPoint, o);
   }
-  return Buffer.concat([meta, payload]);
+  return [meta, payload];
 }
 
 /** Encodes one frame to bytes (CRC32 trailer). */
@@ -213,12 +214,12 @@ export function encodeFrame(frame: Frame): Buffer {
   checkU32(frame.seq, 'seq');
   const typeCode = FRAME_TYPES.indexOf(frame.type) + 1;
   if (typeCode === 0) throw new FrameError('malformed', `unknown frame type "${String(frame.type)}"`);
-  const body =
+  const parts =
     frame.type === 'tensor'
       ? encodeTensorBody(frame)
-      : Buffer.from(JSON.stringify(frame.body ?? null), 'utf8');
+      : [Buffer.from(JSON.stringify(frame.body ?? null), 'utf8')];
   const trailer = CRC_BYTES;
-  const length = HEADER_BYTES + body.length + trailer;
+  const length = HEADER_BYTES + parts.reduce((n, p) => n + p.length, 0) + trailer;
   if (length > 0xffffffff)
     throw new FrameError('too-large', `frame of ${length} bytes exceeds the 4 GiB length field`);
   const out = Buffer.allocUnsafe(length);
@@ -230,7 +231,8 @@ export function encodeFrame(frame: Frame): Buffer {
   out.writeUInt8(0, 11);
   out.writeUInt32BE(frame.streamId, 12);
   out.writeUInt32BE(frame.seq, 16);
-  body.copy(out, HEADER_BYTES);
+  let o = HEADER_BYTES;
+  for (const p of parts) o += p.copy(out, o);
   out.writeUInt32BE(crc32(out.subarray(0, length - trailer)), length - trailer);
   return out;
 }

@@ -1,0 +1,117 @@
+/**
+ * Micro-batching (pure): k consecutive samples travel as one frame per tensor, stacked along the
+ * first (batch) dimension, and run as one onnxruntime call. A batched frame's `seq` is its first
+ * sample's; its samples are seq, seq + 1, ..., seq + dims[0] - 1. Exactly-once, in-order release and
+ * failover stay per sample: the coordinator unstacks results into per-sample outputs before its
+ * ledger sees them, and re-sends incomplete samples as contiguous runs.
+ */
+import { EdgesplitError } from '../core/errors.js';
+import type { Tensor, TensorArray } from '../core/tensor.js';
+import type { TimelineTuple } from './protocol.js';
+import type { RuntimePlan } from './routes.js';
+
+/** Largest batch {@link chooseBatch} picks by itself (`--batch auto`). */
+export const AUTO_BATCH = 32;
+/** Largest `--batch`. */
+export const MAX_BATCH = 256;
+
+/** True when every tensor the runtime moves has a symbolic first (batch) dimension. */
+export function batchesAlongFirstDim(plan: RuntimePlan): boolean {
+  const tensors = [...plan.graphInputs, ...plan.stages.flatMap((s) => [...s.inputs, ...s.outputs])];
+  return tensors.length > 0 && tensors.every((t) => typeof t.shape[0] === 'string');
+}
+
+/**
+ * The run's batch size. `requested` undefined means automatic: when every stage model has a dynamic
+ * batch dimension and the run is not a device twin (paced devices infer one sample at a time, as the
+ * deployment does), min({@link AUTO_BATCH}, samples / (4 x nodes)) so every node still sees at least
+ * 4 batches; else 1. An explicit k > 1 needs a dynamic batch dimension and no pacing.
+ */
+export function chooseBatch(
+  plan: RuntimePlan,
+  requested: number | undefined,
+  paced: boolean,
+  samples: number,
+): number {
+  const batchable = batchesAlongFirstDim(plan);
+  const nodes = plan.stages.reduce((n, s) => n + s.devices.length, 0);
+  if (requested === undefined)
+    return batchable && !paced ? Math.max(1, Math.min(AUTO_BATCH, Math.floor(samples / (4 * nodes)))) : 1;
+  if (!Number.isInteger(requested) || requested < 1 || requested > MAX_BATCH)
+    throw new EdgesplitError('E_USAGE', `--batch must be an integer in [1, ${MAX_BATCH}], got ${requested}`);
+  if (requested === 1) return 1;
+  if (paced)
+    throw new EdgesplitError(
+      'E_USAGE',
+      `--batch ${requested} with --emulate devices: paced devices infer one sample at a time; use --emulate links or none`,
+    );
+  if (!batchable)
+    throw new EdgesplitError(
+      'E_USAGE',
+      `--batch ${requested}: plan ${plan.dir} has a tensor without a symbolic first (batch) dimension`,
+    );
+  return requested;
+}
+
+/** Stacks one tensor of several samples (each with first dim 1) along the first dim. */
+export function stackTensors(name: string, parts: readonly Tensor[]): Tensor {
+  const first = parts[0];
+  if (parts.length === 1) return first;
+  const per = first.data.length;
+  for (const p of parts)
+    if (p.dtype !== first.dtype || p.data.length !== per || p.dims[0] !== 1)
+      throw new EdgesplitError(
+        'E_DATA',
+        `cannot micro-batch input '${name}': samples differ in dtype or size, or have a first dim other than 1`,
+      );
+  const Ctor = first.data.constructor as new (n: number) => TensorArray;
+  const data = new Ctor(per * parts.length);
+  parts.forEach((p, i) => (data as { set(a: ArrayLike<unknown>, o: number): void }).set(p.data, i * per));
+  return { dtype: first.dtype, dims: [parts.length, ...first.dims.slice(1)], data };
+}
+
+/** Splits a batched tensor into its samples' tensors (views on its data, no copy). */
+export function unstackTensor(t: Tensor): Tensor[] {
+  const count = t.dims[0] ?? 1;
+  const per = count > 0 ? t.data.length / count : 0;
+  const dims = [1, ...t.dims.slice(1)];
+  return Array.from({ length: count }, (_, i) => ({
+    dtype: t.dtype,
+    dims,
+    data: t.data.subarray(i * per, (i + 1) * per) as TensorArray,
+  }));
+}
+
+/** Groups ascending seqs into runs of consecutive numbers of at most `k`. */
+export function contiguousRuns(seqs: readonly number[], k: number): number[][] {
+  const runs: number[][] = [];
+  for (const s of seqs) {
+    const last = runs[runs.length - 1];
+    if (last && last.length < k && last[last.length - 1] === s - 1) last.push(s);
+    else runs.push([s]);
+  }
+  return runs;
+}
+
+/**
+ * One timeline record per sample of a batch: each gets its 1/count share of the batch's inference
+ * and send intervals (so per-sample compute is the amortised one) and of the bytes sent.
+ */
+export function perSampleRecords(r: TimelineTuple): TimelineTuple[] {
+  const count = r[9] ?? 1;
+  if (count <= 1) return [r];
+  const [epoch, seq, received, i0, i1, s0, s1, bytes, target] = r;
+  const di = (i1 - i0) / count;
+  const ds = (s1 - s0) / count;
+  return Array.from({ length: count }, (_, i): TimelineTuple => [
+    epoch,
+    seq + i,
+    received,
+    i0 + i * di,
+    i0 + (i + 1) * di,
+    s0 + i * ds,
+    s0 + (i + 1) * ds,
+    bytes / count,
+    target,
+  ]);
+}

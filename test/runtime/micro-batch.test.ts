@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeModel } from '../../src/onnx/io.js';
+import type { LocalPool } from '../../src/runtime/local-nodes.js';
+import {
+  chooseBatch,
+  contiguousRuns,
+  perSampleRecords,
+  stackTensors,
+  unstackTensor,
+} from '../../src/runtime/micro-batch.js';
+import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
+import { datasetSamples, runPlan } from '../../src/runtime/run.js';
+import { writePlanDir } from './plan-fixture.js';
+import { maxAbsDiff } from './reference.js';
+
+// the zoo's remote model has a symbolic batch dim ("N"), so its stage models batch
+const model = decodeModel(readFileSync('models/remote.onnx'), 'models/remote.onnx');
+
+describe('micro-batch helpers', () => {
+  it('stacks samples along the first dim and unstacks them back as views', () => {
+    const parts = [0, 1, 2].map((i) => ({
+      dtype: 'float32' as const,
+      dims: [1, 2],
+      data: new Float32Array([i, 10 + i]),
+    }));
+    const stacked = stackTensors('x', parts);
+    expect(stacked.dims).toEqual([3, 2]);
+    expect([...stacked.data]).toEqual([0, 10, 1, 11, 2, 12]);
+    const back = unstackTensor(stacked);
+    expect(back.map((t) => [...t.data])).toEqual(parts.map((p) => [...p.data]));
+    expect(back[2].data.buffer).toBe(stacked.data.buffer);
+    expect(() => stackTensors('x', [parts[0], { ...parts[1], dims: [2, 1] }])).toThrow(
+      /first dim other than 1/,
+    );
+  });
+
+  it('re-sends incomplete samples as contiguous runs of at most k', () => {
+    expect(contiguousRuns([0, 1, 2, 3, 4, 7, 8, 10], 3)).toEqual([[0, 1, 2], [3, 4], [7, 8], [10]]);
+  });
+
+  it('splits a batch record into per-sample records whose compute adds up to the batch', () => {
+    const recs = perSampleRecords([1, 8, 0, 10, 18, 20, 24, 400, 'x', 4]);
+    expect(recs.map((r) => r[1])).toEqual([8, 9, 10, 11]);
+    expect(recs.reduce((s, r) => s + (r[4] - r[3]), 0)).toBeCloseTo(8);
+    expect(recs.every((r) => r[7] === 100)).toBe(true);
+  });
+
+  it('chooses the batch: auto only with a dynamic batch dim and unpaced devices; bad requests are refused', () => {
+    const plan = readRuntimePlan(writePlanDir(model, { cuts: [6] }).dir);
+    // 2 nodes: at most 32, and at least 4 batches per node
+    expect(chooseBatch(plan, undefined, false, 10_000)).toBe(32);
+    expect(chooseBatch(plan, undefined, false, 150)).toBe(18);
+    expect(chooseBatch(plan, undefined, false, 5)).toBe(1);
+    expect(chooseBatch(plan, undefined, true, 10_000)).toBe(1);
+    expect(chooseBatch(plan, 4, false, 10)).toBe(4);
+    expect(() => chooseBatch(plan, 4, true, 10)).toThrow(/--emulate devices/);
+    expect(() => chooseBatch(plan, 0, false, 10)).toThrow(/--batch must be/);
+    const fixed = { ...plan, graphInputs: plan.graphInputs.map((t) => ({ ...t, shape: [1, 1, 28, 28] })) };
+    expect(chooseBatch(fixed, undefined, false, 10_000)).toBe(1);
+    expect(() => chooseBatch(fixed, 4, false, 10)).toThrow(/symbolic first/);
+  });
+});
+
+describe('micro-batched runs with real node processes', () => {
+  const N = 150; // not a multiple of the batch: the last batch is partial
+
+  it('return exactly the unbatched outputs, in the same order', async () => {
+    const plan = readRuntimePlan(writePlanDir(model, { cuts: [6] }).dir);
+    const samples = datasetSamples(plan, 'fashion-mnist-test', N);
+    const one = await runPlan({ plan, samples, batch: 1, emulate: 'none' });
+    const auto = await runPlan({ plan, samples, emulate: 'none' });
+    expect(one.report.batch).toBe(1);
+    expect(auto.report.batch).toBe(18);
+    expect(auto.report.lost).toBe(0);
+    expect(auto.run.outputs).toHaveLength(N);
+    expect(auto.report.stages.map((s) => s.processed)).toEqual([N, N]);
+    expect(maxAbsDiff(auto.run.outputs, one.run.outputs)).toBeLessThanOrEqual(1e-6);
+  }, 120_000);
+
+  it('kill -9 of a replica during a micro-batched run loses and duplicates nothing', async () => {
+    const plan = readRuntimePlan(writePlanDir(model, { cuts: [6], replicas: [1, 2] }).dir);
+    const samples = datasetSamples(plan, 'fashion-mnist-test', 240);
+    const ref = await runPlan({ plan, samples, batch: 1, emulate: 'none' });
+    let pool: LocalPool | undefined;
+    let killed: number | undefined;
+    const { run, report } = await runPlan({
+      plan,
+      samples,
+      batch: 4,
+      emulate: 'none',
+      timelineBatch: 4,
+      onPool: (p) => (pool = p as LocalPool),
+      onProgress: (done) => {
+        if (done >= 40 && killed === undefined) {
+          killed = pool!.pid('dev-1-1');
+          process.kill(killed!, 'SIGKILL');
+          // let the kernel reset the socket before more results are read, so the kill lands mid-run
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+        }
+      },
+    });
+    expect(killed).toBeGreaterThan(0);
+    expect(report.batch).toBe(4);
+    expect(report.failovers).toHaveLength(1);
+    expect(report.failovers[0]).toMatchObject({ device: 'dev-1-1', replacedBy: 'replica' });
+    expect(report.failovers[0].resent).toBeGreaterThan(0);
+    expect(report.lost).toBe(0);
+    expect(run.outputs).toHaveLength(240);
+    // index-by-index equality with the unbatched run: in order, none duplicated, none missing
+    expect(maxAbsDiff(run.outputs, ref.run.outputs)).toBeLessThanOrEqual(1e-6);
+  }, 120_000);
+});
