@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/index.js';
 import { UsageError } from '../core/errors.js';
+import { PLAN_WIRES, type PlanWire } from '../core/vocabulary.js';
+import { planLcpModel } from '../plan/lcp-plan.js';
 import { buildGraph } from '../graph/build.js';
 import { loadModelFile, saveModelFile } from '../onnx/io.js';
 import { profileModelFile } from '../profile/index.js';
@@ -220,6 +222,72 @@ interface SplitOpts {
   json?: boolean;
 }
 
+interface PlanOpts {
+  devices: string;
+  link: string;
+  objective: string;
+  replicas: string;
+  wire: string;
+  out: string;
+  catalog: string[];
+  json?: boolean;
+}
+
+function registerPlan(lcp: Command): void {
+  lcp
+    .command('plan')
+    .description(
+      "place an LCP model's branches on devices and write a DAG plan directory for `edgesplit run`",
+    )
+    .argument('<lcp-model>', 'LCP ONNX model (from lcp split, or a zoo lcp-split* model)')
+    .option('--devices <spec>', 'devices: catalog ids with counts', 'rpi3bplusx4')
+    .option('--link <id>', 'link between every pair and the coordinator', 'wifi-rpi3bplus')
+    .option('--objective <name>', `classifier placement objective: ${LCP_OBJECTIVES.join(', ')}`, 'latency')
+    .option('--replicas <n>', 'devices per stage (a replica named <device>-r2, ...)', '1')
+    .option('--wire <dtype>', `wire encoding of activations: ${PLAN_WIRES.join('|')}`, 'fp32')
+    .requiredOption('--out <dir>', 'plan directory to write')
+    .option('--catalog <file>', 'extra device/link catalog JSON (repeatable)', collect, [])
+    .option('--json', 'print plan.json')
+    .action(async (lcpPath: string, opts: PlanOpts) => {
+      const objective = parseChoice<LcpObjective>('--objective', opts.objective, LCP_OBJECTIVES);
+      const wire = parseChoice<PlanWire>('--wire', opts.wire, PLAN_WIRES);
+      const { plan } = await planLcpModel(lcpPath, {
+        devices: parseDeviceSpec(opts.devices, loadDeviceCatalog(opts.catalog)),
+        link: loadLinkCatalog(opts.catalog).get(opts.link),
+        objective,
+        replicas: parsePositiveInt('--replicas', opts.replicas),
+        wire,
+        out: opts.out,
+      });
+      if (opts.json) return printJson(plan);
+      console.log(
+        `LCP plan of ${lcpPath}: ${plan.source.branches} branch(es) on ${plan.stages.length} stage(s), DAG over ${plan.link} -> ${opts.out}`,
+      );
+      console.log(
+        formatTable(
+          ['stage', 'devices', 'runs', 'reads', 'sends', 'MACs'],
+          plan.stages.map((st) => [
+            st.id,
+            st.devices.map((d) => d.name).join(', '),
+            [
+              st.branches.length ? `branches ${st.branches.join(', ')}` : '',
+              st.classifier ? 'gather + classifier' : '',
+            ]
+              .filter(Boolean)
+              .join(' + '),
+            st.inputs.map((t) => t.name).join(', '),
+            st.outputs.map((t) => t.name).join(', '),
+            fmtInt(st.macs),
+          ]),
+        ),
+      );
+      const p = plan.predicted;
+      console.log(
+        `modelled: ${fmtInt(p.bytes)} B/inference, latency ${p.latencyS === null ? '-' : fmtTime(p.latencyS)}, ${p.throughputPerS.toFixed(1)}/s, ${fmtEnergy(p.energyJ)}/inference; run it with: edgesplit run ${opts.out}`,
+      );
+    });
+}
+
 interface CompareOpts {
   original: string;
   devices: string;
@@ -236,6 +304,7 @@ export function registerLcpCommand(program: Command): void {
     .description(
       'low-communication parallelization (LCP): narrow independent branches that meet before the classifier',
     );
+  registerPlan(lcp);
   lcp
     .command('split')
     .description('split a CNN into LCP branches (seed Procedure 1) and write the LCP model as ONNX')

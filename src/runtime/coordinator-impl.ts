@@ -10,7 +10,8 @@ import { tensorFrameBytes } from './frame-size.js';
 import type { NodeEndpoint, NodeLink } from './node-link.js';
 import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME } from './protocol.js';
 import { ReplicaPicker } from './replica-picker.js';
-import { stageRoutes, type RuntimePlan, type StageRoute } from './routes.js';
+import { entryStages, stageRoutes, type RuntimePlan, type StageRoute } from './routes.js';
+import { fanoutOf } from './dag-peers.js';
 import { RunLedger } from './run-ledger.js';
 import { StallWatch } from './stall-watch.js';
 import type { NodeRecord } from './summary.js';
@@ -28,6 +29,8 @@ interface Pending {
 /** One run: connects, assigns, streams, fails over and shuts down. */
 export class Coordinator {
   private readonly routes: StageRoute[];
+  /** Stages the coordinator sends each sample's inputs to (stage 0 of a chain, every entry of a DAG). */
+  private readonly entries: number[];
   private readonly runId = randomUUID();
   private links: NodeLink[] = [];
   private readonly control: ControlLinks;
@@ -49,6 +52,7 @@ export class Coordinator {
 
   constructor(private readonly o: RunPipelineOptions) {
     this.routes = stageRoutes(o.plan);
+    this.entries = entryStages(this.routes);
     this.picker = new ReplicaPicker(o.policy ?? 'least-loaded');
     this.log = o.log ?? (() => undefined);
     this.ledger = new RunLedger(o.plan, {
@@ -214,11 +218,12 @@ export class Coordinator {
   }
 
   private async openInputs(link: NodeLink): Promise<void> {
-    if (link.stageIndex === 0) link.data = await this.control.openData(link);
+    if (this.entries.includes(link.stageIndex)) link.data = await this.control.openData(link);
   }
 
   private downstreamOf(k: number): string[] {
-    if (k === this.o.plan.stages.length - 1) return [COORDINATOR_ADDRESS];
+    // a DAG stage's downstream is its fanout; this list is only the protocol's mandatory fallback
+    if (k === this.o.plan.stages.length - 1 || this.routes[k].fanout) return [COORDINATOR_ADDRESS];
     return this.links.filter((l) => l.alive && l.stageIndex === k + 1).map((l) => l.peerAddress);
   }
 
@@ -263,6 +268,7 @@ export class Coordinator {
         modelInputs: route.modelInputs,
         sends: route.sends,
         downstream: this.downstreamOf(k),
+        ...fanoutOf(this.routes[k], this.links),
         policy: this.o.policy ?? 'least-loaded',
         timelineBatch: this.o.timelineBatch ?? 64,
         intraOpThreads: 1,
@@ -277,15 +283,24 @@ export class Coordinator {
 
   private async sendSample(seq: number): Promise<void> {
     const inputs = this.o.samples.input(seq);
-    const route = this.routes[0];
-    const stage0 = this.links.filter((l) => l.alive && l.stageIndex === 0);
+    for (const k of this.entries)
+      await this.sendToStage(seq, k, inputs, this.routes[k].fromCoordinator ?? this.routes[k].expects);
+  }
+
+  private async sendToStage(
+    seq: number,
+    k: number,
+    inputs: ReturnType<SampleSource['input']>,
+    names: readonly string[],
+  ): Promise<void> {
+    const stage0 = this.links.filter((l) => l.alive && l.stageIndex === k);
     const i = this.picker.pick(
       stage0.length,
       (j) => (stage0[j].data ?? stage0[j].conn).stats().inFlightFrames,
     );
     if (i < 0) return; // every stage-0 node is dead; the failover re-sends this sample
     const link = stage0[i];
-    const frames: TensorFrame[] = route.expects.map((name) => {
+    const frames: TensorFrame[] = names.map((name) => {
       const tensor = inputs[name];
       if (!tensor)
         throw new EdgesplitError(
@@ -364,7 +379,12 @@ export class Coordinator {
     await Promise.all(
       live.map((l) =>
         l
-          .request({ op: 'peers', epoch: this.epoch, downstream: this.downstreamOf(l.stageIndex) })
+          .request({
+            op: 'peers',
+            epoch: this.epoch,
+            downstream: this.downstreamOf(l.stageIndex),
+            ...fanoutOf(this.routes[l.stageIndex], this.links),
+          })
           .catch(() => undefined),
       ),
     );

@@ -22,11 +22,13 @@ import {
   nodeRequestSchema,
   parseBody,
   type AssignMessage,
+  type FanoutGroup,
   type HealthMessage,
   type NodeRequest,
   type TimelineTuple,
 } from './protocol.js';
 import { Downstream } from './downstream.js';
+import { Fanout } from './fanout.js';
 import type { ReplicaPolicy } from './replica-picker.js';
 import { tensorFrameBytes } from './frame-size.js';
 import { MODEL_FILE_REFUSED, readConfinedModel } from './model-dir.js';
@@ -107,6 +109,7 @@ class StageNode {
   private epoch = 0;
   private lastRunId: string | undefined;
   private readonly downstream: Downstream;
+  private readonly fanout: Fanout;
   private readonly models = new WeakMap<Connection, Uint8Array>();
   private readonly partial = new Map<string, Map<string, Tensor>>();
   private readonly ready: ReadySample[] = [];
@@ -120,17 +123,20 @@ class StageNode {
   private readonly log: (line: string) => void;
 
   constructor(private readonly o: StageNodeOptions) {
-    this.downstream = new Downstream({
-      transport: o.transport,
-      ...(o.connection ? { connection: o.connection } : {}),
-      ...(o.linkWrap ? { linkWrap: o.linkWrap } : {}),
-      log: (line) => this.log(line),
-      onConnection: (c) => {
-        this.conns.add(c);
-        void c.closed.then(() => this.conns.delete(c));
-        void this.readLoop(c);
-      },
-    });
+    const makeDownstream = () =>
+      new Downstream({
+        transport: o.transport,
+        ...(o.connection ? { connection: o.connection } : {}),
+        ...(o.linkWrap ? { linkWrap: o.linkWrap } : {}),
+        log: (line) => this.log(line),
+        onConnection: (c) => {
+          this.conns.add(c);
+          void c.closed.then(() => this.conns.delete(c));
+          void this.readLoop(c);
+        },
+      });
+    this.downstream = makeDownstream();
+    this.fanout = new Fanout(makeDownstream);
     this.log = o.log ?? ((line) => process.stderr.write(`edgesplit node: ${line}\n`));
   }
 
@@ -272,7 +278,7 @@ class StageNode {
             ok: false,
             error: `peers for run ${req.runId}, but this node is assigned to run ${this.assignment?.runId ?? 'none'}`,
           });
-        this.setPeers(req.downstream, req.epoch);
+        this.setPeers(req.downstream, req.epoch, undefined, req.fanout);
         return this.reply(conn, { id: req.id, ok: true });
       case 'flush':
         await this.flushTimeline();
@@ -368,7 +374,7 @@ class StageNode {
       });
     }
     this.assignment = { ...req, session, coordinator: conn, expectSet: new Set(req.expects) };
-    this.setPeers(req.downstream, req.epoch, req.policy);
+    this.setPeers(req.downstream, req.epoch, req.policy, req.fanout);
     this.log(
       `assigned stage ${req.stageId} (${bytes.byteLength} bytes, loaded in ${(nowMs() - t0).toFixed(1)} ms), sends to ${req.downstream.join(', ')}`,
     );
@@ -396,11 +402,18 @@ class StageNode {
     this.processed = 0;
     this.dropped = 0;
     this.downstream.dropped = 0;
+    this.fanout.resetDropped();
     for (const c of this.conns) if (c !== coordinator) void c.close('new run').catch(() => undefined);
   }
 
-  private setPeers(downstream: readonly string[], epoch: number, policy?: ReplicaPolicy): void {
-    this.downstream.setPeers(downstream, policy);
+  private setPeers(
+    downstream: readonly string[],
+    epoch: number,
+    policy?: ReplicaPolicy,
+    fanout?: readonly FanoutGroup[],
+  ): void {
+    this.downstream.setPeers(fanout ? [] : downstream, policy);
+    this.fanout.setGroups(fanout ?? [], policy);
     if (epoch > this.epoch) {
       this.epoch = epoch;
       for (const key of [...this.partial.keys()])
@@ -453,7 +466,9 @@ class StageNode {
     });
     const bytes = frames.reduce((s, f) => s + tensorFrameBytes(f, !!this.o.connection?.key), 0);
     const sendStart = nowMs();
-    const target = await this.downstream.send(a.coordinator, frames);
+    const target = this.fanout.active
+      ? await this.fanout.send(a.coordinator, frames)
+      : await this.downstream.send(a.coordinator, frames);
     const sendEnd = nowMs();
     this.processed += 1;
     this.timeline.push([
@@ -471,7 +486,7 @@ class StageNode {
   }
 
   private droppedTotal(): number {
-    return this.dropped + this.downstream.dropped;
+    return this.dropped + this.downstream.dropped + this.fanout.dropped;
   }
 
   private async flushTimeline(): Promise<void> {
