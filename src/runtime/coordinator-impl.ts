@@ -294,10 +294,12 @@ export class Coordinator {
     names: readonly string[],
   ): Promise<void> {
     const stage0 = this.links.filter((l) => l.alive && l.stageIndex === k);
-    const i = this.picker.pick(
-      stage0.length,
-      (j) => (stage0[j].data ?? stage0[j].conn).stats().inFlightFrames,
-    );
+    // DAG: the replica is pinned by seq, as the upstream branches pin theirs, so a gather gets all of a sample
+    const i = this.routes[k].fanout
+      ? stage0.length > 0
+        ? seq % stage0.length
+        : -1
+      : this.picker.pick(stage0.length, (j) => (stage0[j].data ?? stage0[j].conn).stats().inFlightFrames);
     if (i < 0) return; // every stage-0 node is dead; the failover re-sends this sample
     const link = stage0[i];
     const frames: TensorFrame[] = names.map((name) => {

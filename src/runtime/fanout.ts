@@ -42,13 +42,18 @@ export class Fanout {
   }
 
   /** Sends each group its frames (picked by name from `frames`); returns the targets that took them. */
-  async send(coordinator: Connection, frames: readonly TensorFrame[]): Promise<string | undefined> {
+  async send(
+    coordinator: Connection,
+    frames: readonly TensorFrame[],
+    seq: number,
+  ): Promise<string | undefined> {
     const byName = new Map(frames.map((f) => [f.name, f]));
     const targets = await Promise.all(
       this.groups.map((g) =>
         g.down.send(
           coordinator,
           g.names.map((n) => byName.get(n)!),
+          seq,
         ),
       ),
     );

@@ -467,7 +467,7 @@ class StageNode {
     const bytes = frames.reduce((s, f) => s + tensorFrameBytes(f, !!this.o.connection?.key), 0);
     const sendStart = nowMs();
     const target = this.fanout.active
-      ? await this.fanout.send(a.coordinator, frames)
+      ? await this.fanout.send(a.coordinator, frames, item.seq)
       : await this.downstream.send(a.coordinator, frames);
     const sendEnd = nowMs();
     this.processed += 1;
