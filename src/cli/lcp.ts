@@ -3,6 +3,7 @@ import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/index.js';
 import { UsageError } from '../core/errors.js';
 import { PLAN_WIRES, type PlanWire } from '../core/vocabulary.js';
 import { planLcpModel } from '../plan/lcp-plan.js';
+import { measureLcpComparison, type MeasuredRow } from '../runtime/lcp-measured.js';
 import { buildGraph } from '../graph/build.js';
 import { loadModelFile, saveModelFile } from '../onnx/io.js';
 import { profileModelFile } from '../profile/index.js';
@@ -222,6 +223,56 @@ interface SplitOpts {
   json?: boolean;
 }
 
+function parseTimeScale(value: string): number {
+  const k = Number(value);
+  if (!(k > 0) || !Number.isFinite(k))
+    throw new UsageError(`--time-scale must be a number > 0, got '${value}'`);
+  return k;
+}
+
+const MEASURED_NAMES: Record<MeasuredRow['distribution'], string> = {
+  lcp: 'LCP branches (DAG plan)',
+  'model-parallel': "model parallel: planner's pipeline",
+  'data-parallel': 'data parallel (throughput only)',
+};
+
+function printMeasured(rows: readonly MeasuredRow[], opts: CompareOpts): void {
+  const ms = (x: number) => `${x.toFixed(2)} ms`;
+  console.log(
+    `\nMEASURED (node processes, emulated devices and link, ${opts.limit} images per run, time scale ${opts.timeScale}; latency with one image in flight, the rest with the default window; energy: the cost model on the measured bytes):`,
+  );
+  console.log(
+    formatTable(
+      [
+        'distribution',
+        'model',
+        'devices',
+        'bytes/inf',
+        'latency mean',
+        'p99',
+        'max',
+        'throughput',
+        'energy/inf',
+        'accuracy',
+        'lost',
+      ],
+      rows.map((r) => [
+        MEASURED_NAMES[r.distribution],
+        r.model,
+        String(r.devices),
+        fmtInt(Math.round(r.bytesPerInference)),
+        r.latencyMs ? ms(r.latencyMs.mean) : '-',
+        r.latencyMs ? ms(r.latencyMs.p99) : '-',
+        r.latencyMs ? ms(r.latencyMs.max) : '-',
+        `${r.throughputPerS.toFixed(1)}/s`,
+        r.energyPerInferenceJ === null ? '-' : fmtEnergy(r.energyPerInferenceJ),
+        r.accuracy === null ? '-' : r.accuracy.toFixed(4),
+        String(r.lost),
+      ]),
+    ),
+  );
+}
+
 interface PlanOpts {
   devices: string;
   link: string;
@@ -289,6 +340,9 @@ function registerPlan(lcp: Command): void {
 }
 
 interface CompareOpts {
+  run?: boolean;
+  limit: string;
+  timeScale: string;
   original: string;
   devices: string;
   link: string;
@@ -373,6 +427,16 @@ export function registerLcpCommand(program: Command): void {
     .option('--link <id>', 'link between every pair and the coordinator', 'wifi-rpi3bplus')
     .option('--objective <name>', `classifier placement objective: ${LCP_OBJECTIVES.join(', ')}`, 'latency')
     .option('--catalog <file>', 'extra device/link catalog JSON (repeatable)', collect, [])
+    .option(
+      '--run',
+      'also run all three on emulated devices and links (real node processes) and print the measured table',
+    )
+    .option('--limit <n>', 'with --run: test images per run', '200')
+    .option(
+      '--time-scale <k>',
+      'with --run: deployment time runs k times faster (times reported at deployment scale)',
+      '1',
+    )
     .option('--json', 'print one JSON object')
     .action(async (lcpPath: string, opts: CompareOpts) => {
       const objective = parseChoice<LcpObjective>('--objective', opts.objective, LCP_OBJECTIVES);
@@ -385,6 +449,17 @@ export function registerLcpCommand(program: Command): void {
         link,
         objective,
       );
+      const measured = opts.run
+        ? await measureLcpComparison(lcpPath, opts.original, {
+            devices,
+            deviceSpec: opts.devices,
+            link,
+            objective,
+            limit: parsePositiveInt('--limit', opts.limit),
+            timeScale: parseTimeScale(opts.timeScale),
+            onProgress: (line) => process.stderr.write(`${line}\n`),
+          })
+        : undefined;
       if (opts.json) {
         const { structure, ...rest } = c;
         printJson({
@@ -393,11 +468,14 @@ export function registerLcpCommand(program: Command): void {
           original: opts.original,
           ...rest,
           branches: structure.branches.length,
+          ...(measured ? { measured } : {}),
         });
-      } else
+      } else {
         printCompare(
           c,
           `${link.id} (${(link.throughputBps / 1e6).toFixed(2)} Mb/s, ${(link.latencyS * 1e3).toFixed(2)} ms per message)`,
         );
+        if (measured) printMeasured(measured, opts);
+      }
     });
 }

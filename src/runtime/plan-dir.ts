@@ -75,6 +75,8 @@ export function toRuntimePlan(json: unknown, dir: string): RuntimePlan {
   const p = r.data;
   if (p.version === 1 && p.topology === 'dag')
     throw new EdgesplitError('E_PLAN', `${file}: field topology: "dag" needs version 2`);
+  if (p.version === 2 && p.topology === undefined)
+    throw new EdgesplitError('E_PLAN', `${file}: field topology: version 2 needs "chain" or "dag"`);
   const stages: RuntimeStage[] = p.stages.map((s) => ({
     id: s.id,
     modelPath: resolve(dir, s.model),

@@ -1,0 +1,147 @@
+/**
+ * The measured LCP comparison (`edgesplit lcp compare --run`): the same devices and link, three ways
+ * to spread the work, each run on real node processes with emulated devices and links.
+ * - LCP: the branch DAG plan of `planLcpModel`.
+ * - Model parallelism: the pipeline planner's plan of the original (`planModelFile`, fp32 wire).
+ * - Data parallelism: the whole original on every device, samples taken in turn (throughput only).
+ * Latency comes from a pass with one sample in flight (the seed's per-image latency), throughput,
+ * bytes and energy from a pass with the default window.
+ */
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { LinkSpec } from '../catalog/schema.js';
+import { planLcpModel } from '../plan/lcp-plan.js';
+import { planModelFile } from '../plan/plan-model.js';
+import { profileModelFile } from '../profile/index.js';
+import type { LcpObjective } from '../strategy/lcp/index.js';
+import type { PhysicalDevice } from '../strategy/plan/types.js';
+import { loadRuntimePlan } from './plan-dir.js';
+import { runPlan, type RunReport } from './run.js';
+
+/** One measured row. */
+export interface MeasuredRow {
+  readonly distribution: 'lcp' | 'model-parallel' | 'data-parallel';
+  readonly model: string;
+  readonly devices: number;
+  /** Frame bytes (headers included) of every message of one inference, the coordinator's included. */
+  readonly bytesPerInference: number;
+  /** One sample in flight; null for data parallelism. */
+  readonly latencyMs: { readonly mean: number; readonly p99: number; readonly max: number } | null;
+  readonly throughputPerS: number;
+  /** The cost model on the run's measured bytes (nothing is a measured energy). */
+  readonly energyPerInferenceJ: number | null;
+  readonly accuracy: number | null;
+  readonly lost: number;
+}
+
+/** Options of {@link measureLcpComparison}. */
+export interface MeasureOptions {
+  readonly devices: readonly PhysicalDevice[];
+  /** Catalog device spec for the planner (e.g. `rpi3bplusx4`), the same devices as `devices`. */
+  readonly deviceSpec: string;
+  readonly link: LinkSpec;
+  readonly objective?: LcpObjective;
+  readonly limit: number;
+  readonly timeScale: number;
+  readonly onProgress?: (line: string) => void;
+}
+
+const bytesPer = (r: RunReport) => r.links.reduce((s, l) => s + l.bytes, 0) / Math.max(1, r.samples);
+
+async function measure(
+  dir: string,
+  o: MeasureOptions,
+  distribution: MeasuredRow['distribution'],
+  model: string,
+  latency: boolean,
+): Promise<MeasuredRow> {
+  const plan = await loadRuntimePlan(dir);
+  const common = {
+    plan,
+    limit: o.limit,
+    emulate: 'devices' as const,
+    timeScale: o.timeScale,
+    link: o.link.id,
+  };
+  o.onProgress?.(`running ${distribution} (${o.limit} samples, time scale ${o.timeScale})`);
+  const { report } = await runPlan(common);
+  const lat = latency ? (await runPlan({ ...common, window: 1 })).report : undefined;
+  return {
+    distribution,
+    model,
+    devices: new Set(plan.stages.flatMap((s) => s.devices.map((d) => d.name))).size,
+    bytesPerInference: bytesPer(report),
+    latencyMs: lat ? { mean: lat.latencyMs.mean, p99: lat.latencyMs.p99, max: lat.latencyMs.max } : null,
+    throughputPerS: report.steadyThroughputPerS || report.throughputPerS,
+    energyPerInferenceJ: 'perSampleJ' in report.energy ? report.energy.perSampleJ : null,
+    accuracy: report.accuracy ?? null,
+    lost: report.lost + (lat?.lost ?? 0),
+  };
+}
+
+/** Runs LCP, the planner's pipeline and data parallelism on the same emulated devices; one row each. */
+export async function measureLcpComparison(
+  lcpModel: string,
+  original: string,
+  o: MeasureOptions,
+): Promise<MeasuredRow[]> {
+  const root = await mkdtemp(join(tmpdir(), 'edgesplit-lcp-run-'));
+  try {
+    const lcpDir = join(root, 'lcp');
+    await planLcpModel(lcpModel, {
+      devices: o.devices,
+      link: o.link,
+      objective: o.objective ?? 'latency',
+      out: lcpDir,
+    });
+    const mpDir = join(root, 'pipeline');
+    await planModelFile(original, {
+      devices: o.deviceSpec,
+      link: o.link.id,
+      objective: 'throughput',
+      activationBits: 32,
+      out: mpDir,
+    });
+    const dpDir = join(root, 'data-parallel');
+    await writeDataParallelPlan(original, o, dpDir);
+    return [
+      await measure(lcpDir, o, 'lcp', lcpModel, true),
+      await measure(mpDir, o, 'model-parallel', original, true),
+      await measure(dpDir, o, 'data-parallel', original, false),
+    ];
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+async function writeDataParallelPlan(original: string, o: MeasureOptions, dir: string): Promise<void> {
+  const { graph, profile } = await profileModelFile(original);
+  await mkdir(dir, { recursive: true });
+  const file = basename(original);
+  await copyFile(original, join(dir, file));
+  const tensor = (name: string) => ({
+    name,
+    dtype: graph.values.get(name)?.dtype ?? 'float32',
+    shape: graph.values.get(name)?.shape ?? [],
+    wire: 'fp32',
+  });
+  const plan = {
+    version: 1,
+    link: o.link.id,
+    inputs: graph.inputs.map(tensor),
+    outputs: graph.outputs.map(tensor),
+    stages: [
+      {
+        id: 0,
+        model: file,
+        inputs: graph.inputs.map(tensor),
+        outputs: graph.outputs.map(tensor),
+        devices: o.devices.map((d) => ({ name: d.name, type: d.spec.id })),
+        macs: profile.totals.macs,
+        ops: profile.totals.ops,
+      },
+    ],
+  };
+  await writeFile(join(dir, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+}
