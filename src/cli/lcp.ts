@@ -232,7 +232,8 @@ function parseTimeScale(value: string): number {
 
 const MEASURED_NAMES: Record<MeasuredRow['distribution'], string> = {
   lcp: 'LCP branches (DAG plan)',
-  'model-parallel': "model parallel: planner's pipeline",
+  'pipeline-balanced': 'model parallel: pipeline, MAC-balanced',
+  'pipeline-fastest': 'model parallel: pipeline, fastest',
   'data-parallel': 'data parallel (throughput only)',
 };
 
@@ -452,7 +453,6 @@ export function registerLcpCommand(program: Command): void {
       const measured = opts.run
         ? await measureLcpComparison(lcpPath, opts.original, {
             devices,
-            deviceSpec: opts.devices,
             link,
             objective,
             limit: parsePositiveInt('--limit', opts.limit),

@@ -8,7 +8,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
-import { DTYPES, dtypeSchema, type PlanWire } from '../core/vocabulary.js';
+import type { PlanWire } from '../core/vocabulary.js';
 import { buildGraph } from '../graph/build.js';
 import { extractSubModel, type SubModel } from '../graph/extract.js';
 import type { Graph } from '../graph/types.js';
@@ -20,6 +20,7 @@ import { lcpStructure, placeLcp, type LcpObjective, type LcpPlacement } from '..
 import type { PhysicalDevice } from '../strategy/plan/types.js';
 import { stageDag } from './dag.js';
 import { PLAN_FILE } from './plan-dir.js';
+import { planTensor, type PlanTensorEntry } from './range-plan.js';
 
 /** Options of {@link planLcpModel}. */
 export interface LcpPlanOptions {
@@ -34,12 +35,7 @@ export interface LcpPlanOptions {
 }
 
 /** A tensor entry of a DAG plan.json. */
-export interface DagPlanTensor {
-  readonly name: string;
-  readonly dtype: (typeof DTYPES)[number];
-  readonly shape: readonly (number | string)[];
-  readonly wire: PlanWire;
-}
+export type DagPlanTensor = PlanTensorEntry;
 
 /** plan.json as `lcp plan` writes it (read back by the runtime's plan reader). */
 export interface DagPlanFile {
@@ -115,17 +111,6 @@ function mergeParts(
   return { model, inputs: ins, outputs: outs };
 }
 
-function spec(graph: Graph, name: string, wire: PlanWire): DagPlanTensor {
-  const v = graph.values.get(name);
-  const dtype = dtypeSchema.safeParse(v?.dtype);
-  if (!v || !dtype.success)
-    throw new EdgesplitError(
-      'E_PLAN',
-      `${graph.name}: tensor '${name}' has ${v ? `dtype ${String(v.dtype)}` : 'no known type'}; stages exchange ${DTYPES.join(', ')}`,
-    );
-  return { name, dtype: dtype.data, shape: [...v.shape], wire: dtype.data === 'float32' ? wire : 'fp32' };
-}
-
 /** Places `modelPath`'s branches and writes the DAG plan directory `o.out`. */
 export async function planLcpModel(modelPath: string, o: LcpPlanOptions): Promise<LcpPlanResult> {
   const model: ModelProto = await loadModelFile(modelPath);
@@ -183,8 +168,8 @@ export async function planLcpModel(modelPath: string, o: LcpPlanOptions): Promis
       model: file,
       branches: [...d.branches],
       classifier: d.classifier,
-      inputs: sub.inputs.map((t) => spec(graph, t, wire)),
-      outputs: sub.outputs.filter(readElsewhere).map((t) => spec(graph, t, wire)),
+      inputs: sub.inputs.map((t) => planTensor(graph, t, wire)),
+      outputs: sub.outputs.filter(readElsewhere).map((t) => planTensor(graph, t, wire)),
       devices: Array.from({ length: replicas }, (_, r) => ({
         name: r === 0 ? spec0.name : `${spec0.name}-r${r + 1}`,
         type: spec0.spec.id,
@@ -203,8 +188,8 @@ export async function planLcpModel(modelPath: string, o: LcpPlanOptions): Promis
     source: { path: modelPath, kind: 'lcp', branches: s.branches.length },
     link: o.link.id,
     objective,
-    inputs: graph.inputs.map((t) => spec(graph, t, wire)),
-    outputs: graph.outputs.map((t) => spec(graph, t, 'fp32')),
+    inputs: graph.inputs.map((t) => planTensor(graph, t, wire)),
+    outputs: graph.outputs.map((t) => planTensor(graph, t, 'fp32')),
     stages,
     predicted: {
       latencyS: placement.run.latencyS,

@@ -2,26 +2,28 @@
  * The measured LCP comparison (`edgesplit lcp compare --run`): the same devices and link, three ways
  * to spread the work, each run on real node processes with emulated devices and links.
  * - LCP: the branch DAG plan of `planLcpModel`.
- * - Model parallelism: the pipeline planner's plan of the original (`planModelFile`, fp32 wire).
+ * - Model parallelism: the original cut into one stage per device, at the MAC-balanced and at the
+ *   fastest cuts of the cost model (`pipelineRun`; the pipeline planner itself puts this small model
+ *   on one device, replicated: that is data parallelism, the next row).
  * - Data parallelism: the whole original on every device, samples taken in turn (throughput only).
  * Latency comes from a pass with one sample in flight (the seed's per-image latency), throughput,
  * bytes and energy from a pass with the default window.
  */
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { LinkSpec } from '../catalog/schema.js';
 import { planLcpModel } from '../plan/lcp-plan.js';
-import { planModelFile } from '../plan/plan-model.js';
+import { writeRangePlan } from '../plan/range-plan.js';
 import { profileModelFile } from '../profile/index.js';
-import type { LcpObjective } from '../strategy/lcp/index.js';
+import { pipelineRun, type LcpObjective } from '../strategy/lcp/index.js';
 import type { PhysicalDevice } from '../strategy/plan/types.js';
 import { loadRuntimePlan } from './plan-dir.js';
 import { runPlan, type RunReport } from './run.js';
 
 /** One measured row. */
 export interface MeasuredRow {
-  readonly distribution: 'lcp' | 'model-parallel' | 'data-parallel';
+  readonly distribution: 'lcp' | 'pipeline-balanced' | 'pipeline-fastest' | 'data-parallel';
   readonly model: string;
   readonly devices: number;
   /** Frame bytes (headers included) of every message of one inference, the coordinator's included. */
@@ -38,8 +40,6 @@ export interface MeasuredRow {
 /** Options of {@link measureLcpComparison}. */
 export interface MeasureOptions {
   readonly devices: readonly PhysicalDevice[];
-  /** Catalog device spec for the planner (e.g. `rpi3bplusx4`), the same devices as `devices`. */
-  readonly deviceSpec: string;
   readonly link: LinkSpec;
   readonly objective?: LcpObjective;
   readonly limit: number;
@@ -95,53 +95,41 @@ export async function measureLcpComparison(
       objective: o.objective ?? 'latency',
       out: lcpDir,
     });
-    const mpDir = join(root, 'pipeline');
-    await planModelFile(original, {
-      devices: o.deviceSpec,
-      link: o.link.id,
-      objective: 'throughput',
-      activationBits: 32,
-      out: mpDir,
-    });
+    const { graph, profile } = await profileModelFile(original);
+    const dev = (i: number) => ({ name: o.devices[i].name, type: o.devices[i].spec.id });
+    const chain = async (name: string, ranges: readonly { start: number; end: number }[]) => {
+      const dir = join(root, name);
+      await writeRangePlan(
+        original,
+        ranges.map((r, i) => ({ ...r, devices: [dev(i)] })),
+        { link: o.link.id, out: dir },
+      );
+      return dir;
+    };
+    const balanced = await chain(
+      'pipeline-balanced',
+      pipelineRun(graph, profile, o.devices, o.link, 'macs').stages,
+    );
+    const fastest = await chain(
+      'pipeline-fastest',
+      pipelineRun(graph, profile, o.devices, o.link, 'time').stages,
+    );
     const dpDir = join(root, 'data-parallel');
-    await writeDataParallelPlan(original, o, dpDir);
+    await writeRangePlan(
+      original,
+      [{ start: 0, end: graph.nodes.length, devices: o.devices.map((_, i) => dev(i)) }],
+      {
+        link: o.link.id,
+        out: dpDir,
+      },
+    );
     return [
       await measure(lcpDir, o, 'lcp', lcpModel, true),
-      await measure(mpDir, o, 'model-parallel', original, true),
+      await measure(balanced, o, 'pipeline-balanced', original, true),
+      await measure(fastest, o, 'pipeline-fastest', original, true),
       await measure(dpDir, o, 'data-parallel', original, false),
     ];
   } finally {
     await rm(root, { recursive: true, force: true });
   }
-}
-
-async function writeDataParallelPlan(original: string, o: MeasureOptions, dir: string): Promise<void> {
-  const { graph, profile } = await profileModelFile(original);
-  await mkdir(dir, { recursive: true });
-  const file = basename(original);
-  await copyFile(original, join(dir, file));
-  const tensor = (name: string) => ({
-    name,
-    dtype: graph.values.get(name)?.dtype ?? 'float32',
-    shape: graph.values.get(name)?.shape ?? [],
-    wire: 'fp32',
-  });
-  const plan = {
-    version: 1,
-    link: o.link.id,
-    inputs: graph.inputs.map(tensor),
-    outputs: graph.outputs.map(tensor),
-    stages: [
-      {
-        id: 0,
-        model: file,
-        inputs: graph.inputs.map(tensor),
-        outputs: graph.outputs.map(tensor),
-        devices: o.devices.map((d) => ({ name: d.name, type: d.spec.id })),
-        macs: profile.totals.macs,
-        ops: profile.totals.ops,
-      },
-    ],
-  };
-  await writeFile(join(dir, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
 }
