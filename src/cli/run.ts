@@ -62,7 +62,9 @@ function printReport(r: RunReport, trace: string | undefined): void {
   head.push(['latency p50 / p95', `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p95)} ms`]);
   head.push([
     'compute vs communication',
-    `${ms(r.split.computeMs)} ms vs ${ms(r.split.communicationMs)} ms (communication ${(100 * r.split.communicationFraction).toFixed(1)}%, ${r.split.ratio.toFixed(2)}x compute)`,
+    Number.isFinite(r.split.communicationMs)
+      ? `${ms(r.split.computeMs)} ms vs ${ms(r.split.communicationMs)} ms (communication ${(100 * r.split.communicationFraction).toFixed(1)}%, ${r.split.ratio.toFixed(2)}x compute)`
+      : `${ms(r.split.computeMs)} ms compute; communication time per hop is not attributed in DAG plans`,
   ]);
   if ('perSampleJ' in r.energy)
     head.push([

@@ -283,8 +283,12 @@ export class Coordinator {
 
   private async sendSample(seq: number): Promise<void> {
     const inputs = this.o.samples.input(seq);
-    for (const k of this.entries)
-      await this.sendToStage(seq, k, inputs, this.routes[k].fromCoordinator ?? this.routes[k].expects);
+    // a DAG's entry stages are independent branches: scatter to all at once
+    await Promise.all(
+      this.entries.map((k) =>
+        this.sendToStage(seq, k, inputs, this.routes[k].fromCoordinator ?? this.routes[k].expects),
+      ),
+    );
   }
 
   private async sendToStage(

@@ -156,12 +156,13 @@ export class RunStats {
       from: names[h],
       to: dag ? dag[h] : names[h + 1],
       bytes: this.hopBytes[h].sum,
-      bytesPerSample: this.hopBytes[h].value,
+      // a DAG's scatter hop carries several messages per sample
+      bytesPerSample: dag ? this.hopBytes[h].sum / Math.max(1, samples) : this.hopBytes[h].value,
       // hop times pair a stage's send with the next stage's receive: a chain's notion, not a DAG's
       communicationMs: dag ? NaN : t.value,
     }));
     if (dag) for (const st of stages) (st as { receiveMs: number }).receiveMs = NaN;
-    const communicationMs = this.hopTime.reduce((s, t) => s + t.sum, 0);
+    const communicationMs = dag ? NaN : this.hopTime.reduce((s, t) => s + t.sum, 0);
     const computeMs = this.computeMs;
     const service = stages.map((s, k) => s.computeMs / Math.max(1, this.plan.stages[k].devices.length));
     const slowest = Math.max(...service);
