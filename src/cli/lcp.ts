@@ -232,6 +232,8 @@ function parseTimeScale(value: string): number {
 
 const MEASURED_NAMES: Record<MeasuredRow['distribution'], string> = {
   lcp: 'LCP branches (DAG plan)',
+  'lcp-replicas': 'LCP, 2 replicas/stage, one per sample',
+  'lcp-hedged': 'LCP, 2 replicas/stage, first answer wins',
   'pipeline-balanced': 'model parallel: pipeline, MAC-balanced',
   'pipeline-fastest': 'model parallel: pipeline, fastest',
   'data-parallel': 'data parallel (throughput only)',

@@ -28,6 +28,7 @@ interface RunCliOptions {
   key?: string;
   trace?: string;
   window?: string;
+  hedge?: boolean;
   policy: string;
   nodeLogs?: boolean;
   json?: boolean;
@@ -170,6 +171,7 @@ export function registerRunCommand(program: Command): void {
     )
     .option('--trace <file>', 'write a Chrome/Perfetto trace JSON of every sample')
     .option('--window <n>', 'samples in flight at most (default 2 per node + 2)')
+    .option('--hedge', 'DAG plans: send each sample to every replica of a branch; the first answer wins')
     .option('--policy <p>', 'replica choice: least-loaded or round-robin', 'least-loaded')
     .option(
       '--stall-timeout <ms>',
@@ -231,6 +233,7 @@ export function registerRunCommand(program: Command): void {
           ...(hosts ? { hosts, hostsFile: opts.hosts } : {}),
           ...(key ? { key } : {}),
           ...(opts.window !== undefined ? { window: parsePositiveInt('--window', opts.window) } : {}),
+          ...(opts.hedge ? { hedge: true } : {}),
           policy: opts.policy,
           nodeLogs: !!opts.nodeLogs,
           log: (line) => process.stderr.write(`edgesplit run: ${line}\n`),

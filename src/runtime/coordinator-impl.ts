@@ -305,7 +305,11 @@ export class Coordinator {
         : -1
       : this.picker.pick(stage0.length, (j) => (stage0[j].data ?? stage0[j].conn).stats().inFlightFrames);
     if (i < 0) return; // every stage-0 node is dead; the failover re-sends this sample
-    const link = stage0[i];
+    const route = this.routes[k];
+    // hedged: a branch fed only by the coordinator gets the sample on every replica; the gather keeps the first
+    const hedged =
+      this.o.hedge === true && route.fanout !== undefined && route.expects.every((n) => names.includes(n));
+    const links = hedged ? stage0 : [stage0[i]];
     const frames: TensorFrame[] = names.map((name) => {
       const tensor = inputs[name];
       if (!tensor)
@@ -324,16 +328,20 @@ export class Coordinator {
       };
     });
     const bytes = frames.reduce((s, f) => s + tensorFrameBytes(f, !!this.o.connection?.key), 0);
-    const start = nowMs();
     const epoch = this.epoch;
-    try {
-      const conn = link.data ?? link.conn;
-      await this.guard(Promise.all(frames.map((f) => conn.send(f))));
-      const rec = { epoch, seq, sendStart: start, sendEnd: nowMs(), bytes, target: link.endpoint.device };
-      this.ledger.sent(rec);
-    } catch {
-      // the node died or stalled while we sent (its failover re-sends), or the run failed
-    }
+    await Promise.all(
+      links.map(async (link) => {
+        const start = nowMs();
+        try {
+          const conn = link.data ?? link.conn;
+          await this.guard(Promise.all(frames.map((f) => conn.send(f))));
+          const rec = { epoch, seq, sendStart: start, sendEnd: nowMs(), bytes, target: link.endpoint.device };
+          this.ledger.sent(rec);
+        } catch {
+          // the node died or stalled while we sent (its failover re-sends), or the run failed
+        }
+      }),
+    );
   }
 
   private onResult(link: NodeLink, f: TensorFrame): void {

@@ -37,6 +37,11 @@ export interface RunPipelineOptions {
   readonly connection?: ConnectionOptions;
   /** Samples in flight at most (default 2 per node + 2). */
   readonly window?: number;
+  /**
+   * DAG plans: send each sample to every replica of a branch stage fed only by the coordinator; the
+   * gather takes the first copy of each branch output and drops the late ones (stragglers). Default off.
+   */
+  readonly hedge?: boolean;
   readonly policy?: ReplicaPolicy;
   /** Clock pings per node at connect (default 8). */
   readonly clockPings?: number;

@@ -61,3 +61,23 @@ export class Fanout {
     return ok.length > 0 ? ok.join('+') : undefined;
   }
 }
+
+/** The last `cap` sample keys a node completed (so a hedged branch's late copy is dropped, not held). */
+export class RecentKeys {
+  private readonly keys = new Set<string>();
+
+  constructor(private readonly cap: number) {}
+
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+
+  remember(key: string): void {
+    this.keys.add(key);
+    if (this.keys.size > this.cap) this.keys.delete(this.keys.values().next().value as string);
+  }
+
+  clear(): void {
+    this.keys.clear();
+  }
+}

@@ -6,6 +6,8 @@
  *   fastest cuts of the cost model (`pipelineRun`; the pipeline planner itself puts this small model
  *   on one device, replicated: that is data parallelism, the next row).
  * - Data parallelism: the whole original on every device, samples taken in turn (throughput only).
+ * - Stragglers: LCP with two replicas per stage, each sample on one replica of each branch, and hedged
+ *   (every replica of a branch gets it, the gather keeps the first answer).
  * Latency comes from a pass with one sample in flight (the seed's per-image latency), throughput,
  * bytes and energy from a pass with the default window.
  */
@@ -23,7 +25,8 @@ import { runPlan, type RunReport } from './run.js';
 
 /** One measured row. */
 export interface MeasuredRow {
-  readonly distribution: 'lcp' | 'pipeline-balanced' | 'pipeline-fastest' | 'data-parallel';
+  readonly distribution:
+    'lcp' | 'lcp-replicas' | 'lcp-hedged' | 'pipeline-balanced' | 'pipeline-fastest' | 'data-parallel';
   readonly model: string;
   readonly devices: number;
   /** Frame bytes (headers included) of every message of one inference, the coordinator's included. */
@@ -55,6 +58,7 @@ async function measure(
   distribution: MeasuredRow['distribution'],
   model: string,
   latency: boolean,
+  hedge = false,
 ): Promise<MeasuredRow> {
   const plan = await loadRuntimePlan(dir);
   const common = {
@@ -63,6 +67,7 @@ async function measure(
     emulate: 'devices' as const,
     timeScale: o.timeScale,
     link: o.link.id,
+    ...(hedge ? { hedge: true } : {}),
   };
   o.onProgress?.(`running ${distribution} (${o.limit} samples, time scale ${o.timeScale})`);
   const { report } = await runPlan(common);
@@ -95,6 +100,14 @@ export async function measureLcpComparison(
       objective: o.objective ?? 'latency',
       out: lcpDir,
     });
+    const replicaDir = join(root, 'lcp-replicas');
+    await planLcpModel(lcpModel, {
+      devices: o.devices,
+      link: o.link,
+      objective: o.objective ?? 'latency',
+      replicas: 2,
+      out: replicaDir,
+    });
     const { graph, profile } = await profileModelFile(original);
     const dev = (i: number) => ({ name: o.devices[i].name, type: o.devices[i].spec.id });
     const chain = async (name: string, ranges: readonly { start: number; end: number }[]) => {
@@ -125,6 +138,8 @@ export async function measureLcpComparison(
     );
     return [
       await measure(lcpDir, o, 'lcp', lcpModel, true),
+      await measure(replicaDir, o, 'lcp-replicas', lcpModel, true),
+      await measure(replicaDir, o, 'lcp-hedged', lcpModel, true, true),
       await measure(balanced, o, 'pipeline-balanced', original, true),
       await measure(fastest, o, 'pipeline-fastest', original, true),
       await measure(dpDir, o, 'data-parallel', original, false),

@@ -28,7 +28,7 @@ import {
   type TimelineTuple,
 } from './protocol.js';
 import { Downstream } from './downstream.js';
-import { Fanout } from './fanout.js';
+import { Fanout, RecentKeys } from './fanout.js';
 import type { ReplicaPolicy } from './replica-picker.js';
 import { tensorFrameBytes } from './frame-size.js';
 import { MODEL_FILE_REFUSED, readConfinedModel } from './model-dir.js';
@@ -112,6 +112,7 @@ class StageNode {
   private readonly fanout: Fanout;
   private readonly models = new WeakMap<Connection, Uint8Array>();
   private readonly partial = new Map<string, Map<string, Tensor>>();
+  private readonly done = new RecentKeys(4096);
   private readonly ready: ReadySample[] = [];
   private readonly spaceWaiters: (() => void)[] = [];
   private wakeWorker: (() => void) | undefined;
@@ -219,6 +220,7 @@ class StageNode {
       return;
     }
     const key = `${f.streamId}:${f.seq}`;
+    if (this.done.has(key)) return; // a hedged branch's late copy: the first one already ran
     let feeds = this.partial.get(key);
     if (!feeds) {
       if (this.partial.size >= (this.o.maxPartial ?? 1024)) {
@@ -233,6 +235,7 @@ class StageNode {
     feeds.set(f.name, f.tensor);
     if (feeds.size < a.expectSet.size) return;
     this.partial.delete(key);
+    this.done.remember(key);
     this.ready.push({ epoch: f.streamId, seq: f.seq, feeds, received: nowMs() });
     this.wakeWorker?.();
     // not reading further frames until there is room is what propagates backpressure upstream
@@ -385,6 +388,7 @@ class StageNode {
     const a = this.assignment;
     this.assignment = undefined;
     this.partial.clear();
+    this.done.clear();
     this.ready.length = 0;
     this.timeline = [];
     for (const w of this.spaceWaiters.splice(0)) w();

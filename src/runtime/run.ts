@@ -52,6 +52,8 @@ export interface RunPlanOptions {
    */
   readonly key?: Uint8Array;
   readonly window?: number;
+  /** DAG plans: every replica of a branch gets each sample, the first answer wins (see `RunPipelineOptions.hedge`). */
+  readonly hedge?: boolean;
   readonly policy?: ReplicaPolicy;
   readonly nodeLogs?: boolean;
   /** Local nodes must be ready within this time (default 20 s). */
@@ -194,6 +196,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
       stallTimeoutMs: o.stallTimeoutMs ?? defaultStallTimeoutMs(o.plan, window),
       ...(link !== undefined ? { expectLink: link } : {}),
       ...(o.policy ? { policy: o.policy } : {}),
+      ...(o.hedge ? { hedge: true } : {}),
       ...(o.timelineBatch !== undefined ? { timelineBatch: o.timelineBatch } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.signal ? { signal: o.signal } : {}),

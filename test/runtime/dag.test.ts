@@ -54,6 +54,23 @@ describe('LCP DAG plan on real processes', () => {
     for (let k = 0; k < 4; k++) expect(run.nodes.filter((r) => r.stageIndex === k)).toHaveLength(64);
   }, 120_000);
 
+  it('hedged: every replica of a branch runs each sample, the gather runs it once, outputs unchanged', async () => {
+    const plan = await lcpPlan(2);
+    const N = 48;
+    const samples = datasetSamples(plan, 'fashion-mnist-test', N);
+    const { run, report } = await runPlan({ plan, samples, window: 8, hedge: true });
+    expect(report.lost).toBe(0);
+    const ref = await referenceOutputs(await loadModelFile(MODEL), samples);
+    expect(maxAbsDiff(run.outputs, ref)).toBeLessThanOrEqual(1e-5);
+    for (let k = 0; k < 3; k++) {
+      const recs = run.nodes.filter((r) => r.stageIndex === k);
+      expect(recs).toHaveLength(2 * N);
+      expect(new Set(recs.map((r) => r.device)).size).toBe(2);
+    }
+    // the gather stage (branch 3 + classifier) is not hedged: each sample ran on one of its replicas once
+    expect(run.nodes.filter((r) => r.stageIndex === 3)).toHaveLength(N);
+  }, 120_000);
+
   it('kill -9 of a branch replica mid-run loses nothing and changes no output', async () => {
     const plan = await lcpPlan(2);
     const N = 200;
