@@ -11,7 +11,6 @@ import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { PlanWire } from '../core/vocabulary.js';
 import { buildGraph } from '../graph/build.js';
 import { extractSubModel, type SubModel } from '../graph/extract.js';
-import type { Graph } from '../graph/types.js';
 import { encodeModel, loadModelFile } from '../onnx/io.js';
 import { onnx, type ModelProto, type OnnxTypes } from '../onnx/proto.js';
 import { profileGraph } from '../profile/profile.js';
@@ -71,12 +70,7 @@ export interface LcpPlanResult {
   readonly placement: LcpPlacement;
 }
 
-function mergeParts(
-  graph: Graph,
-  parts: readonly SubModel[],
-  name: string,
-  keep: (t: string) => boolean,
-): SubModel {
+function mergeParts(parts: readonly SubModel[], name: string, keep: (t: string) => boolean): SubModel {
   if (parts.length === 1) return parts[0];
   const nodes: OnnxTypes.INodeProto[] = [];
   const made = new Set<string>();
@@ -107,7 +101,6 @@ function mergeParts(
       output: outs.map(info),
     },
   });
-  void graph;
   return { model, inputs: ins, outputs: outs };
 }
 
@@ -158,7 +151,7 @@ export async function planLcpModel(modelPath: string, o: LcpPlanOptions): Promis
     const readElsewhere = (t: string) =>
       graphOutputs.has(t) || graph.nodes.some((n, i) => owner.get(i) !== k && n.inputs.includes(t));
     const parts = stageRanges[k].map((r) => extractSubModel(model, graph, r.start, r.end));
-    const sub = mergeParts(graph, parts, `${graph.name}-stage-${k}`, readElsewhere);
+    const sub = mergeParts(parts, `${graph.name}-stage-${k}`, readElsewhere);
     const file = `stage-${k}.onnx`;
     await writeFile(join(o.out, file), encodeModel(sub.model));
     const nodes = stageRanges[k].flatMap((r) => profile.nodes.slice(r.start, r.end));
