@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/index.js';
 import { UsageError } from '../core/errors.js';
+import { PLAN_WIRES, type PlanWire } from '../core/vocabulary.js';
+import { planLcpModel } from '../plan/lcp-plan.js';
+import { measureLcpComparison, type MeasuredRow } from '../runtime/lcp-measured.js';
 import { buildGraph } from '../graph/build.js';
 import { loadModelFile, saveModelFile } from '../onnx/io.js';
 import { profileModelFile } from '../profile/index.js';
@@ -220,7 +223,129 @@ interface SplitOpts {
   json?: boolean;
 }
 
+function parseTimeScale(value: string): number {
+  const k = Number(value);
+  if (!(k > 0) || !Number.isFinite(k))
+    throw new UsageError(`--time-scale must be a number > 0, got '${value}'`);
+  return k;
+}
+
+const MEASURED_NAMES: Record<MeasuredRow['distribution'], string> = {
+  lcp: 'LCP branches (DAG plan)',
+  'lcp-replicas': 'LCP, 2 replicas/stage, one per sample',
+  'lcp-hedged': 'LCP, 2 replicas/stage, first answer wins',
+  'pipeline-balanced': 'model parallel: pipeline, MAC-balanced',
+  'pipeline-fastest': 'model parallel: pipeline, fastest',
+  'data-parallel': 'data parallel (throughput only)',
+};
+
+function printMeasured(rows: readonly MeasuredRow[], opts: CompareOpts): void {
+  const ms = (x: number) => `${x.toFixed(2)} ms`;
+  console.log(
+    `\nMEASURED (node processes, emulated devices and link, ${opts.limit} images per run, time scale ${opts.timeScale}; latency with one image in flight, the rest with the default window; energy: the cost model on the measured bytes):`,
+  );
+  console.log(
+    formatTable(
+      [
+        'distribution',
+        'model',
+        'devices',
+        'bytes/inf',
+        'latency mean',
+        'p99',
+        'max',
+        'throughput',
+        'energy/inf',
+        'accuracy',
+        'lost',
+      ],
+      rows.map((r) => [
+        MEASURED_NAMES[r.distribution],
+        r.model,
+        String(r.devices),
+        fmtInt(Math.round(r.bytesPerInference)),
+        r.latencyMs ? ms(r.latencyMs.mean) : '-',
+        r.latencyMs ? ms(r.latencyMs.p99) : '-',
+        r.latencyMs ? ms(r.latencyMs.max) : '-',
+        `${r.throughputPerS.toFixed(1)}/s`,
+        r.energyPerInferenceJ === null ? '-' : fmtEnergy(r.energyPerInferenceJ),
+        r.accuracy === null ? '-' : r.accuracy.toFixed(4),
+        String(r.lost),
+      ]),
+    ),
+  );
+}
+
+interface PlanOpts {
+  devices: string;
+  link: string;
+  objective: string;
+  replicas: string;
+  wire: string;
+  out: string;
+  catalog: string[];
+  json?: boolean;
+}
+
+function registerPlan(lcp: Command): void {
+  lcp
+    .command('plan')
+    .description(
+      "place an LCP model's branches on devices and write a DAG plan directory for `edgesplit run`",
+    )
+    .argument('<lcp-model>', 'LCP ONNX model (from lcp split, or a zoo lcp-split* model)')
+    .option('--devices <spec>', 'devices: catalog ids with counts', 'rpi3bplusx4')
+    .option('--link <id>', 'link between every pair and the coordinator', 'wifi-rpi3bplus')
+    .option('--objective <name>', `classifier placement objective: ${LCP_OBJECTIVES.join(', ')}`, 'latency')
+    .option('--replicas <n>', 'devices per stage (a replica named <device>-r2, ...)', '1')
+    .option('--wire <dtype>', `wire encoding of activations: ${PLAN_WIRES.join('|')}`, 'fp32')
+    .requiredOption('--out <dir>', 'plan directory to write')
+    .option('--catalog <file>', 'extra device/link catalog JSON (repeatable)', collect, [])
+    .option('--json', 'print plan.json')
+    .action(async (lcpPath: string, opts: PlanOpts) => {
+      const objective = parseChoice<LcpObjective>('--objective', opts.objective, LCP_OBJECTIVES);
+      const wire = parseChoice<PlanWire>('--wire', opts.wire, PLAN_WIRES);
+      const { plan } = await planLcpModel(lcpPath, {
+        devices: parseDeviceSpec(opts.devices, loadDeviceCatalog(opts.catalog)),
+        link: loadLinkCatalog(opts.catalog).get(opts.link),
+        objective,
+        replicas: parsePositiveInt('--replicas', opts.replicas),
+        wire,
+        out: opts.out,
+      });
+      if (opts.json) return printJson(plan);
+      console.log(
+        `LCP plan of ${lcpPath}: ${plan.source.branches} branch(es) on ${plan.stages.length} stage(s), DAG over ${plan.link} -> ${opts.out}`,
+      );
+      console.log(
+        formatTable(
+          ['stage', 'devices', 'runs', 'reads', 'sends', 'MACs'],
+          plan.stages.map((st) => [
+            st.id,
+            st.devices.map((d) => d.name).join(', '),
+            [
+              st.branches.length ? `branches ${st.branches.join(', ')}` : '',
+              st.classifier ? 'gather + classifier' : '',
+            ]
+              .filter(Boolean)
+              .join(' + '),
+            st.inputs.map((t) => t.name).join(', '),
+            st.outputs.map((t) => t.name).join(', '),
+            fmtInt(st.macs),
+          ]),
+        ),
+      );
+      const p = plan.predicted;
+      console.log(
+        `modelled: ${fmtInt(p.bytes)} B/inference, latency ${p.latencyS === null ? '-' : fmtTime(p.latencyS)}, ${p.throughputPerS.toFixed(1)}/s, ${fmtEnergy(p.energyJ)}/inference; run it with: edgesplit run ${opts.out}`,
+      );
+    });
+}
+
 interface CompareOpts {
+  run?: boolean;
+  limit: string;
+  timeScale: string;
   original: string;
   devices: string;
   link: string;
@@ -236,6 +361,7 @@ export function registerLcpCommand(program: Command): void {
     .description(
       'low-communication parallelization (LCP): narrow independent branches that meet before the classifier',
     );
+  registerPlan(lcp);
   lcp
     .command('split')
     .description('split a CNN into LCP branches (seed Procedure 1) and write the LCP model as ONNX')
@@ -304,6 +430,16 @@ export function registerLcpCommand(program: Command): void {
     .option('--link <id>', 'link between every pair and the coordinator', 'wifi-rpi3bplus')
     .option('--objective <name>', `classifier placement objective: ${LCP_OBJECTIVES.join(', ')}`, 'latency')
     .option('--catalog <file>', 'extra device/link catalog JSON (repeatable)', collect, [])
+    .option(
+      '--run',
+      'also run all three on emulated devices and links (real node processes) and print the measured table',
+    )
+    .option('--limit <n>', 'with --run: test images per run', '200')
+    .option(
+      '--time-scale <k>',
+      'with --run: deployment time runs k times faster (times reported at deployment scale)',
+      '1',
+    )
     .option('--json', 'print one JSON object')
     .action(async (lcpPath: string, opts: CompareOpts) => {
       const objective = parseChoice<LcpObjective>('--objective', opts.objective, LCP_OBJECTIVES);
@@ -316,6 +452,16 @@ export function registerLcpCommand(program: Command): void {
         link,
         objective,
       );
+      const measured = opts.run
+        ? await measureLcpComparison(lcpPath, opts.original, {
+            devices,
+            link,
+            objective,
+            limit: parsePositiveInt('--limit', opts.limit),
+            timeScale: parseTimeScale(opts.timeScale),
+            onProgress: (line) => process.stderr.write(`${line}\n`),
+          })
+        : undefined;
       if (opts.json) {
         const { structure, ...rest } = c;
         printJson({
@@ -324,11 +470,14 @@ export function registerLcpCommand(program: Command): void {
           original: opts.original,
           ...rest,
           branches: structure.branches.length,
+          ...(measured ? { measured } : {}),
         });
-      } else
+      } else {
         printCompare(
           c,
           `${link.id} (${(link.throughputBps / 1e6).toFixed(2)} Mb/s, ${(link.latencyS * 1e3).toFixed(2)} ms per message)`,
         );
+        if (measured) printMeasured(measured, opts);
+      }
     });
 }

@@ -29,6 +29,7 @@ interface RunCliOptions {
   trace?: string;
   window?: string;
   batch?: string;
+  hedge?: boolean;
   policy: string;
   nodeLogs?: boolean;
   json?: boolean;
@@ -63,7 +64,9 @@ function printReport(r: RunReport, trace: string | undefined): void {
   head.push(['latency p50 / p95', `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p95)} ms`]);
   head.push([
     'compute vs communication',
-    `${ms(r.split.computeMs)} ms vs ${ms(r.split.communicationMs)} ms (communication ${(100 * r.split.communicationFraction).toFixed(1)}%, ${r.split.ratio.toFixed(2)}x compute)`,
+    Number.isFinite(r.split.communicationMs)
+      ? `${ms(r.split.computeMs)} ms vs ${ms(r.split.communicationMs)} ms (communication ${(100 * r.split.communicationFraction).toFixed(1)}%, ${r.split.ratio.toFixed(2)}x compute)`
+      : `${ms(r.split.computeMs)} ms compute; communication time per hop is not attributed in DAG plans`,
   ]);
   if ('perSampleJ' in r.energy)
     head.push([
@@ -174,6 +177,7 @@ export function registerRunCommand(program: Command): void {
       'micro-batch: k samples per frame and per onnxruntime call (auto: min(32, samples / (4 x nodes)) when every stage tensor has a symbolic batch dim and devices are not paced, else 1)',
       'auto',
     )
+    .option('--hedge', 'DAG plans: send each sample to every replica of a branch; the first answer wins')
     .option('--policy <p>', 'replica choice: least-loaded or round-robin', 'least-loaded')
     .option(
       '--stall-timeout <ms>',
@@ -238,6 +242,7 @@ export function registerRunCommand(program: Command): void {
           ...(opts.batch !== undefined && opts.batch !== 'auto'
             ? { batch: parsePositiveInt('--batch', opts.batch) }
             : {}),
+          ...(opts.hedge ? { hedge: true } : {}),
           policy: opts.policy,
           nodeLogs: !!opts.nodeLogs,
           log: (line) => process.stderr.write(`edgesplit run: ${line}\n`),

@@ -1,5 +1,6 @@
-/** Element types edgesplit moves around; names follow ONNX. */
-export type DType = 'float32' | 'float16' | 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'bool';
+import type { DType } from './vocabulary.js';
+
+export type { DType } from './vocabulary.js';
 
 /** Bytes per element of each dtype. */
 export const DTYPE_BYTES: Readonly<Record<DType, number>> = {

@@ -12,3 +12,5 @@ export {
 } from './plan-dir.js';
 export { RSSI_CURVE_FILE, inlineExternalData, loadDevicePool, loadRssiCurve } from './inputs.js';
 export { planModelFile, type PlanModelOptions, type PlannedModel } from './plan-model.js';
+export { planLcpModel, type DagPlanFile, type LcpPlanOptions, type LcpPlanResult } from './lcp-plan.js';
+export { stageDag, type DagEdge, type DagStage, type Endpoint, type StageDag } from './dag.js';

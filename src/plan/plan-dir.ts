@@ -15,6 +15,7 @@ import type { ModelProto } from '../onnx/proto.js';
 import type { MemoryModel } from '../profile/memory.js';
 import { objectiveValue } from '../strategy/plan/evaluate.js';
 import type { DevicePool, PartitionPlan, PlanMetrics, PlanResult } from '../strategy/plan/types.js';
+import { DTYPES, dtypeSchema } from '../core/vocabulary.js';
 import { planFileSchema, type PlanFile, type PlanStage, type TensorSpec, type WireDtype } from './schema.js';
 
 /** Name of the plan file inside a plan directory. */
@@ -57,7 +58,13 @@ function metrics(m: PlanMetrics): PlanMetrics {
 function tensor(graph: Graph, name: string, wire: WireDtype): TensorSpec {
   const v = graph.values.get(name);
   if (!v) throw new EdgesplitError('E_GRAPH', `${graph.name}: tensor '${name}' has no known shape`);
-  return { name, shape: [...v.shape], dtype: String(v.dtype), wire };
+  const dtype = dtypeSchema.safeParse(v.dtype);
+  if (!dtype.success)
+    throw new EdgesplitError(
+      'E_PLAN',
+      `${graph.name}: tensor '${name}' has dtype ${String(v.dtype)}, which no stage can exchange (${DTYPES.join(', ')})`,
+    );
+  return { name, shape: [...v.shape], dtype: dtype.data, wire };
 }
 
 function greedyOf(g: PlanResult['greedy']): PlanFile['greedy'] {

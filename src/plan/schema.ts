@@ -5,12 +5,13 @@
  */
 import { z } from 'zod';
 import { MEMORY_MODELS } from '../profile/memory.js';
+import { PLAN_WIRES, dtypeSchema, type PlanWire } from '../core/vocabulary.js';
 
-/** Element encodings on the wire between stages. */
-export const WIRE_DTYPES = ['fp32', 'fp16', 'int16', 'int8'] as const;
+/** Element encodings on the wire between stages (the core vocabulary's {@link PLAN_WIRES}). */
+export const WIRE_DTYPES = PLAN_WIRES;
 
 /** An element encoding on the wire. */
-export type WireDtype = (typeof WIRE_DTYPES)[number];
+export type WireDtype = PlanWire;
 
 const nonNeg = z.number().nonnegative();
 const nonNegInt = z.number().int().nonnegative();
@@ -19,7 +20,7 @@ const nonNegInt = z.number().int().nonnegative();
 export const tensorSpecSchema = z.strictObject({
   name: z.string().min(1),
   shape: z.array(z.union([nonNegInt, z.string().min(1)])),
-  dtype: z.string().min(1),
+  dtype: dtypeSchema,
   wire: z.enum(WIRE_DTYPES),
 });
 

@@ -11,7 +11,8 @@ import type { NodeEndpoint, NodeLink } from './node-link.js';
 import { contiguousRuns, perSampleRecords, stackTensors, unstackTensor } from './micro-batch.js';
 import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME, type TimelineTuple } from './protocol.js';
 import { ReplicaPicker } from './replica-picker.js';
-import { stageRoutes, type RuntimePlan, type StageRoute } from './routes.js';
+import { entryStages, stageRoutes, type RuntimePlan, type StageRoute } from './routes.js';
+import { fanoutOf } from './dag-peers.js';
 import { RunLedger } from './run-ledger.js';
 import { StallWatch } from './stall-watch.js';
 import type { NodeRecord } from './summary.js';
@@ -29,6 +30,8 @@ interface Pending {
 /** One run: connects, assigns, streams, fails over and shuts down. */
 export class Coordinator {
   private readonly routes: StageRoute[];
+  /** Stages the coordinator sends each sample's inputs to (stage 0 of a chain, every entry of a DAG). */
+  private readonly entries: number[];
   private readonly runId = randomUUID();
   private links: NodeLink[] = [];
   private readonly control: ControlLinks;
@@ -49,16 +52,22 @@ export class Coordinator {
   private readonly log: (line: string) => void;
   /** Samples per micro-batch (1: none). */
   private readonly batch: number;
-  /** Stage 0's tensors with their wire precision. */
-  private readonly inputSends: readonly { name: string; wire: WireEncoding }[];
+  /** Per entry stage: the tensors the coordinator sends it, with their wire precision. */
+  private readonly entrySends: ReadonlyMap<number, readonly { name: string; wire: WireEncoding }[]>;
 
   constructor(private readonly o: RunPipelineOptions) {
     this.batch = o.batch ?? 1;
     this.routes = stageRoutes(o.plan);
-    this.inputSends = this.routes[0].expects.map((name) => ({
-      name,
-      wire: o.plan.graphInputs.find((g) => g.name === name)?.wire ?? 'fp32',
-    }));
+    this.entries = entryStages(this.routes);
+    this.entrySends = new Map(
+      this.entries.map((k) => [
+        k,
+        (this.routes[k].fromCoordinator ?? this.routes[k].expects).map((name) => ({
+          name,
+          wire: o.plan.graphInputs.find((g) => g.name === name)?.wire ?? 'fp32',
+        })),
+      ]),
+    );
     this.picker = new ReplicaPicker(o.policy ?? 'least-loaded');
     this.log = o.log ?? (() => undefined);
     this.ledger = new RunLedger(o.plan, {
@@ -229,11 +238,12 @@ export class Coordinator {
   }
 
   private async openInputs(link: NodeLink): Promise<void> {
-    if (link.stageIndex === 0) link.data = await this.control.openData(link);
+    if (this.entries.includes(link.stageIndex)) link.data = await this.control.openData(link);
   }
 
   private downstreamOf(k: number): string[] {
-    if (k === this.o.plan.stages.length - 1) return [COORDINATOR_ADDRESS];
+    // a DAG stage's downstream is its fanout; this list is only the protocol's mandatory fallback
+    if (k === this.o.plan.stages.length - 1 || this.routes[k].fanout) return [COORDINATOR_ADDRESS];
     return this.links.filter((l) => l.alive && l.stageIndex === k + 1).map((l) => l.peerAddress);
   }
 
@@ -278,6 +288,7 @@ export class Coordinator {
         modelInputs: route.modelInputs,
         sends: route.sends,
         downstream: this.downstreamOf(k),
+        ...fanoutOf(this.routes[k], this.links),
         policy: this.o.policy ?? 'least-loaded',
         timelineBatch: this.o.timelineBatch ?? 64,
         intraOpThreads: 1,
@@ -291,28 +302,46 @@ export class Coordinator {
     );
   }
 
-  /** Sends consecutive samples as one micro-batch (one frame per tensor). */
+  /** Sends consecutive samples (one micro-batch) to every entry stage: a DAG's entry stages are independent branches. */
   private async sendSamples(seqs: readonly number[]): Promise<void> {
-    const seq = seqs[0];
     const all = seqs.map((s) => this.o.samples.input(s));
+    await Promise.all(this.entries.map((k) => this.sendToStage(seqs, k, all)));
+  }
+
+  private async sendToStage(
+    seqs: readonly number[],
+    k: number,
+    all: readonly ReturnType<SampleSource['input']>[],
+  ): Promise<void> {
+    const seq = seqs[0];
+    const sends = this.entrySends.get(k)!;
     const inputs: (typeof all)[number] = {};
-    for (const name of this.routes[0].expects)
+    for (const { name } of sends)
       if (all.every((x) => x[name]))
         inputs[name] = stackTensors(
           name,
           all.map((x) => x[name]),
         );
-    const stage0 = this.links.filter((l) => l.alive && l.stageIndex === 0);
-    const i = this.picker.pick(
-      stage0.length,
-      (j) => (stage0[j].data ?? stage0[j].conn).stats().inFlightFrames,
-    );
-    if (i < 0) return; // every stage-0 node is dead; the failover re-sends this sample
-    const link = stage0[i];
+    const route = this.routes[k];
+    const replicas = this.links.filter((l) => l.alive && l.stageIndex === k);
+    // DAG: the replica is pinned by seq, as the upstream branches pin theirs, so a gather gets all of a sample
+    const i = route.fanout
+      ? replicas.length > 0
+        ? seq % replicas.length
+        : -1
+      : this.picker.pick(
+          replicas.length,
+          (j) => (replicas[j].data ?? replicas[j].conn).stats().inFlightFrames,
+        );
+    if (i < 0) return; // every node of the stage is dead; the failover re-sends these samples
+    // hedged: a branch fed only by the coordinator gets the sample on every replica; the gather keeps the first
+    const hedged =
+      this.o.hedge === true && route.fanout !== undefined && route.expects.every((n) => n in inputs);
+    const targets = hedged ? replicas : [replicas[i]];
     const { frames, bytes } = sampleFrames(
       this.epoch,
       seq,
-      this.inputSends,
+      sends,
       (name) => inputs[name],
       !!this.o.connection?.key,
       (name) =>
@@ -321,26 +350,29 @@ export class Coordinator {
           `sample ${seq} has no input '${name}' (has ${Object.keys(all[0]).join(', ')})`,
         ),
     );
-    const start = nowMs();
     const epoch = this.epoch;
-    try {
-      const conn = link.data ?? link.conn;
-      await this.guard(Promise.all(frames.map((f) => conn.send(f))));
-      const end = nowMs();
-      const d = (end - start) / seqs.length;
-      seqs.forEach((s, i) =>
-        this.ledger.sent({
-          epoch,
-          seq: s,
-          sendStart: start + i * d,
-          sendEnd: start + (i + 1) * d,
-          bytes: bytes / seqs.length,
-          target: link.endpoint.device,
-        }),
-      );
-    } catch {
-      // the node died or stalled while we sent (its failover re-sends), or the run failed
-    }
+    await Promise.all(
+      targets.map(async (link) => {
+        const start = nowMs();
+        try {
+          const conn = link.data ?? link.conn;
+          await this.guard(Promise.all(frames.map((f) => conn.send(f))));
+          const d = (nowMs() - start) / seqs.length;
+          seqs.forEach((s, j) =>
+            this.ledger.sent({
+              epoch,
+              seq: s,
+              sendStart: start + j * d,
+              sendEnd: start + (j + 1) * d,
+              bytes: bytes / seqs.length,
+              target: link.endpoint.device,
+            }),
+          );
+        } catch {
+          // the node died or stalled while we sent (its failover re-sends), or the run failed
+        }
+      }),
+    );
   }
 
   private onResult(link: NodeLink, f: TensorFrame): void {
@@ -401,7 +433,12 @@ export class Coordinator {
     await Promise.all(
       live.map((l) =>
         l
-          .request({ op: 'peers', epoch: this.epoch, downstream: this.downstreamOf(l.stageIndex) })
+          .request({
+            op: 'peers',
+            epoch: this.epoch,
+            downstream: this.downstreamOf(l.stageIndex),
+            ...fanoutOf(this.routes[l.stageIndex], this.links),
+          })
           .catch(() => undefined),
       ),
     );

@@ -39,6 +39,11 @@ export interface RunPipelineOptions {
   readonly window?: number;
   /** Samples per micro-batch (default 1; > 1 needs a dynamic first dim everywhere, see micro-batch.ts). */
   readonly batch?: number;
+  /**
+   * DAG plans: send each sample to every replica of a branch stage fed only by the coordinator; the
+   * gather takes the first copy of each branch output and drops the late ones (stragglers). Default off.
+   */
+  readonly hedge?: boolean;
   readonly policy?: ReplicaPolicy;
   /** Clock pings per node at connect (default 8). */
   readonly clockPings?: number;

@@ -52,11 +52,16 @@ export class Downstream {
     this.peers = addresses.map((address) => keep.get(address) ?? { address, dead: false });
   }
 
-  /** Sends one sample's frames to one target; returns its address, or undefined when dropped. */
-  async send(coordinator: Connection, frames: TensorFrame[]): Promise<string | undefined> {
+  /**
+   * Sends one sample's frames to one target; returns its address, or undefined when dropped. With
+   * `pinSeq` (DAG plans) the replica is the sample's seq modulo the peer count (the next live one if
+   * that is dead), so every upstream branch sends one sample to the same replica of a gather.
+   */
+  async send(coordinator: Connection, frames: TensorFrame[], pinSeq?: number): Promise<string | undefined> {
     if (this.peers.length === 1 && this.peers[0].address === COORDINATOR_ADDRESS) {
       return (await this.sendAll(coordinator, frames)) ? COORDINATOR_ADDRESS : undefined;
     }
+    if (pinSeq !== undefined) return this.sendPinned(frames, pinSeq);
     for (let attempt = 0; attempt < this.peers.length; attempt++) {
       const live = this.peers.filter((p) => !p.dead);
       const loads = await Promise.all(
@@ -71,6 +76,23 @@ export class Downstream {
       const i = this.picker.pick(live.length, (j) => loads[j]);
       if (i < 0) break;
       const peer = live[i];
+      const conn = await this.connect(peer).catch((err: unknown) => {
+        this.o.log(`downstream ${peer.address} unreachable: ${errorMessage(err)}`);
+        peer.dead = true;
+        return undefined;
+      });
+      if (conn && (await this.sendAll(conn, frames))) return peer.address;
+      peer.dead = true;
+    }
+    this.dropped += 1;
+    return undefined;
+  }
+
+  private async sendPinned(frames: TensorFrame[], seq: number): Promise<string | undefined> {
+    const n = this.peers.length;
+    for (let i = 0; i < n; i++) {
+      const peer = this.peers[(seq + i) % n];
+      if (peer.dead) continue;
       const conn = await this.connect(peer).catch((err: unknown) => {
         this.o.log(`downstream ${peer.address} unreachable: ${errorMessage(err)}`);
         peer.dead = true;

@@ -22,11 +22,13 @@ import {
   nodeRequestSchema,
   parseBody,
   type AssignMessage,
+  type FanoutGroup,
   type HealthMessage,
   type NodeRequest,
   type TimelineTuple,
 } from './protocol.js';
 import { Downstream } from './downstream.js';
+import { Fanout, RecentKeys } from './fanout.js';
 import type { ReplicaPolicy } from './replica-picker.js';
 import { SampleAssembler, sampleFrames } from './sample-assembler.js';
 import { MODEL_FILE_REFUSED, readConfinedModel } from './model-dir.js';
@@ -108,7 +110,9 @@ class StageNode {
   private epoch = 0;
   private lastRunId: string | undefined;
   private readonly downstream: Downstream;
+  private readonly fanout: Fanout;
   private readonly models = new WeakMap<Connection, Uint8Array>();
+  private readonly done = new RecentKeys(4096);
   private readonly ready: ReadySample[] = [];
   private readonly spaceWaiters: (() => void)[] = [];
   private wakeWorker: (() => void) | undefined;
@@ -120,17 +124,20 @@ class StageNode {
   private readonly log: (line: string) => void;
 
   constructor(private readonly o: StageNodeOptions) {
-    this.downstream = new Downstream({
-      transport: o.transport,
-      ...(o.connection ? { connection: o.connection } : {}),
-      ...(o.linkWrap ? { linkWrap: o.linkWrap } : {}),
-      log: (line) => this.log(line),
-      onConnection: (c) => {
-        this.conns.add(c);
-        void c.closed.then(() => this.conns.delete(c));
-        void this.readLoop(c);
-      },
-    });
+    const makeDownstream = () =>
+      new Downstream({
+        transport: o.transport,
+        ...(o.connection ? { connection: o.connection } : {}),
+        ...(o.linkWrap ? { linkWrap: o.linkWrap } : {}),
+        log: (line) => this.log(line),
+        onConnection: (c) => {
+          this.conns.add(c);
+          void c.closed.then(() => this.conns.delete(c));
+          void this.readLoop(c);
+        },
+      });
+    this.downstream = makeDownstream();
+    this.fanout = new Fanout(makeDownstream);
     this.log = o.log ?? ((line) => process.stderr.write(`edgesplit node: ${line}\n`));
   }
 
@@ -212,8 +219,11 @@ class StageNode {
         this.log(`dropped unexpected tensor '${f.name}' (seq ${f.seq}) from ${conn.remote}`);
       return;
     }
+    const key = `${f.streamId}:${f.seq}`;
+    if (this.done.has(key)) return; // a hedged branch's late copy: the first one already ran
     const feeds = a.assembler.add(f.streamId, f.seq, f.name, f.tensor);
     if (!feeds) return;
+    this.done.remember(key);
     this.ready.push({ epoch: f.streamId, seq: f.seq, feeds, received: nowMs() });
     this.wakeWorker?.();
     // not reading further frames until there is room is what propagates backpressure upstream
@@ -259,7 +269,7 @@ class StageNode {
             ok: false,
             error: `peers for run ${req.runId}, but this node is assigned to run ${this.assignment?.runId ?? 'none'}`,
           });
-        this.setPeers(req.downstream, req.epoch);
+        this.setPeers(req.downstream, req.epoch, undefined, req.fanout);
         return this.reply(conn, { id: req.id, ok: true });
       case 'flush':
         await this.flushTimeline();
@@ -359,7 +369,7 @@ class StageNode {
       this.log(`too many incomplete samples; dropped ${epoch}:${seq}`);
     });
     this.assignment = { ...req, session, coordinator: conn, expectSet: new Set(req.expects), assembler };
-    this.setPeers(req.downstream, req.epoch, req.policy);
+    this.setPeers(req.downstream, req.epoch, req.policy, req.fanout);
     this.log(
       `assigned stage ${req.stageId} (${bytes.byteLength} bytes, loaded in ${(nowMs() - t0).toFixed(1)} ms), sends to ${req.downstream.join(', ')}`,
     );
@@ -369,6 +379,7 @@ class StageNode {
   private async unassign(): Promise<void> {
     const a = this.assignment;
     this.assignment = undefined;
+    this.done.clear();
     this.ready.length = 0;
     this.timeline = [];
     for (const w of this.spaceWaiters.splice(0)) w();
@@ -386,11 +397,18 @@ class StageNode {
     this.processed = 0;
     this.dropped = 0;
     this.downstream.dropped = 0;
+    this.fanout.resetDropped();
     for (const c of this.conns) if (c !== coordinator) void c.close('new run').catch(() => undefined);
   }
 
-  private setPeers(downstream: readonly string[], epoch: number, policy?: ReplicaPolicy): void {
-    this.downstream.setPeers(downstream, policy);
+  private setPeers(
+    downstream: readonly string[],
+    epoch: number,
+    policy?: ReplicaPolicy,
+    fanout?: readonly FanoutGroup[],
+  ): void {
+    this.downstream.setPeers(fanout ? [] : downstream, policy);
+    this.fanout.setGroups(fanout ?? [], policy);
     if (epoch > this.epoch) {
       this.epoch = epoch;
       this.assignment?.assembler.dropBefore(epoch);
@@ -437,7 +455,9 @@ class StageNode {
         ),
     );
     const sendStart = nowMs();
-    const target = await this.downstream.send(a.coordinator, frames);
+    const target = this.fanout.active
+      ? await this.fanout.send(a.coordinator, frames, item.seq)
+      : await this.downstream.send(a.coordinator, frames);
     const sendEnd = nowMs();
     const count = a.batch > 1 ? (item.feeds.get(a.expects[0])?.dims[0] ?? 1) : 1;
     this.processed += count;
@@ -457,7 +477,7 @@ class StageNode {
   }
 
   private droppedTotal(): number {
-    return this.dropped + this.downstream.dropped;
+    return this.dropped + this.downstream.dropped + this.fanout.dropped;
   }
 
   private async flushTimeline(): Promise<void> {

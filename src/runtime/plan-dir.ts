@@ -8,16 +8,15 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
+import { dtypeSchema, wireEncodingSchema } from '../core/vocabulary.js';
 import { readPlan, type PlanFile } from '../plan/index.js';
-import type { RuntimePlan, RuntimeStage, RuntimeTensor } from './routes.js';
+import { stageRoutes, type RuntimePlan, type RuntimeStage, type RuntimeTensor } from './routes.js';
 
 const tensorSchema = z.object({
   name: z.string().min(1),
-  dtype: z
-    .enum(['float32', 'float16', 'int8', 'uint8', 'int16', 'int32', 'int64', 'bool'])
-    .default('float32'),
+  dtype: dtypeSchema.default('float32'),
   shape: z.array(z.union([z.number().int(), z.string()])).default([]),
-  wire: z.enum(['fp32', 'fp16', 'int16', 'int8', 'native']).default('fp32'),
+  wire: wireEncodingSchema.default('fp32'),
 });
 
 const deviceSchema = z.union([
@@ -45,7 +44,9 @@ const ioSchema = z.union([z.array(z.string()), z.array(tensorSchema)]);
 
 /** The fields of plan.json the runtime reads. */
 export const runtimePlanSchema = z.object({
-  version: z.literal(1),
+  /** 1: stages form a chain; 2: `topology` says chain or dag (v1 reads as a chain). */
+  version: z.union([z.literal(1), z.literal(2)]),
+  topology: z.enum(['chain', 'dag']).optional(),
   link: z.string().optional(),
   inputs: ioSchema.optional(),
   outputs: ioSchema.optional(),
@@ -72,6 +73,10 @@ export function toRuntimePlan(json: unknown, dir: string): RuntimePlan {
     );
   }
   const p = r.data;
+  if (p.version === 1 && p.topology === 'dag')
+    throw new EdgesplitError('E_PLAN', `${file}: field topology: "dag" needs version 2`);
+  if (p.version === 2 && p.topology === undefined)
+    throw new EdgesplitError('E_PLAN', `${file}: field topology: version 2 needs "chain" or "dag"`);
   const stages: RuntimeStage[] = p.stages.map((s) => ({
     id: s.id,
     modelPath: resolve(dir, s.model),
@@ -111,6 +116,7 @@ export function toRuntimePlan(json: unknown, dir: string): RuntimePlan {
       : {}),
     ...(p.predicted?.latencyS !== undefined ? { predictedLatencyS: p.predicted.latencyS } : {}),
     ...(p.link !== undefined ? { link: p.link } : {}),
+    ...(p.topology === 'dag' ? { topology: 'dag' as const } : {}),
   };
 }
 
@@ -118,7 +124,7 @@ export function toRuntimePlan(json: unknown, dir: string): RuntimePlan {
 export function fromPlanFile(plan: PlanFile, dir: string): RuntimePlan {
   const tensor = (t: PlanFile['graph']['inputs'][number]): RuntimeTensor => ({
     name: t.name,
-    dtype: t.dtype as RuntimeTensor['dtype'],
+    dtype: t.dtype,
     shape: t.shape,
     wire: t.wire,
   });
@@ -170,6 +176,8 @@ export async function loadRuntimePlan(dir: string): Promise<RuntimePlan> {
 /** Reads a hand-written `<dir>/plan.json` (runtime fields only) and checks every stage model file exists. */
 export function readRuntimePlan(dir: string): RuntimePlan {
   const plan = toRuntimePlan(readPlanJson(dir), resolve(dir));
+  // routes are checked at read time, so a cycle or a dangling tensor is refused before any node starts
+  stageRoutes(plan);
   for (const s of plan.stages)
     if (!existsSync(s.modelPath))
       throw new EdgesplitError(

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { EdgesplitError } from '../core/errors.js';
+import { wireEncodingSchema } from '../core/vocabulary.js';
 import { pacingSchema } from './pacing.js';
 import type { Frame, JsonValue, MessageFrame } from '../transport/codec/frame.js';
 
@@ -13,7 +14,15 @@ export const MODEL_TENSOR_NAME = '__edgesplit_stage_model__';
 /** Address a last stage sends its outputs to: back over the coordinator's own connection. */
 export const COORDINATOR_ADDRESS = 'coordinator';
 
-const wire = z.enum(['fp32', 'fp16', 'int16', 'int8', 'native']);
+const wire = wireEncodingSchema;
+
+/** The tensors a DAG stage sends to one downstream stage, and that stage's replicas (or ["coordinator"]). */
+export const fanoutGroupSchema = z.object({
+  sends: z.array(z.object({ name: z.string(), wire })).min(1),
+  downstream: z.array(z.string()).min(1),
+});
+/** Parsed fanout group. */
+export type FanoutGroup = z.infer<typeof fanoutGroupSchema>;
 
 /** Coordinator -> node: load a stage and where to send its outputs. */
 export const assignSchema = z.object({
@@ -31,6 +40,8 @@ export const assignSchema = z.object({
   sends: z.array(z.object({ name: z.string(), wire })).min(1),
   /** host:port of every replica of the next stage, or ["coordinator"]. */
   downstream: z.array(z.string()).min(1),
+  /** DAG plans: one group per downstream stage (its sends, its replicas' addresses); replaces sends/downstream. */
+  fanout: z.array(fanoutGroupSchema).min(1).optional(),
   policy: z.enum(['round-robin', 'least-loaded']),
   /** Timeline records per batch sent to the coordinator. */
   timelineBatch: z.number().int().min(1).max(10_000),
@@ -57,6 +68,7 @@ export const peersSchema = z.object({
   runId: z.string().optional(),
   epoch: z.number().int().min(1),
   downstream: z.array(z.string()).min(1),
+  fanout: z.array(fanoutGroupSchema).min(1).optional(),
 });
 /** Parsed `peers` body. */
 export type PeersMessage = z.infer<typeof peersSchema>;

@@ -6,6 +6,7 @@
 import { EdgesplitError } from '../core/errors.js';
 import type { DType } from '../core/tensor.js';
 import type { WireEncoding } from '../transport/codec/frame.js';
+import { stageDag, type Endpoint } from '../plan/dag.js';
 
 /** One tensor at a stage boundary. */
 export interface RuntimeTensor {
@@ -57,6 +58,8 @@ export interface RuntimePlan {
   readonly predictedLatencyS?: number;
   /** Catalog link id the plan was made for. */
   readonly link?: string;
+  /** `dag`: tensors go from their producer straight to their readers (plan.json v2); default `chain`. */
+  readonly topology?: 'chain' | 'dag';
 }
 
 /** What one stage receives, runs and sends. */
@@ -66,6 +69,16 @@ export interface StageRoute {
   /** Tensors fed to the stage model. */
   readonly modelInputs: readonly string[];
   /** Tensors sent on (live at the cut after the stage; graph outputs for the last stage). */
+  readonly sends: readonly { readonly name: string; readonly wire: WireEncoding }[];
+  /** DAG plans: the sends grouped by downstream stage (or the coordinator); absent for chains. */
+  readonly fanout?: readonly StageFanout[];
+  /** DAG plans: the graph inputs the coordinator sends this stage (absent: only stage 0 gets them). */
+  readonly fromCoordinator?: readonly string[];
+}
+
+/** The tensors a stage sends to one downstream stage (every replica of it is a candidate) or back. */
+export interface StageFanout {
+  readonly to: Endpoint;
   readonly sends: readonly { readonly name: string; readonly wire: WireEncoding }[];
 }
 
@@ -80,6 +93,7 @@ function planError(plan: RuntimePlan, msg: string): EdgesplitError {
 export function stageRoutes(plan: RuntimePlan): StageRoute[] {
   const s = plan.stages.length;
   if (s === 0) throw planError(plan, 'plan has no stages');
+  if (plan.topology === 'dag') return dagRoutes(plan);
   const wireOf = new Map<string, WireEncoding>();
   for (const t of plan.graphInputs) wireOf.set(t.name, t.wire);
   const available: Set<string>[] = [new Set(plan.graphInputs.map((t) => t.name))];
@@ -112,6 +126,45 @@ export function stageRoutes(plan: RuntimePlan): StageRoute[] {
       expects: live(k),
       modelInputs: st.inputs.map((i) => i.name),
       sends: live(k + 1).map((name) => ({ name, wire: wireOf.get(name) ?? 'fp32' })),
+    };
+  });
+}
+
+/** Stages the coordinator sends graph inputs to: every stage reading one (DAG), else stage 0. */
+export function entryStages(routes: readonly StageRoute[]): number[] {
+  const dag = routes.filter((r) => r.fromCoordinator !== undefined);
+  if (dag.length === 0) return [0];
+  return routes.flatMap((r, k) => ((r.fromCoordinator?.length ?? 0) > 0 ? [k] : []));
+}
+
+function dagRoutes(plan: RuntimePlan): StageRoute[] {
+  const dag = stageDag(
+    plan.stages.map((st) => ({
+      id: st.id,
+      inputs: st.inputs.map((t) => t.name),
+      outputs: st.outputs.map((t) => t.name),
+    })),
+    plan.graphInputs.map((t) => t.name),
+    plan.graphOutputs,
+    plan.dir,
+  );
+  const wireOf = new Map<string, WireEncoding>();
+  for (const t of plan.graphInputs) wireOf.set(t.name, t.wire);
+  for (const st of plan.stages) for (const o of st.outputs) wireOf.set(o.name, o.wire);
+  const wired = (names: readonly string[]) =>
+    names.map((name) => ({ name, wire: wireOf.get(name) ?? 'fp32' }));
+  return plan.stages.map((st, k) => {
+    const out = dag.edges.filter((e) => e.from === k);
+    if (out.length === 0)
+      throw planError(plan, `stage ${st.id} sends nothing: no stage and no graph output reads its outputs`);
+    const fanout = out.map((e) => ({ to: e.to, sends: wired(e.tensors) }));
+    const sends = wired([...new Set(out.flatMap((e) => e.tensors))]);
+    return {
+      expects: st.inputs.map((t) => t.name),
+      modelInputs: st.inputs.map((t) => t.name),
+      sends,
+      fanout,
+      fromCoordinator: dag.edges.find((e) => e.from === 'coordinator' && e.to === k)?.tensors ?? [],
     };
   });
 }

@@ -6,6 +6,7 @@
  * completes its join). Latency percentiles come from a uniform reservoir sample of `reservoir`
  * latencies (Algorithm R, seeded): exact up to that many samples, an unbiased sample beyond.
  */
+import { dagHopNames } from './dag-peers.js';
 import { mulberry32 } from '../core/random.js';
 import type { RuntimePlan } from './routes.js';
 import type {
@@ -150,14 +151,18 @@ export class RunStats {
       };
     });
     const names = ['coordinator', ...this.plan.stages.map((s) => `stage ${s.id}`), 'coordinator'];
+    const dag = this.plan.topology === 'dag' ? dagHopNames(this.plan) : undefined;
     const links: LinkSummary[] = this.hopTime.map((t, h) => ({
       from: names[h],
-      to: names[h + 1],
+      to: dag ? dag[h] : names[h + 1],
       bytes: this.hopBytes[h].sum,
-      bytesPerSample: this.hopBytes[h].value,
-      communicationMs: t.value,
+      // a DAG's scatter hop carries several messages per sample
+      bytesPerSample: dag ? this.hopBytes[h].sum / Math.max(1, samples) : this.hopBytes[h].value,
+      // hop times pair a stage's send with the next stage's receive: a chain's notion, not a DAG's
+      communicationMs: dag ? NaN : t.value,
     }));
-    const communicationMs = this.hopTime.reduce((s, t) => s + t.sum, 0);
+    if (dag) for (const st of stages) (st as { receiveMs: number }).receiveMs = NaN;
+    const communicationMs = dag ? NaN : this.hopTime.reduce((s, t) => s + t.sum, 0);
     const computeMs = this.computeMs;
     const service = stages.map((s, k) => s.computeMs / Math.max(1, this.plan.stages[k].devices.length));
     const slowest = Math.max(...service);
@@ -173,6 +178,7 @@ export class RunStats {
       latencyMs: {
         p50: quantile(this.reservoir, 0.5),
         p95: quantile(this.reservoir, 0.95),
+        p99: quantile(this.reservoir, 0.99),
         mean: this.latency.value,
         max: this.latency.count ? this.latencyMax : NaN,
       },

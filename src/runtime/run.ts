@@ -55,6 +55,8 @@ export interface RunPlanOptions {
   readonly window?: number;
   /** Samples per micro-batch; undefined: automatic (see {@link chooseBatch}). */
   readonly batch?: number;
+  /** DAG plans: every replica of a branch gets each sample, the first answer wins (see `RunPipelineOptions.hedge`). */
+  readonly hedge?: boolean;
   readonly policy?: ReplicaPolicy;
   readonly nodeLogs?: boolean;
   /** Local nodes must be ready within this time (default 20 s). */
@@ -201,6 +203,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
       stallTimeoutMs: o.stallTimeoutMs ?? defaultStallTimeoutMs(o.plan, window),
       ...(link !== undefined ? { expectLink: link } : {}),
       ...(o.policy ? { policy: o.policy } : {}),
+      ...(o.hedge ? { hedge: true } : {}),
       ...(o.timelineBatch !== undefined ? { timelineBatch: o.timelineBatch } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.signal ? { signal: o.signal } : {}),

@@ -107,6 +107,7 @@ export interface RunSummary {
   readonly latencyMs: {
     readonly p50: number;
     readonly p95: number;
+    readonly p99: number;
     readonly mean: number;
     readonly max: number;
   };

@@ -100,6 +100,7 @@ export function scaleSummary(m: RunSummary, k: number): RunSummary {
     latencyMs: {
       p50: t(m.latencyMs.p50),
       p95: t(m.latencyMs.p95),
+      p99: t(m.latencyMs.p99),
       mean: t(m.latencyMs.mean),
       max: t(m.latencyMs.max),
     },

@@ -139,7 +139,10 @@ describe('plan.json, hosts file, addresses, frame sizes', () => {
     });
     expect(p.graphOutputs).toEqual(['y']);
     expect(p.predictedThroughputPerS).toBe(5);
-    expect(() => toRuntimePlan({ ...json, version: 2 }, '/d')).toThrow(/plan\.json: field version/);
+    expect(() => toRuntimePlan({ ...json, version: 3 }, '/d')).toThrow(/plan\.json: field version/);
+    expect(() => toRuntimePlan({ ...json, version: 2 }, '/d')).toThrow(/plan\.json: field topology/);
+    expect(toRuntimePlan({ ...json, version: 2, topology: 'chain' }, '/d').topology).toBeUndefined();
+    expect(() => toRuntimePlan({ ...json, topology: 'dag' }, '/d')).toThrow(/"dag" needs version 2/);
     expect(() =>
       toRuntimePlan({ ...json, stages: [{ ...json.stages[0], devices: ['a', 'a'] }] }, '/d'),
     ).toThrow(/device "a" appears/);

@@ -14,6 +14,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { DTYPE_BYTES, shapeSize, type DType, type Tensor, type TensorArray } from '../../core/tensor.js';
+import { DTYPES, WIRE_ENCODINGS, type WireEncoding } from '../../core/vocabulary.js';
 import { FrameError } from '../errors.js';
 import {
   chooseQuantParams,
@@ -51,19 +52,9 @@ export type FrameType = (typeof FRAME_TYPES)[number];
 /** Frame types that carry a JSON body. */
 export type MessageFrameType = Exclude<FrameType, 'tensor'>;
 
-/** How a tensor's elements travel: float32 as fp32/fp16/int16/int8, or any dtype as its own bytes ("native"). */
-export type WireEncoding = 'fp32' | 'fp16' | 'int16' | 'int8' | 'native';
-const WIRE_CODES: readonly WireEncoding[] = ['fp32', 'fp16', 'int16', 'int8', 'native'];
-const DTYPE_CODES: readonly DType[] = [
-  'float32',
-  'float16',
-  'int8',
-  'uint8',
-  'int16',
-  'int32',
-  'int64',
-  'bool',
-];
+export type { WireEncoding } from '../../core/vocabulary.js';
+const WIRE_CODES: readonly WireEncoding[] = WIRE_ENCODINGS;
+const DTYPE_CODES: readonly DType[] = DTYPES;
 
 /** A JSON value as carried in message frames. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

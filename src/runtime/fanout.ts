@@ -1,0 +1,83 @@
+/**
+ * A DAG stage's way downstream: one {@link Downstream} per downstream stage (each with its replicas),
+ * so every branch of a scatter gets its tensors and a gather gets each branch's. One replica of each
+ * group takes a sample; a group whose replicas are all dead drops it there (the coordinator re-sends
+ * after the failover), never blocking the other groups.
+ */
+import type { TensorFrame } from '../transport/codec/frame.js';
+import type { Connection } from '../transport/transport.js';
+import type { Downstream } from './downstream.js';
+import type { FanoutGroup } from './protocol.js';
+import type { ReplicaPolicy } from './replica-picker.js';
+
+/** Several downstream stages of one node. */
+export class Fanout {
+  private groups: { readonly names: readonly string[]; readonly down: Downstream }[] = [];
+
+  constructor(private readonly make: () => Downstream) {}
+
+  /** True when the node is assigned a DAG stage with fan-out groups. */
+  get active(): boolean {
+    return this.groups.length > 0;
+  }
+
+  /** Samples some group could not deliver. */
+  get dropped(): number {
+    return this.groups.reduce((s, g) => s + g.down.dropped, 0);
+  }
+
+  /** A new run counts from zero. */
+  resetDropped(): void {
+    for (const g of this.groups) g.down.dropped = 0;
+  }
+
+  /** Replaces the groups; group i keeps its connections when its replicas are unchanged. */
+  setGroups(groups: readonly FanoutGroup[], policy?: ReplicaPolicy): void {
+    for (const g of this.groups.slice(groups.length)) g.down.setPeers([]);
+    this.groups = groups.map((g, i) => {
+      const down = this.groups[i]?.down ?? this.make();
+      down.setPeers(g.downstream, policy);
+      return { names: g.sends.map((s) => s.name), down };
+    });
+  }
+
+  /** Sends each group its frames (picked by name from `frames`); returns the targets that took them. */
+  async send(
+    coordinator: Connection,
+    frames: readonly TensorFrame[],
+    seq: number,
+  ): Promise<string | undefined> {
+    const byName = new Map(frames.map((f) => [f.name, f]));
+    const targets = await Promise.all(
+      this.groups.map((g) =>
+        g.down.send(
+          coordinator,
+          g.names.map((n) => byName.get(n)!),
+          seq,
+        ),
+      ),
+    );
+    const ok = targets.filter((t): t is string => t !== undefined);
+    return ok.length > 0 ? ok.join('+') : undefined;
+  }
+}
+
+/** The last `cap` sample keys a node completed (so a hedged branch's late copy is dropped, not held). */
+export class RecentKeys {
+  private readonly keys = new Set<string>();
+
+  constructor(private readonly cap: number) {}
+
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+
+  remember(key: string): void {
+    this.keys.add(key);
+    if (this.keys.size > this.cap) this.keys.delete(this.keys.values().next().value as string);
+  }
+
+  clear(): void {
+    this.keys.clear();
+  }
+}
