@@ -76,13 +76,7 @@ export class Downstream {
       const i = this.picker.pick(live.length, (j) => loads[j]);
       if (i < 0) break;
       const peer = live[i];
-      const conn = await this.connect(peer).catch((err: unknown) => {
-        this.o.log(`downstream ${peer.address} unreachable: ${errorMessage(err)}`);
-        peer.dead = true;
-        return undefined;
-      });
-      if (conn && (await this.sendAll(conn, frames))) return peer.address;
-      peer.dead = true;
+      if (await this.sendTo(peer, frames)) return peer.address;
     }
     this.dropped += 1;
     return undefined;
@@ -92,17 +86,21 @@ export class Downstream {
     const n = this.peers.length;
     for (let i = 0; i < n; i++) {
       const peer = this.peers[(seq + i) % n];
-      if (peer.dead) continue;
-      const conn = await this.connect(peer).catch((err: unknown) => {
-        this.o.log(`downstream ${peer.address} unreachable: ${errorMessage(err)}`);
-        peer.dead = true;
-        return undefined;
-      });
-      if (conn && (await this.sendAll(conn, frames))) return peer.address;
-      peer.dead = true;
+      if (!peer.dead && (await this.sendTo(peer, frames))) return peer.address;
     }
     this.dropped += 1;
     return undefined;
+  }
+
+  /** Connects to `peer` if needed and sends; a peer that cannot be reached or sent to is marked dead. */
+  private async sendTo(peer: Peer, frames: TensorFrame[]): Promise<boolean> {
+    const conn = await this.connect(peer).catch((err: unknown) => {
+      this.o.log(`downstream ${peer.address} unreachable: ${errorMessage(err)}`);
+      return undefined;
+    });
+    if (conn && (await this.sendAll(conn, frames))) return true;
+    peer.dead = true;
+    return false;
   }
 
   private async sendAll(conn: Connection, frames: TensorFrame[]): Promise<boolean> {
