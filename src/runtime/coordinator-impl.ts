@@ -2,20 +2,19 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
-import type { TensorFrame, WireEncoding } from '../transport/codec/frame.js';
+import type { TensorFrame } from '../transport/codec/frame.js';
 import { nowMs } from './clock.js';
 import { ControlLinks } from './control-links.js';
 import type { FailoverEvent, PipelineRun, RunPipelineOptions, SampleSource } from './coordinator.js';
-import { sampleFrames } from './sample-assembler.js';
 import type { NodeEndpoint, NodeLink } from './node-link.js';
-import { contiguousRuns, perSampleRecords, stackTensors, unstackTensor } from './micro-batch.js';
-import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME, type TimelineTuple } from './protocol.js';
+import { EntrySender } from './entry-sender.js';
+import { contiguousRuns, unstackTensor } from './micro-batch.js';
+import { COORDINATOR_ADDRESS } from './protocol.js';
 import { ReplicaPicker } from './replica-picker.js';
 import { entryStages, stageRoutes, type RuntimePlan, type StageRoute } from './routes.js';
 import { fanoutOf } from './dag-peers.js';
 import { RunLedger } from './run-ledger.js';
 import { StallWatch } from './stall-watch.js';
-import type { NodeRecord } from './summary.js';
 
 /** Default stall timeout, ms. */
 export const DEFAULT_STALL_TIMEOUT_MS = 10_000;
@@ -52,22 +51,12 @@ export class Coordinator {
   private readonly log: (line: string) => void;
   /** Samples per micro-batch (1: none). */
   private readonly batch: number;
-  /** Per entry stage: the tensors the coordinator sends it, with their wire precision. */
-  private readonly entrySends: ReadonlyMap<number, readonly { name: string; wire: WireEncoding }[]>;
+  private readonly entry: EntrySender;
 
   constructor(private readonly o: RunPipelineOptions) {
     this.batch = o.batch ?? 1;
     this.routes = stageRoutes(o.plan);
     this.entries = entryStages(this.routes);
-    this.entrySends = new Map(
-      this.entries.map((k) => [
-        k,
-        (this.routes[k].fromCoordinator ?? this.routes[k].expects).map((name) => ({
-          name,
-          wire: o.plan.graphInputs.find((g) => g.name === name)?.wire ?? 'fp32',
-        })),
-      ]),
-    );
     this.picker = new ReplicaPicker(o.policy ?? 'least-loaded');
     this.log = o.log ?? (() => undefined);
     this.ledger = new RunLedger(o.plan, {
@@ -77,6 +66,19 @@ export class Coordinator {
         o.onResult?.(seq, outputs);
         o.onProgress?.(done, o.samples.count);
       },
+    });
+    this.entry = new EntrySender({
+      plan: o.plan,
+      routes: this.routes,
+      entries: this.entries,
+      samples: o.samples,
+      picker: this.picker,
+      ledger: this.ledger,
+      hedge: o.hedge === true,
+      keyed: !!o.connection?.key,
+      links: () => this.links,
+      epoch: () => this.epoch,
+      guard: <T>(p: Promise<T>) => this.guard(p),
     });
     this.stallMs = o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     this.control = new ControlLinks({
@@ -229,10 +231,7 @@ export class Coordinator {
   private connect(ep: NodeEndpoint, k: number): Promise<NodeLink> {
     return this.control.open(ep, k, {
       onTensor: (l, f) => this.onResult(l, f),
-      onTimeline: (l, m) => {
-        for (const batch of m.records)
-          for (const r of perSampleRecords(batch as TimelineTuple)) this.ledger.node(toRecord(l, r));
-      },
+      onTimeline: (l, m) => this.ledger.timeline(l, m.records),
       onClosed: (l, reason) => this.onClosed(l, reason),
     });
   }
@@ -252,30 +251,7 @@ export class Coordinator {
     const st = this.o.plan.stages[k];
     const model = this.models[k];
     const local = this.o.pool.kind === 'local';
-    if (!local) {
-      const sent = link.conn.send({
-        type: 'tensor',
-        streamId: 0,
-        seq: 0,
-        name: MODEL_TENSOR_NAME,
-        tensor: { dtype: 'uint8', dims: [model.byteLength], data: model },
-        wire: 'native',
-      });
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new EdgesplitError(
-                'E_TRANSPORT',
-                `node ${link.endpoint.device} (${link.endpoint.address}) did not take the stage model within ${ASSIGN_TIMEOUT_MS} ms`,
-              ),
-            ),
-          ASSIGN_TIMEOUT_MS,
-        );
-      });
-      await Promise.race([sent, late]).finally(() => clearTimeout(timer));
-    }
+    if (!local) await link.sendModel(model, ASSIGN_TIMEOUT_MS);
     const route = this.routes[k];
     await link.request(
       {
@@ -302,77 +278,9 @@ export class Coordinator {
     );
   }
 
-  /** Sends consecutive samples (one micro-batch) to every entry stage: a DAG's entry stages are independent branches. */
-  private async sendSamples(seqs: readonly number[]): Promise<void> {
-    const all = seqs.map((s) => this.o.samples.input(s));
-    await Promise.all(this.entries.map((k) => this.sendToStage(seqs, k, all)));
-  }
-
-  private async sendToStage(
-    seqs: readonly number[],
-    k: number,
-    all: readonly ReturnType<SampleSource['input']>[],
-  ): Promise<void> {
-    const seq = seqs[0];
-    const sends = this.entrySends.get(k)!;
-    const inputs: (typeof all)[number] = {};
-    for (const { name } of sends)
-      if (all.every((x) => x[name]))
-        inputs[name] = stackTensors(
-          name,
-          all.map((x) => x[name]),
-        );
-    const route = this.routes[k];
-    const replicas = this.links.filter((l) => l.alive && l.stageIndex === k);
-    // DAG: the replica is pinned by seq, as the upstream branches pin theirs, so a gather gets all of a sample
-    const i = route.fanout
-      ? replicas.length > 0
-        ? seq % replicas.length
-        : -1
-      : this.picker.pick(
-          replicas.length,
-          (j) => (replicas[j].data ?? replicas[j].conn).stats().inFlightFrames,
-        );
-    if (i < 0) return; // every node of the stage is dead; the failover re-sends these samples
-    // hedged: a branch fed only by the coordinator gets the sample on every replica; the gather keeps the first
-    const hedged =
-      this.o.hedge === true && route.fanout !== undefined && route.expects.every((n) => n in inputs);
-    const targets = hedged ? replicas : [replicas[i]];
-    const { frames, bytes } = sampleFrames(
-      this.epoch,
-      seq,
-      sends,
-      (name) => inputs[name],
-      !!this.o.connection?.key,
-      (name) =>
-        new EdgesplitError(
-          'E_DATA',
-          `sample ${seq} has no input '${name}' (has ${Object.keys(all[0]).join(', ')})`,
-        ),
-    );
-    const epoch = this.epoch;
-    await Promise.all(
-      targets.map(async (link) => {
-        const start = nowMs();
-        try {
-          const conn = link.data ?? link.conn;
-          await this.guard(Promise.all(frames.map((f) => conn.send(f))));
-          const d = (nowMs() - start) / seqs.length;
-          seqs.forEach((s, j) =>
-            this.ledger.sent({
-              epoch,
-              seq: s,
-              sendStart: start + j * d,
-              sendEnd: start + (j + 1) * d,
-              bytes: bytes / seqs.length,
-              target: link.endpoint.device,
-            }),
-          );
-        } catch {
-          // the node died or stalled while we sent (its failover re-sends), or the run failed
-        }
-      }),
-    );
+  /** Sends consecutive samples (one micro-batch) to every entry stage. */
+  private sendSamples(seqs: readonly number[]): Promise<void> {
+    return this.entry.send(seqs);
   }
 
   private onResult(link: NodeLink, f: TensorFrame): void {
@@ -467,21 +375,4 @@ export class Coordinator {
       this.links.filter((l) => l.alive).map((l) => l.request({ op: 'flush' }, 5000).catch(() => undefined)),
     );
   }
-}
-
-function toRecord(l: NodeLink, r: TimelineTuple): NodeRecord {
-  const c = (t: number) => t - l.offset.offsetMs;
-  return {
-    stageIndex: l.stageIndex,
-    device: l.endpoint.device,
-    epoch: r[0],
-    seq: r[1],
-    received: c(r[2]),
-    inferStart: c(r[3]),
-    inferEnd: c(r[4]),
-    sendStart: c(r[5]),
-    sendEnd: c(r[6]),
-    bytes: r[7],
-    target: r[8],
-  };
 }

@@ -7,6 +7,7 @@ import type { MessageFrame, TensorFrame } from '../transport/codec/frame.js';
 import type { Connection } from '../transport/transport.js';
 import { estimateOffset, nowMs, type ClockOffset, type ClockSample } from './clock.js';
 import {
+  MODEL_TENSOR_NAME,
   controlFrame,
   healthSchema,
   opOf,
@@ -78,6 +79,32 @@ export class NodeLink {
         `node ${this.endpoint.device} (${this.endpoint.address}) refused ${String(body.op)}: ${reply.error ?? 'no reason'}`,
       );
     return reply;
+  }
+
+  /** Sends a stage model's bytes (before its `assign`); rejects if the node has not taken them within `timeoutMs`. */
+  async sendModel(model: Uint8Array, timeoutMs: number): Promise<void> {
+    const sent = this.conn.send({
+      type: 'tensor',
+      streamId: 0,
+      seq: 0,
+      name: MODEL_TENSOR_NAME,
+      tensor: { dtype: 'uint8', dims: [model.byteLength], data: model },
+      wire: 'native',
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new EdgesplitError(
+              'E_TRANSPORT',
+              `node ${this.endpoint.device} (${this.endpoint.address}) did not take the stage model within ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    await Promise.race([sent, late]).finally(() => clearTimeout(timer));
   }
 
   /** Asks for the node's health. */

@@ -3,9 +3,8 @@
  * stage model on each sample as soon as all its tensors arrived, and forwards the outputs to one
  * replica of the next stage (or back to the coordinator). One inference at a time, like one device.
  */
-import type { InferenceBackend, InferenceSession } from '../backend/backend.js';
+import type { InferenceBackend } from '../backend/backend.js';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
-import type { Tensor } from '../core/tensor.js';
 import type { Frame, MessageFrame, TensorFrame } from '../transport/codec/frame.js';
 import { stderrLog } from '../transport/connection-impl.js';
 import type {
@@ -25,14 +24,14 @@ import {
   type FanoutGroup,
   type HealthMessage,
   type NodeRequest,
-  type TimelineTuple,
 } from './protocol.js';
 import { Downstream } from './downstream.js';
 import { Fanout, RecentKeys } from './fanout.js';
 import type { ReplicaPolicy } from './replica-picker.js';
-import { SampleAssembler, sampleFrames } from './sample-assembler.js';
-import { MODEL_FILE_REFUSED, readConfinedModel } from './model-dir.js';
-import { paceSample, type Pacer } from './pacing.js';
+import { SampleAssembler } from './sample-assembler.js';
+import type { Pacer } from './pacing.js';
+import { openStageSession, stageModelBytes } from './stage-load.js';
+import { StageWorker, type Assignment } from './stage-worker.js';
 
 /** Options of {@link startStageNode}. */
 export interface StageNodeOptions {
@@ -81,20 +80,6 @@ export interface StageNodeHandle {
   close(): Promise<void>;
 }
 
-interface Assignment extends AssignMessage {
-  readonly session: InferenceSession;
-  readonly coordinator: Connection;
-  readonly expectSet: ReadonlySet<string>;
-  readonly assembler: SampleAssembler;
-}
-
-interface ReadySample {
-  readonly epoch: number;
-  readonly seq: number;
-  readonly feeds: Map<string, Tensor>;
-  readonly received: number;
-}
-
 /** Starts a stage node; resolves once it listens. */
 export async function startStageNode(options: StageNodeOptions): Promise<StageNodeHandle> {
   const node = new StageNode(options);
@@ -113,12 +98,8 @@ class StageNode {
   private readonly fanout: Fanout;
   private readonly models = new WeakMap<Connection, Uint8Array>();
   private readonly done = new RecentKeys(4096);
-  private readonly ready: ReadySample[] = [];
-  private readonly spaceWaiters: (() => void)[] = [];
-  private wakeWorker: (() => void) | undefined;
-  private timeline: TimelineTuple[] = [];
+  private readonly worker: StageWorker;
   private readonly conns = new Set<Connection>();
-  private processed = 0;
   private dropped = 0;
   private closed = false;
   private readonly log: (line: string) => void;
@@ -139,6 +120,19 @@ class StageNode {
     this.downstream = makeDownstream();
     this.fanout = new Fanout(makeDownstream);
     this.log = o.log ?? ((line) => process.stderr.write(`edgesplit node: ${line}\n`));
+    this.worker = new StageWorker({
+      ...(o.maxReady !== undefined ? { maxReady: o.maxReady } : {}),
+      ...(o.pacer ? { pacer: o.pacer } : {}),
+      keyed: !!o.connection?.key,
+      log: (line) => this.log(line),
+      assignment: () => this.assignment,
+      epoch: () => this.epoch,
+      send: (a, frames, seq) =>
+        this.fanout.active
+          ? this.fanout.send(a.coordinator, frames, seq)
+          : this.downstream.send(a.coordinator, frames),
+      sendQuiet: (conn, frame) => this.sendQuiet(conn, frame),
+    });
   }
 
   async start(): Promise<StageNodeHandle> {
@@ -160,7 +154,7 @@ class StageNode {
       });
       this.peerAddress = `${this.peerListener.host}:${this.peerListener.port}`;
     }
-    void this.work();
+    void this.worker.run();
     return {
       address: this.address,
       peerAddress: this.peerAddress,
@@ -172,8 +166,7 @@ class StageNode {
   private async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.wakeWorker?.();
-    for (const w of this.spaceWaiters.splice(0)) w();
+    this.worker.stop();
     await this.unassign();
     await this.listener.close();
     await this.peerListener?.close();
@@ -224,11 +217,8 @@ class StageNode {
     const feeds = a.assembler.add(f.streamId, f.seq, f.name, f.tensor);
     if (!feeds) return;
     this.done.remember(key);
-    this.ready.push({ epoch: f.streamId, seq: f.seq, feeds, received: nowMs() });
-    this.wakeWorker?.();
     // not reading further frames until there is room is what propagates backpressure upstream
-    while (this.ready.length >= (this.o.maxReady ?? 2) && !this.closed)
-      await new Promise<void>((r) => this.spaceWaiters.push(r));
+    await this.worker.push({ epoch: f.streamId, seq: f.seq, feeds, received: nowMs() });
   }
 
   private async onMessage(conn: Connection, f: MessageFrame): Promise<void> {
@@ -272,11 +262,11 @@ class StageNode {
         this.setPeers(req.downstream, req.epoch, undefined, req.fanout);
         return this.reply(conn, { id: req.id, ok: true });
       case 'flush':
-        await this.flushTimeline();
+        await this.worker.flushTimeline();
         return this.reply(conn, {
           id: req.id,
           ok: true,
-          processed: this.processed,
+          processed: this.worker.processed,
           dropped: this.droppedTotal(),
         });
       case 'shutdown':
@@ -304,9 +294,9 @@ class StageNode {
       ready: !this.closed,
       stageId: a?.stageId ?? null,
       loaded: !!a,
-      processed: this.processed,
+      processed: this.worker.processed,
       dropped: this.droppedTotal(),
-      pending: this.ready.length + (a?.assembler.size ?? 0),
+      pending: this.worker.pending + (a?.assembler.size ?? 0),
       listen: this.address,
       peerListen: this.peerAddress,
       pid: process.pid,
@@ -317,53 +307,20 @@ class StageNode {
   }
 
   private async assign(conn: Connection, req: AssignMessage): Promise<void> {
-    let bytes = this.models.get(conn);
+    const sent = this.models.get(conn);
     this.models.delete(conn);
-    if (!bytes && req.modelFile) {
-      const file = await readConfinedModel(this.o.modelDir, req.modelFile.path, req.modelFile.sha256);
-      if (!file.ok) {
-        this.refuse(conn, 'model-file-refused', file.reason);
-        return this.reply(conn, {
-          id: req.id,
-          ok: false,
-          error: `stage ${req.stageId}: ${MODEL_FILE_REFUSED}`,
-        });
-      }
-      bytes = file.bytes;
+    const model = await stageModelBytes(req, sent, this.o.modelDir, this.o.pacer);
+    if (!model.ok) {
+      if (model.fileReason) this.refuse(conn, 'model-file-refused', model.fileReason);
+      return this.reply(conn, { id: req.id, ok: false, error: model.error });
     }
-    if (!bytes)
-      return this.reply(conn, {
-        id: req.id,
-        ok: false,
-        error: `no ${MODEL_TENSOR_NAME} tensor frame received before assign of stage ${req.stageId}`,
-      });
-    const bad = req.modelInputs.find((n) => !req.expects.includes(n));
-    if (bad)
-      return this.reply(conn, {
-        id: req.id,
-        ok: false,
-        error: `stage ${req.stageId}: model input '${bad}' is not among the expected tensors`,
-      });
-    const pacingRefused = req.pacing && this.o.pacer?.check(req.pacing);
-    if (pacingRefused) return this.reply(conn, { id: req.id, ok: false, error: pacingRefused });
+    const { bytes } = model;
     await this.unassign();
     if (this.lastRunId !== req.runId) this.startRun(conn, req.runId);
     const t0 = nowMs();
-    let session: InferenceSession;
-    try {
-      session = await this.o.backend.load(bytes, { intraOpThreads: req.intraOpThreads });
-    } catch (err) {
-      return this.reply(conn, { id: req.id, ok: false, error: `stage ${req.stageId}: ${errorMessage(err)}` });
-    }
-    const missing = session.inputNames.find((n) => !req.modelInputs.includes(n));
-    if (missing) {
-      await session.release();
-      return this.reply(conn, {
-        id: req.id,
-        ok: false,
-        error: `stage ${req.stageId}: model needs input '${missing}' that the plan does not route to it`,
-      });
-    }
+    const opened = await openStageSession(this.o.backend, bytes, req);
+    if (!opened.ok) return this.reply(conn, { id: req.id, ok: false, error: opened.error });
+    const { session } = opened;
     const assembler = new SampleAssembler(req.expects.length, this.o.maxPartial ?? 1024, (epoch, seq) => {
       this.dropped += 1;
       this.log(`too many incomplete samples; dropped ${epoch}:${seq}`);
@@ -380,9 +337,7 @@ class StageNode {
     const a = this.assignment;
     this.assignment = undefined;
     this.done.clear();
-    this.ready.length = 0;
-    this.timeline = [];
-    for (const w of this.spaceWaiters.splice(0)) w();
+    this.worker.clear();
     this.setPeers([], this.epoch);
     if (a) await a.session.release().catch(() => undefined);
   }
@@ -394,7 +349,8 @@ class StageNode {
   private startRun(coordinator: Connection, runId: string): void {
     this.lastRunId = runId;
     this.epoch = 0;
-    this.processed = 0;
+    this.worker.processed = 0;
+    this.worker.dropped = 0;
     this.dropped = 0;
     this.downstream.dropped = 0;
     this.fanout.resetDropped();
@@ -415,76 +371,8 @@ class StageNode {
     }
   }
 
-  private async work(): Promise<void> {
-    while (!this.closed) {
-      const item = this.ready.shift();
-      if (!item) {
-        await new Promise<void>((r) => (this.wakeWorker = r));
-        this.wakeWorker = undefined;
-        continue;
-      }
-      this.spaceWaiters.shift()?.();
-      const a = this.assignment;
-      if (!a || item.epoch < this.epoch) {
-        this.dropped += 1;
-        continue;
-      }
-      await this.process(a, item).catch((err) => {
-        this.dropped += 1;
-        this.log(`seq ${item.seq}: ${errorMessage(err)}`);
-      });
-    }
-  }
-
-  private async process(a: Assignment, item: ReadySample): Promise<void> {
-    const feeds: Record<string, Tensor> = {};
-    for (const n of a.modelInputs) feeds[n] = item.feeds.get(n)!;
-    const ranFrom = nowMs();
-    const out = await a.session.run(feeds);
-    const { start: inferStart, end: inferEnd } = await paceSample(this.o.pacer, a.pacing, ranFrom, nowMs());
-    const { frames, bytes } = sampleFrames(
-      item.epoch,
-      item.seq,
-      a.sends,
-      (name) => out[name] ?? item.feeds.get(name),
-      !!this.o.connection?.key,
-      (name) =>
-        new EdgesplitError(
-          'E_PLAN',
-          `stage ${a.stageId} must send '${name}' but neither its model nor its inputs have it`,
-        ),
-    );
-    const sendStart = nowMs();
-    const target = this.fanout.active
-      ? await this.fanout.send(a.coordinator, frames, item.seq)
-      : await this.downstream.send(a.coordinator, frames);
-    const sendEnd = nowMs();
-    const count = a.batch > 1 ? (item.feeds.get(a.expects[0])?.dims[0] ?? 1) : 1;
-    this.processed += count;
-    const rec: TimelineTuple = [
-      item.epoch,
-      item.seq,
-      item.received,
-      inferStart,
-      inferEnd,
-      sendStart,
-      sendEnd,
-      target ? bytes : 0,
-      target ?? '',
-    ];
-    this.timeline.push(count > 1 ? [...rec, count] : rec);
-    if (this.timeline.length >= a.timelineBatch) await this.flushTimeline();
-  }
-
   private droppedTotal(): number {
-    return this.dropped + this.downstream.dropped + this.fanout.dropped;
-  }
-
-  private async flushTimeline(): Promise<void> {
-    const a = this.assignment;
-    if (!a || this.timeline.length === 0) return;
-    const records = this.timeline.splice(0);
-    await this.sendQuiet(a.coordinator, controlFrame({ op: 'timeline', stageId: a.stageId, records }));
+    return this.dropped + this.worker.dropped + this.downstream.dropped + this.fanout.dropped;
   }
 
   private reply(

@@ -6,6 +6,8 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import type { TensorFrame } from '../transport/codec/frame.js';
+import { perSampleRecords } from './micro-batch.js';
+import type { TimelineTuple } from './protocol.js';
 import { ReorderBuffer } from './reorder.js';
 import type { RuntimePlan } from './routes.js';
 import { RunStats } from './run-stats.js';
@@ -20,6 +22,13 @@ export interface RunLedgerOptions {
   readonly keepOutputs?: boolean;
   /** Sees each released sample, in order; `done` counts the released samples so far. */
   readonly onRelease?: (seq: number, outputs: Record<string, Tensor>, done: number) => void;
+}
+
+/** Where timeline records come from: a node's stage, device and clock offset (node minus coordinator). */
+export interface TimelineSource {
+  readonly stageIndex: number;
+  readonly endpoint: { readonly device: string };
+  readonly offset: { readonly offsetMs: number };
 }
 
 /** The coordinator's per-sample bookkeeping. */
@@ -78,6 +87,11 @@ export class RunLedger {
     if (this.keepRecords) this.records.nodes.push(rec);
   }
 
+  /** A node's timeline records (node clock; `from.offset` converts), one per sample or micro-batch. */
+  timeline(from: TimelineSource, records: readonly TimelineTuple[]): void {
+    for (const batch of records) for (const r of perSampleRecords(batch)) this.node(toRecord(from, r));
+  }
+
   /**
    * One output tensor of a sample arrived from `from`; returns true when it completed the sample
    * (which is then released in order). Late or duplicate outputs are ignored.
@@ -113,4 +127,21 @@ export class RunLedger {
     this.records.endMs = endMs;
     return this.stats.summary(this.reorder.released, startMs, endMs);
   }
+}
+
+function toRecord(l: TimelineSource, r: TimelineTuple): NodeRecord {
+  const c = (t: number) => t - l.offset.offsetMs;
+  return {
+    stageIndex: l.stageIndex,
+    device: l.endpoint.device,
+    epoch: r[0],
+    seq: r[1],
+    received: c(r[2]),
+    inferStart: c(r[3]),
+    inferEnd: c(r[4]),
+    sendStart: c(r[5]),
+    sendEnd: c(r[6]),
+    bytes: r[7],
+    target: r[8],
+  };
 }

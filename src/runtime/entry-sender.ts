@@ -1,0 +1,128 @@
+/**
+ * The coordinator's input side: sends consecutive samples (one micro-batch) to every entry stage
+ * (stage 0 of a chain; every entry of a DAG, whose branches are independent), stacking their inputs,
+ * choosing the replica (least loaded, or pinned by seq in a DAG so a gather gets all of a sample),
+ * hedging branch inputs when asked, and recording each send in the ledger.
+ */
+import { EdgesplitError } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
+import type { WireEncoding } from '../transport/codec/frame.js';
+import { nowMs } from './clock.js';
+import type { SampleSource } from './coordinator.js';
+import { stackTensors } from './micro-batch.js';
+import type { NodeLink } from './node-link.js';
+import type { ReplicaPicker } from './replica-picker.js';
+import type { RuntimePlan, StageRoute } from './routes.js';
+import type { RunLedger } from './run-ledger.js';
+import { sampleFrames } from './sample-assembler.js';
+
+/** What {@link EntrySender} reads from its coordinator. */
+export interface EntrySenderOptions {
+  readonly plan: RuntimePlan;
+  readonly routes: readonly StageRoute[];
+  /** Stages the coordinator feeds. */
+  readonly entries: readonly number[];
+  readonly samples: SampleSource;
+  readonly picker: ReplicaPicker;
+  readonly ledger: RunLedger;
+  /** Hedged DAG runs: a branch fed only by the coordinator gets each sample on every replica. */
+  readonly hedge: boolean;
+  /** Frames carry an AEAD tag rather than a CRC (for the bytes a send counts). */
+  readonly keyed: boolean;
+  /** The run's node links now. */
+  readonly links: () => readonly NodeLink[];
+  /** The run's failover epoch now. */
+  readonly epoch: () => number;
+  /** Waits for `p` unless the run fails first. */
+  readonly guard: <T>(p: Promise<T>) => Promise<T>;
+}
+
+/** Sends samples into the pipeline. */
+export class EntrySender {
+  /** Per entry stage: the tensors the coordinator sends it, with their wire precision. */
+  private readonly entrySends: ReadonlyMap<number, readonly { name: string; wire: WireEncoding }[]>;
+
+  constructor(private readonly o: EntrySenderOptions) {
+    this.entrySends = new Map(
+      o.entries.map((k) => [
+        k,
+        (o.routes[k].fromCoordinator ?? o.routes[k].expects).map((name) => ({
+          name,
+          wire: o.plan.graphInputs.find((g) => g.name === name)?.wire ?? 'fp32',
+        })),
+      ]),
+    );
+  }
+
+  /** Sends consecutive samples (one micro-batch) to every entry stage. */
+  async send(seqs: readonly number[]): Promise<void> {
+    const all = seqs.map((s) => this.o.samples.input(s));
+    await Promise.all(this.o.entries.map((k) => this.sendToStage(seqs, k, all)));
+  }
+
+  private async sendToStage(
+    seqs: readonly number[],
+    k: number,
+    all: readonly Record<string, Tensor>[],
+  ): Promise<void> {
+    const seq = seqs[0];
+    const sends = this.entrySends.get(k)!;
+    const inputs: Record<string, Tensor> = {};
+    for (const { name } of sends)
+      if (all.every((x) => x[name]))
+        inputs[name] = stackTensors(
+          name,
+          all.map((x) => x[name]),
+        );
+    const route = this.o.routes[k];
+    const replicas = this.o.links().filter((l) => l.alive && l.stageIndex === k);
+    // DAG: the replica is pinned by seq, as the upstream branches pin theirs, so a gather gets all of a sample
+    const i = route.fanout
+      ? replicas.length > 0
+        ? seq % replicas.length
+        : -1
+      : this.o.picker.pick(
+          replicas.length,
+          (j) => (replicas[j].data ?? replicas[j].conn).stats().inFlightFrames,
+        );
+    if (i < 0) return; // every node of the stage is dead; the failover re-sends these samples
+    // hedged: a branch fed only by the coordinator gets the sample on every replica; the gather keeps the first
+    const hedged = this.o.hedge && route.fanout !== undefined && route.expects.every((n) => n in inputs);
+    const targets = hedged ? replicas : [replicas[i]];
+    const { frames, bytes } = sampleFrames(
+      this.o.epoch(),
+      seq,
+      sends,
+      (name) => inputs[name],
+      this.o.keyed,
+      (name) =>
+        new EdgesplitError(
+          'E_DATA',
+          `sample ${seq} has no input '${name}' (has ${Object.keys(all[0]).join(', ')})`,
+        ),
+    );
+    const epoch = this.o.epoch();
+    await Promise.all(
+      targets.map(async (link) => {
+        const start = nowMs();
+        try {
+          const conn = link.data ?? link.conn;
+          await this.o.guard(Promise.all(frames.map((f) => conn.send(f))));
+          const d = (nowMs() - start) / seqs.length;
+          seqs.forEach((s, j) =>
+            this.o.ledger.sent({
+              epoch,
+              seq: s,
+              sendStart: start + j * d,
+              sendEnd: start + (j + 1) * d,
+              bytes: bytes / seqs.length,
+              target: link.endpoint.device,
+            }),
+          );
+        } catch {
+          // the node died or stalled while we sent (its failover re-sends), or the run failed
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * A stage node's inference loop: samples whose tensors all arrived wait in a short ready queue, one
+ * runs at a time (one device, one inference), its outputs go downstream and its passage is recorded
+ * in the node's timeline, which is flushed to the coordinator in batches. A full ready queue makes
+ * {@link StageWorker.push} wait, and the connection reader awaiting it stops reading: that is how
+ * backpressure reaches the upstream stage.
+ */
+import type { InferenceSession } from '../backend/backend.js';
+import { EdgesplitError, errorMessage } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
+import type { TensorFrame } from '../transport/codec/frame.js';
+import type { Connection } from '../transport/transport.js';
+import { nowMs } from './clock.js';
+import { controlFrame, type AssignMessage, type TimelineTuple } from './protocol.js';
+import { paceSample, type Pacer } from './pacing.js';
+import type { SampleAssembler } from './sample-assembler.js';
+import { sampleFrames } from './sample-assembler.js';
+
+/** A node's current stage: the assignment, its loaded session and where its samples come together. */
+export interface Assignment extends AssignMessage {
+  readonly session: InferenceSession;
+  readonly coordinator: Connection;
+  readonly expectSet: ReadonlySet<string>;
+  readonly assembler: SampleAssembler;
+}
+
+/** A sample (or micro-batch) with every expected tensor, waiting for inference. */
+export interface ReadySample {
+  readonly epoch: number;
+  readonly seq: number;
+  readonly feeds: Map<string, Tensor>;
+  /** Node clock when its last tensor arrived. */
+  readonly received: number;
+}
+
+/** What {@link StageWorker} needs from its node. */
+export interface StageWorkerOptions {
+  /** Samples held ready before {@link StageWorker.push} waits (default 2). */
+  readonly maxReady?: number;
+  readonly pacer?: Pacer;
+  /** Frames carry an AEAD tag rather than a CRC (for the bytes a record counts). */
+  readonly keyed: boolean;
+  readonly log: (line: string) => void;
+  /** The node's assignment now (undefined: none; queued samples are dropped). */
+  readonly assignment: () => Assignment | undefined;
+  /** The node's failover epoch now: samples of an older one are dropped. */
+  readonly epoch: () => number;
+  /** Sends one sample's frames downstream; resolves with the receiver, or undefined when nobody took them. */
+  readonly send: (a: Assignment, frames: TensorFrame[], seq: number) => Promise<string | undefined>;
+  /** Sends a control frame to the coordinator without throwing. */
+  readonly sendQuiet: (conn: Connection, frame: ReturnType<typeof controlFrame>) => Promise<void>;
+}
+
+/** Runs ready samples one at a time and records them. */
+export class StageWorker {
+  /** Samples run (a micro-batch counts its samples). */
+  processed = 0;
+  /** Samples dropped here (stale epoch, no assignment, failed inference). */
+  dropped = 0;
+  private readonly ready: ReadySample[] = [];
+  private readonly spaceWaiters: (() => void)[] = [];
+  private wakeWorker: (() => void) | undefined;
+  private timeline: TimelineTuple[] = [];
+  private closed = false;
+
+  constructor(private readonly o: StageWorkerOptions) {}
+
+  /** Samples waiting for inference. */
+  get pending(): number {
+    return this.ready.length;
+  }
+
+  /** Queues a complete sample; resolves once the queue has room again (or the worker stopped). */
+  async push(item: ReadySample): Promise<void> {
+    this.ready.push(item);
+    this.wakeWorker?.();
+    while (this.ready.length >= (this.o.maxReady ?? 2) && !this.closed)
+      await new Promise<void>((r) => this.spaceWaiters.push(r));
+  }
+
+  /** Drops queued samples and unsent timeline records, and releases every waiting reader. */
+  clear(): void {
+    this.ready.length = 0;
+    this.timeline = [];
+    for (const w of this.spaceWaiters.splice(0)) w();
+  }
+
+  /** Stops the loop. */
+  stop(): void {
+    this.closed = true;
+    this.wakeWorker?.();
+    for (const w of this.spaceWaiters.splice(0)) w();
+  }
+
+  /** The loop: runs until {@link stop}. */
+  async run(): Promise<void> {
+    while (!this.closed) {
+      const item = this.ready.shift();
+      if (!item) {
+        await new Promise<void>((r) => (this.wakeWorker = r));
+        this.wakeWorker = undefined;
+        continue;
+      }
+      this.spaceWaiters.shift()?.();
+      const a = this.o.assignment();
+      if (!a || item.epoch < this.o.epoch()) {
+        this.dropped += 1;
+        continue;
+      }
+      await this.process(a, item).catch((err) => {
+        this.dropped += 1;
+        this.o.log(`seq ${item.seq}: ${errorMessage(err)}`);
+      });
+    }
+  }
+
+  /** Sends the timeline records not sent yet to the coordinator. */
+  async flushTimeline(): Promise<void> {
+    const a = this.o.assignment();
+    if (!a || this.timeline.length === 0) return;
+    const records = this.timeline.splice(0);
+    await this.o.sendQuiet(a.coordinator, controlFrame({ op: 'timeline', stageId: a.stageId, records }));
+  }
+
+  private async process(a: Assignment, item: ReadySample): Promise<void> {
+    const feeds: Record<string, Tensor> = {};
+    for (const n of a.modelInputs) feeds[n] = item.feeds.get(n)!;
+    const ranFrom = nowMs();
+    const out = await a.session.run(feeds);
+    const { start: inferStart, end: inferEnd } = await paceSample(this.o.pacer, a.pacing, ranFrom, nowMs());
+    const { frames, bytes } = sampleFrames(
+      item.epoch,
+      item.seq,
+      a.sends,
+      (name) => out[name] ?? item.feeds.get(name),
+      this.o.keyed,
+      (name) =>
+        new EdgesplitError(
+          'E_PLAN',
+          `stage ${a.stageId} must send '${name}' but neither its model nor its inputs have it`,
+        ),
+    );
+    const sendStart = nowMs();
+    const target = await this.o.send(a, frames, item.seq);
+    const sendEnd = nowMs();
+    const count = a.batch > 1 ? (item.feeds.get(a.expects[0])?.dims[0] ?? 1) : 1;
+    this.processed += count;
+    const rec: TimelineTuple = [
+      item.epoch,
+      item.seq,
+      item.received,
+      inferStart,
+      inferEnd,
+      sendStart,
+      sendEnd,
+      target ? bytes : 0,
+      target ?? '',
+    ];
+    this.timeline.push(count > 1 ? [...rec, count] : rec);
+    if (this.timeline.length >= a.timelineBatch) await this.flushTimeline();
+  }
+}
