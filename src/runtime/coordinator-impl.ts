@@ -8,7 +8,7 @@ import { ControlLinks } from './control-links.js';
 import type { FailoverEvent, PipelineRun, RunPipelineOptions, SampleSource } from './coordinator.js';
 import type { NodeEndpoint, NodeLink } from './node-link.js';
 import { EntrySender } from './entry-sender.js';
-import { contiguousRuns, unstackTensor } from './micro-batch.js';
+import { contiguousRuns } from './micro-batch.js';
 import { COORDINATOR_ADDRESS } from './protocol.js';
 import { ReplicaPicker } from './replica-picker.js';
 import { entryStages, stageRoutes, type RuntimePlan, type StageRoute } from './routes.js';
@@ -231,7 +231,7 @@ export class Coordinator {
   private connect(ep: NodeEndpoint, k: number): Promise<NodeLink> {
     return this.control.open(ep, k, {
       onTensor: (l, f) => this.onResult(l, f),
-      onTimeline: (l, m) => this.ledger.timeline(l, m.records),
+      onTimeline: (l, batch) => this.ledger.timeline(l, batch),
       onClosed: (l, reason) => this.onClosed(l, reason),
     });
   }
@@ -284,16 +284,7 @@ export class Coordinator {
   }
 
   private onResult(link: NodeLink, f: TensorFrame): void {
-    const at = nowMs();
-    if (this.batch === 1) {
-      if (this.ledger.result(link.endpoint.device, f, at)) this.wake();
-      return;
-    }
-    let done = false;
-    unstackTensor(f.tensor).forEach((tensor, i) => {
-      done = this.ledger.result(link.endpoint.device, { ...f, seq: f.seq + i, tensor }, at) || done;
-    });
-    if (done) this.wake();
+    if (this.ledger.result(link.endpoint.device, f, nowMs(), this.batch > 1)) this.wake();
   }
 
   private onClosed(link: NodeLink, reason: string): void {

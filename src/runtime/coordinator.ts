@@ -24,6 +24,12 @@ export interface SampleSource {
   readonly count: number;
   /** Graph inputs of sample i (batch 1). */
   input(i: number): Record<string, Tensor>;
+  /**
+   * Graph inputs of samples first .. first + count - 1 stacked along the first dim, for a source
+   * that holds them contiguously and can hand out views (optional: micro-batches are stacked from
+   * {@link input} otherwise, one copy per batch).
+   */
+  inputs?(first: number, count: number): Record<string, Tensor>;
   label?(i: number): number | undefined;
 }
 

@@ -56,7 +56,12 @@ export class EntrySender {
 
   /** Sends consecutive samples (one micro-batch) to every entry stage. */
   async send(seqs: readonly number[]): Promise<void> {
-    const all = seqs.map((s) => this.o.samples.input(s));
+    const { samples } = this.o;
+    // a contiguous source hands out a micro-batch as one view; otherwise its samples are stacked
+    const all =
+      seqs.length > 1 && samples.inputs
+        ? [samples.inputs(seqs[0], seqs.length)]
+        : seqs.map((s) => samples.input(s));
     await Promise.all(this.o.entries.map((k) => this.sendToStage(seqs, k, all)));
   }
 
@@ -108,17 +113,15 @@ export class EntrySender {
         try {
           const conn = link.data ?? link.conn;
           await this.o.guard(Promise.all(frames.map((f) => conn.send(f))));
-          const d = (nowMs() - start) / seqs.length;
-          seqs.forEach((s, j) =>
-            this.o.ledger.sent({
-              epoch,
-              seq: s,
-              sendStart: start + j * d,
-              sendEnd: start + (j + 1) * d,
-              bytes: bytes / seqs.length,
-              target: link.endpoint.device,
-            }),
-          );
+          this.o.ledger.sent({
+            epoch,
+            seq,
+            count: seqs.length,
+            sendStart: start,
+            sendEnd: nowMs(),
+            bytes,
+            target: link.endpoint.device,
+          });
         } catch {
           // the node died or stalled while we sent (its failover re-sends), or the run failed
         }

@@ -7,8 +7,8 @@
  */
 import { EdgesplitError } from '../core/errors.js';
 import type { Tensor, TensorArray } from '../core/tensor.js';
-import type { TimelineTuple } from './protocol.js';
 import type { RuntimePlan } from './routes.js';
+import type { NodeRecord } from './summary.js';
 
 /** Largest batch {@link chooseBatch} picks by itself (`--batch auto`). */
 export const AUTO_BATCH = 32;
@@ -93,25 +93,29 @@ export function contiguousRuns(seqs: readonly number[], k: number): number[][] {
   return runs;
 }
 
+/** A node's record of one sample or of a micro-batch of `count` samples (seq, seq + 1, ...). */
+export interface BatchNodeRecord extends NodeRecord {
+  readonly count: number;
+}
+
 /**
- * One timeline record per sample of a batch: each gets its 1/count share of the batch's inference
- * and send intervals (so per-sample compute is the amortised one) and of the bytes sent.
+ * One record per sample of a batch record: each gets its 1/count share of the batch's inference
+ * and send intervals (so per-sample compute is the amortised one) and of the bytes sent. The run's
+ * statistics fold a batch record as these samples without making them (`RunStats.node`); this is
+ * for the kept records (a trace).
  */
-export function perSampleRecords(r: TimelineTuple): TimelineTuple[] {
-  const count = r[9] ?? 1;
-  if (count <= 1) return [r];
-  const [epoch, seq, received, i0, i1, s0, s1, bytes, target] = r;
-  const di = (i1 - i0) / count;
-  const ds = (s1 - s0) / count;
-  return Array.from({ length: count }, (_, i): TimelineTuple => [
-    epoch,
-    seq + i,
-    received,
-    i0 + i * di,
-    i0 + (i + 1) * di,
-    s0 + i * ds,
-    s0 + (i + 1) * ds,
-    bytes / count,
-    target,
-  ]);
+export function perSampleRecords(r: BatchNodeRecord): NodeRecord[] {
+  const { count, ...one } = r;
+  if (count <= 1) return [one];
+  const di = (r.inferEnd - r.inferStart) / count;
+  const ds = (r.sendEnd - r.sendStart) / count;
+  return Array.from({ length: count }, (_, i): NodeRecord => ({
+    ...one,
+    seq: r.seq + i,
+    inferStart: r.inferStart + i * di,
+    inferEnd: r.inferStart + (i + 1) * di,
+    sendStart: r.sendStart + i * ds,
+    sendEnd: r.sendStart + (i + 1) * ds,
+    bytes: r.bytes / count,
+  }));
 }

@@ -13,11 +13,10 @@ import {
   opOf,
   parseBody,
   replySchema,
-  timelineSchema,
   type HealthMessage,
   type ReplyMessage,
-  type TimelineMessage,
 } from './protocol.js';
+import { decodeTimeline, TIMELINE_TENSOR_NAME, type TimelineBatch } from './timeline-codec.js';
 
 /** Where a node runs. */
 export interface NodeEndpoint {
@@ -32,7 +31,7 @@ export interface NodeEndpoint {
 /** Handlers for what a node sends on its own. */
 export interface NodeLinkHandlers {
   readonly onTensor: (link: NodeLink, frame: TensorFrame) => void;
-  readonly onTimeline: (link: NodeLink, message: TimelineMessage) => void;
+  readonly onTimeline: (link: NodeLink, batch: TimelineBatch) => void;
   readonly onClosed: (link: NodeLink, reason: string) => void;
 }
 
@@ -164,13 +163,18 @@ export class NodeLink {
       for await (const f of this.conn) {
         this.lastHeardMs = nowMs();
         if (f.type === 'tensor') {
-          this.handlers.onTensor(this, f);
+          if (f.name !== TIMELINE_TENSOR_NAME) this.handlers.onTensor(this, f);
+          else if (f.tensor.dtype !== 'uint8')
+            throw new EdgesplitError('E_PROTOCOL', `timeline frame must be uint8, got ${f.tensor.dtype}`);
+          else
+            this.handlers.onTimeline(
+              this,
+              decodeTimeline(f.tensor.data as Uint8Array, this.endpoint.address),
+            );
           continue;
         }
         const op = opOf(f);
-        if (op === 'timeline')
-          this.handlers.onTimeline(this, parseBody(timelineSchema, f, this.endpoint.address));
-        else if (op === 'reply' || op === 'health') {
+        if (op === 'reply' || op === 'health') {
           const id = (f.body as { id?: unknown }).id;
           const p = typeof id === 'number' ? this.pending.get(id) : undefined;
           if (p) {

@@ -1,6 +1,6 @@
 /**
  * The runtime's control protocol: JSON bodies of `control` and `health` frames exchanged between the
- * coordinator and stage nodes (pure; no I/O). Every body has an `op`; replies carry the same `id`
+ * coordinator and stage nodes (pure; no I/O). Node timelines travel in binary (`timeline-codec.ts`). Every body has an `op`; replies carry the same `id`
  * as their request so several requests may be outstanding on one connection.
  */
 import { z } from 'zod';
@@ -90,39 +90,6 @@ export const nodeRequestSchema = z.discriminatedUnion('op', [
 ]);
 /** Parsed node request. */
 export type NodeRequest = z.infer<typeof nodeRequestSchema>;
-
-/**
- * One sample's passage through one node, on the node's clock (ms since the epoch, fractional):
- * [epoch, seq, received, inferStart, inferEnd, sendStart, sendEnd, bytesSent, target, count?].
- * `received` is when the last of the sample's input tensors arrived. A micro-batch of `count`
- * samples (seq, seq + 1, ...) is one record; the coordinator splits it per sample.
- */
-export type TimelineTuple =
-  | [number, number, number, number, number, number, number, number, string]
-  | [number, number, number, number, number, number, number, number, string, number];
-
-const timelineFields = [
-  z.number(),
-  z.number(),
-  z.number(),
-  z.number(),
-  z.number(),
-  z.number(),
-  z.number(),
-  z.number(),
-  z.string(),
-] as const;
-
-/** Node -> coordinator: a batch of timeline records. */
-export const timelineSchema = z.object({
-  op: z.literal('timeline'),
-  stageId: z.string(),
-  records: z.array(
-    z.union([z.tuple([...timelineFields, z.number().int().min(1)]), z.tuple([...timelineFields])]),
-  ),
-});
-/** Parsed `timeline` body. */
-export type TimelineMessage = z.infer<typeof timelineSchema>;
 
 /** Node state reported by `health` and in replies. */
 export const healthSchema = z.object({

@@ -2,17 +2,18 @@
  * What the coordinator knows about a run's samples: which are in flight (first send time, outputs
  * that arrived so far), the in-order release of finished ones (deduplicated by seq), the streaming
  * statistics and, only when asked, every record (for a trace). Per-sample state is dropped as soon as
- * a sample is released, so memory follows the window, not the stream.
+ * a sample is released, so memory follows the window, not the stream. Sends, timeline records and
+ * results of a micro-batch are taken per frame; only the release stays per sample.
  */
 import type { Tensor } from '../core/tensor.js';
 import type { TensorFrame } from '../transport/codec/frame.js';
-import { perSampleRecords } from './micro-batch.js';
-import type { TimelineTuple } from './protocol.js';
+import { perSampleRecords, unstackTensor, type BatchNodeRecord } from './micro-batch.js';
 import { ReorderBuffer } from './reorder.js';
 import type { RuntimePlan } from './routes.js';
-import { RunStats } from './run-stats.js';
+import { RunStats, type Batched } from './run-stats.js';
 import { SampleAssembler } from './sample-assembler.js';
-import type { NodeRecord, RunRecords, RunSummary, SendRecord } from './summary.js';
+import type { RunRecords, RunSummary, SendRecord } from './summary.js';
+import type { TimelineBatch } from './timeline-codec.js';
 
 /** Options of {@link RunLedger}. */
 export interface RunLedgerOptions {
@@ -77,48 +78,96 @@ export class RunLedger {
     this.firstSend.set(seq, atMs);
   }
 
-  sent(rec: SendRecord): void {
+  /** Inputs of `count` samples (seq, seq + 1, ...) went out as one frame; intervals and bytes are the frame's. */
+  sent(rec: Batched<SendRecord>): void {
     this.stats.sent(rec);
-    if (this.keepRecords) this.records.sends.push(rec);
-  }
-
-  node(rec: NodeRecord): void {
-    this.stats.node(rec);
-    if (this.keepRecords) this.records.nodes.push(rec);
+    if (!this.keepRecords) return;
+    const c = rec.count ?? 1;
+    const d = (rec.sendEnd - rec.sendStart) / c;
+    for (let j = 0; j < c; j++)
+      this.records.sends.push({
+        epoch: rec.epoch,
+        seq: rec.seq + j,
+        sendStart: rec.sendStart + j * d,
+        sendEnd: rec.sendStart + (j + 1) * d,
+        bytes: rec.bytes / c,
+        target: rec.target,
+      });
   }
 
   /** A node's timeline records (node clock; `from.offset` converts), one per sample or micro-batch. */
-  timeline(from: TimelineSource, records: readonly TimelineTuple[]): void {
-    for (const batch of records) for (const r of perSampleRecords(batch)) this.node(toRecord(from, r));
+  timeline(from: TimelineSource, batch: TimelineBatch): void {
+    const v = batch.values;
+    const off = from.offset.offsetMs;
+    for (let r = 0, o = 0; r < batch.records; r++, o += 10) {
+      const t = v[o + 8];
+      const rec: BatchNodeRecord = {
+        stageIndex: from.stageIndex,
+        device: from.endpoint.device,
+        epoch: v[o],
+        seq: v[o + 1],
+        received: v[o + 2] - off,
+        inferStart: v[o + 3] - off,
+        inferEnd: v[o + 4] - off,
+        sendStart: v[o + 5] - off,
+        sendEnd: v[o + 6] - off,
+        bytes: v[o + 7],
+        target: t < 0 ? '' : batch.targets[t],
+        count: v[o + 9],
+      };
+      this.stats.node(rec);
+      if (this.keepRecords) this.records.nodes.push(...perSampleRecords(rec));
+    }
   }
 
   /**
-   * One output tensor of a sample arrived from `from`; returns true when it completed the sample
-   * (which is then released in order). Late or duplicate outputs are ignored.
+   * One output tensor of a sample, or (`batched`) of a micro-batch of dims[0] samples, arrived from
+   * `from`; returns true when it completed samples (which are then released in order). Late or
+   * duplicate outputs are ignored.
    */
-  result(from: string, f: TensorFrame, atMs: number): boolean {
-    if (this.reorder.has(f.seq) || !this.incomplete.has(f.seq)) return false;
+  result(from: string, f: TensorFrame, atMs: number, batched = false): boolean {
+    const count = batched ? (f.tensor.dims[0] ?? 1) : 1;
+    let wanted = false;
+    for (let i = 0; i < count && !wanted; i++)
+      wanted = !this.reorder.has(f.seq + i) && this.incomplete.has(f.seq + i);
+    if (!wanted) return false;
     const got = this.partials.add(f.streamId, f.seq, f.name, f.tensor);
     if (!got) return false;
     this.partials.dropSeq(f.seq);
-    const arrival = { epoch: f.streamId, seq: f.seq, ms: atMs, from };
-    this.stats.arrived(arrival);
-    this.incomplete.delete(f.seq);
-    const sentAt = this.firstSend.get(f.seq) ?? NaN;
-    this.firstSend.delete(f.seq);
-    this.stats.delivered(atMs - sentAt, atMs);
-    if (this.keepRecords) {
-      this.records.arrivals.push(arrival);
-      this.records.doneMs[f.seq] = atMs;
-      this.records.firstSendMs[f.seq] = sentAt;
+    const names = [...got.keys()];
+    const parts = names.map((n) => (batched ? unstackTensor(got.get(n)!) : [got.get(n)!]));
+    let completed = 0;
+    let indexSum = 0;
+    for (let i = 0; i < count; i++) {
+      const seq = f.seq + i;
+      if (this.reorder.has(seq) || !this.incomplete.has(seq)) continue;
+      completed += 1;
+      indexSum += i;
+      this.incomplete.delete(seq);
+      const sentAt = this.firstSend.get(seq) ?? NaN;
+      this.firstSend.delete(seq);
+      this.stats.delivered(atMs - sentAt, atMs);
+      if (this.keepRecords) {
+        this.records.arrivals.push({ epoch: f.streamId, seq, ms: atMs, from });
+        this.records.doneMs[seq] = atMs;
+        this.records.firstSendMs[seq] = sentAt;
+      }
+      const outputs: Record<string, Tensor> = {};
+      names.forEach((n, k) => (outputs[n] = parts[k][i]));
+      this.release(seq, outputs);
     }
-    const released = this.reorder.push(f.seq, Object.fromEntries(got));
+    const meanIndex = indexSum / completed;
+    this.stats.arrived({ epoch: f.streamId, seq: f.seq, ms: atMs, from, count, completed, meanIndex });
+    return true;
+  }
+
+  private release(seq: number, outputs: Record<string, Tensor>): void {
+    const released = this.reorder.push(seq, outputs);
     const first = this.reorder.released - released.length;
     released.forEach((r, i) => {
       if (this.o.keepOutputs !== false) this.outputs.push(r);
       this.o.onRelease?.(first + i, r, first + i + 1);
     });
-    return true;
   }
 
   /** The run's numbers between `startMs` and `endMs`. */
@@ -127,21 +176,4 @@ export class RunLedger {
     this.records.endMs = endMs;
     return this.stats.summary(this.reorder.released, startMs, endMs);
   }
-}
-
-function toRecord(l: TimelineSource, r: TimelineTuple): NodeRecord {
-  const c = (t: number) => t - l.offset.offsetMs;
-  return {
-    stageIndex: l.stageIndex,
-    device: l.endpoint.device,
-    epoch: r[0],
-    seq: r[1],
-    received: c(r[2]),
-    inferStart: c(r[3]),
-    inferEnd: c(r[4]),
-    sendStart: c(r[5]),
-    sendEnd: c(r[6]),
-    bytes: r[7],
-    target: r[8],
-  };
 }

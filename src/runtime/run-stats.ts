@@ -1,9 +1,12 @@
 /**
  * Streaming accumulators for a run's summary: every record is folded in as it arrives and then
- * forgotten, so memory is bounded by the samples in flight, not by the stream. Hop times need the
- * upstream send start of the same (epoch, seq), which may arrive in a later timeline batch: those
- * joins wait in a map capped at `maxJoins` (oldest evicted; a record of a killed node never
- * completes its join). Latency percentiles come from a uniform reservoir sample of `reservoir`
+ * forgotten, so memory is bounded by the samples in flight, not by the stream. A record may stand
+ * for a micro-batch of `count` samples (seq, seq + 1, ...): it is folded in once, with the same
+ * result as its per-sample records (each sample gets 1/count of the batch's intervals and bytes), so
+ * the work is per frame, not per sample. Hop times need the upstream send start of the same (epoch,
+ * seq), which may arrive in a later timeline batch: those joins wait in a map capped at `maxJoins`
+ * (oldest evicted; a record of a killed node never completes its join). A micro-batch travels as
+ * one frame through every stage, so its join is one entry keyed by its first seq. Latency percentiles come from a uniform reservoir sample of `reservoir`
  * latencies (Algorithm R, seeded): exact up to that many samples, an unbiased sample beyond.
  */
 import { dagHopNames } from './dag-peers.js';
@@ -18,6 +21,20 @@ import type {
   StageSummary,
 } from './summary.js';
 
+/** A record standing for `count` samples (default 1) seq, seq + 1, ...; intervals and bytes are the batch's. */
+export type Batched<T> = T & { readonly count?: number };
+
+/**
+ * A batch's arrival: `completed` of its `count` samples were new (default all), and `meanIndex` is
+ * the mean position of those in the batch (default (count - 1) / 2, all of them).
+ */
+export type BatchedArrival = Batched<ArrivalRecord> & {
+  readonly completed?: number;
+  readonly meanIndex?: number;
+};
+
+const SEQS = 2 ** 32;
+
 /** Options of {@link RunStats}. */
 export interface RunStatsOptions {
   /** Latencies kept for percentiles (default 16384). */
@@ -29,9 +46,9 @@ export interface RunStatsOptions {
 class Mean {
   sum = 0;
   count = 0;
-  add(x: number): void {
-    this.sum += x;
-    this.count += 1;
+  add(x: number, n = 1): void {
+    this.sum += x * n;
+    this.count += n;
   }
   get value(): number {
     return this.count ? this.sum / this.count : 0;
@@ -44,6 +61,13 @@ interface Join {
   /** down[h]: when hop h's receiver had the whole sample. */
   readonly down: (number | undefined)[];
   open: number;
+  /** Samples the joined frame carries. */
+  readonly count: number;
+  /** Samples of it that arrived new at the coordinator (the last hop's weight), and their mean position. */
+  arrived: number;
+  arrivedIndex: number;
+  /** The last stage's send interval per sample (to move its mean send start to the arrived samples'). */
+  lastSlice: number;
 }
 
 interface StageAcc {
@@ -60,7 +84,7 @@ export class RunStats {
   /** Per hop (stages + 1): communication times and bytes. */
   private readonly hopTime: Mean[];
   private readonly hopBytes: Mean[];
-  private readonly joins = new Map<string, Join>();
+  private readonly joins = new Map<number, Join>();
   private readonly reservoir: number[] = [];
   private readonly random = mulberry32(0x5eed);
   private readonly latency = new Mean();
@@ -86,31 +110,38 @@ export class RunStats {
     this.hopBytes = Array.from({ length: plan.stages.length + 1 }, () => new Mean());
   }
 
-  /** The coordinator sent a sample's inputs to stage 0. */
-  sent(s: SendRecord): void {
-    this.hopBytes[0].add(s.bytes);
-    this.mark(s.epoch, s.seq, 'up', 0, s.sendStart);
+  /** The coordinator sent a sample's (or micro-batch's) inputs to an entry stage. */
+  sent(s: Batched<SendRecord>): void {
+    const c = s.count ?? 1;
+    this.hopBytes[0].add(s.bytes / c, c);
+    this.mark(s.epoch, s.seq, c, 'up', 0, meanStart(s.sendStart, s.sendEnd, c));
   }
 
   /** A node's timeline record (coordinator clock); dropped samples (no target) do not count. */
-  node(r: NodeRecord): void {
+  node(r: Batched<NodeRecord>): void {
+    const c = r.count ?? 1;
     this.computeMs += r.inferEnd - r.inferStart;
     if (r.target === '') return;
     const st = this.stages[r.stageIndex];
     if (!st) return;
-    st.processed += 1;
-    st.queue.add(r.inferStart - r.received);
-    st.compute.add(r.inferEnd - r.inferStart);
-    st.send.add(r.sendEnd - r.sendStart);
-    st.bytes.add(r.bytes);
-    this.hopBytes[r.stageIndex + 1].add(r.bytes);
-    this.mark(r.epoch, r.seq, 'down', r.stageIndex, r.received);
-    this.mark(r.epoch, r.seq, 'up', r.stageIndex + 1, r.sendStart);
+    st.processed += c;
+    st.queue.add(meanStart(r.inferStart, r.inferEnd, c) - r.received, c);
+    st.compute.add((r.inferEnd - r.inferStart) / c, c);
+    st.send.add((r.sendEnd - r.sendStart) / c, c);
+    st.bytes.add(r.bytes / c, c);
+    this.hopBytes[r.stageIndex + 1].add(r.bytes / c, c);
+    this.mark(r.epoch, r.seq, c, 'down', r.stageIndex, r.received);
+    const up = meanStart(r.sendStart, r.sendEnd, c);
+    this.mark(r.epoch, r.seq, c, 'up', r.stageIndex + 1, up, { slice: (r.sendEnd - r.sendStart) / c });
   }
 
-  /** A complete result reached the coordinator. */
-  arrived(a: ArrivalRecord): void {
-    this.mark(a.epoch, a.seq, 'down', this.plan.stages.length, a.ms);
+  /** A complete result (or micro-batch of results) reached the coordinator. */
+  arrived(a: BatchedArrival): void {
+    const c = a.count ?? 1;
+    this.mark(a.epoch, a.seq, c, 'down', this.plan.stages.length, a.ms, {
+      arrived: a.completed ?? c,
+      ...(a.meanIndex !== undefined ? { arrivedIndex: a.meanIndex } : {}),
+    });
   }
 
   /** A sample was delivered at `atMs`, `ms` after its input was first sent. */
@@ -195,25 +226,61 @@ export class RunStats {
     };
   }
 
-  private mark(epoch: number, seq: number, side: 'up' | 'down', hop: number, ms: number): void {
-    const key = `${epoch}:${seq}`;
+  /**
+   * Sets one side of hop `hop` of the frame (epoch, seq) carrying `count` samples; `ms` is the mean
+   * over its samples, so the hop time added `count` times is the per-sample mean. `arrived` is how
+   * many samples of it the coordinator took as new (the last hop's weight), `arrivedIndex` their
+   * mean position, `slice` an up side's send interval per sample.
+   */
+  private mark(
+    epoch: number,
+    seq: number,
+    count: number,
+    side: 'up' | 'down',
+    hop: number,
+    ms: number,
+    x: { arrived?: number; arrivedIndex?: number; slice?: number } = {},
+  ): void {
+    const key = epoch * SEQS + seq;
     let j = this.joins.get(key);
     if (!j) {
       const n = this.plan.stages.length + 1;
-      j = { up: new Array<number | undefined>(n), down: new Array<number | undefined>(n), open: n };
+      j = {
+        up: new Array<number | undefined>(n),
+        down: new Array<number | undefined>(n),
+        open: n,
+        count,
+        arrived: count,
+        arrivedIndex: (count - 1) / 2,
+        lastSlice: 0,
+      };
       this.joins.set(key, j);
       if (this.joins.size > (this.o.maxJoins ?? 16_384)) {
-        this.joins.delete(this.joins.keys().next().value as string);
+        this.joins.delete(this.joins.keys().next().value as number);
         this.evicted += 1;
       }
     }
+    const last = hop === this.plan.stages.length;
+    if (x.arrived !== undefined) j.arrived = x.arrived;
+    if (x.arrivedIndex !== undefined) j.arrivedIndex = x.arrivedIndex;
+    if (last && x.slice !== undefined) j.lastSlice = x.slice;
     const had = j.up[hop] !== undefined && j.down[hop] !== undefined;
     j[side][hop] = ms;
     if (had || j.up[hop] === undefined || j.down[hop] === undefined) return;
-    this.hopTime[hop].add(j.down[hop]! - j.up[hop]!);
+    if (!last) this.hopTime[hop].add(j.down[hop]! - j.up[hop]!, j.count);
+    else if (j.arrived > 0) {
+      // the samples that arrived new may be a subset: their mean send start, not the batch's
+      const up = j.up[hop]! + j.lastSlice * (j.arrivedIndex - (j.count - 1) / 2);
+      this.hopTime[hop].add(j.down[hop]! - up, j.arrived);
+    }
     j.open -= 1;
     if (j.open === 0) this.joins.delete(key);
   }
+}
+
+/** Mean start of `count` equal consecutive slices of [start, end). */
+function meanStart(start: number, end: number, count: number): number {
+  return count > 1 ? start + ((end - start) / count) * ((count - 1) / 2) : start;
 }
 
 /** The q-quantile (0..1) of values by linear interpolation; NaN for none. */

@@ -116,6 +116,12 @@ export function datasetSamples(plan: RuntimePlan, dataset: string, limit?: numbe
     input: (i) => ({
       [name]: float32Tensor([1, 1, d.height, d.width], d.images.subarray(i * per, (i + 1) * per)),
     }),
+    inputs: (first, count) => ({
+      [name]: float32Tensor(
+        [count, 1, d.height, d.width],
+        d.images.subarray(first * per, (first + count) * per),
+      ),
+    }),
     label: (i) => d.labels[i],
   };
 }

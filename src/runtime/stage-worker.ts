@@ -8,13 +8,14 @@
 import type { InferenceSession } from '../backend/backend.js';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import type { TensorFrame } from '../transport/codec/frame.js';
+import type { Frame, TensorFrame } from '../transport/codec/frame.js';
 import type { Connection } from '../transport/transport.js';
 import { nowMs } from './clock.js';
-import { controlFrame, type AssignMessage, type TimelineTuple } from './protocol.js';
+import type { AssignMessage } from './protocol.js';
 import { paceSample, type Pacer } from './pacing.js';
 import type { SampleAssembler } from './sample-assembler.js';
 import { sampleFrames } from './sample-assembler.js';
+import { TIMELINE_TENSOR_NAME, TimelineWriter } from './timeline-codec.js';
 
 /** A node's current stage: the assignment, its loaded session and where its samples come together. */
 export interface Assignment extends AssignMessage {
@@ -47,8 +48,8 @@ export interface StageWorkerOptions {
   readonly epoch: () => number;
   /** Sends one sample's frames downstream; resolves with the receiver, or undefined when nobody took them. */
   readonly send: (a: Assignment, frames: TensorFrame[], seq: number) => Promise<string | undefined>;
-  /** Sends a control frame to the coordinator without throwing. */
-  readonly sendQuiet: (conn: Connection, frame: ReturnType<typeof controlFrame>) => Promise<void>;
+  /** Sends a frame to the coordinator without throwing. */
+  readonly sendQuiet: (conn: Connection, frame: Frame) => Promise<void>;
 }
 
 /** Runs ready samples one at a time and records them. */
@@ -60,7 +61,7 @@ export class StageWorker {
   private readonly ready: ReadySample[] = [];
   private readonly spaceWaiters: (() => void)[] = [];
   private wakeWorker: (() => void) | undefined;
-  private timeline: TimelineTuple[] = [];
+  private readonly timeline = new TimelineWriter();
   private closed = false;
 
   constructor(private readonly o: StageWorkerOptions) {}
@@ -81,7 +82,7 @@ export class StageWorker {
   /** Drops queued samples and unsent timeline records, and releases every waiting reader. */
   clear(): void {
     this.ready.length = 0;
-    this.timeline = [];
+    this.timeline.clear();
     for (const w of this.spaceWaiters.splice(0)) w();
   }
 
@@ -114,12 +115,19 @@ export class StageWorker {
     }
   }
 
-  /** Sends the timeline records not sent yet to the coordinator. */
+  /** Sends the timeline records not sent yet to the coordinator, as one binary frame. */
   async flushTimeline(): Promise<void> {
     const a = this.o.assignment();
     if (!a || this.timeline.length === 0) return;
-    const records = this.timeline.splice(0);
-    await this.o.sendQuiet(a.coordinator, controlFrame({ op: 'timeline', stageId: a.stageId, records }));
+    const data = this.timeline.take();
+    await this.o.sendQuiet(a.coordinator, {
+      type: 'tensor',
+      streamId: 0,
+      seq: 0,
+      name: TIMELINE_TENSOR_NAME,
+      tensor: { dtype: 'uint8', dims: [data.byteLength], data },
+      wire: 'native',
+    });
   }
 
   private async process(a: Assignment, item: ReadySample): Promise<void> {
@@ -145,7 +153,7 @@ export class StageWorker {
     const sendEnd = nowMs();
     const count = a.batch > 1 ? (item.feeds.get(a.expects[0])?.dims[0] ?? 1) : 1;
     this.processed += count;
-    const rec: TimelineTuple = [
+    this.timeline.push(
       item.epoch,
       item.seq,
       item.received,
@@ -155,8 +163,8 @@ export class StageWorker {
       sendEnd,
       target ? bytes : 0,
       target ?? '',
-    ];
-    this.timeline.push(count > 1 ? [...rec, count] : rec);
+      count,
+    );
     if (this.timeline.length >= a.timelineBatch) await this.flushTimeline();
   }
 }

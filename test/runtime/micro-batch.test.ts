@@ -40,10 +40,24 @@ describe('micro-batch helpers', () => {
   });
 
   it('splits a batch record into per-sample records whose compute adds up to the batch', () => {
-    const recs = perSampleRecords([1, 8, 0, 10, 18, 20, 24, 400, 'x', 4]);
-    expect(recs.map((r) => r[1])).toEqual([8, 9, 10, 11]);
-    expect(recs.reduce((s, r) => s + (r[4] - r[3]), 0)).toBeCloseTo(8);
-    expect(recs.every((r) => r[7] === 100)).toBe(true);
+    const recs = perSampleRecords({
+      stageIndex: 0,
+      device: 'd',
+      epoch: 1,
+      seq: 8,
+      received: 0,
+      inferStart: 10,
+      inferEnd: 18,
+      sendStart: 20,
+      sendEnd: 24,
+      bytes: 400,
+      target: 'x',
+      count: 4,
+    });
+    expect(recs.map((r) => r.seq)).toEqual([8, 9, 10, 11]);
+    expect(recs.reduce((s, r) => s + (r.inferEnd - r.inferStart), 0)).toBeCloseTo(8);
+    expect(recs.map((r) => r.sendStart)).toEqual([20, 21, 22, 23]);
+    expect(recs.every((r) => r.bytes === 100 && !('count' in r))).toBe(true);
   });
 
   it('chooses the batch: auto only with a dynamic batch dim and unpaced devices; bad requests are refused', () => {
