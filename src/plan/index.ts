@@ -1,5 +1,6 @@
 /** Plan directories: plan.json (versioned zod schema) and self-contained stage models; planning inputs from files. */
 export * from '../core/plan-file.js';
+export { migratePlanV1, parsePlanFile } from '../core/plan-parse.js';
 export {
   PLAN_FILE,
   buildPlanFile,

@@ -17,7 +17,6 @@ import type { DevicePool, PartitionPlan, PlanMetrics, PlanResult } from '../stra
 import { DTYPES, dtypeSchema, type PlanWire } from '../core/vocabulary.js';
 import {
   PLAN_VERSION,
-  parsePlanFile,
   type MemoryModel,
   type PipelinePlanFile,
   type PipelinePlanStage,
@@ -25,6 +24,7 @@ import {
   type PlanMetricsFile,
   type TensorSpec,
 } from '../core/plan-file.js';
+import { parsePlanFile } from '../core/plan-parse.js';
 import { checkPlan, type StageDag } from './dag.js';
 
 /** Name of the plan file inside a plan directory. */
