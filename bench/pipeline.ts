@@ -24,7 +24,7 @@ import type { Tensor } from '../src/core/tensor.js';
 import { profileGraph } from '../src/profile/profile.js';
 import type { SampleSource } from '../src/runtime/coordinator.js';
 import { chooseBatch, stackTensors } from '../src/runtime/micro-batch.js';
-import { readRuntimePlan } from '../src/runtime/plan-dir.js';
+import { loadRuntimePlan } from '../src/runtime/plan-dir.js';
 import type { RuntimePlan } from '../src/runtime/routes.js';
 import { datasetSamples, runPlan, type RunReport } from '../src/runtime/run.js';
 import { writePlanDir } from '../test/runtime/plan-fixture.js';
@@ -164,7 +164,7 @@ function splitLine(r: RunReport): string {
 async function zooLoopback(name: string, stages: number): Promise<void> {
   const model = decodeModel(readFileSync(join('models', `${name}.onnx`)));
   const fx = writePlanDir(model, { cuts: balancedCuts(model, stages) });
-  const plan = readRuntimePlan(fx.dir);
+  const plan = loadRuntimePlan(fx.dir);
   const samples = datasetSamples(plan, 'fashion-mnist-test', N);
   const hops = stages + 1;
   console.log(
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
   const cuts = profileGraph(buildGraph(small)).cuts;
   const smallest = cuts.slice(Math.floor(cuts.length / 2), -1).reduce((a, b) => (b.bytes < a.bytes ? b : a));
   const ble = writePlanDir(small, { cuts: [smallest.index], link: 'ble-esp32s3' });
-  const blePlan = readRuntimePlan(ble.dir);
+  const blePlan = loadRuntimePlan(ble.dir);
   const r = (
     await runPlan({
       plan: blePlan,

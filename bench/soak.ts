@@ -16,7 +16,7 @@ import { buildGraph } from '../src/graph/build.js';
 import { loadModelFile } from '../src/onnx/io.js';
 import type { SampleSource } from '../src/runtime/coordinator.js';
 import type { LocalPool } from '../src/runtime/local-nodes.js';
-import { readRuntimePlan } from '../src/runtime/plan-dir.js';
+import { loadRuntimePlan } from '../src/runtime/plan-dir.js';
 import { runPlan } from '../src/runtime/run.js';
 import { writePlanDir } from '../test/runtime/plan-fixture.js';
 
@@ -30,7 +30,7 @@ function rssBytes(pid: number): number {
 const model = await loadModelFile(join(packageRoot(), 'models', 'local.onnx'));
 const n = buildGraph(model).nodes.length;
 const fx = writePlanDir(model, { cuts: [Math.floor(n / 3), Math.floor((2 * n) / 3)], replicas: [2, 2, 1] });
-const plan = readRuntimePlan(fx.dir);
+const plan = loadRuntimePlan(fx.dir);
 const data = loadDataset('fashion-mnist-test');
 const per = data.height * data.width;
 const name = plan.graphInputs[0].name;

@@ -140,7 +140,7 @@ export function registerDemoCommand(program: Command): void {
         ).replace(/^/gm, '      '),
       );
 
-      const plan = await loadRuntimePlan(planDir);
+      const plan = loadRuntimePlan(planDir);
       const bar = new SingleBar({
         stream: process.stderr,
         format: '      run [{bar}] {value}/{total} samples',

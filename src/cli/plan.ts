@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/catalog.js';
 import { planModelFile } from '../plan/plan-model.js';
-import { WIRE_DTYPES, type PlanFile, type WireDtype } from '../plan/schema.js';
+import type { PipelinePlanFile } from '../core/plan-file.js';
+import { PLAN_WIRES, type PlanWire } from '../core/vocabulary.js';
 import { OBJECTIVES, type BalanceGoal, type Objective, type ReplicaMode } from '../strategy/plan/types.js';
 import { MEMORY_MODELS, type MemoryModel } from '../profile/memory.js';
 import { parsePair } from '../strategy/quantize/formats.js';
@@ -36,17 +37,17 @@ interface PlanCliOptions {
 
 const ms = (s: number) => (s * 1000).toFixed(s < 0.01 ? 3 : 1);
 
-function metricsLine(p: PlanFile['predicted']): string {
+function metricsLine(p: PipelinePlanFile['predicted']): string {
   return (
     `${p.devices} devices, ${p.stages} stages: throughput ${p.throughputPerS.toFixed(3)}/s, latency ${ms(p.latencyS)} ms, ` +
     `${fmtInt(p.totalBytes)} B sent per sample, max device energy ${(p.maxEnergyJ * 1000).toFixed(3)} mJ/sample`
   );
 }
 
-function printPlan(file: PlanFile, out: string): void {
+function printPlan(file: PipelinePlanFile, out: string): void {
   const seed = file.memoryModel === 'seed';
   const rows = file.stages.map((s) => [
-    String(s.id),
+    s.id,
     `${s.start}..${s.end - 1} (${s.end - s.start})`,
     `${s.nodes[0]}..${s.nodes[s.nodes.length - 1]}`,
     s.devices.map((d) => d.name).join(','),
@@ -140,7 +141,7 @@ export function registerPlanCommand(program: Command): void {
       '--heuristic',
       'topologies: search on the median link, then place (instead of the exact joint search); caps large type searches',
     )
-    .option('--wire <dtype>', `wire encoding: ${WIRE_DTYPES.join('|')} (default from --bits)`)
+    .option('--wire <dtype>', `wire encoding: ${PLAN_WIRES.join('|')} (default from --bits)`)
     .option('--device-catalog <file>', 'extra device catalog JSON (repeatable)', collect)
     .option('--link-catalog <file>', 'extra link catalog JSON (repeatable)', collect)
     .option('--json', 'print plan.json instead of tables')
@@ -154,7 +155,7 @@ export function registerPlanCommand(program: Command): void {
           ? undefined
           : parseChoice<BalanceGoal>('--balance', opts.balance, ['throughput', 'energy']);
       const wire =
-        opts.wire === undefined ? undefined : parseChoice<WireDtype>('--wire', opts.wire, WIRE_DTYPES);
+        opts.wire === undefined ? undefined : parseChoice<PlanWire>('--wire', opts.wire, PLAN_WIRES);
       const memoryModel = parseChoice<MemoryModel>('--memory-model', opts.memoryModel, MEMORY_MODELS);
       const precision = opts.precision === undefined ? undefined : parsePair(opts.precision);
       const activationBits = precision?.activations.bits ?? parseBits('--bits', opts.bits);

@@ -195,7 +195,7 @@ export function registerRunCommand(program: Command): void {
     .action(async (dir: string, opts: RunCliOptions) => {
       if (opts.policy !== 'least-loaded' && opts.policy !== 'round-robin')
         throw new UsageError(`--policy must be least-loaded or round-robin, got '${opts.policy}'`);
-      const plan = await loadRuntimePlan(dir);
+      const plan = loadRuntimePlan(dir);
       const deviceCatalog = loadDeviceCatalog(opts.deviceCatalog ?? []);
       const emulate = opts.emulate ? parseEmulationMode(opts.emulate) : defaultEmulation(plan, deviceCatalog);
       const timeScale = Number(opts.timeScale ?? '1');

@@ -7,8 +7,10 @@ import type { Dim } from '../graph/types.js';
 import { encodeModel, loadModelFile } from '../onnx/io.js';
 import { ONNX_DTYPE, toNum, type ModelProto, type OnnxTypes } from '../onnx/proto.js';
 import { inlineExternalData } from '../plan/inputs.js';
+import type { PlanStage } from '../core/plan-file.js';
 import { readPlan } from '../plan/plan-dir.js';
-import type { PlanStage } from '../plan/schema.js';
+import { stageRoutes } from '../runtime/routes.js';
+import { toRuntimePlan } from '../runtime/plan-dir.js';
 import { toPbtxt } from './pbtxt.js';
 import {
   kserveInferenceService,
@@ -27,7 +29,7 @@ export interface TritonExportOptions extends TritonOptions {
   readonly out: string;
   /** Model name (a plan's ensemble name); default from the file or directory name. */
   readonly name?: string;
-  /** Plan stages to export (contiguous ids); default the hub-side tail (devices of {@link HUB_KINDS}). */
+  /** Plan stages to export (contiguous indices, the planner's ids); default the hub-side tail (devices of {@link HUB_KINDS}). */
   readonly stages?: readonly number[];
   /** Device catalog the plan's stage types are looked up in (hub-side detection). */
   readonly deviceCatalog: DeviceCatalog;
@@ -41,7 +43,7 @@ export interface TritonExportOptions extends TritonOptions {
 export interface ExportedModel {
   readonly name: string;
   readonly kind: 'onnx' | 'ensemble';
-  /** Plan stage id, for stage models. */
+  /** Plan stage index, for stage models. */
   readonly stage?: number;
   readonly configPath: string;
   readonly config: string;
@@ -103,13 +105,27 @@ async function writeOnnxModel(
   return { name, kind: 'onnx', stage, configPath, config };
 }
 
-function chooseStages(stages: readonly PlanStage[], o: TritonExportOptions, where: string): PlanStage[] {
+/** The device type a stage runs on: the planner's costed type, else its first device's. */
+function stageType(s: PlanStage, k: number, where: string): string {
+  const t = s.type ?? s.devices[0].type;
+  if (t === undefined)
+    throw new EdgesplitError(
+      'E_PLAN',
+      `${where}: stages[${k}] names no device type; choose stages with --stages`,
+    );
+  return t;
+}
+
+function chooseStages(stages: readonly PlanStage[], o: TritonExportOptions, where: string): number[] {
   const ids =
-    o.stages ?? stages.filter((s) => HUB_KINDS.includes(o.deviceCatalog.get(s.type).kind)).map((s) => s.id);
+    o.stages ??
+    stages.flatMap((s, k) =>
+      HUB_KINDS.includes(o.deviceCatalog.get(stageType(s, k, where)).kind) ? [k] : [],
+    );
   if (ids.length === 0)
     throw new EdgesplitError(
       'E_PLAN',
-      `${where}: no stage runs on a hub device (kinds ${HUB_KINDS.join(', ')}; stages on ${[...new Set(stages.map((s) => s.type))].join(', ')}); choose them with --stages`,
+      `${where}: no stage runs on a hub device (kinds ${HUB_KINDS.join(', ')}; stages on ${[...new Set(stages.map((s, k) => stageType(s, k, where)))].join(', ')}); choose them with --stages`,
     );
   const sorted = [...new Set(ids)].sort((a, b) => a - b);
   for (const id of sorted)
@@ -119,7 +135,7 @@ function chooseStages(stages: readonly PlanStage[], o: TritonExportOptions, wher
       'E_PLAN',
       `${where}: stages ${sorted.join(',')} are not contiguous, so no ensemble chains them`,
     );
-  return sorted.map((id) => stages[id]);
+  return sorted;
 }
 
 /**
@@ -136,12 +152,19 @@ export async function exportTriton(source: string, o: TritonExportOptions): Prom
     entry = modelName(o.name ?? basename(source));
     models.push(await writeOnnxModel(repo, entry, source, o));
   } else {
-    const { plan, stageModels } = await readPlan(source);
-    const chosen = chooseStages(plan.stages, o, join(source, 'plan.json'));
+    const loaded = readPlan(source);
+    const { plan, stageModels } = loaded;
+    if (plan.topology !== 'chain')
+      throw new EdgesplitError(
+        'E_PLAN',
+        `${loaded.file}: topology: an ensemble chains stages, so the plan must be a chain`,
+      );
+    const picked = chooseStages(plan.stages, o, loaded.file);
+    const chosen = picked.map((k) => plan.stages[k]);
     entry = modelName(o.name ?? basename(resolve(source)));
-    for (const s of chosen)
-      models.push(await writeOnnxModel(repo, `${entry}-stage-${s.id}`, stageModels[s.id], o, s.id));
-    const last = chosen[chosen.length - 1];
+    for (const k of picked)
+      models.push(await writeOnnxModel(repo, `${entry}-stage-${plan.stages[k].id}`, stageModels[k], o, k));
+    const routes = stageRoutes(toRuntimePlan(loaded));
     // the ensemble returns what the last exported stage sends on (the graph outputs for the final stage)
     const ensemble = tritonEnsembleConfig(
       entry,
@@ -149,7 +172,7 @@ export async function exportTriton(source: string, o: TritonExportOptions): Prom
         model: models[i].name,
         signature: { inputs: s.inputs, outputs: s.outputs },
       })),
-      last.sends,
+      routes[picked[picked.length - 1]].sends.map((t) => t.name),
       o,
     );
     const dir = join(repo, entry);

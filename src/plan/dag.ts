@@ -5,6 +5,7 @@
  * in parallel and a gather stage waits for all of its inputs.
  */
 import { EdgesplitError } from '../core/errors.js';
+import type { PlanFile } from '../core/plan-file.js';
 
 /** Where a tensor comes from or goes to: a stage index, or the coordinator. */
 export type Endpoint = number | 'coordinator';
@@ -100,4 +101,56 @@ export function stageDag(
   };
   stages.forEach((_, k) => visit(k));
   return { order: order.reverse(), edges: [...groups.values()], producer };
+}
+
+/**
+ * Checks a validated plan's stage graph (pure) and returns it: stage ids and device names are
+ * unique (a device runs one replica of one stage); the tensors form a DAG ({@link stageDag}); in a
+ * chain every stage reads only what earlier stages or the graph inputs produce, and planner node
+ * ranges, where given, are contiguous. Throws `E_PLAN` prefixed with `file`.
+ */
+export function checkPlan(plan: PlanFile, file: string): StageDag {
+  const fail = (msg: string): never => {
+    throw new EdgesplitError('E_PLAN', `${file}: ${msg}`);
+  };
+  const ids = new Map<string, number>();
+  const devices = new Map<string, string>();
+  plan.stages.forEach((s, k) => {
+    const dup = ids.get(s.id);
+    if (dup !== undefined) fail(`stages[${k}].id: '${s.id}' is also the id of stages[${dup}]`);
+    ids.set(s.id, k);
+    for (const d of s.devices) {
+      const other = devices.get(d.name);
+      if (other !== undefined)
+        fail(
+          `stages[${k}].devices: device '${d.name}' also runs stage ${other}; a device runs one replica of one stage`,
+        );
+      devices.set(d.name, s.id);
+    }
+  });
+  const dag = stageDag(
+    plan.stages.map((s) => ({
+      id: s.id,
+      inputs: s.inputs.map((t) => t.name),
+      outputs: s.outputs.map((t) => t.name),
+    })),
+    plan.inputs.map((t) => t.name),
+    plan.outputs.map((t) => t.name),
+    file,
+  );
+  if (plan.topology === 'chain') {
+    plan.stages.forEach((s, k) => {
+      for (const t of s.inputs) {
+        const p = dag.producer.get(t.name);
+        if (typeof p === 'number' && p > k)
+          fail(
+            `stage ${s.id} reads '${t.name}', which no earlier stage or graph input provides (a chain runs stages in order)`,
+          );
+      }
+      const prev = plan.stages[k - 1];
+      if (k > 0 && s.start !== undefined && prev.end !== undefined && s.start !== prev.end)
+        fail(`stages[${k}].start ${s.start} does not continue stages[${k - 1}].end ${prev.end}`);
+    });
+  }
+  return dag;
 }

@@ -1,9 +1,11 @@
 /** Plan directories: plan.json (versioned zod schema) and self-contained stage models; planning inputs from files. */
-export * from './schema.js';
+export * from '../core/plan-file.js';
+export { migratePlanV1, parsePlanFile } from '../core/plan-parse.js';
 export {
   PLAN_FILE,
   buildPlanFile,
   readPlan,
+  writePlanFile,
   wireFor,
   writePlanDir,
   type LoadedPlan,
@@ -13,4 +15,4 @@ export {
 export { RSSI_CURVE_FILE, inlineExternalData, loadDevicePool, loadRssiCurve } from './inputs.js';
 export { planModelFile, type PlanModelOptions, type PlannedModel } from './plan-model.js';
 export { planLcpModel, type DagPlanFile, type LcpPlanOptions, type LcpPlanResult } from './lcp-plan.js';
-export { stageDag, type DagEdge, type DagStage, type Endpoint, type StageDag } from './dag.js';
+export { checkPlan, stageDag, type DagEdge, type DagStage, type Endpoint, type StageDag } from './dag.js';

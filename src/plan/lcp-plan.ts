@@ -8,6 +8,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
+import { PLAN_VERSION, type PlanFile, type PlanStage } from '../core/plan-file.js';
 import type { PlanWire } from '../core/vocabulary.js';
 import { buildGraph } from '../graph/build.js';
 import { extractSubModel, type SubModel } from '../graph/extract.js';
@@ -17,9 +18,8 @@ import { profileGraph } from '../profile/profile.js';
 import type { LinkSpec } from '../catalog/schema.js';
 import { lcpStructure, placeLcp, type LcpObjective, type LcpPlacement } from '../strategy/lcp/index.js';
 import type { PhysicalDevice } from '../strategy/plan/types.js';
-import { stageDag } from './dag.js';
-import { PLAN_FILE } from './plan-dir.js';
-import { planTensor, type PlanTensorEntry } from './range-plan.js';
+import { writePlanFile } from './plan-dir.js';
+import { planTensor } from './range-plan.js';
 
 /** Options of {@link planLcpModel}. */
 export interface LcpPlanOptions {
@@ -33,36 +33,31 @@ export interface LcpPlanOptions {
   readonly out: string;
 }
 
-/** A tensor entry of a DAG plan.json. */
-export type DagPlanTensor = PlanTensorEntry;
+/** A stage of an LCP plan: its branches, whether it gathers, and its MACs / other ops per sample. */
+export type DagPlanStage = PlanStage & {
+  readonly branches: number[];
+  readonly classifier: boolean;
+  readonly macs: number;
+  readonly ops: number;
+};
 
-/** plan.json as `lcp plan` writes it (read back by the runtime's plan reader). */
-export interface DagPlanFile {
-  readonly version: 2;
+/** plan.json as `lcp plan` writes it: the one schema, `topology: "dag"`, with the LCP cost model's report. */
+export type DagPlanFile = Omit<
+  PlanFile,
+  'topology' | 'source' | 'link' | 'objective' | 'stages' | 'predicted'
+> & {
   readonly topology: 'dag';
-  readonly source: { readonly path: string; readonly kind: 'lcp'; readonly branches: number };
+  readonly source: { readonly path: string; readonly branches: number };
   readonly link: string;
   readonly objective: LcpObjective;
-  readonly inputs: readonly DagPlanTensor[];
-  readonly outputs: readonly DagPlanTensor[];
-  readonly stages: readonly {
-    readonly id: string;
-    readonly model: string;
-    readonly branches: readonly number[];
-    readonly classifier: boolean;
-    readonly inputs: readonly DagPlanTensor[];
-    readonly outputs: readonly DagPlanTensor[];
-    readonly devices: readonly { readonly name: string; readonly type: string }[];
-    readonly macs: number;
-    readonly ops: number;
-  }[];
+  readonly stages: DagPlanStage[];
   readonly predicted: {
     readonly latencyS: number | null;
     readonly throughputPerS: number;
     readonly bytes: number;
     readonly energyJ: number;
   };
-}
+};
 
 /** What {@link planLcpModel} wrote. */
 export interface LcpPlanResult {
@@ -145,7 +140,7 @@ export async function planLcpModel(modelPath: string, o: LcpPlanOptions): Promis
   } catch (err) {
     throw new EdgesplitError('E_IO', `${o.out}: cannot create plan directory (${errorMessage(err)})`);
   }
-  const stages: DagPlanFile['stages'][number][] = [];
+  const stages: DagPlanStage[] = [];
   for (let k = 0; k < used.length; k++) {
     const d = used[k];
     const readElsewhere = (t: string) =>
@@ -176,9 +171,9 @@ export async function planLcpModel(modelPath: string, o: LcpPlanOptions): Promis
     if (m && Number(m[1]) >= used.length) await rm(join(o.out, f));
   }
   const plan: DagPlanFile = {
-    version: 2,
+    version: PLAN_VERSION,
     topology: 'dag',
-    source: { path: modelPath, kind: 'lcp', branches: s.branches.length },
+    source: { path: modelPath, branches: s.branches.length },
     link: o.link.id,
     objective,
     inputs: graph.inputs.map((t) => planTensor(graph, t, wire)),
@@ -191,16 +186,5 @@ export async function planLcpModel(modelPath: string, o: LcpPlanOptions): Promis
       energyJ: placement.run.energyJ,
     },
   };
-  stageDag(
-    stages.map((st) => ({
-      id: st.id,
-      inputs: st.inputs.map((t) => t.name),
-      outputs: st.outputs.map((t) => t.name),
-    })),
-    plan.inputs.map((t) => t.name),
-    plan.outputs.map((t) => t.name),
-    join(o.out, PLAN_FILE),
-  );
-  await writeFile(join(o.out, PLAN_FILE), `${JSON.stringify(plan, null, 2)}\n`);
-  return { plan, placement };
+  return { plan: writePlanFile(o.out, plan), placement };
 }

@@ -3,28 +3,37 @@
  * self-contained ONNX model of its node range.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import { liveSets } from '../graph/cuts.js';
 import { extractSubModel } from '../graph/extract.js';
 import type { Graph } from '../graph/types.js';
 import { encodeModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
-import type { MemoryModel } from '../profile/memory.js';
 import { objectiveValue } from '../strategy/plan/evaluate.js';
 import type { DevicePool, PartitionPlan, PlanMetrics, PlanResult } from '../strategy/plan/types.js';
-import { DTYPES, dtypeSchema } from '../core/vocabulary.js';
-import { planFileSchema, type PlanFile, type PlanStage, type TensorSpec, type WireDtype } from './schema.js';
+import { DTYPES, dtypeSchema, type PlanWire } from '../core/vocabulary.js';
+import {
+  PLAN_VERSION,
+  type MemoryModel,
+  type PipelinePlanFile,
+  type PipelinePlanStage,
+  type PlanFile,
+  type PlanMetricsFile,
+  type TensorSpec,
+} from '../core/plan-file.js';
+import { parsePlanFile } from '../core/plan-parse.js';
+import { checkPlan, type StageDag } from './dag.js';
 
 /** Name of the plan file inside a plan directory. */
 export const PLAN_FILE = 'plan.json';
 
 /** Default wire encoding for an activation bit width (16 bits: fp16, as the transport's half floats). */
-export function wireFor(bits: number, prefer?: WireDtype): WireDtype {
+export function wireFor(bits: number, prefer?: PlanWire): PlanWire {
   if (prefer) {
-    const width: Record<WireDtype, number> = { fp32: 32, fp16: 16, int16: 16, int8: 8 };
+    const width: Record<PlanWire, number> = { fp32: 32, fp16: 16, int16: 16, int8: 8 };
     if (width[prefer] !== bits)
       throw new EdgesplitError(
         'E_PLAN',
@@ -32,7 +41,7 @@ export function wireFor(bits: number, prefer?: WireDtype): WireDtype {
       );
     return prefer;
   }
-  const w = ({ 32: 'fp32', 16: 'fp16', 8: 'int8' } as Record<number, WireDtype>)[bits];
+  const w = ({ 32: 'fp32', 16: 'fp16', 8: 'int8' } as Record<number, PlanWire>)[bits];
   if (!w) throw new EdgesplitError('E_PLAN', `no wire encoding for ${bits}-bit activations; use 8, 16 or 32`);
   return w;
 }
@@ -44,18 +53,18 @@ export interface PlanMeta {
   readonly graph: Graph;
   readonly pool: DevicePool;
   readonly linkId: string;
-  readonly wire: WireDtype;
+  readonly wire: PlanWire;
   readonly activationBits: number;
   readonly weightBits: number;
   /** Memory accounting the plan was checked with. */
   readonly memoryModel?: MemoryModel;
 }
 
-function metrics(m: PlanMetrics): PlanMetrics {
+function metrics(m: PlanMetrics): PlanMetricsFile {
   return { ...m };
 }
 
-function tensor(graph: Graph, name: string, wire: WireDtype): TensorSpec {
+function tensor(graph: Graph, name: string, wire: PlanWire): TensorSpec {
   const v = graph.values.get(name);
   if (!v) throw new EdgesplitError('E_GRAPH', `${graph.name}: tensor '${name}' has no known shape`);
   const dtype = dtypeSchema.safeParse(v.dtype);
@@ -67,7 +76,7 @@ function tensor(graph: Graph, name: string, wire: WireDtype): TensorSpec {
   return { name, shape: [...v.shape], dtype: dtype.data, wire };
 }
 
-function greedyOf(g: PlanResult['greedy']): PlanFile['greedy'] {
+function greedyOf(g: PlanResult['greedy']): PipelinePlanFile['greedy'] {
   if ('infeasible' in g) return { infeasible: g.infeasible };
   return {
     stages: g.stages.map((s) => ({ start: s.start, end: s.end, devices: [...s.devices] })),
@@ -83,17 +92,17 @@ export function buildPlanFile(
   result: PlanResult,
   meta: PlanMeta,
   stageIo: readonly { inputs: readonly string[]; outputs: readonly string[] }[],
-): PlanFile {
+): PipelinePlanFile {
   const { graph, wire } = meta;
   const live = liveSets(graph);
   const plan: PartitionPlan = result.plan;
   const typeOf = new Map(meta.pool.devices.map((d) => [d.name, d.spec.id]));
-  const stages: PlanStage[] = plan.stages.map((s, i) => {
+  const stages: PipelinePlanStage[] = plan.stages.map((s, i) => {
     const before = live[s.start];
     const after = new Set(live[s.end]);
     const forwards = before.filter((t) => after.has(t));
     return {
-      id: i,
+      id: String(i),
       start: s.start,
       end: s.end,
       nodes: graph.nodes.slice(s.start, s.end).map((x) => x.name),
@@ -132,18 +141,16 @@ export function buildPlanFile(
     'infeasible' in result.greedy ? null : objectiveValue(result.greedy.metrics, result.objective);
   const gain = result.gainOverGreedy;
   return {
-    version: 1,
+    version: PLAN_VERSION,
+    topology: 'chain',
+    inputs: graph.inputs.map((t) => tensor(graph, t, wire)),
+    outputs: graph.outputs.map((t) => tensor(graph, t, wire)),
     source: {
       path: meta.modelPath,
       sha256: createHash('sha256').update(meta.modelBytes).digest('hex'),
       bytes: meta.modelBytes.byteLength,
     },
-    graph: {
-      name: graph.name,
-      nodes: graph.nodes.length,
-      inputs: graph.inputs.map((t) => tensor(graph, t, wire)),
-      outputs: graph.outputs.map((t) => tensor(graph, t, wire)),
-    },
+    graph: { name: graph.name, nodes: graph.nodes.length },
     objective: result.objective,
     replicas: result.replicas,
     balance: result.balance,
@@ -184,7 +191,11 @@ export interface WritePlanOptions extends PlanMeta {
  * Writes `plan.json` and one self-contained ONNX model per stage into `dir` (created if needed;
  * stage files of an earlier plan beyond the new stage count are removed). Returns the plan file.
  */
-export async function writePlanDir(dir: string, result: PlanResult, o: WritePlanOptions): Promise<PlanFile> {
+export async function writePlanDir(
+  dir: string,
+  result: PlanResult,
+  o: WritePlanOptions,
+): Promise<PipelinePlanFile> {
   for (const t of o.model.graph?.initializer ?? []) {
     if (t.dataLocation === 1)
       throw new EdgesplitError(
@@ -211,50 +222,62 @@ export async function writePlanDir(dir: string, result: PlanResult, o: WritePlan
     const m = /^stage-(\d+)\.onnx$/.exec(f);
     if (m && Number(m[1]) >= total) await rm(join(dir, f));
   }
-  const file = planFileSchema.parse(buildPlanFile(result, o, io));
-  await writeFile(join(dir, PLAN_FILE), `${JSON.stringify(file, null, 2)}\n`);
-  return file;
+  return writePlanFile(dir, buildPlanFile(result, o, io));
 }
 
 /** A plan directory after reading: the validated plan and the absolute path of each stage model. */
 export interface LoadedPlan {
   readonly dir: string;
+  /** Path of plan.json (errors name it). */
+  readonly file: string;
   readonly plan: PlanFile;
+  /** Absolute path of each stage's model, in stage order. */
   readonly stageModels: readonly string[];
+  /** The checked stage graph. */
+  readonly dag: StageDag;
 }
 
-/** Reads and validates `<dir>/plan.json` and checks every stage model file exists. Errors name the file and field. */
-export async function readPlan(dir: string): Promise<LoadedPlan> {
-  const path = join(dir, PLAN_FILE);
+/**
+ * The plan.json reader: reads `<dir>/plan.json` (version 1 is migrated to {@link PLAN_VERSION}),
+ * validates it against the one schema, checks the stage graph (`checkPlan`: cycles and dangling
+ * tensors are named) and that every stage model file exists. Errors are one line naming the file
+ * and the field path.
+ */
+export function readPlan(dir: string): LoadedPlan {
+  const root = resolve(dir);
+  const file = join(dir, PLAN_FILE);
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(path, 'utf8')) as unknown;
+    json = JSON.parse(readFileSync(file, 'utf8')) as unknown;
   } catch (err) {
-    throw new EdgesplitError('E_PLAN', `${path}: cannot read plan (${errorMessage(err)})`, { cause: err });
+    throw new EdgesplitError('E_PLAN', `${file}: cannot read plan (${errorMessage(err)})`, { cause: err });
   }
-  const r = planFileSchema.safeParse(json);
-  if (!r.success) {
-    const iss = r.error.issues[0];
-    const where = iss.path
-      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-      .join('')
-      .replace(/^\./, '');
-    throw new EdgesplitError('E_PLAN', `${path}: ${where || '(top level)'}: ${iss.message}`);
-  }
-  const plan = r.data;
-  plan.stages.forEach((s, i) => {
-    if (s.id !== i) throw new EdgesplitError('E_PLAN', `${path}: stages[${i}].id is ${s.id}, expected ${i}`);
-    if (i > 0 && s.start !== plan.stages[i - 1].end)
+  const plan = parsePlanFile(json, file);
+  const dag = checkPlan(plan, file);
+  const stageModels = plan.stages.map((s, i) => {
+    const p = join(root, s.model);
+    if (!existsSync(p))
       throw new EdgesplitError(
         'E_PLAN',
-        `${path}: stages[${i}].start ${s.start} does not continue stages[${i - 1}].end`,
+        `${file}: stages[${i}].model: '${s.model}' does not exist in ${dir}`,
       );
-  });
-  const stageModels = plan.stages.map((s, i) => {
-    const p = join(dir, s.model);
-    if (!existsSync(p))
-      throw new EdgesplitError('E_PLAN', `${path}: stages[${i}].model '${s.model}' does not exist in ${dir}`);
     return p;
   });
-  return { dir, plan, stageModels };
+  return { dir: root, file, plan, stageModels, dag };
+}
+
+/**
+ * The plan.json writer: validates `plan` against the one schema and its stage graph (a writer's
+ * bug fails here, naming the field, rather than in a later run), then writes `<dir>/plan.json`.
+ * Returns `plan`.
+ */
+export function writePlanFile<T extends PlanFile>(dir: string, plan: T): T {
+  const file = join(dir, PLAN_FILE);
+  checkPlan(parsePlanFile(plan, file), file);
+  try {
+    writeFileSync(file, `${JSON.stringify(plan, null, 2)}\n`);
+  } catch (err) {
+    throw new EdgesplitError('E_IO', `${file}: cannot write plan (${errorMessage(err)})`, { cause: err });
+  }
+  return plan;
 }

@@ -24,7 +24,8 @@ import type {
 } from '../strategy/plan/types.js';
 import { inlineExternalData, loadDevicePool } from './inputs.js';
 import { wireFor, writePlanDir } from './plan-dir.js';
-import type { PlanFile, WireDtype } from './schema.js';
+import type { PipelinePlanFile } from '../core/plan-file.js';
+import type { PlanWire } from '../core/vocabulary.js';
 
 /** Options of {@link planModelFile}. */
 export interface PlanModelOptions {
@@ -48,7 +49,7 @@ export interface PlanModelOptions {
   /** On topologies, search on the median link and place (instead of the joint exact search); caps the type search. */
   readonly heuristic?: boolean;
   /** Wire encoding; default from the activation bits (32 fp32, 16 fp16, 8 int8). */
-  readonly wire?: WireDtype;
+  readonly wire?: PlanWire;
   /** Plan directory to write; nothing is written when omitted. */
   readonly out?: string;
   readonly deviceCatalog?: DeviceCatalog;
@@ -64,7 +65,7 @@ export interface PlannedModel {
   readonly pool: DevicePool;
   readonly result: PlanResult;
   /** Set when `out` was given. */
-  readonly file?: PlanFile;
+  readonly file?: PipelinePlanFile;
 }
 
 /** Loads, profiles and plans an ONNX model, and writes the plan directory when `out` is given. */

@@ -1,18 +1,19 @@
 /**
- * Writes a chain plan directory from node ranges (runtime fields of plan.json, version 2, topology
- * chain): one stage model per range, each range on its devices (several = replicas). Used for the
+ * Writes a chain plan directory from node ranges (plan.json's runtime fields, current version,
+ * topology chain): one stage model per range, each range on its devices (several = replicas). Used for the
  * measured comparisons, whose stage boundaries come from the LCP cost model rather than the planner.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgesplitError } from '../core/errors.js';
+import { PLAN_VERSION, type PlanFile, type PlanStage, type TensorSpec } from '../core/plan-file.js';
 import { DTYPES, dtypeSchema, type PlanWire } from '../core/vocabulary.js';
 import { buildGraph } from '../graph/build.js';
 import { extractSubModel } from '../graph/extract.js';
 import type { Graph } from '../graph/types.js';
 import { encodeModel, loadModelFile } from '../onnx/io.js';
 import { profileGraph } from '../profile/profile.js';
-import { PLAN_FILE } from './plan-dir.js';
+import { writePlanFile } from './plan-dir.js';
 
 /** One stage: node range [start, end) of the model and the devices running it. */
 export interface RangeStage {
@@ -21,16 +22,8 @@ export interface RangeStage {
   readonly devices: readonly { readonly name: string; readonly type: string }[];
 }
 
-/** A tensor entry as the runtime's plan reader takes it. */
-export interface PlanTensorEntry {
-  readonly name: string;
-  readonly dtype: (typeof DTYPES)[number];
-  readonly shape: readonly (number | string)[];
-  readonly wire: PlanWire;
-}
-
 /** A plan.json tensor entry for `name` of `graph`; E_PLAN naming it when its dtype cannot travel. */
-export function planTensor(graph: Graph, name: string, wire: PlanWire): PlanTensorEntry {
+export function planTensor(graph: Graph, name: string, wire: PlanWire): TensorSpec {
   const v = graph.values.get(name);
   const dtype = dtypeSchema.safeParse(v?.dtype);
   if (!v || !dtype.success)
@@ -41,18 +34,18 @@ export function planTensor(graph: Graph, name: string, wire: PlanWire): PlanTens
   return { name, dtype: dtype.data, shape: [...v.shape], wire: dtype.data === 'float32' ? wire : 'fp32' };
 }
 
-/** Writes `out/plan.json` and `out/stage-<k>.onnx` for `stages` of `modelPath`. */
+/** Writes `out/plan.json` and `out/stage-<k>.onnx` for `stages` of `modelPath`; returns the plan. */
 export async function writeRangePlan(
   modelPath: string,
   stages: readonly RangeStage[],
   o: { readonly link: string; readonly wire?: PlanWire; readonly out: string },
-): Promise<void> {
+): Promise<PlanFile> {
   const model = await loadModelFile(modelPath);
   const graph = buildGraph(model, modelPath);
   const profile = profileGraph(graph);
   const wire = o.wire ?? 'fp32';
   await mkdir(o.out, { recursive: true });
-  const entries = [];
+  const entries: PlanStage[] = [];
   for (let k = 0; k < stages.length; k++) {
     const st = stages[k];
     const sub = extractSubModel(model, graph, st.start, st.end, `${graph.name}-stage-${k}`);
@@ -63,18 +56,20 @@ export async function writeRangePlan(
       model: `stage-${k}.onnx`,
       inputs: sub.inputs.map((t) => planTensor(graph, t, wire)),
       outputs: sub.outputs.map((t) => planTensor(graph, t, wire)),
-      devices: st.devices,
+      devices: st.devices.map((d) => ({ ...d })),
+      start: st.start,
+      end: st.end,
       macs: nodes.reduce((a, n) => a + n.macs, 0),
       ops: nodes.reduce((a, n) => a + n.ops, 0),
     });
   }
-  const plan = {
-    version: 2,
+  return writePlanFile(o.out, {
+    version: PLAN_VERSION,
     topology: 'chain',
     link: o.link,
     inputs: graph.inputs.map((t) => planTensor(graph, t, wire)),
     outputs: graph.outputs.map((t) => planTensor(graph, t, 'fp32')),
+    source: { path: modelPath },
     stages: entries,
-  };
-  await writeFile(join(o.out, PLAN_FILE), `${JSON.stringify(plan, null, 2)}\n`);
+  });
 }

@@ -10,11 +10,9 @@ import { dimsProduct } from '../graph/ops/common.js';
 import type { Graph } from '../graph/types.js';
 import { bitsToBytes } from './profile.js';
 
-/** Memory accountings of `edgesplit plan --memory-model`, the default first. */
-export const MEMORY_MODELS = ['inplace', 'seed', 'strict'] as const;
-
-/** How activation memory is counted. */
-export type MemoryModel = (typeof MEMORY_MODELS)[number];
+/** Memory accountings (`edgesplit plan --memory-model`, plan.json `memoryModel`): the plan.json vocabulary. */
+export { MEMORY_MODELS, type MemoryModel } from '../core/plan-file.js';
+import type { MemoryModel } from '../core/plan-file.js';
 
 /**
  * Ops whose output may overwrite an input of the same size that dies at the op: element-wise maps,

@@ -10,7 +10,7 @@ export { startStageNode, type StageNodeHandle, type StageNodeOptions } from './n
 export { localPool, type LocalPool, type LocalPoolOptions } from './local-nodes.js';
 export { hostsPool, loadHostsFile, parseHostsFile, type NodePool } from './node-pool.js';
 export type { NodeEndpoint } from './node-link.js';
-export { loadRuntimePlan, readRuntimePlan, fromPlanFile, toRuntimePlan } from './plan-dir.js';
+export { loadRuntimePlan, toRuntimePlan } from './plan-dir.js';
 export {
   stageRoutes,
   type RuntimePlan,

@@ -4,6 +4,7 @@
  * through the stages in between, so every hop carries exactly the tensors live at that cut.
  */
 import { EdgesplitError } from '../core/errors.js';
+import type { PlanTopology } from '../core/plan-file.js';
 import type { DType } from '../core/tensor.js';
 import type { WireEncoding } from '../transport/codec/frame.js';
 import { stageDag, type Endpoint } from '../plan/dag.js';
@@ -59,7 +60,7 @@ export interface RuntimePlan {
   /** Catalog link id the plan was made for. */
   readonly link?: string;
   /** `dag`: tensors go from their producer straight to their readers (plan.json v2); default `chain`. */
-  readonly topology?: 'chain' | 'dag';
+  readonly topology?: PlanTopology;
 }
 
 /** What one stage receives, runs and sends. */

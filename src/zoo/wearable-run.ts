@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeviceSpec, LinkSpec } from '../catalog/schema.js';
 import { EdgesplitError } from '../core/errors.js';
+import { PLAN_VERSION, type TensorSpec } from '../core/plan-file.js';
 import { mulberry32 } from '../core/random.js';
 import { float32Tensor, type Tensor } from '../core/tensor.js';
 import { loadDataset } from '../data/datasets.js';
@@ -19,7 +20,9 @@ import { encodeModel, loadModelFile, saveModelFile } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { profileGraph } from '../profile/profile.js';
 import type { ModelProfile } from '../profile/types.js';
-import { readRuntimePlan, runPlan } from '../runtime/index.js';
+import { writePlanFile } from '../plan/plan-dir.js';
+import { planTensor } from '../plan/range-plan.js';
+import { loadRuntimePlan, runPlan } from '../runtime/index.js';
 import type { PrecisionPair } from '../strategy/quantize/formats.js';
 import { distnnSplit, type SplitResult } from '../strategy/split/distnn.js';
 import { evaluateModel } from './evaluate.js';
@@ -143,15 +146,17 @@ export async function runWearable(o: WearableRunOptions): Promise<WearableRunRes
   const hubSide = extractSubModel(q.model, qGraph, cut.index, qGraph.nodes.length, 'hub');
   writeFileSync(join(planDir, 'stage-0.onnx'), encodeModel(nodeSide.model));
   writeFileSync(join(planDir, 'stage-1.onnx'), encodeModel(hubSide.model));
-  const tensor = (name: string) => {
-    const v = qGraph.values.get(name)!;
-    return { name, dtype: v.dtype, shape: v.shape, wire: v.dtype === 'float32' ? 'fp32' : 'native' };
+  // quantized tensors cross the cut as their own bytes
+  const tensor = (name: string): TensorSpec => {
+    const t = planTensor(qGraph, name, 'fp32');
+    return { ...t, wire: t.dtype === 'float32' ? 'fp32' : 'native' };
   };
-  const plan = {
-    version: 1,
+  writePlanFile(planDir, {
+    version: PLAN_VERSION,
+    topology: 'chain',
     link: o.link.id,
-    inputs: qGraph.inputs,
-    outputs: qGraph.outputs,
+    inputs: qGraph.inputs.map(tensor),
+    outputs: qGraph.outputs.map(tensor),
     stages: [
       {
         id: 'node',
@@ -168,8 +173,7 @@ export async function runWearable(o: WearableRunOptions): Promise<WearableRunRes
         devices: [{ name: 'hub', type: o.hub.id }],
       },
     ],
-  };
-  writeFileSync(join(planDir, 'plan.json'), JSON.stringify(plan, null, 2));
+  });
 
   const data = loadDataset('fashion-mnist-test', { limit: o.limit });
   const per = data.height * data.width;
@@ -182,7 +186,7 @@ export async function runWearable(o: WearableRunOptions): Promise<WearableRunRes
   const inputName = qGraph.inputs[0];
   log(`${o.model.name}: running ${data.count} images on a node process and a hub process over ${o.link.id}`);
   const { run, report } = await runPlan({
-    plan: readRuntimePlan(planDir),
+    plan: loadRuntimePlan(planDir),
     link: o.link.id,
     samples: {
       count: data.count,

@@ -8,7 +8,8 @@ import type { Tensor } from '../../src/core/tensor.js';
 import { exportTriton } from '../../src/export/index.js';
 import { lenet5, resnet } from '../../src/graph/builder/architectures.js';
 import { encodeModel } from '../../src/onnx/io.js';
-import { planModelFile, readPlan } from '../../src/plan/index.js';
+import { planModelFile } from '../../src/plan/index.js';
+import { readPipelinePlan } from '../plan/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { seededInput } from '../helpers/models.js';
 import { one, parsePbtxt, textMap, type TextMessage, type TextValue } from './pbtxt-reader.js';
@@ -175,7 +176,7 @@ describe('export triton: a plan directory', () => {
 
   it('exports the hub-side stages plus an ensemble whose steps map tensors consistently, and it computes the model', async () => {
     await plan();
-    const { plan: p, stageModels } = await readPlan(planDir);
+    const { plan: p, stageModels } = readPipelinePlan(planDir);
     expect(p.stages.length).toBeGreaterThan(4);
     const repo = join(work, 'repo-plan');
     const catalog = loadDeviceCatalog([tiny]);
@@ -223,12 +224,9 @@ describe('export triton: a plan directory', () => {
       await s.release();
       return out;
     };
-    let env: Record<string, Tensor> = { [p.graph.inputs[0].name]: x };
-    for (const s of p.stages.slice(0, 2)) {
-      const out = await run(
-        stageModels[s.id],
-        Object.fromEntries(s.inputs.map((t) => [t.name, env[t.name]])),
-      );
+    let env: Record<string, Tensor> = { [p.inputs[0].name]: x };
+    for (const [k, s] of p.stages.slice(0, 2).entries()) {
+      const out = await run(stageModels[k], Object.fromEntries(s.inputs.map((t) => [t.name, env[t.name]])));
       env = Object.fromEntries(s.sends.map((n) => [n, { ...env, ...out }[n]]));
     }
     for (const step of steps) {
@@ -237,7 +235,7 @@ describe('export triton: a plan directory', () => {
       const out = await run(join(repo, one(step, 'model_name') as string, '1', 'model.onnx'), feeds);
       for (const [k, t] of Object.entries(textMap(step, 'output_map'))) env[t] = out[k];
     }
-    const whole = await run(model, { [p.graph.inputs[0].name]: x });
+    const whole = await run(model, { [p.inputs[0].name]: x });
     for (const o of names(ens, 'output') as string[]) {
       const a = env[o].data as Float32Array;
       const b = whole[o].data as Float32Array;

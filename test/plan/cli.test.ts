@@ -5,8 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mobilenetV2, vggSmall } from '../../src/graph/builder/architectures.js';
 import { getLink, loadDeviceCatalog } from '../../src/catalog/index.js';
 import { buildGraph } from '../../src/graph/build.js';
-import { readPlan } from '../../src/plan/index.js';
-import { planFileSchema } from '../../src/plan/schema.js';
+import { isPipelinePlan, parsePlanFile, PLAN_VERSION } from '../../src/plan/index.js';
 import { profileGraph } from '../../src/profile/profile.js';
 import {
   parseDeviceSpec,
@@ -16,7 +15,7 @@ import {
 } from '../../src/strategy/plan/index.js';
 import { runCli } from '../helpers/cli.js';
 import { writeTempModel } from '../helpers/models.js';
-import { expectStageModelsFit } from './helpers.js';
+import { expectStageModelsFit, readPipelinePlan } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'edgesplit-plan-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -39,13 +38,15 @@ describe('edgesplit plan (built CLI)', () => {
       '--json',
     ]);
     expect(r.status, r.stderr).toBe(0);
-    const plan = planFileSchema.parse(JSON.parse(r.stdout));
+    const plan = parsePlanFile(JSON.parse(r.stdout), 'stdout');
+    if (!isPipelinePlan(plan)) throw new Error('--json lacks the planner report');
+    expect(plan.version).toBe(PLAN_VERSION);
     expect(plan.objective).toBe('throughput');
     expect(plan.stages.flatMap((s) => s.nodes).length).toBe(plan.graph.nodes);
     expect(plan.stages.every((s) => s.devices.length >= 1 && s.memoryBytes > 0 && s.computeS > 0)).toBe(true);
     expect(plan.greedy).toBeDefined();
     expect(r.stderr).toMatch(/plan: planning \d+ nodes over 5 devices/);
-    expectStageModelsFit(await readPlan(join(work, 'a')));
+    expectStageModelsFit(readPipelinePlan(join(work, 'a')));
   });
 
   it('prints the stage table, the greedy comparison and the Pareto listing', () => {

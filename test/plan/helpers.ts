@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { DeviceSpec } from '../../src/catalog/schema.js';
 import { decodeModel } from '../../src/onnx/io.js';
-import type { LoadedPlan } from '../../src/plan/index.js';
+import { isPipelinePlan, readPlan, type LoadedPlan, type PipelinePlanFile } from '../../src/plan/index.js';
 import { buildGraph } from '../../src/graph/build.js';
 import { ModelBuilder } from '../../src/graph/builder/builder.js';
 import { profileGraph } from '../../src/profile/profile.js';
@@ -56,6 +56,16 @@ export function randomProblem(seed: number, n: number): PartitionProblem {
   };
 }
 
+/** A plan directory written by `edgesplit plan`. */
+export type LoadedPipelinePlan = Omit<LoadedPlan, 'plan'> & { readonly plan: PipelinePlanFile };
+
+/** Reads a plan directory with the one reader and expects the pipeline planner's whole report in it. */
+export function readPipelinePlan(dir: string): LoadedPipelinePlan {
+  const loaded = readPlan(dir);
+  expect(isPipelinePlan(loaded.plan), `${loaded.file} carries the planner's report`).toBe(true);
+  return loaded as LoadedPipelinePlan;
+}
+
 /**
  * A random small CNN built with ModelBuilder: convs, ReLUs and pools with residual Adds back to
  * earlier tensors of the same shape (a DAG), then a classifier. Returns its problem at 16/8 bits.
@@ -95,7 +105,7 @@ const TYPE_BYTES: Record<number, number> = { 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 12: 4
  * runtime overhead (plus the largest intermediate under `--memory-model seed`) fit the stage's
  * device, and that the planner charged exactly what the stage model holds.
  */
-export function expectStageModelsFit(loaded: LoadedPlan): void {
+export function expectStageModelsFit(loaded: LoadedPipelinePlan): void {
   const { plan } = loaded;
   plan.stages.forEach((s, i) => {
     const model = decodeModel(readFileSync(loaded.stageModels[i]), loaded.stageModels[i]);

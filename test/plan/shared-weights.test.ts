@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeModel } from '../../src/onnx/io.js';
 import { onnx, type ModelProto } from '../../src/onnx/proto.js';
-import { planModelFile, readPlan } from '../../src/plan/index.js';
-import { expectStageModelsFit } from './helpers.js';
+import { planModelFile } from '../../src/plan/index.js';
+import { expectStageModelsFit, readPipelinePlan } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'edgesplit-shared-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -82,6 +82,6 @@ describe('shared and aliased weights are charged to every stage holding a copy (
       out,
     });
     expect(result.plan.metrics.devices).toBe(3);
-    expectStageModelsFit(await readPlan(out));
+    expectStageModelsFit(readPipelinePlan(out));
   });
 });

@@ -9,8 +9,8 @@ import { loadDataset } from '../../src/data/datasets.js';
 import { resnet, resnet18, vggSmall } from '../../src/graph/builder/architectures.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
-import { planModelFile, readPlan, type LoadedPlan } from '../../src/plan/index.js';
-import { expectStageModelsFit } from './helpers.js';
+import { planModelFile, readPlan } from '../../src/plan/index.js';
+import { expectStageModelsFit, readPipelinePlan, type LoadedPipelinePlan } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'edgesplit-plan-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -61,8 +61,8 @@ function images(count: number, channels = 1, size = 28): Tensor {
 }
 
 /** Runs the plan's stage models in order, passing on only what each stage `sends`, as the runtime does. */
-async function runPlan(loaded: LoadedPlan, input: Tensor): Promise<Record<string, Tensor>> {
-  let env: Record<string, Tensor> = { [loaded.plan.graph.inputs[0].name]: input };
+async function runPlan(loaded: LoadedPipelinePlan, input: Tensor): Promise<Record<string, Tensor>> {
+  let env: Record<string, Tensor> = { [loaded.plan.inputs[0].name]: input };
   for (const [i, stage] of loaded.plan.stages.entries()) {
     expect(Object.keys(env).sort()).toEqual([...stage.receives].sort());
     const session = await onnxruntimeBackend.load(loaded.stageModels[i]);
@@ -91,11 +91,15 @@ function maxAbsDiff(a: Tensor, b: Tensor): number {
 }
 
 /** Max abs difference within 1e-5, relative to the output's scale when it exceeds 1 (float32 sums reorder across stages). */
-async function expectEquivalent(modelPath: string, loaded: LoadedPlan, input: Tensor): Promise<number> {
+async function expectEquivalent(
+  modelPath: string,
+  loaded: LoadedPipelinePlan,
+  input: Tensor,
+): Promise<number> {
   const ref = await runWhole(modelPath, input);
   const staged = await runPlan(loaded, input);
   let worst = 0;
-  for (const o of loaded.plan.graph.outputs) {
+  for (const o of loaded.plan.outputs) {
     const scale = Math.max(1, ...Array.from(ref[o.name].data as Float32Array, Math.abs));
     const d = maxAbsDiff(staged[o.name], ref[o.name]) / scale;
     expect(d).toBeLessThan(1e-5);
@@ -117,7 +121,7 @@ describe('plan directory: stage models reproduce the whole model on real test im
       out,
       deviceCatalog: loadDeviceCatalog([tinyCatalog(160_000, 200_000)]),
     });
-    const loaded = await readPlan(out);
+    const loaded = readPipelinePlan(out);
     expectStageModelsFit(loaded);
     expect(loaded.plan).toEqual(file);
     expect(loaded.plan.stages.length).toBeGreaterThanOrEqual(2);
@@ -138,7 +142,7 @@ describe('plan directory: stage models reproduce the whole model on real test im
       out,
       deviceCatalog: loadDeviceCatalog([tinyCatalog(150_000, 400_000)]),
     });
-    const loaded = await readPlan(out);
+    const loaded = readPipelinePlan(out);
     expectStageModelsFit(loaded);
     expect(loaded.plan.stages.length).toBeGreaterThan(4);
     expect(loaded.plan.stages.some((s) => s.forwards.length > 0 || s.sends.length > 1)).toBe(true);
@@ -159,7 +163,7 @@ describe('plan directory: stage models reproduce the whole model on real test im
       weightBits: 32,
       out,
     });
-    const loaded = await readPlan(out);
+    const loaded = readPipelinePlan(out);
     expectStageModelsFit(loaded);
     await expectEquivalent(LOCAL_MODEL, loaded, images(16));
   });
@@ -177,7 +181,7 @@ describe('plan directory: stage models reproduce the whole model on real test im
       out,
     });
     expect(file!.stages.length).toBeGreaterThanOrEqual(3);
-    const loaded = await readPlan(out);
+    const loaded = readPipelinePlan(out);
     expectStageModelsFit(loaded);
     await expectEquivalent(path, loaded, images(4, 3, 64));
   }, 60_000);
@@ -212,7 +216,7 @@ describe('plan directory: stage models reproduce the whole model on real test im
       deviceCatalog: loadDeviceCatalog([tinyCatalog(160_000, 200_000)]),
     };
     await planModelFile(path, opts);
-    const loaded = await readPlan(out);
+    const loaded = readPipelinePlan(out);
     expectStageModelsFit(loaded);
     for (const p of loaded.stageModels)
       expect(readFileSync(p).includes(Buffer.from('weights.bin'))).toBe(false);
@@ -231,9 +235,9 @@ describe('plan directory: stage models reproduce the whole model on real test im
     const good = JSON.parse(readFileSync(planPath, 'utf8')) as { stages: { sendBytes: unknown }[] };
     good.stages[0].sendBytes = 'lots';
     writeFileSync(planPath, JSON.stringify(good));
-    await expect(readPlan(out)).rejects.toThrow(/plan\.json: stages\[0\]\.sendBytes: /);
+    expect(() => readPlan(out)).toThrow(/plan\.json: stages\[0\]\.sendBytes: /);
     await planModelFile(path, { devices: 'esp32s3x2', link: 'ble', objective: 'devices', out });
     rmSync(join(out, 'stage-0.onnx'));
-    await expect(readPlan(out)).rejects.toThrow(/stages\[0\]\.model 'stage-0\.onnx' does not exist/);
+    expect(() => readPlan(out)).toThrow(/plan\.json: stages\[0\]\.model: 'stage-0\.onnx' does not exist/);
   });
 });

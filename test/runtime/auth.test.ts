@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGraph } from '../../src/graph/build.js';
 import { vggSmall } from '../../src/graph/builder/architectures.js';
-import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
+import { loadRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { datasetSamples, runPlan } from '../../src/runtime/run.js';
 import { tcpTransport } from '../../src/transport/tcp/tcp-transport.js';
 import type { TransportLogEvent } from '../../src/transport/transport.js';
@@ -50,7 +50,7 @@ describe('pre-shared key authentication of nodes', () => {
     const model = vggSmall({ seed: 4 });
     const n = buildGraph(model).nodes.length;
     const fx = writePlanDir(model, { cuts: [Math.floor(n / 3), Math.floor((2 * n) / 3)] });
-    const plan = readRuntimePlan(fx.dir);
+    const plan = loadRuntimePlan(fx.dir);
     const samples = datasetSamples(plan, 'fashion-mnist-test', 30);
     const { run, report } = await runPlan({ plan, samples, key });
     expect(report.authenticated).toBe(true);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGraph } from '../../src/graph/build.js';
 import { vggSmall } from '../../src/graph/builder/architectures.js';
 import type { LocalPool } from '../../src/runtime/local-nodes.js';
-import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
+import { loadRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { datasetSamples, runPlan } from '../../src/runtime/run.js';
 import { writePlanDir } from './plan-fixture.js';
 import { maxAbsDiff, referenceOutputs } from './reference.js';
@@ -13,7 +13,7 @@ async function killMidRun(replicas: number[], victim: string) {
   const model = vggSmall({ seed: 21 });
   const n = buildGraph(model).nodes.length;
   const fx = writePlanDir(model, { cuts: [Math.floor(n / 3), Math.floor((2 * n) / 3)], replicas });
-  const plan = readRuntimePlan(fx.dir);
+  const plan = loadRuntimePlan(fx.dir);
   const samples = datasetSamples(plan, 'fashion-mnist-test', N);
   let pool: LocalPool | undefined;
   let killedPid: number | undefined;

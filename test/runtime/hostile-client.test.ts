@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildGraph } from '../../src/graph/build.js';
 import { vggSmall } from '../../src/graph/builder/architectures.js';
-import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
+import { loadRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { encodeFrame, type JsonValue } from '../../src/transport/codec/frame.js';
 import { tcpTransport } from '../../src/transport/tcp/tcp-transport.js';
 import type { Connection, TransportLogEvent } from '../../src/transport/transport.js';
@@ -42,7 +42,7 @@ async function request(conn: Connection, body: Record<string, JsonValue>): Promi
 describe('a raw client against real node processes', () => {
   const model = vggSmall({ seed: 5 });
   const fx = writePlanDir(model, { cuts: [Math.floor(buildGraph(model).nodes.length / 2)] });
-  const plan = readRuntimePlan(fx.dir);
+  const plan = loadRuntimePlan(fx.dir);
   const st = plan.stages[0];
   const sha = createHash('sha256').update(readFileSync(st.modelPath)).digest('hex');
   const secret = join(mkdtempSync(join(tmpdir(), 'edgesplit-secret-')), 'secret.txt');

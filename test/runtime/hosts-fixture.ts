@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { buildGraph } from '../../src/graph/build.js';
 import { vggSmall } from '../../src/graph/builder/architectures.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
-import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
+import { loadRuntimePlan } from '../../src/runtime/plan-dir.js';
 import type { RuntimePlan } from '../../src/runtime/routes.js';
 import { writePlanDir } from './plan-fixture.js';
 import { spawnNode, type SpawnedNode } from './spawn-node.js';
@@ -49,7 +49,7 @@ export async function startHostsFixture(
     cuts: [Math.floor(n / 3), Math.floor((2 * n) / 3)],
     replicas: [2, 2, 1],
   });
-  const plan = readRuntimePlan(fx.dir);
+  const plan = loadRuntimePlan(fx.dir);
   const devices = fx.devices.flat();
   const key = randomBytes(32);
   const keyFile = join(fx.dir, 'psk.hex');

@@ -9,7 +9,7 @@ import {
   stackTensors,
   unstackTensor,
 } from '../../src/runtime/micro-batch.js';
-import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
+import { loadRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { datasetSamples, runPlan } from '../../src/runtime/run.js';
 import { writePlanDir } from './plan-fixture.js';
 import { maxAbsDiff } from './reference.js';
@@ -61,7 +61,7 @@ describe('micro-batch helpers', () => {
   });
 
   it('chooses the batch: auto only with a dynamic batch dim and unpaced devices; bad requests are refused', () => {
-    const plan = readRuntimePlan(writePlanDir(model, { cuts: [6] }).dir);
+    const plan = loadRuntimePlan(writePlanDir(model, { cuts: [6] }).dir);
     // 2 nodes: at most 32, and at least 4 batches per node
     expect(chooseBatch(plan, undefined, false, 10_000)).toBe(32);
     expect(chooseBatch(plan, undefined, false, 150)).toBe(18);
@@ -80,7 +80,7 @@ describe('micro-batched runs with real node processes', () => {
   const N = 150; // not a multiple of the batch: the last batch is partial
 
   it('return exactly the unbatched outputs, in the same order', async () => {
-    const plan = readRuntimePlan(writePlanDir(model, { cuts: [6] }).dir);
+    const plan = loadRuntimePlan(writePlanDir(model, { cuts: [6] }).dir);
     const samples = datasetSamples(plan, 'fashion-mnist-test', N);
     const one = await runPlan({ plan, samples, batch: 1, emulate: 'none' });
     const auto = await runPlan({ plan, samples, emulate: 'none' });
@@ -93,7 +93,7 @@ describe('micro-batched runs with real node processes', () => {
   }, 120_000);
 
   it('kill -9 of a replica during a micro-batched run loses and duplicates nothing', async () => {
-    const plan = readRuntimePlan(writePlanDir(model, { cuts: [6], replicas: [1, 2] }).dir);
+    const plan = loadRuntimePlan(writePlanDir(model, { cuts: [6], replicas: [1, 2] }).dir);
     const samples = datasetSamples(plan, 'fashion-mnist-test', 240);
     const ref = await runPlan({ plan, samples, batch: 1, emulate: 'none' });
     let pool: LocalPool | undefined;

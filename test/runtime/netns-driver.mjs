@@ -2,11 +2,11 @@
 // a keyed run of a plan over a hosts file with a kill -9 of one node after 40 delivered samples.
 // argv: planDir hostsFile keyFile victimPid limit outFile. Prints the run report as JSON.
 import process from 'node:process';
-import { datasetSamples, loadHostsFile, readRuntimePlan, runPlan } from '../../dist/runtime/index.js';
+import { datasetSamples, loadHostsFile, loadRuntimePlan, runPlan } from '../../dist/runtime/index.js';
 import { loadKeyFile } from '../../dist/transport/auth/key-file.js';
 
 const [dir, hostsFile, keyFile, victim, limit, outFile] = process.argv.slice(2);
-const plan = readRuntimePlan(dir);
+const plan = loadRuntimePlan(dir);
 const samples = datasetSamples(plan, 'fashion-mnist-test', Number(limit));
 let killed = false;
 try {

@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { float32Tensor, type Tensor } from '../../src/core/tensor.js';
 import { buildGraph } from '../../src/graph/build.js';
 import { vggSmall } from '../../src/graph/builder/architectures.js';
-import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
+import { loadRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { datasetSamples } from '../../src/runtime/run.js';
 import { writePlanDir } from './plan-fixture.js';
 import { maxAbsDiff, referenceOutputs } from './reference.js';
@@ -178,7 +178,7 @@ describe.skipIf(!!skipReason)('three hosts in network namespaces', () => {
     expect(report.failovers.map((f) => [f.device, f.replacedBy])).toEqual([['dev-1-1', 'replica']]);
     // the stage-0 nodes on h1 dialled stage 1 on h2 at its hosts-file address
     expect(stderr).not.toMatch(/0\.0\.0\.0/);
-    const plan = readRuntimePlan(fx.dir);
+    const plan = loadRuntimePlan(fx.dir);
     const samples = datasetSamples(plan, 'fashion-mnist-test', limit);
     const got = readResults(outFile);
     expect(got).toHaveLength(limit);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vggSmall } from '../../src/graph/builder/architectures.js';
 import { hostsPool } from '../../src/runtime/node-pool.js';
 import { runPipeline } from '../../src/runtime/coordinator.js';
-import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
+import { loadRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { MODEL_TENSOR_NAME } from '../../src/runtime/protocol.js';
 import { datasetSamples } from '../../src/runtime/run.js';
 import { encodeFrame, type Frame, type JsonValue } from '../../src/transport/codec/frame.js';
@@ -150,7 +150,7 @@ describe('a running edgesplit node under 1,000 random and mutated frames', () =>
 
     const model = vggSmall({ seed: 8 });
     const fx = writePlanDir(model, { cuts: [] });
-    const plan = readRuntimePlan(fx.dir);
+    const plan = loadRuntimePlan(fx.dir);
     const samples = datasetSamples(plan, 'fashion-mnist-test', 20);
     const run = await runPipeline({
       plan,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDeviceCatalog } from '../../src/catalog/index.js';
-import { readPlan } from '../../src/plan/index.js';
+import { readPipelinePlan } from '../plan/helpers.js';
 import { planModelFile } from '../../src/plan/plan-model.js';
 import { defaultEmulation, runEmulation } from '../../src/runtime/device-emulation.js';
 import { modelledComputeS, Pacer, planPacing, type PacerClock } from '../../src/runtime/pacing.js';
@@ -40,8 +40,8 @@ describe('device pacing', () => {
         weightBits: 32,
         out,
       });
-      const file = (await readPlan(out)).plan;
-      const plan = await loadRuntimePlan(out);
+      const file = readPipelinePlan(out).plan;
+      const plan = loadRuntimePlan(out);
       const pacing = planPacing(plan, devices, 4);
       file.stages.forEach((st, k) => {
         expect(modelledComputeS(plan.stages[k], st.type, devices)).toBe(st.computeS);
@@ -68,7 +68,7 @@ describe('device pacing', () => {
       weightBits: 32,
       out,
     });
-    const plan = await loadRuntimePlan(out);
+    const plan = loadRuntimePlan(out);
     const untyped = { ...plan, stages: plan.stages.map((s) => ({ ...s, devices: [{ name: 'x' }] })) };
     expect(defaultEmulation(untyped, devices)).toBe('links');
     expect(() => planPacing(untyped, devices, 1)).toThrow(/device x names no catalog device type/);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGraph } from '../../src/graph/build.js';
 import { resnet, vggSmall } from '../../src/graph/builder/architectures.js';
 import { encodeModel } from '../../src/onnx/io.js';
-import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
+import { loadRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { datasetSamples, runPlan } from '../../src/runtime/run.js';
 import { stageRoutes } from '../../src/runtime/routes.js';
 import { buildTrace, type TraceDocument } from '../../src/runtime/trace.js';
@@ -19,7 +19,7 @@ describe('pipeline on local node processes (real sockets, onnxruntime, Fashion-M
     const model = vggSmall({ seed: 11 });
     const n = buildGraph(model).nodes.length;
     const fx = writePlanDir(model, { cuts: [Math.floor(n / 3), Math.floor((2 * n) / 3)] });
-    const plan = readRuntimePlan(fx.dir);
+    const plan = loadRuntimePlan(fx.dir);
     const samples = datasetSamples(plan, 'fashion-mnist-test', LIMIT);
     const { run, report } = await runPlan({ plan, samples });
     expect(report.samples).toBe(LIMIT);
@@ -38,7 +38,7 @@ describe('pipeline on local node processes (real sockets, onnxruntime, Fashion-M
     const graph = buildGraph(model);
     const two = cutsWithLive(graph, 2);
     const fx = writePlanDir(model, { cuts: [two[0], two[two.length - 1]] });
-    const plan = readRuntimePlan(fx.dir);
+    const plan = loadRuntimePlan(fx.dir);
     const routes = stageRoutes(plan);
     expect(routes[0].sends.length).toBeGreaterThanOrEqual(2);
     expect(routes[1].expects.length).toBeGreaterThanOrEqual(2);
@@ -62,7 +62,7 @@ describe('pipeline on local node processes (real sockets, onnxruntime, Fashion-M
     const ref16 = { err: 0, scale: 0 };
     for (const wire of ['fp16', 'int8'] as const) {
       const fx = writePlanDir(model, { cuts: [Math.floor(n / 2)], wire });
-      const plan = readRuntimePlan(fx.dir);
+      const plan = loadRuntimePlan(fx.dir);
       const samples = datasetSamples(plan, 'fashion-mnist-test', 40);
       const { run, report } = await runPlan({ plan, samples });
       expect(report.lost).toBe(0);

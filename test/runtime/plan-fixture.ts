@@ -1,6 +1,7 @@
 /**
- * Writes plan directories for runtime tests from a model and cut points, in plan.json version 1
- * (the fields `src/runtime/plan-dir.ts` reads). Stage models come from `extractSubModel`.
+ * Writes plan directories for runtime tests from a model and cut points: plan.json's runtime fields
+ * in the current version, through the one writer (`writePlanFile`). Stage models come from
+ * `extractSubModel`.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,9 @@ import { extractSubModel } from '../../src/graph/extract.js';
 import type { Graph } from '../../src/graph/types.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
+import { PLAN_VERSION, type TensorSpec } from '../../src/core/plan-file.js';
+import type { WireEncoding } from '../../src/core/vocabulary.js';
+import { writePlanFile } from '../../src/plan/plan-dir.js';
 
 /** Options of {@link writePlanDir}. */
 export interface PlanFixtureOptions {
@@ -44,9 +48,9 @@ export function writePlanDir(model: ModelProto, o: PlanFixtureOptions): PlanFixt
   const graph = buildGraph(model);
   const dir = mkdtempSync(join(tmpdir(), 'edgesplit-plan-'));
   const bounds = [0, ...o.cuts, graph.nodes.length];
-  const tensor = (name: string, wire: string) => {
+  const tensor = (name: string, wire: WireEncoding): TensorSpec => {
     const v = graph.values.get(name)!;
-    return { name, dtype: v.dtype, shape: v.shape, wire };
+    return { name, dtype: v.dtype as TensorSpec['dtype'], shape: [...v.shape], wire };
   };
   const devices: string[][] = [];
   const stages = bounds.slice(0, -1).map((start, i) => {
@@ -66,14 +70,14 @@ export function writePlanDir(model: ModelProto, o: PlanFixtureOptions): PlanFixt
       macs: 1000,
     };
   });
-  const plan = {
-    version: 1,
+  writePlanFile(dir, {
+    version: PLAN_VERSION,
+    topology: 'chain',
     link: o.link ?? 'wifi',
-    inputs: graph.inputs,
-    outputs: graph.outputs,
+    inputs: graph.inputs.map((n) => tensor(n, 'fp32')),
+    outputs: graph.outputs.map((n) => tensor(n, 'fp32')),
     stages,
     predicted: { throughputPerS: 100 },
-  };
-  writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan, null, 2));
+  });
   return { dir, graph, devices };
 }

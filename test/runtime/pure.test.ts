@@ -4,7 +4,6 @@ import { estimateOffset, toCoordinatorMs } from '../../src/runtime/clock.js';
 import { tensorFrameBytes } from '../../src/runtime/frame-size.js';
 import { RecordSealer } from '../../src/transport/auth/record-layer.js';
 import { parseHostsFile } from '../../src/runtime/node-pool.js';
-import { toRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { ReorderBuffer } from '../../src/runtime/reorder.js';
 import { ReplicaPicker } from '../../src/runtime/replica-picker.js';
 import { stageRoutes, type RuntimePlan, type RuntimeTensor } from '../../src/runtime/routes.js';
@@ -117,36 +116,6 @@ describe('stage routes', () => {
 });
 
 describe('plan.json, hosts file, addresses, frame sizes', () => {
-  it('reads a plan and names bad fields', () => {
-    const json = {
-      version: 1,
-      stages: [
-        {
-          id: 0,
-          model: 'stage-0.onnx',
-          inputs: [{ name: 'x' }],
-          outputs: [{ name: 'y', wire: 'int8' }],
-          devices: ['a', { name: 'b', type: 'rpi4b' }],
-        },
-      ],
-      predicted: { throughputPerS: 5 },
-    };
-    const p = toRuntimePlan(json, '/d');
-    expect(p.stages[0]).toMatchObject({
-      id: '0',
-      modelPath: '/d/stage-0.onnx',
-      devices: [{ name: 'a' }, { name: 'b', type: 'rpi4b' }],
-    });
-    expect(p.graphOutputs).toEqual(['y']);
-    expect(p.predictedThroughputPerS).toBe(5);
-    expect(() => toRuntimePlan({ ...json, version: 3 }, '/d')).toThrow(/plan\.json: field version/);
-    expect(() => toRuntimePlan({ ...json, version: 2 }, '/d')).toThrow(/plan\.json: field topology/);
-    expect(toRuntimePlan({ ...json, version: 2, topology: 'chain' }, '/d').topology).toBeUndefined();
-    expect(() => toRuntimePlan({ ...json, topology: 'dag' }, '/d')).toThrow(/"dag" needs version 2/);
-    expect(() =>
-      toRuntimePlan({ ...json, stages: [{ ...json.stages[0], devices: ['a', 'a'] }] }, '/d'),
-    ).toThrow(/device "a" appears/);
-  });
   it('validates hosts files and addresses', () => {
     expect(parseHostsFile({ a: '10.0.0.2:7000' }, 'h.json').get('a')).toBe('10.0.0.2:7000');
     expect(() => parseHostsFile({ a: 'nohost' }, 'h.json')).toThrow(/h\.json: device "a"/);

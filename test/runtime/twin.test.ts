@@ -26,7 +26,7 @@ beforeAll(async () => {
     weightBits: 32,
     out,
   });
-  plan = await loadRuntimePlan(out);
+  plan = loadRuntimePlan(out);
 }, 60_000);
 
 afterAll(async () => {

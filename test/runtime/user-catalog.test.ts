@@ -9,7 +9,7 @@ import { loadDeviceCatalog, loadLinkCatalog } from '../../src/catalog/index.js';
 import { computeCost, transferCost } from '../../src/cost/index.js';
 import { buildGraph } from '../../src/graph/build.js';
 import { vggSmall } from '../../src/graph/builder/architectures.js';
-import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
+import { loadRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { datasetSamples, runPlan } from '../../src/runtime/run.js';
 import { writePlanDir } from './plan-fixture.js';
 
@@ -50,7 +50,7 @@ describe('user catalogs in run', () => {
     const linkFile = join(fx.dir, 'my-links.json');
     writeFileSync(devFile, JSON.stringify({ devices: [userDevice] }));
     writeFileSync(linkFile, JSON.stringify({ links: [userLink] }));
-    const plan = readRuntimePlan(fx.dir);
+    const plan = loadRuntimePlan(fx.dir);
     const samples = datasetSamples(plan, 'fashion-mnist-test', 20);
     // without the catalogs the ids are unknown: nothing falls back to the built-in catalog silently
     await expect(runPlan({ plan, samples, link: userLink.id })).rejects.toThrow(/test-user-radio/);

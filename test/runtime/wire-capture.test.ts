@@ -14,7 +14,7 @@ import { buildGraph } from '../../src/graph/build.js';
 import { vggSmall } from '../../src/graph/builder/architectures.js';
 import { runPipeline } from '../../src/runtime/coordinator.js';
 import { hostsPool } from '../../src/runtime/node-pool.js';
-import { readRuntimePlan } from '../../src/runtime/plan-dir.js';
+import { loadRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { datasetSamples } from '../../src/runtime/run.js';
 import { tcpTransport } from '../../src/transport/tcp/tcp-transport.js';
 import type { TransportLogEvent } from '../../src/transport/transport.js';
@@ -61,7 +61,7 @@ describe('bytes on the wire between coordinator and real node processes', () => 
   const model = vggSmall({ seed: 12 });
   const n = buildGraph(model).nodes.length;
   const fx = writePlanDir(model, { cuts: [Math.floor(n / 2)] });
-  const plan = readRuntimePlan(fx.dir);
+  const plan = loadRuntimePlan(fx.dir);
   const samples = datasetSamples(plan, 'fashion-mnist-test', 12);
   const key = randomBytes(32);
   const keyFile = join(fx.dir, 'psk.hex');

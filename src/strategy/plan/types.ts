@@ -4,19 +4,15 @@ import type { ConvGeometry } from '../../profile/conv-geometry.js';
  * numbers), the devices it places stages on, and the plans it returns. Pure data, no I/O.
  */
 import type { DeviceSpec, LinkSpec } from '../../catalog/schema.js';
-import type { MemoryModel } from '../../profile/memory.js';
+import type { MemoryModel, Placement } from '../../core/plan-file.js';
 
-/** What a plan minimises. `throughput` minimises the bottleneck stage time; `energy` the largest per-device energy per sample. */
-export type Objective = 'devices' | 'throughput' | 'latency' | 'bytes' | 'energy';
-
-/** Every objective, in the order the Pareto listing reports them. */
-export const OBJECTIVES: readonly Objective[] = ['devices', 'throughput', 'latency', 'bytes', 'energy'];
-
-/** How spare devices (more devices than stages) are used. */
-export type ReplicaMode = 'auto' | 'none';
-
-/** What spare replicas balance: the bottleneck stage time or the largest per-device energy. */
-export type BalanceGoal = 'throughput' | 'energy';
+/**
+ * What a plan minimises (`throughput`: the bottleneck stage time; `energy`: the largest per-device
+ * energy per sample), how spare devices are used, and what spare replicas balance: the plan.json
+ * vocabulary of `src/core/plan-file.ts`.
+ */
+export { OBJECTIVES, type BalanceGoal, type Objective, type ReplicaMode } from '../../core/plan-file.js';
+import type { BalanceGoal, Objective, ReplicaMode } from '../../core/plan-file.js';
 
 /** One node of the problem, in topological order. */
 export interface PartitionNode {
@@ -188,5 +184,5 @@ export interface PlanResult {
   readonly gainOverGreedy: number | null;
   readonly pareto: readonly ParetoEntry[];
   /** How stages were put on physical devices. */
-  readonly placement: 'uniform-link' | 'exact' | 'greedy-links';
+  readonly placement: Placement;
 }
