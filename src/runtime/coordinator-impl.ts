@@ -195,7 +195,11 @@ export class Coordinator {
    * every race would leave a reaction on it, one per sample, for the whole run.)
    */
   private guard<T>(p: Promise<T>): Promise<T> {
-    if (this.fatal) return Promise.reject(this.fatal);
+    if (this.fatal) {
+      // `p` is dropped: its rejection (a send to a node closed by the failed run) must not crash us
+      p.catch(() => undefined);
+      return Promise.reject(this.fatal);
+    }
     return new Promise<T>((resolve, reject) => {
       this.guards.add(reject);
       p.then(resolve, reject).finally(() => this.guards.delete(reject));

@@ -102,7 +102,9 @@ export class StageWorker {
         this.wakeWorker = undefined;
         continue;
       }
-      this.spaceWaiters.shift()?.();
+      // every blocked reader re-checks: waking only one lets a reader that re-blocked swallow the wake
+      // of another, which then never reads again (the hedged-run stall of issue 13)
+      for (const w of this.spaceWaiters.splice(0)) w();
       const a = this.o.assignment();
       if (!a || item.epoch < this.o.epoch()) {
         this.dropped += 1;
