@@ -51,13 +51,18 @@ const nonNeg = z.number().nonnegative();
 const nonNegInt = z.number().int().nonnegative();
 
 /** A tensor a stage exchanges: name, shape (a symbolic batch as a string such as "N"), dtype, wire encoding. */
-export const tensorSpecSchema = z.strictObject({
-  name: z.string().min(1),
-  shape: z.array(z.union([nonNegInt, z.string().min(1)])),
-  dtype: dtypeSchema,
-  /** How the tensor travels when its producer sends it (`native`: its own bytes, for non-float tensors). */
-  wire: wireEncodingSchema,
-});
+export const tensorSpecSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    shape: z.array(z.union([nonNegInt, z.string().min(1)])),
+    dtype: dtypeSchema,
+    /** How the tensor travels when its producer sends it: a float32 encoding, or `native` (its own bytes). */
+    wire: wireEncodingSchema,
+  })
+  .refine((t) => t.dtype === 'float32' || t.wire === 'native', {
+    path: ['wire'],
+    message: 'a tensor that is not float32 travels as its own bytes: wire must be "native"',
+  });
 
 /** A physical device: unique name (the key of a hosts file) and catalog device id (absent: not emulated). */
 export const deviceRefSchema = z.strictObject({

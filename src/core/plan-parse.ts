@@ -31,8 +31,12 @@ export function migratePlanV1(json: Record<string, unknown>, file: string): Reco
   if (topology === 'dag') fail(file, ['topology'], '"dag" needs version 2');
   if (topology !== undefined && topology !== 'chain') fail(file, ['topology'], 'version 1 plans are chains');
   if (!Array.isArray(stages)) fail(file, ['stages'], 'expected an array of stages');
-  const tensor = (t: unknown): unknown =>
-    isRecord(t) ? { dtype: 'float32', shape: [], wire: 'fp32', ...t } : t;
+  // version 1 readers sent a tensor that is not float32 as its own bytes whatever its wire said
+  const tensor = (t: unknown): unknown => {
+    if (!isRecord(t)) return t;
+    const full = { dtype: 'float32', shape: [], wire: 'fp32', ...t };
+    return full.dtype === 'float32' ? full : { ...full, wire: 'native' };
+  };
   const migrated = stages.map((s: unknown) => {
     if (!isRecord(s)) return s;
     return {

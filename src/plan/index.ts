@@ -3,6 +3,7 @@ export * from '../core/plan-file.js';
 export { migratePlanV1, parsePlanFile } from '../core/plan-parse.js';
 export {
   PLAN_FILE,
+  planTensor,
   buildPlanFile,
   readPlan,
   writePlanFile,
@@ -14,5 +15,12 @@ export {
 } from './plan-dir.js';
 export { RSSI_CURVE_FILE, inlineExternalData, loadDevicePool, loadRssiCurve } from './inputs.js';
 export { planModelFile, type PlanModelOptions, type PlannedModel } from './plan-model.js';
-export { planLcpModel, type DagPlanFile, type LcpPlanOptions, type LcpPlanResult } from './lcp-plan.js';
+export {
+  planLcpModel,
+  type DagPlanFile,
+  type DagPlanStage,
+  type LcpPlanOptions,
+  type LcpPlanResult,
+} from './lcp-plan.js';
+export { writeRangePlan, type RangeStage } from './range-plan.js';
 export { checkPlan, stageDag, type DagEdge, type DagStage, type Endpoint, type StageDag } from './dag.js';

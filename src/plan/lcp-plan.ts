@@ -18,8 +18,7 @@ import { profileGraph } from '../profile/profile.js';
 import type { LinkSpec } from '../catalog/schema.js';
 import { lcpStructure, placeLcp, type LcpObjective, type LcpPlacement } from '../strategy/lcp/index.js';
 import type { PhysicalDevice } from '../strategy/plan/types.js';
-import { writePlanFile } from './plan-dir.js';
-import { planTensor } from './range-plan.js';
+import { planTensor, writePlanFile } from './plan-dir.js';
 
 /** Options of {@link planLcpModel}. */
 export interface LcpPlanOptions {

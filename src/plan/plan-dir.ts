@@ -64,7 +64,12 @@ function metrics(m: PlanMetrics): PlanMetricsFile {
   return { ...m };
 }
 
-function tensor(graph: Graph, name: string, wire: PlanWire): TensorSpec {
+/**
+ * The plan.json entry of tensor `name` of `graph`: `wire` for float32 tensors, `native` for the
+ * others (they travel as their own bytes). E_GRAPH / E_PLAN naming it when its shape is unknown or
+ * its dtype cannot travel.
+ */
+export function planTensor(graph: Graph, name: string, wire: PlanWire): TensorSpec {
   const v = graph.values.get(name);
   if (!v) throw new EdgesplitError('E_GRAPH', `${graph.name}: tensor '${name}' has no known shape`);
   const dtype = dtypeSchema.safeParse(v.dtype);
@@ -73,7 +78,7 @@ function tensor(graph: Graph, name: string, wire: PlanWire): TensorSpec {
       'E_PLAN',
       `${graph.name}: tensor '${name}' has dtype ${String(v.dtype)}, which no stage can exchange (${DTYPES.join(', ')})`,
     );
-  return { name, shape: [...v.shape], dtype: dtype.data, wire };
+  return { name, shape: [...v.shape], dtype: dtype.data, wire: dtype.data === 'float32' ? wire : 'native' };
 }
 
 function greedyOf(g: PlanResult['greedy']): PipelinePlanFile['greedy'] {
@@ -107,9 +112,9 @@ export function buildPlanFile(
       end: s.end,
       nodes: graph.nodes.slice(s.start, s.end).map((x) => x.name),
       model: `stage-${i}.onnx`,
-      inputs: stageIo[i].inputs.map((t) => tensor(graph, t, wire)),
-      outputs: stageIo[i].outputs.map((t) => tensor(graph, t, wire)),
-      forwards: forwards.map((t) => tensor(graph, t, wire)),
+      inputs: stageIo[i].inputs.map((t) => planTensor(graph, t, wire)),
+      outputs: stageIo[i].outputs.map((t) => planTensor(graph, t, wire)),
+      forwards: forwards.map((t) => planTensor(graph, t, wire)),
       receives: [...before],
       sends: [...live[s.end]],
       type: s.type,
@@ -143,8 +148,8 @@ export function buildPlanFile(
   return {
     version: PLAN_VERSION,
     topology: 'chain',
-    inputs: graph.inputs.map((t) => tensor(graph, t, wire)),
-    outputs: graph.outputs.map((t) => tensor(graph, t, wire)),
+    inputs: graph.inputs.map((t) => planTensor(graph, t, wire)),
+    outputs: graph.outputs.map((t) => planTensor(graph, t, wire)),
     source: {
       path: meta.modelPath,
       sha256: createHash('sha256').update(meta.modelBytes).digest('hex'),

@@ -5,33 +5,19 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EdgesplitError } from '../core/errors.js';
-import { PLAN_VERSION, type PlanFile, type PlanStage, type TensorSpec } from '../core/plan-file.js';
-import { DTYPES, dtypeSchema, type PlanWire } from '../core/vocabulary.js';
+import { PLAN_VERSION, type PlanFile, type PlanStage } from '../core/plan-file.js';
+import type { PlanWire } from '../core/vocabulary.js';
 import { buildGraph } from '../graph/build.js';
 import { extractSubModel } from '../graph/extract.js';
-import type { Graph } from '../graph/types.js';
 import { encodeModel, loadModelFile } from '../onnx/io.js';
 import { profileGraph } from '../profile/profile.js';
-import { writePlanFile } from './plan-dir.js';
+import { planTensor, writePlanFile } from './plan-dir.js';
 
 /** One stage: node range [start, end) of the model and the devices running it. */
 export interface RangeStage {
   readonly start: number;
   readonly end: number;
   readonly devices: readonly { readonly name: string; readonly type: string }[];
-}
-
-/** A plan.json tensor entry for `name` of `graph`; E_PLAN naming it when its dtype cannot travel. */
-export function planTensor(graph: Graph, name: string, wire: PlanWire): TensorSpec {
-  const v = graph.values.get(name);
-  const dtype = dtypeSchema.safeParse(v?.dtype);
-  if (!v || !dtype.success)
-    throw new EdgesplitError(
-      'E_PLAN',
-      `${graph.name}: tensor '${name}' has ${v ? `dtype ${String(v.dtype)}` : 'no known type'}; stages exchange ${DTYPES.join(', ')}`,
-    );
-  return { name, dtype: dtype.data, shape: [...v.shape], wire: dtype.data === 'float32' ? wire : 'fp32' };
 }
 
 /** Writes `out/plan.json` and `out/stage-<k>.onnx` for `stages` of `modelPath`; returns the plan. */

@@ -20,8 +20,7 @@ import { encodeModel, loadModelFile, saveModelFile } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { profileGraph } from '../profile/profile.js';
 import type { ModelProfile } from '../profile/types.js';
-import { writePlanFile } from '../plan/plan-dir.js';
-import { planTensor } from '../plan/range-plan.js';
+import { planTensor, writePlanFile } from '../plan/plan-dir.js';
 import { loadRuntimePlan, runPlan } from '../runtime/index.js';
 import type { PrecisionPair } from '../strategy/quantize/formats.js';
 import { distnnSplit, type SplitResult } from '../strategy/split/distnn.js';
@@ -146,11 +145,7 @@ export async function runWearable(o: WearableRunOptions): Promise<WearableRunRes
   const hubSide = extractSubModel(q.model, qGraph, cut.index, qGraph.nodes.length, 'hub');
   writeFileSync(join(planDir, 'stage-0.onnx'), encodeModel(nodeSide.model));
   writeFileSync(join(planDir, 'stage-1.onnx'), encodeModel(hubSide.model));
-  // quantized tensors cross the cut as their own bytes
-  const tensor = (name: string): TensorSpec => {
-    const t = planTensor(qGraph, name, 'fp32');
-    return { ...t, wire: t.dtype === 'float32' ? 'fp32' : 'native' };
-  };
+  const tensor = (name: string): TensorSpec => planTensor(qGraph, name, 'fp32');
   writePlanFile(planDir, {
     version: PLAN_VERSION,
     topology: 'chain',

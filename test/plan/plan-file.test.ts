@@ -134,11 +134,12 @@ describe('plan.json version 1 migrates to the current version', () => {
           id: 'last',
           model: 'stage-1.onnx',
           inputs: [{ name: 'y' }],
-          outputs: [{ name: 'z' }],
+          outputs: [{ name: 'z' }, { name: 'idx', dtype: 'int64', shape: ['N'] }],
           devices: ['c'],
         },
       ],
       inputs: ['x'],
+      outputs: ['z', 'idx'],
       predicted: { throughputPerS: 5 },
     };
     const p = parsePlanFile(v1, 'p/plan.json');
@@ -146,7 +147,10 @@ describe('plan.json version 1 migrates to the current version', () => {
       version: PLAN_VERSION,
       topology: 'chain',
       inputs: [{ name: 'x', dtype: 'float32', shape: [], wire: 'fp32' }],
-      outputs: [{ name: 'z', dtype: 'float32', shape: [], wire: 'fp32' }],
+      outputs: [
+        { name: 'z', dtype: 'float32', shape: [], wire: 'fp32' },
+        { name: 'idx', dtype: 'int64', shape: ['N'], wire: 'native' },
+      ],
       stages: [
         {
           id: '0',
@@ -159,7 +163,10 @@ describe('plan.json version 1 migrates to the current version', () => {
           id: 'last',
           model: 'stage-1.onnx',
           inputs: [{ name: 'y', dtype: 'float32', shape: [], wire: 'fp32' }],
-          outputs: [{ name: 'z', dtype: 'float32', shape: [], wire: 'fp32' }],
+          outputs: [
+            { name: 'z', dtype: 'float32', shape: [], wire: 'fp32' },
+            { name: 'idx', dtype: 'int64', shape: ['N'], wire: 'native' },
+          ],
           devices: [{ name: 'c' }],
         },
       ],
@@ -190,6 +197,9 @@ describe('a bad plan.json fails with one line naming the file and the field, cyc
     );
     expect(edit((p) => Object.assign(p.stages[1].outputs[0], { wire: 'fp8' }))).toMatch(
       /plan\.json: stages\[1\]\.outputs\[0\]\.wire: /,
+    );
+    expect(edit((p) => Object.assign(p.stages[1].outputs[0], { dtype: 'int64', wire: 'fp16' }))).toMatch(
+      /plan\.json: stages\[1\]\.outputs\[0\]\.wire: a tensor that is not float32 travels as its own bytes: wire must be "native"$/,
     );
     expect(edit((p) => Object.assign(p.stages[1], { devcies: [] }))).toMatch(
       /plan\.json: stages\[1\]\.devcies: unknown field$/,

@@ -12,9 +12,9 @@ import { extractSubModel } from '../../src/graph/extract.js';
 import type { Graph } from '../../src/graph/types.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
-import { PLAN_VERSION, type TensorSpec } from '../../src/core/plan-file.js';
-import type { WireEncoding } from '../../src/core/vocabulary.js';
-import { writePlanFile } from '../../src/plan/plan-dir.js';
+import { PLAN_VERSION } from '../../src/core/plan-file.js';
+import type { PlanWire } from '../../src/core/vocabulary.js';
+import { planTensor, writePlanFile } from '../../src/plan/plan-dir.js';
 
 /** Options of {@link writePlanDir}. */
 export interface PlanFixtureOptions {
@@ -22,7 +22,7 @@ export interface PlanFixtureOptions {
   readonly cuts: readonly number[];
   /** Replicas per stage (default 1 each). */
   readonly replicas?: readonly number[];
-  readonly wire?: 'fp32' | 'fp16' | 'int16' | 'int8';
+  readonly wire?: PlanWire;
   readonly deviceType?: string;
   readonly link?: string;
 }
@@ -48,10 +48,7 @@ export function writePlanDir(model: ModelProto, o: PlanFixtureOptions): PlanFixt
   const graph = buildGraph(model);
   const dir = mkdtempSync(join(tmpdir(), 'edgesplit-plan-'));
   const bounds = [0, ...o.cuts, graph.nodes.length];
-  const tensor = (name: string, wire: WireEncoding): TensorSpec => {
-    const v = graph.values.get(name)!;
-    return { name, dtype: v.dtype as TensorSpec['dtype'], shape: [...v.shape], wire };
-  };
+  const tensor = (name: string, wire: PlanWire) => planTensor(graph, name, wire);
   const devices: string[][] = [];
   const stages = bounds.slice(0, -1).map((start, i) => {
     const sub = extractSubModel(model, graph, start, bounds[i + 1], `stage-${i}`);
