@@ -1,39 +1,65 @@
 /**
- * The measured LCP comparison (`edgesplit lcp compare --run`): the same devices and link, three ways
- * to spread the work, each run on real node processes with emulated devices and links.
- * - LCP: the branch DAG plan of `planLcpModel`.
- * - Model parallelism: the original cut into one stage per device, at the MAC-balanced and at the
- *   fastest cuts of the cost model (`pipelineRun`; the pipeline planner itself puts this small model
- *   on one device, replicated: that is data parallelism, the next row).
+ * The measured LCP comparison (`edgesplit lcp compare --run`): the same devices and link, several
+ * ways to spread the work, each run on real node processes with emulated devices and links.
+ * - LCP: the branch DAG plan of `planLcpModel`; with two replicas per stage, each sample on one
+ *   replica of each branch, and hedged (every replica of a branch gets it, the gather keeps the
+ *   first answer): the straggler rows.
+ * - Model parallelism of the original: the pipeline planner's own best plan (`planModelFile`), and
+ *   the original cut into one stage per device at the MAC-balanced and at the throughput-optimal cuts
+ *   of the cost model (`pipelineRun`); intra-layer output splitting (seed Fig. 4) as communication
+ *   accounting only (the runtime has no tensor-parallel layers, so that row is not run).
  * - Data parallelism: the whole original on every device, samples taken in turn (throughput only).
- * - Stragglers: LCP with two replicas per stage, each sample on one replica of each branch, and hedged
- *   (every replica of a branch gets it, the gather keeps the first answer).
  * Latency comes from a pass with one sample in flight (the seed's per-image latency), throughput,
  * bytes and energy from a pass with the default window.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/catalog.js';
 import type { LinkSpec } from '../catalog/schema.js';
+import { COORDINATOR_ADDRESS } from './protocol.js';
 import { planLcpModel } from '../plan/lcp-plan.js';
+import { planModelFile } from '../plan/plan-model.js';
 import { writeRangePlan } from '../plan/range-plan.js';
 import { profileModelFile } from '../profile/index.js';
-import { pipelineRun, type LcpObjective } from '../strategy/lcp/index.js';
+import { intraLayerAccount, intraLayerRun, pipelineRun, type LcpObjective } from '../strategy/lcp/index.js';
 import type { PhysicalDevice } from '../strategy/plan/types.js';
 import { loadRuntimePlan } from './plan-dir.js';
+import type { RuntimePlan } from './routes.js';
 import { runPlan, type RunReport } from './run.js';
 
-/** One measured row. */
+/** The rows of the measured table, in order. */
+export const MEASURED_DISTRIBUTIONS = [
+  'lcp',
+  'lcp-replicas',
+  'lcp-hedged',
+  'planner-best',
+  'pipeline-balanced',
+  'pipeline-fastest',
+  'intra-layer',
+  'data-parallel',
+] as const;
+/** One of {@link MEASURED_DISTRIBUTIONS}. */
+export type MeasuredDistribution = (typeof MEASURED_DISTRIBUTIONS)[number];
+
+/** One row: measured, except `intra-layer` (`run: false`: communication accounting). */
 export interface MeasuredRow {
-  readonly distribution:
-    'lcp' | 'lcp-replicas' | 'lcp-hedged' | 'pipeline-balanced' | 'pipeline-fastest' | 'data-parallel';
+  readonly distribution: MeasuredDistribution;
+  /** What the row is, derived from its plan (stages, devices, who computes what). */
+  readonly label: string;
+  /** False for the accounting-only row (no latency, throughput or accuracy). */
+  readonly run: boolean;
   readonly model: string;
   readonly devices: number;
-  /** Frame bytes (headers included) of every message of one inference, the coordinator's included. */
+  /** Fraction of one inference's MACs each stage computes (a stage's replicas take turns). */
+  readonly macShare: readonly number[];
+  /** Frame bytes (headers included) of every message of one inference, the coordinator's included; accounting rows: payload. */
   readonly bytesPerInference: number;
-  /** One sample in flight; null for data parallelism. */
+  /** The part of it between devices (without the coordinator's input and result messages). */
+  readonly deviceBytesPerInference: number;
+  /** One sample in flight; null for data parallelism and accounting. */
   readonly latencyMs: { readonly mean: number; readonly p99: number; readonly max: number } | null;
-  readonly throughputPerS: number;
+  readonly throughputPerS: number | null;
   /** The cost model on the run's measured bytes (nothing is a measured energy). */
   readonly energyPerInferenceJ: number | null;
   readonly accuracy: number | null;
@@ -47,36 +73,83 @@ export interface MeasureOptions {
   readonly objective?: LcpObjective;
   readonly limit: number;
   readonly timeScale: number;
+  /** Extra device/link catalog files (the user's `--catalog`), for planning and emulation alike. */
+  readonly catalogFiles?: readonly string[];
   readonly onProgress?: (line: string) => void;
 }
 
-const bytesPer = (r: RunReport) => r.links.reduce((s, l) => s + l.bytes, 0) / Math.max(1, r.samples);
+const isCoordinatorHop = (l: RunReport['links'][number]) =>
+  l.from === COORDINATOR_ADDRESS || l.to === COORDINATOR_ADDRESS;
+
+const perSample = (r: RunReport, keep: (l: RunReport['links'][number]) => boolean) =>
+  r.links.filter(keep).reduce((s, l) => s + l.bytes, 0) / Math.max(1, r.samples);
+
+function macShare(plan: RuntimePlan): number[] {
+  const macs = plan.stages.map((s) => s.macs ?? 0);
+  const total = macs.reduce((a, b) => a + b, 0);
+  return macs.map((m) => (total > 0 ? m / total : 0));
+}
+
+const percents = (share: readonly number[]) =>
+  share.map((s) =>
+    s >= 0.995 || s === 0 ? String(Math.round(s * 100)) : (s * 100).toFixed(s < 0.1 ? 2 : 0),
+  );
+
+/** The row's label from its plan: stage count, devices and MAC shares. */
+function labelOf(d: MeasuredDistribution, plan: RuntimePlan, branches: number): string {
+  const stages = plan.stages.length;
+  const devices = new Set(plan.stages.flatMap((s) => s.devices.map((x) => x.name))).size;
+  const shares = `MACs per stage ${percents(macShare(plan)).join('/')}%`;
+  switch (d) {
+    case 'lcp':
+      return `LCP: ${branches} branches on ${devices} devices (DAG, ${shares})`;
+    case 'lcp-replicas':
+      return `LCP, 2 replicas per stage (${devices} devices), each sample on one`;
+    case 'lcp-hedged':
+      return `LCP, 2 replicas per stage, hedged: each sample on both, first answer wins (both copies' bytes counted)`;
+    case 'planner-best':
+      return `pipeline planner's best plan (objective latency): ${stages} stage(s) on ${devices} device(s)`;
+    case 'pipeline-balanced':
+      return `${stages}-stage pipeline, MAC-balanced cuts (${shares})`;
+    case 'pipeline-fastest':
+      return `${stages}-stage pipeline, throughput-optimal cuts (${shares})`;
+    case 'data-parallel':
+      return `data parallel: the whole model on each of ${devices} devices, samples in turn`;
+    case 'intra-layer':
+      return 'intra-layer output split (seed Fig. 4)';
+  }
+}
 
 async function measure(
   dir: string,
   o: MeasureOptions,
-  distribution: MeasuredRow['distribution'],
+  distribution: MeasuredDistribution,
   model: string,
-  latency: boolean,
-  hedge = false,
+  branches = 0,
 ): Promise<MeasuredRow> {
   const plan = await loadRuntimePlan(dir);
+  const latency = distribution !== 'data-parallel';
   const common = {
     plan,
     limit: o.limit,
     emulate: 'devices' as const,
     timeScale: o.timeScale,
     link: o.link.id,
-    ...(hedge ? { hedge: true } : {}),
+    ...(o.catalogFiles ? { deviceCatalogFiles: o.catalogFiles, linkCatalogFiles: o.catalogFiles } : {}),
+    ...(distribution === 'lcp-hedged' ? { hedge: true } : {}),
   };
   o.onProgress?.(`running ${distribution} (${o.limit} samples, time scale ${o.timeScale})`);
   const { report } = await runPlan(common);
   const lat = latency ? (await runPlan({ ...common, window: 1 })).report : undefined;
   return {
     distribution,
+    label: labelOf(distribution, plan, branches),
+    run: true,
     model,
     devices: new Set(plan.stages.flatMap((s) => s.devices.map((d) => d.name))).size,
-    bytesPerInference: bytesPer(report),
+    macShare: macShare(plan),
+    bytesPerInference: perSample(report, () => true),
+    deviceBytesPerInference: perSample(report, (l) => !isCoordinatorHop(l)),
     latencyMs: lat ? { mean: lat.latencyMs.mean, p99: lat.latencyMs.p99, max: lat.latencyMs.max } : null,
     throughputPerS: report.steadyThroughputPerS || report.throughputPerS,
     energyPerInferenceJ: 'perSampleJ' in report.energy ? report.energy.perSampleJ : null,
@@ -85,7 +158,14 @@ async function measure(
   };
 }
 
-/** Runs LCP, the planner's pipeline and data parallelism on the same emulated devices; one row each. */
+/** `rpi3bplus x4` -> `rpi3bplusx4`: the planner's device spec of the same devices. */
+function deviceSpecOf(devices: readonly PhysicalDevice[]): string {
+  const counts = new Map<string, number>();
+  for (const d of devices) counts.set(d.spec.id, (counts.get(d.spec.id) ?? 0) + 1);
+  return [...counts].map(([id, n]) => `${id}x${n}`).join(',');
+}
+
+/** Runs LCP, the original's model and data parallelism on the same emulated devices; one row each. */
 export async function measureLcpComparison(
   lcpModel: string,
   original: string,
@@ -93,20 +173,31 @@ export async function measureLcpComparison(
 ): Promise<MeasuredRow[]> {
   const root = await mkdtemp(join(tmpdir(), 'edgesplit-lcp-run-'));
   try {
+    const objective = o.objective ?? 'latency';
     const lcpDir = join(root, 'lcp');
-    await planLcpModel(lcpModel, {
+    const { plan: lcpPlan } = await planLcpModel(lcpModel, {
       devices: o.devices,
       link: o.link,
-      objective: o.objective ?? 'latency',
+      objective,
       out: lcpDir,
     });
     const replicaDir = join(root, 'lcp-replicas');
     await planLcpModel(lcpModel, {
       devices: o.devices,
       link: o.link,
-      objective: o.objective ?? 'latency',
+      objective,
       replicas: 2,
       out: replicaDir,
+    });
+    const plannerDir = join(root, 'planner-best');
+    await planModelFile(original, {
+      devices: deviceSpecOf(o.devices),
+      link: o.link.id,
+      objective: 'latency',
+      activationBits: 32,
+      out: plannerDir,
+      deviceCatalog: loadDeviceCatalog(o.catalogFiles ?? []),
+      linkCatalog: loadLinkCatalog(o.catalogFiles ?? []),
     });
     const { graph, profile } = await profileModelFile(original);
     const dev = (i: number) => ({ name: o.devices[i].name, type: o.devices[i].spec.id });
@@ -131,18 +222,37 @@ export async function measureLcpComparison(
     await writeRangePlan(
       original,
       [{ start: 0, end: graph.nodes.length, devices: o.devices.map((_, i) => dev(i)) }],
-      {
-        link: o.link.id,
-        out: dpDir,
-      },
+      { link: o.link.id, out: dpDir },
     );
+    const n = o.devices.length;
+    const intra = intraLayerRun(graph, profile, o.devices, o.link);
+    const account = intraLayerAccount(graph, profile, n);
+    const intraRow: MeasuredRow = {
+      distribution: 'intra-layer',
+      label: `intra-layer output split (seed Fig. 4) on ${n} devices: payload accounting, not run`,
+      run: false,
+      model: original,
+      devices: n,
+      macShare: new Array<number>(n).fill(1 / n),
+      bytesPerInference: account.totalBytes,
+      // the all-gathers; the input to every device and the output parts back are the coordinator's
+      deviceBytesPerInference: account.exchanges.reduce((s, e) => s + e.bytes, 0),
+      latencyMs: null,
+      throughputPerS: null,
+      energyPerInferenceJ: intra.energyJ,
+      accuracy: null,
+      lost: 0,
+    };
+    const branches = lcpPlan.source.branches;
     return [
-      await measure(lcpDir, o, 'lcp', lcpModel, true),
-      await measure(replicaDir, o, 'lcp-replicas', lcpModel, true),
-      await measure(replicaDir, o, 'lcp-hedged', lcpModel, true, true),
-      await measure(balanced, o, 'pipeline-balanced', original, true),
-      await measure(fastest, o, 'pipeline-fastest', original, true),
-      await measure(dpDir, o, 'data-parallel', original, false),
+      await measure(lcpDir, o, 'lcp', lcpModel, branches),
+      await measure(replicaDir, o, 'lcp-replicas', lcpModel, branches),
+      await measure(replicaDir, o, 'lcp-hedged', lcpModel, branches),
+      await measure(plannerDir, o, 'planner-best', original),
+      await measure(balanced, o, 'pipeline-balanced', original),
+      await measure(fastest, o, 'pipeline-fastest', original),
+      intraRow,
+      await measure(dpDir, o, 'data-parallel', original),
     ];
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -12,7 +12,9 @@ export {
   type PipelineStage,
 } from './model-parallel.js';
 export {
+  lcpPeakActivationBytes,
   lcpSplit,
+  lcpSplitReport,
   type FitStep,
   type LcpCommunication,
   type LcpSplitOptions,
@@ -20,6 +22,7 @@ export {
 } from './split.js';
 export {
   DISTRIBUTIONS,
+  DISTRIBUTION_LABELS,
   computeS,
   fits,
   messageS,

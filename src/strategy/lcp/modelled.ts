@@ -18,6 +18,16 @@ export const DISTRIBUTIONS = [
 /** One of {@link DISTRIBUTIONS}. */
 export type Distribution = (typeof DISTRIBUTIONS)[number];
 
+/** What each distribution is, for tables. */
+export const DISTRIBUTION_LABELS: Readonly<Record<Distribution, string>> = {
+  lcp: 'LCP branches',
+  'pipeline-balanced': 'model parallel: pipeline, MAC-balanced cuts',
+  'pipeline-fastest': 'model parallel: pipeline, throughput-optimal cuts',
+  'intra-layer': 'model parallel: intra-layer output split (Fig. 4)',
+  'data-parallel': 'data parallel (throughput only)',
+  'single-device': 'single device',
+};
+
 /** Modelled costs of one distribution (per inference unless stated). */
 export interface ModelledRun {
   readonly distribution: Distribution;

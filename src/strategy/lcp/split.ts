@@ -193,3 +193,36 @@ export function lcpSplit(original: ModelProto, origGraph: Graph, options: LcpSpl
     },
   };
 }
+
+/** The JSON document of `edgesplit lcp split --json`: counts per branch and in total, the fit loop, communication. */
+export function lcpSplitReport(r: LcpSplitResult, out: string) {
+  const s = r.structure;
+  const total = r.profile.totals;
+  return {
+    model: r.original.model,
+    out,
+    branches: r.branches,
+    divisionFactor: r.divisionFactor,
+    fattenPercent: r.fattenPercent,
+    seed: r.seed,
+    perBranch: s.branches.map((b, i) => ({ branch: i, ...b })),
+    classifier: s.classifier,
+    lcp: {
+      params: total.params,
+      macs: total.macs,
+      weightBytes: total.weightBytes,
+      peakActivationBytes: lcpPeakActivationBytes(r),
+    },
+    original: r.original,
+    fewerParams: r.original.params / total.params,
+    fewerMacs: r.original.macs / total.macs,
+    fit: r.fit ?? null,
+    communication: r.communication,
+  };
+}
+
+/** The largest activation peak of any part (branch or gather + classifier): what one device must hold. */
+export function lcpPeakActivationBytes(r: LcpSplitResult): number {
+  const s = r.structure;
+  return Math.max(...s.branches.map((b) => b.peakActivationBytes), s.classifier.peakActivationBytes);
+}
