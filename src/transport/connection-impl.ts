@@ -3,7 +3,7 @@
  * credit flow control, bounded receive queue, rejection of bad frames with an error frame back.
  * With a key, every frame after the handshake travels inside an AEAD record (`auth/record-layer.ts`),
  * sealed below the frame codec and above the byte stream, so link emulation carries ciphertext.
- * Frames go out through an {@link Outbox}: one write (one record) per event-loop turn.
+ * Frames go out through an {@link Outbox}: frames sent together share one write (one record).
  */
 import { FrameDecoder, type DecodeResult } from './codec/decoder.js';
 import {
@@ -446,7 +446,7 @@ export class FramedConnection implements Connection {
   }
 
   private finish(info: CloseInfo): void {
-    // what was queued this turn (the close or error frame among it) goes out before the stream ends
+    // what is queued (the close or error frame among it) goes out before the stream ends
     this.outbox.flush();
     this.closeInfo = info;
     clearTimeout(this.handshakeTimer);

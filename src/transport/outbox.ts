@@ -1,7 +1,8 @@
 /**
- * The sending side of a connection below the frame codec: frames queued during one event-loop turn
- * go to the byte stream together, as one write (and, once keyed, one AEAD record), at the end of
- * the turn. A batch-1 pipeline hop then costs one write and one record per frame instead of one
+ * The sending side of a connection below the frame codec: frames queued while the current callback
+ * and the promise continuations it started run go to the byte stream together, as one write (and,
+ * once keyed, one AEAD record), when they are done (`process.nextTick`, so no extra event-loop turn
+ * and no extra poll). A batch-1 pipeline hop then costs one write and one record per frame instead of one
  * per frame plus one per credit frame, and frames sent together (a sample's tensors, a credit
  * report next to data) share them.
  */
@@ -15,7 +16,7 @@ import type { ByteDuplex } from './transport.js';
  */
 export const MAX_COALESCED_RECORD_BYTES = 256 * 1024;
 
-/** Frames waiting for the end of the turn, and the writes they become. */
+/** Frames waiting to be written together, and the writes they become. */
 export class Outbox {
   private parts: Buffer[] = [];
   /** Where each queued frame's parts end in `parts`, and the plaintext bytes up to there. */
@@ -61,7 +62,7 @@ export class Outbox {
     if (onWritten) this.written.push(onWritten);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flushSoon);
+      process.nextTick(this.flushSoon);
     }
   }
 
@@ -71,7 +72,7 @@ export class Outbox {
     this.sealer = sealer;
   }
 
-  /** Writes everything queued now (before the stream ends, and at the end of each turn). */
+  /** Writes everything queued now (before the stream ends, and once the code that queued it is done). */
   flush(): void {
     if (this.frameEnds.length === 0) return;
     const parts = this.parts;
