@@ -182,8 +182,16 @@ export class FramedConnection implements Connection {
 
   stats(): ConnectionStats {
     const c = this.sendCredit;
+    const k = this.counters;
+    // called per sample by least-loaded replica choice: no object spread
     return {
-      ...this.counters,
+      framesSent: k.framesSent,
+      bytesSent: k.bytesSent,
+      framesReceived: k.framesReceived,
+      bytesReceived: k.bytesReceived,
+      rejectedFrames: k.rejectedFrames,
+      peerErrors: k.peerErrors,
+      maxQueuedFrames: k.maxQueuedFrames,
       inFlightFrames: c?.inFlightFrames ?? 0,
       inFlightBytes: c?.inFlightBytes ?? 0,
       maxInFlightFrames: c?.maxInFlightFrames ?? 0,

@@ -346,7 +346,11 @@ function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits): Te
 /** Decodes exactly one whole frame; throws {@link FrameError} naming what is wrong. */
 export function decodeFrame(bytes: Uint8Array, options: CodecOptions = {}): Frame {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const limits = resolveLimits(options.limits);
+  return decodeFrameWithin(buf, resolveLimits(options.limits));
+}
+
+/** {@link decodeFrame} with limits already resolved (the streaming decoder's per-frame path). */
+export function decodeFrameWithin(buf: Buffer, limits: FrameLimits): Frame {
   if (buf.length < HEADER_BYTES + CRC_BYTES)
     throw new FrameError(
       'too-small',
