@@ -177,6 +177,28 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
       expect(p.server.stats().maxQueuedFrames).toBeLessThanOrEqual(3);
     });
 
+    for (const keyed of [false, true])
+      it(`writes frames sent together as one chunk${keyed ? ' (one record)' : ''}, delivered in order`, async () => {
+        const writes: number[] = [];
+        const counting = (raw: ByteDuplex): ByteDuplex => ({
+          ...raw,
+          remote: raw.remote,
+          write(chunk) {
+            writes.push(chunk.length);
+            return raw.write(chunk);
+          },
+        });
+        const key = keyed ? { key: Buffer.alloc(32, 0x5a) } : {};
+        const p = await pairOver(makeTransport(), { client: { ...key, wrap: counting }, server: key }, track);
+        const before = writes.length;
+        await Promise.all([0, 1, 2, 3, 4].map((i) => p.client.send(tensor(i, 100 + i))));
+        expect(writes.length - before).toBe(1);
+        const got: number[] = [];
+        for (let i = 0; i < 5; i++) got.push((await p.server.receive())!.seq);
+        expect(got).toEqual([0, 1, 2, 3, 4]);
+        expect(writes[before]).toBe(p.client.stats().bytesSent + (keyed ? 20 : 0));
+      });
+
     it('lets one frame larger than the byte window through alone', async () => {
       const p = await pairOver(makeTransport(), { server: { window: { frames: 8, bytes: 1000 } } }, track);
       const sends = [
