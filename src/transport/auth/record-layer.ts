@@ -51,8 +51,8 @@ export function deriveRecordKeys(
   return role === 'client' ? { send: c2s, receive: s2c } : { send: s2c, receive: c2s };
 }
 
-function nonceOf(counter: number): Buffer {
-  const nonce = Buffer.alloc(NONCE_BYTES);
+/** Writes the record counter into `nonce` (reused per direction: the cipher copies its IV when created). */
+function nonceOf(nonce: Buffer, counter: number): Buffer {
   nonce.writeUInt32BE(Math.floor(counter / 2 ** 32), 4);
   nonce.writeUInt32BE(counter % 2 ** 32, 8);
   return nonce;
@@ -66,6 +66,7 @@ function checkKey(key: Uint8Array): void {
 /** Seals frames into records, one per call, in the order they go on the wire. */
 export class RecordSealer {
   private counter = 0;
+  private readonly nonce = Buffer.alloc(NONCE_BYTES);
 
   constructor(private readonly key: Uint8Array) {
     checkKey(key);
@@ -94,7 +95,7 @@ export class RecordSealer {
       throw new FrameError('too-large', `record of ${plainBytes} bytes exceeds the 4 GiB length field`);
     const out = Buffer.allocUnsafe(plainBytes + RECORD_OVERHEAD_BYTES);
     out.writeUInt32BE(plainBytes + RECORD_TAG_BYTES, 0);
-    const cipher = createCipheriv(CIPHER, this.key, nonceOf(this.counter++), {
+    const cipher = createCipheriv(CIPHER, this.key, nonceOf(this.nonce, this.counter++), {
       authTagLength: RECORD_TAG_BYTES,
     });
     cipher.setAAD(out.subarray(0, RECORD_HEADER_BYTES));
@@ -111,6 +112,7 @@ export class RecordOpener {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private counter = 0;
+  private readonly nonce = Buffer.alloc(NONCE_BYTES);
   private failed: FrameError | undefined;
 
   /** `maxPlainBytes` bounds what one record may make this end buffer. */
@@ -158,7 +160,7 @@ export class RecordOpener {
 
   private open(header: Buffer, sealed: Buffer): Buffer {
     const n = sealed.length - RECORD_TAG_BYTES;
-    const decipher = createDecipheriv(CIPHER, this.key, nonceOf(this.counter), {
+    const decipher = createDecipheriv(CIPHER, this.key, nonceOf(this.nonce, this.counter), {
       authTagLength: RECORD_TAG_BYTES,
     });
     decipher.setAAD(header);
