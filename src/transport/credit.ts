@@ -2,6 +2,12 @@
  * Credit accounting (pure). The receiver grants a window of frames and bytes and reports cumulative
  * consumption; the sender keeps (sent - consumed) within the window. One frame larger than the byte
  * window may travel when nothing else is in flight, so any frame under the size limit can pass.
+ *
+ * Reports are batched: one per quarter of the window consumed (frames or bytes), so a steady stream
+ * costs a credit frame per 4 data frames at the default window, not one each. A sender can only be
+ * waiting on less than that when its next frame is larger than the rest of the byte window; the
+ * receiver reports at once when the frames it has seen are that large and its queue is empty, and
+ * otherwise its connection reports what is owed after a short delay ({@link ReceiveCredit.flush}).
  */
 import type { FrameType } from './codec/frame.js';
 import type { CreditWindow } from './transport.js';
@@ -81,6 +87,8 @@ export class ReceiveCredit {
    */
   private slackFrames = 0;
   private slackBytes = 0;
+  /** Largest credited frame the peer sent so far. */
+  private largestBytes = 0;
 
   constructor(readonly window: CreditWindow) {}
 
@@ -92,6 +100,7 @@ export class ReceiveCredit {
         this.queuedBytes + bytes <= this.window.bytes + this.slackBytes);
     this.queuedFrames += 1;
     this.queuedBytes += bytes;
+    this.largestBytes = Math.max(this.largestBytes, bytes);
     return ok;
   }
 
@@ -109,13 +118,29 @@ export class ReceiveCredit {
     return this.grant(bytes);
   }
 
+  /** True when consumption was not reported yet. */
+  get owed(): boolean {
+    return this.consumedFrames !== this.grantedFrames;
+  }
+
+  /** Reports whatever consumption is owed (the delayed report), or undefined when nothing is. */
+  flush(): CreditGrant | undefined {
+    return this.owed ? this.take() : undefined;
+  }
+
   private grant(bytes: number): CreditGrant | undefined {
     this.consumedFrames += 1;
     this.consumedBytes += bytes;
-    const dueFrames =
-      this.consumedFrames - this.grantedFrames >= Math.max(1, Math.floor(this.window.frames / 4));
-    const dueBytes = this.consumedBytes - this.grantedBytes >= this.window.bytes / 4;
-    if (!dueFrames && !dueBytes && this.queuedFrames > 0) return undefined;
+    const frames = this.consumedFrames - this.grantedFrames;
+    const owedBytes = this.consumedBytes - this.grantedBytes;
+    const due =
+      frames >= Math.max(1, Math.floor(this.window.frames / 4)) ||
+      owedBytes >= this.window.bytes / 4 ||
+      (this.queuedFrames === 0 && owedBytes + this.largestBytes > this.window.bytes);
+    return due ? this.take() : undefined;
+  }
+
+  private take(): CreditGrant {
     this.grantedFrames = this.consumedFrames;
     this.grantedBytes = this.consumedBytes;
     return { frames: this.consumedFrames, bytes: this.consumedBytes };

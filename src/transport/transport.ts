@@ -112,6 +112,8 @@ export interface Connection extends AsyncIterable<Frame> {
   /**
    * Sends a frame. Resolves once the frame fits the peer's credit window and was handed to the
    * byte stream; await it before sending more (this is the backpressure). Rejects when closed.
+   * Frames sent together (before the caller's code yields) share one write; a tensor's data is read
+   * until this resolves, so do not change it before.
    */
   send(frame: Frame): Promise<void>;
   /** The next received frame, or undefined once the connection is closed and drained. */

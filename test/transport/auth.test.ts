@@ -62,6 +62,25 @@ describe('credit accounting', () => {
     expect(delivered).toBeGreaterThan(50);
     expect(s.maxInFlightBytes).toBeLessThanOrEqual(300);
   });
+  it('batches reports: one per quarter window, at once when a large frame could not fit, the rest on flush', () => {
+    const r = new ReceiveCredit({ frames: 16, bytes: 1000 });
+    const grants: (number | undefined)[] = [];
+    for (let i = 0; i < 8; i++) {
+      expect(r.onArrive(10)).toBe(true);
+      grants.push(r.onConsume(10)?.frames);
+    }
+    // the queue is empty after every consume, yet only every 4th consume reports
+    expect(grants).toEqual([undefined, undefined, undefined, 4, undefined, undefined, undefined, 8]);
+    expect(r.owed).toBe(false);
+    r.onArrive(10);
+    expect(r.onConsume(10)).toBeUndefined();
+    expect(r.owed).toBe(true);
+    expect(r.flush()).toEqual({ frames: 9, bytes: 90 });
+    expect(r.flush()).toBeUndefined();
+    // frames of 600 B: the sender's next one would not fit beside 600 unreported bytes, so report at once
+    r.onArrive(600);
+    expect(r.onConsume(600)).toEqual({ frames: 10, bytes: 690 });
+  });
   it('flags a peer that overruns the window', () => {
     const r = new ReceiveCredit({ frames: 2, bytes: 1000 });
     expect([r.onArrive(10), r.onArrive(10), r.onArrive(10)]).toEqual([true, true, false]);

@@ -1,6 +1,8 @@
 /**
  * The record layer of a keyed connection (pure; node:crypto only): after the handshake every frame
- * travels as one AES-256-GCM record, so the bytes on the wire are confidential and authenticated.
+ * travels inside an AES-256-GCM record, so the bytes on the wire are confidential and authenticated.
+ * A record carries one or more whole frames (the frames a connection flushes together, see
+ * `outbox.ts`); the frame decoder above does not depend on where records end.
  *
  * ```
  * record: length u32 (ciphertext + tag bytes, big-endian) | ciphertext | tag (16 B)
@@ -49,8 +51,8 @@ export function deriveRecordKeys(
   return role === 'client' ? { send: c2s, receive: s2c } : { send: s2c, receive: c2s };
 }
 
-function nonceOf(counter: number): Buffer {
-  const nonce = Buffer.alloc(NONCE_BYTES);
+/** Writes the record counter into `nonce` (reused per direction: the cipher copies its IV when created). */
+function nonceOf(nonce: Buffer, counter: number): Buffer {
   nonce.writeUInt32BE(Math.floor(counter / 2 ** 32), 4);
   nonce.writeUInt32BE(counter % 2 ** 32, 8);
   return nonce;
@@ -64,6 +66,7 @@ function checkKey(key: Uint8Array): void {
 /** Seals frames into records, one per call, in the order they go on the wire. */
 export class RecordSealer {
   private counter = 0;
+  private readonly nonce = Buffer.alloc(NONCE_BYTES);
 
   constructor(private readonly key: Uint8Array) {
     checkKey(key);
@@ -76,19 +79,31 @@ export class RecordSealer {
 
   /** Encrypts and authenticates `plain`; the result is `plain.length + RECORD_OVERHEAD_BYTES` bytes. */
   seal(plain: Uint8Array): Buffer {
+    return this.sealParts([plain]);
+  }
+
+  /**
+   * Seals the concatenation of `parts` as one record, without concatenating the plaintext: each
+   * part is encrypted where it lies and the ciphertext is written once into the record.
+   */
+  sealParts(parts: readonly Uint8Array[]): Buffer {
     if (!Number.isSafeInteger(this.counter + 1))
       throw new FrameError('limit', 'record counter exhausted; reconnect for fresh keys', true);
-    if (plain.length + RECORD_TAG_BYTES > 0xffffffff)
-      throw new FrameError('too-large', `record of ${plain.length} bytes exceeds the 4 GiB length field`);
-    const header = Buffer.alloc(RECORD_HEADER_BYTES);
-    header.writeUInt32BE(plain.length + RECORD_TAG_BYTES, 0);
-    const cipher = createCipheriv(CIPHER, this.key, nonceOf(this.counter++), {
+    let plainBytes = 0;
+    for (const p of parts) plainBytes += p.length;
+    if (plainBytes + RECORD_TAG_BYTES > 0xffffffff)
+      throw new FrameError('too-large', `record of ${plainBytes} bytes exceeds the 4 GiB length field`);
+    const out = Buffer.allocUnsafe(plainBytes + RECORD_OVERHEAD_BYTES);
+    out.writeUInt32BE(plainBytes + RECORD_TAG_BYTES, 0);
+    const cipher = createCipheriv(CIPHER, this.key, nonceOf(this.nonce, this.counter++), {
       authTagLength: RECORD_TAG_BYTES,
     });
-    cipher.setAAD(header);
-    const body = cipher.update(plain);
-    const rest = cipher.final();
-    return Buffer.concat([header, body, rest, cipher.getAuthTag()]);
+    cipher.setAAD(out.subarray(0, RECORD_HEADER_BYTES));
+    let o = RECORD_HEADER_BYTES;
+    for (const p of parts) o += cipher.update(p).copy(out, o);
+    o += cipher.final().copy(out, o);
+    cipher.getAuthTag().copy(out, o);
+    return out;
   }
 }
 
@@ -97,6 +112,7 @@ export class RecordOpener {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private counter = 0;
+  private readonly nonce = Buffer.alloc(NONCE_BYTES);
   private failed: FrameError | undefined;
 
   /** `maxPlainBytes` bounds what one record may make this end buffer. */
@@ -144,7 +160,7 @@ export class RecordOpener {
 
   private open(header: Buffer, sealed: Buffer): Buffer {
     const n = sealed.length - RECORD_TAG_BYTES;
-    const decipher = createDecipheriv(CIPHER, this.key, nonceOf(this.counter), {
+    const decipher = createDecipheriv(CIPHER, this.key, nonceOf(this.nonce, this.counter), {
       authTagLength: RECORD_TAG_BYTES,
     });
     decipher.setAAD(header);

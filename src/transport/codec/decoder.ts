@@ -5,7 +5,7 @@
  */
 import { FrameError } from '../errors.js';
 import {
-  decodeFrame,
+  decodeFrameWithin,
   FRAME_MAGIC,
   HEADER_BYTES,
   readHeader,
@@ -97,7 +97,7 @@ export class FrameDecoder {
     if (this.buffered < length) return undefined;
     const bytes = this.take(length);
     try {
-      const frame = decodeFrame(bytes, { limits: this.limits });
+      const frame = decodeFrameWithin(bytes, this.limits);
       return { ok: true, frame, bytes: length };
     } catch (err) {
       const error = err instanceof FrameError ? err : new FrameError('malformed', String(err));

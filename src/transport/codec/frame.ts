@@ -151,7 +151,7 @@ function bytesOf(a: TensorArray | Uint16Array | Int8Array | Int16Array): Buffer 
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/** A tensor body as its metadata and its payload (a view on the tensor's data at fp32/native), so the frame copies the payload once. */
+/** A tensor body as its metadata and its payload (a view on the tensor's data at fp32/native). */
 function encodeTensorBody(f: TensorFrame): [Buffer, Buffer] {
   const { tensor } = f;
   const wire = f.wire ?? (tensor.dtype === 'float32' ? 'fp32' : 'native');
@@ -199,33 +199,49 @@ function encodeTensorBody(f: TensorFrame): [Buffer, Buffer] {
   return [meta, payload];
 }
 
-/** Encodes one frame to bytes (CRC32 trailer). */
-export function encodeFrame(frame: Frame): Buffer {
+/** One frame as the buffers that make it up, in order, and their total length. */
+export interface EncodedFrame {
+  /** Header and tensor metadata (or JSON body), the tensor payload (a view on the tensor's data when its wire encoding is its dtype), CRC trailer. */
+  readonly parts: readonly Buffer[];
+  readonly length: number;
+}
+
+/**
+ * Encodes one frame without copying a tensor payload that travels as it is (fp32/native): the
+ * payload part is a view on the tensor's data, so it must not change until the bytes are written.
+ */
+export function encodeFrameParts(frame: Frame): EncodedFrame {
   checkU32(frame.streamId, 'streamId');
   checkU32(frame.seq, 'seq');
   const typeCode = FRAME_TYPES.indexOf(frame.type) + 1;
   if (typeCode === 0) throw new FrameError('malformed', `unknown frame type "${String(frame.type)}"`);
-  const parts =
+  const [meta, payload] =
     frame.type === 'tensor'
       ? encodeTensorBody(frame)
-      : [Buffer.from(JSON.stringify(frame.body ?? null), 'utf8')];
-  const trailer = CRC_BYTES;
-  const length = HEADER_BYTES + parts.reduce((n, p) => n + p.length, 0) + trailer;
+      : [Buffer.from(JSON.stringify(frame.body ?? null), 'utf8'), undefined];
+  const length = HEADER_BYTES + meta.length + (payload?.length ?? 0) + CRC_BYTES;
   if (length > 0xffffffff)
     throw new FrameError('too-large', `frame of ${length} bytes exceeds the 4 GiB length field`);
-  const out = Buffer.allocUnsafe(length);
-  out.writeUInt32BE(FRAME_MAGIC, 0);
-  out.writeUInt32BE(length, 4);
-  out.writeUInt8(FRAME_VERSION, 8);
-  out.writeUInt8(typeCode, 9);
-  out.writeUInt8(0, 10);
-  out.writeUInt8(0, 11);
-  out.writeUInt32BE(frame.streamId, 12);
-  out.writeUInt32BE(frame.seq, 16);
-  let o = HEADER_BYTES;
-  for (const p of parts) o += p.copy(out, o);
-  out.writeUInt32BE(crc32(out.subarray(0, length - trailer)), length - trailer);
-  return out;
+  const head = Buffer.allocUnsafe(HEADER_BYTES + meta.length);
+  head.writeUInt32BE(FRAME_MAGIC, 0);
+  head.writeUInt32BE(length, 4);
+  head.writeUInt8(FRAME_VERSION, 8);
+  head.writeUInt8(typeCode, 9);
+  head.writeUInt8(0, 10);
+  head.writeUInt8(0, 11);
+  head.writeUInt32BE(frame.streamId, 12);
+  head.writeUInt32BE(frame.seq, 16);
+  meta.copy(head, HEADER_BYTES);
+  const trailer = Buffer.allocUnsafe(CRC_BYTES);
+  const crc = payload && payload.length > 0 ? crc32(payload, crc32(head)) : crc32(head);
+  trailer.writeUInt32BE(crc, 0);
+  return { parts: payload && payload.length > 0 ? [head, payload, trailer] : [head, trailer], length };
+}
+
+/** Encodes one frame to one buffer (CRC32 trailer). */
+export function encodeFrame(frame: Frame): Buffer {
+  const { parts, length } = encodeFrameParts(frame);
+  return Buffer.concat(parts, length);
 }
 
 function verifyCrc(buf: Buffer, h: FrameHeader): number {
@@ -330,7 +346,11 @@ function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits): Te
 /** Decodes exactly one whole frame; throws {@link FrameError} naming what is wrong. */
 export function decodeFrame(bytes: Uint8Array, options: CodecOptions = {}): Frame {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const limits = resolveLimits(options.limits);
+  return decodeFrameWithin(buf, resolveLimits(options.limits));
+}
+
+/** {@link decodeFrame} with limits already resolved (the streaming decoder's per-frame path). */
+export function decodeFrameWithin(buf: Buffer, limits: FrameLimits): Frame {
   if (buf.length < HEADER_BYTES + CRC_BYTES)
     throw new FrameError(
       'too-small',

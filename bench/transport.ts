@@ -1,0 +1,167 @@
+/**
+ * Transport microbenchmark (run with `npx tsx bench/transport.ts`): one TCP connection over
+ * loopback in this process, both ends, keyed (AES-256-GCM records, as every local run) and keyless.
+ * Prints frames/s and CPU microseconds per frame (user+sys of this process, i.e. sender and
+ * receiver together: what one hop costs), and the byte-stream writes per frame in both directions
+ * (data plus credit frames), for two traffic shapes:
+ *  - lockstep: the next frame is sent only after the receiver got the previous one, one frame per
+ *    event-loop turn, as a batch-1 pipeline hop sees them;
+ *  - stream: the sender awaits each send and sends again at once (window-limited bulk transfer).
+ *
+ *   BENCH_FRAMES=4000 npx tsx bench/transport.ts [--json]
+ */
+import { loadavg } from 'node:os';
+import type { TensorFrame } from '../src/transport/codec/frame.js';
+import { tcpTransport } from '../src/transport/tcp/tcp-transport.js';
+import type { ByteDuplex, Connection, Listener } from '../src/transport/transport.js';
+
+const FRAMES = Number(process.env.BENCH_FRAMES ?? 4000);
+const KEY = Buffer.alloc(32, 7);
+
+interface Counter {
+  writes: number;
+  bytes: number;
+}
+
+/** Counts the writes a connection end hands its byte stream. */
+function counting(c: Counter): (raw: ByteDuplex) => ByteDuplex {
+  return (raw) => ({
+    remote: raw.remote,
+    write(chunk) {
+      c.writes += 1;
+      c.bytes += chunk.length;
+      return raw.write(chunk);
+    },
+    start: (h) => raw.start(h),
+    end: () => raw.end(),
+    destroy: (e) => raw.destroy(e),
+  });
+}
+
+function tensorFrame(seq: number, elements: number): TensorFrame {
+  const data = new Float32Array(elements);
+  for (let i = 0; i < elements; i++) data[i] = (i * 0.37 + seq) % 1;
+  return {
+    type: 'tensor',
+    streamId: 1,
+    seq,
+    name: 'x',
+    tensor: { dtype: 'float32', dims: [1, elements], data },
+  };
+}
+
+interface Row {
+  shape: 'lockstep' | 'stream';
+  keyed: boolean;
+  frameBytes: number;
+  frames: number;
+  framesPerS: number;
+  cpuUsPerFrame: number;
+  /** Writes to the byte stream per frame: sender's (data) and receiver's (credit). */
+  senderWritesPerFrame: number;
+  receiverWritesPerFrame: number;
+}
+
+async function pair(keyed: boolean): Promise<{
+  listener: Listener;
+  client: Connection;
+  server: Connection;
+  sent: Counter;
+  returned: Counter;
+}> {
+  const sent: Counter = { writes: 0, bytes: 0 };
+  const returned: Counter = { writes: 0, bytes: 0 };
+  let server!: Connection;
+  const accepted = new Promise<void>((resolve) => {
+    void tcpTransport
+      .listen({
+        host: '127.0.0.1',
+        port: 0,
+        ...(keyed ? { key: KEY } : {}),
+        wrap: counting(returned),
+        onConnection: (c) => {
+          server = c;
+          resolve();
+        },
+      })
+      .then((l) => (listener = l));
+  });
+  let listener!: Listener;
+  while (!listener) await new Promise((r) => setImmediate(r));
+  const client = await tcpTransport.connect({
+    host: '127.0.0.1',
+    port: listener.port,
+    ...(keyed ? { key: KEY } : {}),
+    wrap: counting(sent),
+  });
+  await accepted;
+  return { listener, client, server, sent, returned };
+}
+
+async function measure(shape: Row['shape'], keyed: boolean, elements: number): Promise<Row> {
+  const { listener, client, server, sent, returned } = await pair(keyed);
+  const frames = Array.from({ length: 64 }, (_, i) => tensorFrame(i, elements));
+  const run = async (n: number) => {
+    if (shape === 'lockstep') {
+      for (let i = 0; i < n; i++) {
+        const got = server.receive();
+        await client.send(frames[i % frames.length]);
+        if (!(await got)) throw new Error('connection closed');
+        await new Promise((r) => setImmediate(r));
+      }
+    } else {
+      const reader = (async () => {
+        for (let i = 0; i < n; i++) if (!(await server.receive())) throw new Error('connection closed');
+      })();
+      for (let i = 0; i < n; i++) await client.send(frames[i % frames.length]);
+      await reader;
+    }
+  };
+  await run(200);
+  const w0 = { s: sent.writes, r: returned.writes };
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  await run(FRAMES);
+  const cpu = process.cpuUsage(c0);
+  const ms = performance.now() - t0;
+  const row: Row = {
+    shape,
+    keyed,
+    frameBytes: client.stats().bytesSent / client.stats().framesSent,
+    frames: FRAMES,
+    framesPerS: (FRAMES / ms) * 1000,
+    cpuUsPerFrame: (cpu.user + cpu.system) / FRAMES,
+    senderWritesPerFrame: (sent.writes - w0.s) / FRAMES,
+    receiverWritesPerFrame: (returned.writes - w0.r) / FRAMES,
+  };
+  await client.close();
+  await listener.close();
+  return row;
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  // BENCH_ONLY=lockstep,keyed,768 runs one row (e.g. under node --cpu-prof)
+  const only = process.env.BENCH_ONLY?.split(',');
+  for (const elements of [768, 12544])
+    for (const shape of ['lockstep', 'stream'] as const)
+      for (const keyed of [true, false])
+        if (!only || (only[0] === shape && (only[1] === 'keyed') === keyed && Number(only[2]) === elements))
+          rows.push(await measure(shape, keyed, elements));
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify({ load: loadavg(), rows }, null, 2));
+    return;
+  }
+  console.log(
+    `machine load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; ${FRAMES} frames per row`,
+  );
+  console.log('shape     keyed  frame B  frames/s  CPU us/frame  writes/frame (data, credit)');
+  for (const r of rows)
+    console.log(
+      `${r.shape.padEnd(9)} ${(r.keyed ? 'yes' : 'no').padEnd(6)} ${String(Math.round(r.frameBytes)).padStart(7)}  ${r.framesPerS.toFixed(0).padStart(8)}  ${r.cpuUsPerFrame.toFixed(1).padStart(12)}  ${r.senderWritesPerFrame.toFixed(2)}, ${r.receiverWritesPerFrame.toFixed(2)}`,
+    );
+}
+
+await main();

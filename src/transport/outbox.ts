@@ -1,0 +1,130 @@
+/**
+ * The sending side of a connection below the frame codec: frames queued while the current callback
+ * and the promise continuations it started run go to the byte stream together, as one write (and,
+ * once keyed, one AEAD record), when they are done (`process.nextTick`, so no extra event-loop turn
+ * and no extra poll). A batch-1 pipeline hop then costs one write and one record per frame instead of one
+ * per frame plus one per credit frame, and frames sent together (a sample's tensors, a credit
+ * report next to data) share them.
+ */
+import type { EncodedFrame } from './codec/frame.js';
+import type { RecordSealer } from './auth/record-layer.js';
+import type { ByteDuplex } from './transport.js';
+
+/**
+ * Frames coalesced into one record carry at most this many plaintext bytes (a larger frame travels
+ * alone in its own record); a receiver accepts records up to max(this, its maxFrameBytes).
+ */
+export const MAX_COALESCED_RECORD_BYTES = 256 * 1024;
+
+/** Frames waiting to be written together, and the writes they become. */
+export class Outbox {
+  private parts: Buffer[] = [];
+  /** Where each queued frame's parts end in `parts`, and the plaintext bytes up to there. */
+  private frameEnds: number[] = [];
+  private frameBytes: number[] = [];
+  private queuedBytes = 0;
+  private written: (() => void)[] = [];
+  private scheduled = false;
+  private sealer: RecordSealer | undefined;
+  private writing: Promise<void> | undefined;
+  private drainWaiters: (() => void)[] = [];
+  private readonly flushSoon = () => {
+    this.scheduled = false;
+    this.flush();
+  };
+
+  constructor(
+    private readonly duplex: ByteDuplex,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  /** True while the byte stream has not taken the last write yet (its backpressure). */
+  get blocked(): boolean {
+    return this.writing !== undefined;
+  }
+
+  /** Frames queued and not yet written. */
+  get queuedFrames(): number {
+    return this.frameEnds.length;
+  }
+
+  /** Resolves once the byte stream took the last write. */
+  drained(): Promise<void> {
+    return this.writing ? new Promise((resolve) => this.drainWaiters.push(resolve)) : Promise.resolve();
+  }
+
+  /** Queues one frame; `onWritten` runs once it was handed to the byte stream. */
+  push(frame: EncodedFrame, onWritten?: () => void): void {
+    for (const p of frame.parts) this.parts.push(p);
+    this.frameEnds.push(this.parts.length);
+    this.frameBytes.push(frame.length);
+    this.queuedBytes += frame.length;
+    if (onWritten) this.written.push(onWritten);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(this.flushSoon);
+    }
+  }
+
+  /** Writes what is queued as it is, then seals every later frame (the handshake's last plaintext goes first). */
+  startSealing(sealer: RecordSealer): void {
+    this.flush();
+    this.sealer = sealer;
+  }
+
+  /** Writes everything queued now (before the stream ends, and once the code that queued it is done). */
+  flush(): void {
+    if (this.frameEnds.length === 0) return;
+    const parts = this.parts;
+    const ends = this.frameEnds;
+    const sizes = this.frameBytes;
+    const total = this.queuedBytes;
+    const written = this.written;
+    this.parts = [];
+    this.frameEnds = [];
+    this.frameBytes = [];
+    this.queuedBytes = 0;
+    this.written = [];
+    let out: Buffer;
+    try {
+      out = this.sealer
+        ? this.seal(parts, ends, sizes)
+        : parts.length === 1
+          ? parts[0]
+          : Buffer.concat(parts, total);
+    } catch (err) {
+      this.onError(err as Error);
+      return;
+    }
+    const w = this.duplex.write(out);
+    this.writing = w;
+    w.then(
+      () => {
+        if (this.writing !== w) return;
+        this.writing = undefined;
+        for (const resolve of this.drainWaiters.splice(0)) resolve();
+      },
+      (err: Error) => this.onError(err),
+    );
+    for (const done of written) done();
+  }
+
+  /** Seals queued frames into records of at most {@link MAX_COALESCED_RECORD_BYTES} (a larger frame alone). */
+  private seal(parts: Buffer[], ends: number[], sizes: number[]): Buffer {
+    const records: Buffer[] = [];
+    let start = 0;
+    let bytes = 0;
+    let firstFrame = 0;
+    for (let f = 0; f < ends.length; f++) {
+      if (f > firstFrame && bytes + sizes[f] > MAX_COALESCED_RECORD_BYTES) {
+        records.push(this.sealer!.sealParts(parts.slice(start, ends[f - 1])));
+        start = ends[f - 1];
+        bytes = 0;
+        firstFrame = f;
+      }
+      bytes += sizes[f];
+    }
+    records.push(this.sealer!.sealParts(start === 0 ? parts : parts.slice(start)));
+    return records.length === 1 ? records[0] : Buffer.concat(records);
+  }
+}
