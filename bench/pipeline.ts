@@ -188,7 +188,7 @@ async function zooLoopback(name: string, stages: number): Promise<void> {
     // the automatic batch of the long run, used for the short run too so the two differ only in samples
     const batch = chooseBatch(plan, requested, false, N);
     const loadBefore = load();
-    const { ms: whole } = await wholeModel(model, plan, Math.min(N, 800), batch);
+    const { ms: whole, cpuMs: wholeCpu } = await wholeModel(model, plan, Math.min(N, 800), batch);
     const stageCpu = await stageModelsCpuMs(plan, Math.min(N, 800), batch);
     const small = await measuredRun(plan, firstN(samples, SHORT), batch);
     const big = await measuredRun(plan, samples, batch);
@@ -204,6 +204,10 @@ async function zooLoopback(name: string, stages: number): Promise<void> {
     );
     console.log(
       `    CPU ${big.cpuMs.toFixed(0)} ms (all processes, minus a ${SHORT}-sample run's ${small.cpuMs.toFixed(0)} ms), stage models' onnxruntime CPU ${stageCpu.toFixed(3)} ms per sample (nodes' wall clock: ${big.computeMs.toFixed(0)} - ${small.computeMs.toFixed(0)} ms)`,
+    );
+    // what cutting the model costs by itself, before any runtime: the stage models vs the whole one
+    console.log(
+      `    stage models / whole model onnxruntime CPU in one process = ${(stageCpu / wholeCpu).toFixed(2)} (${stageCpu.toFixed(3)} / ${wholeCpu.toFixed(3)} ms per sample): with ${cpus().length} cores and no runtime cost at all, pipelined / whole model <= ${((cpus().length * wholeCpu) / stageCpu).toFixed(2)}`,
     );
     console.log(
       `    pipelined ${r.throughputPerS.toFixed(1)}/s / whole model in one process ${(1000 / whole).toFixed(1)}/s (1 thread, batch ${batch}) = ${((r.throughputPerS * whole) / 1000).toFixed(3)} (target >= ${name === 'remote' ? '0.8' : '0.5'} with auto batch)`,
