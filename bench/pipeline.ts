@@ -8,7 +8,11 @@
  *         the fixed cost of a run (process start, model load) is removed by subtracting a short run, and
  *         the compute is the stage models' onnxruntime CPU time measured in this process;
  *     (b) pipelined throughput / whole-model onnxruntime throughput in one process (1 thread, same batch);
- *     (c) measured throughput / the bound from the stages' measured compute (target >= 0.9);
+ *     (c) measured throughput / the bound from the stages' measured compute (target >= 0.9), and
+ *         next to it the bound when the run's processes share this machine's cores (the stages'
+ *         compute summed over cores, and all processes' measured CPU per sample over cores);
+ *     (d) from (a) at both batches: one hop's fixed cost per frame F and the per-byte rest, and F in
+ *         bytes, the quantity the automatic batch rule uses (`FRAME_COST_BYTES`);
  *  2. a 2-stage plan over an emulated BLE link (ble-esp32s3: 90 kb/s, 517-byte packets): the
  *     compute vs communication split of the pipeline seed's Fig. 5.
  */
@@ -23,7 +27,12 @@ import type { ModelProto } from '../src/onnx/proto.js';
 import type { Tensor } from '../src/core/tensor.js';
 import { profileGraph } from '../src/profile/profile.js';
 import type { SampleSource } from '../src/runtime/coordinator.js';
-import { chooseBatch, stackTensors } from '../src/runtime/micro-batch.js';
+import {
+  FRAME_COST_BYTES,
+  chooseBatch,
+  hopBytesPerSample,
+  stackTensors,
+} from '../src/runtime/micro-batch.js';
 import { loadRuntimePlan } from '../src/runtime/plan-dir.js';
 import type { RuntimePlan } from '../src/runtime/routes.js';
 import { datasetSamples, runPlan, type RunReport } from '../src/runtime/run.js';
@@ -155,6 +164,10 @@ function progress(label: string): (done: number, total: number) => void {
   };
 }
 
+function load(): string {
+  return loadavg()[0].toFixed(2);
+}
+
 function splitLine(r: RunReport): string {
   const s = r.split;
   return `compute ${s.computeMs.toFixed(1)} ms vs communication ${s.communicationMs.toFixed(1)} ms -> communication ${(100 * s.communicationFraction).toFixed(1)}% (${s.ratio.toFixed(2)}x compute)`;
@@ -170,10 +183,12 @@ async function zooLoopback(name: string, stages: number): Promise<void> {
   console.log(
     `loopback, zoo '${name}', ${stages} stages, ${N} samples, --emulate none (hops per sample: ${hops})`,
   );
+  const overheads: { batch: number; us: number }[] = [];
   for (const requested of BATCHES) {
     // the automatic batch of the long run, used for the short run too so the two differ only in samples
     const batch = chooseBatch(plan, requested, false, N);
-    const { ms: whole } = await wholeModel(model, plan, Math.min(N, 800), batch);
+    const loadBefore = load();
+    const { ms: whole, cpuMs: wholeCpu } = await wholeModel(model, plan, Math.min(N, 800), batch);
     const stageCpu = await stageModelsCpuMs(plan, Math.min(N, 800), batch);
     const small = await measuredRun(plan, firstN(samples, SHORT), batch);
     const big = await measuredRun(plan, samples, batch);
@@ -181,6 +196,7 @@ async function zooLoopback(name: string, stages: number): Promise<void> {
     // the same with the nodes' measured compute (wall time: too high on a loaded host, so this is too low)
     const overheadWallUs =
       (1000 * (big.cpuMs - small.cpuMs - (big.computeMs - small.computeMs))) / ((N - SHORT) * hops);
+    overheads.push({ batch, us: overheadUs });
     const r = big.report;
     const perHopKiB = r.links.map((l) => (l.bytesPerSample / 1024).toFixed(1)).join(' / ');
     console.log(
@@ -189,11 +205,37 @@ async function zooLoopback(name: string, stages: number): Promise<void> {
     console.log(
       `    CPU ${big.cpuMs.toFixed(0)} ms (all processes, minus a ${SHORT}-sample run's ${small.cpuMs.toFixed(0)} ms), stage models' onnxruntime CPU ${stageCpu.toFixed(3)} ms per sample (nodes' wall clock: ${big.computeMs.toFixed(0)} - ${small.computeMs.toFixed(0)} ms)`,
     );
+    // what cutting the model costs by itself, before any runtime: the stage models vs the whole one
+    console.log(
+      `    stage models / whole model onnxruntime CPU in one process = ${(stageCpu / wholeCpu).toFixed(2)} (${stageCpu.toFixed(3)} / ${wholeCpu.toFixed(3)} ms per sample): with ${cpus().length} cores and no runtime cost at all, pipelined / whole model <= ${((cpus().length * wholeCpu) / stageCpu).toFixed(2)}`,
+    );
     console.log(
       `    pipelined ${r.throughputPerS.toFixed(1)}/s / whole model in one process ${(1000 / whole).toFixed(1)}/s (1 thread, batch ${batch}) = ${((r.throughputPerS * whole) / 1000).toFixed(3)} (target >= ${name === 'remote' ? '0.8' : '0.5'} with auto batch)`,
     );
     console.log(
       `    measured/bound = ${(r.throughputPerS / r.boundThroughputPerS).toFixed(3)} (bound ${r.boundThroughputPerS.toFixed(1)}/s from stage compute ${r.stages.map((x) => x.computeMs.toFixed(3)).join(' + ')} ms; target >= 0.9); latency p50 ${r.latencyMs.p50.toFixed(2)} ms`,
+    );
+    // the bound above gives every stage a core; here the run's processes share this machine's cores
+    const cores = cpus().length;
+    const procs = plan.stages.reduce((n, st) => n + st.devices.length, 1);
+    const computeSum = r.stages.reduce((t, x) => t + x.computeMs, 0);
+    const sharedBound = Math.min(r.boundThroughputPerS, (1000 * cores) / computeSum);
+    const cpuPerSample = (big.cpuMs - small.cpuMs) / (N - SHORT);
+    const cpuBound = (1000 * cores) / cpuPerSample;
+    console.log(
+      `    ${procs} processes on ${cores} cores: stage compute alone allows ${sharedBound.toFixed(1)}/s (measured/that ${(r.throughputPerS / sharedBound).toFixed(3)}); all processes' CPU ${cpuPerSample.toFixed(3)} ms per sample allows ${cpuBound.toFixed(1)}/s (measured/that ${(r.throughputPerS / cpuBound).toFixed(3)}); load average ${loadBefore} -> ${load()}`,
+    );
+  }
+  const one = overheads.find((o) => o.batch === 1);
+  const many = overheads.find((o) => o.batch > 1);
+  const hopBytes = hopBytesPerSample(plan);
+  if (one && many && hopBytes) {
+    const k = many.batch;
+    const frameUs = ((one.us - many.us) * k) / (k - 1);
+    const meanKiB = hopBytes.reduce((a, b) => a + b, 0) / hopBytes.length / 1024;
+    const perKiB = (many.us - frameUs / k) / meanKiB;
+    console.log(
+      `  per hop: fixed cost per frame ${frameUs.toFixed(0)} us, per sample the rest ${perKiB.toFixed(2)} us per KiB (mean ${meanKiB.toFixed(1)} KiB per hop) -> a frame costs as much as ${(frameUs / perKiB).toFixed(0)} KiB (the auto batch rule assumes ${FRAME_COST_BYTES / 1024} KiB)`,
     );
   }
 }

@@ -174,7 +174,7 @@ export function registerRunCommand(program: Command): void {
     .option('--window <n>', 'samples in flight at most (default (2 per node + 2) x batch)')
     .option(
       '--batch <k|auto>',
-      'micro-batch: k samples per frame and per onnxruntime call (auto: min(32, samples / (4 x nodes)) when every stage tensor has a symbolic batch dim and devices are not paced, else 1)',
+      "micro-batch: k samples per frame and per onnxruntime call (auto: from the plan's bytes per sample, so per-frame costs stay under 10% (docs/runtime.md), at most samples / (4 x nodes), when every stage tensor has a symbolic batch dim and devices are not paced; else 1)",
       'auto',
     )
     .option('--hedge', 'DAG plans: send each sample to every replica of a branch; the first answer wins')

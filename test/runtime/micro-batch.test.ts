@@ -3,13 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../../src/onnx/io.js';
 import type { LocalPool } from '../../src/runtime/local-nodes.js';
 import {
+  AUTO_BATCH_FALLBACK,
+  AUTO_FRAME_SHARE,
+  FRAME_COST_BYTES,
+  MAX_BATCH,
+  autoBatch,
   chooseBatch,
+  hopBytesPerSample,
   contiguousRuns,
   perSampleRecords,
   stackTensors,
   unstackTensor,
 } from '../../src/runtime/micro-batch.js';
 import { loadRuntimePlan } from '../../src/runtime/plan-dir.js';
+import type { RuntimePlan } from '../../src/runtime/routes.js';
 import { datasetSamples, runPlan } from '../../src/runtime/run.js';
 import { writePlanDir } from './plan-fixture.js';
 import { maxAbsDiff } from './reference.js';
@@ -62,8 +69,9 @@ describe('micro-batch helpers', () => {
 
   it('chooses the batch: auto only with a dynamic batch dim and unpaced devices; bad requests are refused', () => {
     const plan = loadRuntimePlan(writePlanDir(model, { cuts: [6] }).dir);
-    // 2 nodes: at most 32, and at least 4 batches per node
-    expect(chooseBatch(plan, undefined, false, 10_000)).toBe(32);
+    // 2 nodes: the frame-cost rule, and at least 4 batches per node
+    expect(chooseBatch(plan, undefined, false, 10_000)).toBe(autoBatch(plan, 10_000));
+    expect(autoBatch(plan, 10_000)).toBeGreaterThan(18);
     expect(chooseBatch(plan, undefined, false, 150)).toBe(18);
     expect(chooseBatch(plan, undefined, false, 5)).toBe(1);
     expect(chooseBatch(plan, undefined, true, 10_000)).toBe(1);
@@ -73,6 +81,59 @@ describe('micro-batch helpers', () => {
     const fixed = { ...plan, graphInputs: plan.graphInputs.map((t) => ({ ...t, shape: [1, 1, 28, 28] })) };
     expect(chooseBatch(fixed, undefined, false, 10_000)).toBe(1);
     expect(() => chooseBatch(fixed, 4, false, 10)).toThrow(/symbolic first/);
+  });
+});
+
+describe('the automatic batch', () => {
+  const t = (name: string, shape: (number | string)[], wire: 'fp32' | 'int8' = 'fp32') => ({
+    name,
+    dtype: 'float32' as const,
+    shape,
+    wire,
+  });
+  const chain = (hidden: (number | string)[], wire: 'fp32' | 'int8' = 'fp32'): RuntimePlan => ({
+    dir: '/p',
+    graphInputs: [t('x', ['N', 16])],
+    graphOutputs: ['y'],
+    stages: [
+      {
+        id: '0',
+        modelPath: 'a',
+        inputs: [t('x', ['N', 16])],
+        outputs: [t('h', hidden, wire)],
+        devices: [{ name: 'a' }],
+      },
+      {
+        id: '1',
+        modelPath: 'b',
+        inputs: [t('h', hidden, wire)],
+        outputs: [t('y', ['N', 10])],
+        devices: [{ name: 'b' }],
+      },
+    ],
+  });
+
+  it('reads bytes per sample per hop from the plan at each wire encoding', () => {
+    expect(hopBytesPerSample(chain(['N', 8, 8]))).toEqual([64, 256, 40]);
+    expect(hopBytesPerSample(chain(['N', 8, 8], 'int8'))).toEqual([64, 64, 40]);
+    expect(hopBytesPerSample(chain(['N', 'C', 8]))).toBeUndefined();
+  });
+
+  it('keeps the per-frame share at most AUTO_FRAME_SHARE: bigger batches for smaller tensors, capped', () => {
+    const share = (k: number, plan: RuntimePlan) => {
+      const hops = hopBytesPerSample(plan)!;
+      const mean = hops.reduce((a, b) => a + b, 0) / hops.length;
+      return FRAME_COST_BYTES / k / (FRAME_COST_BYTES / k + mean);
+    };
+    const mid = chain(['N', 64, 64]); // 16 KiB per sample on the hidden hop
+    const k = autoBatch(mid, 1e6);
+    expect(share(k, mid)).toBeLessThanOrEqual(AUTO_FRAME_SHARE);
+    expect(share(k - 1, mid)).toBeGreaterThan(AUTO_FRAME_SHARE);
+    // tiny tensors: the largest batch; a 4 MiB activation: one sample, so a credit window holds 4 frames
+    expect(autoBatch(chain(['N', 8]), 1e6)).toBe(MAX_BATCH);
+    expect(autoBatch(chain(['N', 1024, 1024]), 1e6)).toBe(1);
+    expect(autoBatch(chain(['N', 'C', 8]), 1e6)).toBe(AUTO_BATCH_FALLBACK);
+    expect(autoBatch(chain(['N', 8]), 80)).toBe(10);
   });
 });
 
