@@ -13,6 +13,7 @@ import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME, type TimelineTuple } from './pr
 import { ReplicaPicker } from './replica-picker.js';
 import { entryStages, stageRoutes, type RuntimePlan, type StageRoute } from './routes.js';
 import { fanoutOf } from './dag-peers.js';
+import { firstSuccess, hedgeTargets } from './hedge.js';
 import { RunLedger } from './run-ledger.js';
 import { StallWatch } from './stall-watch.js';
 import type { NodeRecord } from './summary.js';
@@ -341,7 +342,9 @@ export class Coordinator {
     // hedged: a branch fed only by the coordinator gets the sample on every replica; the gather keeps the first
     const hedged =
       this.o.hedge === true && route.fanout !== undefined && route.expects.every((n) => n in inputs);
-    const targets = hedged ? replicas : [replicas[i]];
+    const targets = hedged
+      ? hedgeTargets(replicas, (l) => (l.data ?? l.conn).stats().pendingSends)
+      : [replicas[i]];
     const { frames, bytes } = sampleFrames(
       this.epoch,
       seq,
@@ -355,7 +358,8 @@ export class Coordinator {
         ),
     );
     const epoch = this.epoch;
-    await Promise.all(
+    // hedged: on as soon as one replica took it, the other copies finish in the background
+    await firstSuccess(
       targets.map(async (link) => {
         const start = nowMs();
         try {
@@ -372,8 +376,10 @@ export class Coordinator {
               target: link.endpoint.device,
             }),
           );
+          return true;
         } catch {
           // the node died or stalled while we sent (its failover re-sends), or the run failed
+          return false;
         }
       }),
     );

@@ -91,9 +91,7 @@ function macShare(plan: RuntimePlan): number[] {
 }
 
 const percents = (share: readonly number[]) =>
-  share.map((s) =>
-    s >= 0.995 || s === 0 ? String(Math.round(s * 100)) : (s * 100).toFixed(s < 0.1 ? 2 : 0),
-  );
+  share.map((s) => (s === 0 || s === 1 ? String(s * 100) : (s * 100).toFixed(s > 0.99 || s < 0.1 ? 2 : 0)));
 
 /** The row's label from its plan: stage count, devices and MAC shares. */
 function labelOf(d: MeasuredDistribution, plan: RuntimePlan, branches: number): string {
