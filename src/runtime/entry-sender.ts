@@ -8,6 +8,7 @@ import { EdgesplitError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { WireEncoding } from '../transport/codec/frame.js';
 import { nowMs } from './clock.js';
+import { firstSuccess, hedgeTargets } from './hedge.js';
 import type { SampleSource } from './coordinator.js';
 import { stackTensors } from './micro-batch.js';
 import type { NodeLink } from './node-link.js';
@@ -93,7 +94,9 @@ export class EntrySender {
     if (i < 0) return; // every node of the stage is dead; the failover re-sends these samples
     // hedged: a branch fed only by the coordinator gets the sample on every replica; the gather keeps the first
     const hedged = this.o.hedge && route.fanout !== undefined && route.expects.every((n) => n in inputs);
-    const targets = hedged ? replicas : [replicas[i]];
+    const targets = hedged
+      ? hedgeTargets(replicas, (l) => (l.data ?? l.conn).stats().pendingSends)
+      : [replicas[i]];
     const { frames, bytes } = sampleFrames(
       this.o.epoch(),
       seq,
@@ -107,7 +110,8 @@ export class EntrySender {
         ),
     );
     const epoch = this.o.epoch();
-    await Promise.all(
+    // hedged: on as soon as one replica took it, the other copies finish in the background
+    await firstSuccess(
       targets.map(async (link) => {
         const start = nowMs();
         try {
@@ -122,8 +126,10 @@ export class EntrySender {
             bytes,
             target: link.endpoint.device,
           });
+          return true;
         } catch {
           // the node died or stalled while we sent (its failover re-sends), or the run failed
+          return false;
         }
       }),
     );

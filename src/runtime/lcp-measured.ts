@@ -3,7 +3,8 @@
  * ways to spread the work, each run on real node processes with emulated devices and links.
  * - LCP: the branch DAG plan of `planLcpModel`; with two replicas per stage, each sample on one
  *   replica of each branch, and hedged (every replica of a branch gets it, the gather keeps the
- *   first answer): the straggler rows.
+ *   first answer); then both again with a straggler: one branch replica stopped (SIGSTOP) for
+ *   {@link STRAGGLER}.pauseMs in the latency pass, the seed's straggler point.
  * - Model parallelism of the original: the pipeline planner's own best plan (`planModelFile`), and
  *   the original cut into one stage per device at the MAC-balanced and at the throughput-optimal cuts
  *   of the cost model (`pipelineRun`); intra-layer output splitting (seed Fig. 4) as communication
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/catalog.js';
 import type { LinkSpec } from '../catalog/schema.js';
+import { EdgesplitError } from '../core/errors.js';
 import { COORDINATOR_ADDRESS } from './protocol.js';
 import { planLcpModel } from '../plan/lcp-plan.js';
 import { planModelFile } from '../plan/plan-model.js';
@@ -24,6 +26,8 @@ import { writeRangePlan } from '../plan/range-plan.js';
 import { profileModelFile } from '../profile/index.js';
 import { intraLayerAccount, intraLayerRun, pipelineRun, type LcpObjective } from '../strategy/lcp/index.js';
 import type { PhysicalDevice } from '../strategy/plan/types.js';
+import type { LocalPool } from './local-nodes.js';
+import type { NodePool } from './node-pool.js';
 import { loadRuntimePlan } from './plan-dir.js';
 import type { RuntimePlan } from './routes.js';
 import { runPlan, type RunReport } from './run.js';
@@ -33,6 +37,8 @@ export const MEASURED_DISTRIBUTIONS = [
   'lcp',
   'lcp-replicas',
   'lcp-hedged',
+  'lcp-straggler',
+  'lcp-straggler-hedged',
   'planner-best',
   'pipeline-balanced',
   'pipeline-fastest',
@@ -78,6 +84,33 @@ export interface MeasureOptions {
   readonly onProgress?: (line: string) => void;
 }
 
+/** The straggler rows: one replica of a branch is stopped (SIGSTOP) this long in the latency pass. */
+export const STRAGGLER = { afterSamples: 20, pauseMs: 1000 } as const;
+
+/** Pauses `device`'s process for {@link STRAGGLER}`.pauseMs` once `afterSamples` were delivered. */
+function stragglerHooks(device: string) {
+  let pool: NodePool | undefined;
+  let paused = false;
+  return {
+    onPool: (p: NodePool) => (pool = p),
+    onProgress: (done: number) => {
+      const pid = pool && 'pid' in pool ? (pool as LocalPool).pid(device) : undefined;
+      if (paused || done < STRAGGLER.afterSamples || pid === undefined) return;
+      paused = true;
+      process.kill(pid, 'SIGSTOP');
+      setTimeout(() => process.kill(pid, 'SIGCONT'), STRAGGLER.pauseMs);
+    },
+  };
+}
+
+/** The second replica of the first branch stage fed only by the coordinator (a hedged one, not the gather). */
+function stragglerDevice(plan: RuntimePlan): string {
+  const inputs = new Set(plan.graphInputs.map((t) => t.name));
+  const st = plan.stages.find((s) => s.devices.length > 1 && s.inputs.every((t) => inputs.has(t.name)));
+  if (!st) throw new EdgesplitError('E_PLAN', `${plan.dir}: no replicated branch stage to pause`);
+  return st.devices[1].name;
+}
+
 const isCoordinatorHop = (l: RunReport['links'][number]) =>
   l.from === COORDINATOR_ADDRESS || l.to === COORDINATOR_ADDRESS;
 
@@ -91,9 +124,7 @@ function macShare(plan: RuntimePlan): number[] {
 }
 
 const percents = (share: readonly number[]) =>
-  share.map((s) =>
-    s >= 0.995 || s === 0 ? String(Math.round(s * 100)) : (s * 100).toFixed(s < 0.1 ? 2 : 0),
-  );
+  share.map((s) => (s === 0 || s === 1 ? String(s * 100) : (s * 100).toFixed(s > 0.99 || s < 0.1 ? 2 : 0)));
 
 /** The row's label from its plan: stage count, devices and MAC shares. */
 function labelOf(d: MeasuredDistribution, plan: RuntimePlan, branches: number): string {
@@ -106,7 +137,11 @@ function labelOf(d: MeasuredDistribution, plan: RuntimePlan, branches: number): 
     case 'lcp-replicas':
       return `LCP, 2 replicas per stage (${devices} devices), each sample on one`;
     case 'lcp-hedged':
-      return `LCP, 2 replicas per stage, hedged: each sample on both, first answer wins (both copies' bytes counted)`;
+      return `LCP, 2 replicas per stage, hedged: each sample on both, first answer wins (every copy sent is counted)`;
+    case 'lcp-straggler':
+      return `LCP, 2 replicas per stage, one branch replica paused ${STRAGGLER.pauseMs} ms after ${STRAGGLER.afterSamples} images`;
+    case 'lcp-straggler-hedged':
+      return `the same pause, hedged`;
     case 'planner-best':
       return `pipeline planner's best plan (objective latency): ${stages} stage(s) on ${devices} device(s)`;
     case 'pipeline-balanced':
@@ -129,6 +164,7 @@ async function measure(
 ): Promise<MeasuredRow> {
   const plan = await loadRuntimePlan(dir);
   const latency = distribution !== 'data-parallel';
+  const straggler = distribution.startsWith('lcp-straggler');
   const common = {
     plan,
     limit: o.limit,
@@ -136,11 +172,20 @@ async function measure(
     timeScale: o.timeScale,
     link: o.link.id,
     ...(o.catalogFiles ? { deviceCatalogFiles: o.catalogFiles, linkCatalogFiles: o.catalogFiles } : {}),
-    ...(distribution === 'lcp-hedged' ? { hedge: true } : {}),
+    ...(distribution === 'lcp-hedged' || distribution === 'lcp-straggler-hedged' ? { hedge: true } : {}),
   };
   o.onProgress?.(`running ${distribution} (${o.limit} samples, time scale ${o.timeScale})`);
-  const { report } = await runPlan(common);
-  const lat = latency ? (await runPlan({ ...common, window: 1 })).report : undefined;
+  // the straggler rows only run the latency pass, the pause injected into it
+  const lat = latency
+    ? (
+        await runPlan({
+          ...common,
+          window: 1,
+          ...(straggler ? stragglerHooks(stragglerDevice(plan)) : {}),
+        })
+      ).report
+    : undefined;
+  const report = straggler && lat ? lat : (await runPlan(common)).report;
   return {
     distribution,
     label: labelOf(distribution, plan, branches),
@@ -151,10 +196,10 @@ async function measure(
     bytesPerInference: perSample(report, () => true),
     deviceBytesPerInference: perSample(report, (l) => !isCoordinatorHop(l)),
     latencyMs: lat ? { mean: lat.latencyMs.mean, p99: lat.latencyMs.p99, max: lat.latencyMs.max } : null,
-    throughputPerS: report.steadyThroughputPerS || report.throughputPerS,
+    throughputPerS: straggler ? null : report.steadyThroughputPerS || report.throughputPerS,
     energyPerInferenceJ: 'perSampleJ' in report.energy ? report.energy.perSampleJ : null,
     accuracy: report.accuracy ?? null,
-    lost: report.lost + (lat?.lost ?? 0),
+    lost: report.lost + (lat && lat !== report ? lat.lost : 0),
   };
 }
 
@@ -248,6 +293,8 @@ export async function measureLcpComparison(
       await measure(lcpDir, o, 'lcp', lcpModel, branches),
       await measure(replicaDir, o, 'lcp-replicas', lcpModel, branches),
       await measure(replicaDir, o, 'lcp-hedged', lcpModel, branches),
+      await measure(replicaDir, o, 'lcp-straggler', lcpModel, branches),
+      await measure(replicaDir, o, 'lcp-straggler-hedged', lcpModel, branches),
       await measure(plannerDir, o, 'planner-best', original),
       await measure(balanced, o, 'pipeline-balanced', original),
       await measure(fastest, o, 'pipeline-fastest', original),

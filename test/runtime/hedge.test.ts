@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { firstSuccess, hedgeTargets } from '../../src/runtime/hedge.js';
+
+describe('hedged sends (pure)', () => {
+  it('skips a replica with a send waiting for credit, unless every replica has one', () => {
+    const pending = new Map([
+      ['a', 0],
+      ['b', 2],
+      ['c', 0],
+    ]);
+    expect(hedgeTargets(['a', 'b', 'c'], (r) => pending.get(r)!)).toEqual(['a', 'c']);
+    expect(hedgeTargets(['b'], (r) => pending.get(r)!)).toEqual(['b']);
+  });
+
+  it('resolves at the first success, and false only when every send failed', async () => {
+    // a stopped replica's send never settles: the first success must not wait for it
+    const never = new Promise<boolean>(() => undefined);
+    expect(await firstSuccess([Promise.resolve(false), Promise.resolve(true), never])).toBe(true);
+    expect(await firstSuccess([Promise.resolve(false), Promise.reject(new Error('x'))])).toBe(false);
+    expect(await firstSuccess([])).toBe(false);
+  });
+});
