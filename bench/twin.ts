@@ -239,18 +239,34 @@ async function main(): Promise<void> {
   );
   for (const r of results) {
     console.log(`\n${r.name}: per stage, deployment ms per sample (measured / predicted)`);
+    const t = r.loaded.twin!;
     console.log(
       formatTable(
-        ['stage', 'devices', 'compute', 'ratio', 'hop to next', 'ratio'],
-        r.loaded.twin!.stages.map((s, k) => [
+        ['stage', 'devices', 'compute', 'ratio', 'send (air + latency)', 'ratio', 'hop', 'hop wait', 'queue'],
+        t.stages.map((s, k) => [
           s.id,
           r.loaded.stages[k].devices.join(','),
           `${s.computeMs.measured.toFixed(1)} / ${s.computeMs.predicted?.toFixed(1)}`,
           r2(s.computeMs.ratio),
-          `${s.sendMs.measured.toFixed(1)} / ${s.sendMs.predicted?.toFixed(1)}`,
+          `${s.sendMs.measured.toFixed(1)} / ${s.sendMs.predicted?.toFixed(1)}${s.sendBasis === 'hop' ? ' (hop)' : ''}`,
           r2(s.sendMs.ratio),
+          s.hopMs.measured.toFixed(1),
+          s.hopWaitMs.measured.toFixed(1),
+          s.queueMs.measured.toFixed(1),
         ]),
       ),
+    );
+    const a = r.alone.twin!;
+    console.log(
+      `  one at a time: send ${a.stages
+        .slice(0, -1)
+        .map((s) => `${s.sendMs.measured.toFixed(1)} / ${s.sendMs.predicted?.toFixed(1)}`)
+        .join(', ')}; hop ${a.stages
+        .slice(0, -1)
+        .map((s) => s.hopMs.measured.toFixed(1))
+        .join(
+          ', ',
+        )}; comm share ${pct(a.communicationShare.measured)} / ${pct(a.communicationShare.predicted)}`,
     );
   }
   console.log(

@@ -129,6 +129,8 @@ export function formatTwin(t: TwinReport): string {
         ['send', s.sendMs],
         ['receive', s.receiveMs],
         ['queue', s.queueMs],
+        ['hop', s.hopMs],
+        ['hop wait', s.hopWaitMs],
       ] as const
     ).map(([what, p]) => [`${s.id} ${what}`, ...pair(p, ms)]),
   );

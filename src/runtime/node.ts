@@ -28,6 +28,7 @@ import {
   type TimelineTuple,
 } from './protocol.js';
 import { Downstream } from './downstream.js';
+import type { LinkAir } from './link-air.js';
 import { Fanout, RecentKeys } from './fanout.js';
 import type { ReplicaPolicy } from './replica-picker.js';
 import { SampleAssembler, sampleFrames } from './sample-assembler.js';
@@ -271,14 +272,17 @@ class StageNode {
           });
         this.setPeers(req.downstream, req.epoch, undefined, req.fanout);
         return this.reply(conn, { id: req.id, ok: true });
-      case 'flush':
+      case 'flush': {
         await this.flushTimeline();
+        const air = this.downstream.air();
         return this.reply(conn, {
           id: req.id,
           ok: true,
           processed: this.processed,
           dropped: this.droppedTotal(),
+          ...(air ? { air } : {}),
         });
+      }
       case 'shutdown':
         await this.reply(conn, { id: req.id, ok: true });
         await this.close();
@@ -397,6 +401,7 @@ class StageNode {
     this.processed = 0;
     this.dropped = 0;
     this.downstream.dropped = 0;
+    this.downstream.resetAir();
     this.fanout.resetDropped();
     for (const c of this.conns) if (c !== coordinator) void c.close('new run').catch(() => undefined);
   }
@@ -497,6 +502,7 @@ class StageNode {
       loadMs?: number;
       processed?: number;
       dropped?: number;
+      air?: LinkAir;
     },
   ): Promise<void> {
     return this.sendQuiet(conn, controlFrame({ op: 'reply', ...body }));

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { EdgesplitError } from '../core/errors.js';
 import { wireEncodingSchema } from '../core/vocabulary.js';
+import { linkAirSchema } from './link-air.js';
 import { pacingSchema } from './pacing.js';
 import type { Frame, JsonValue, MessageFrame } from '../transport/codec/frame.js';
 
@@ -160,6 +161,8 @@ export const replySchema = z.object({
   /** flush: counters. */
   processed: z.number().int().optional(),
   dropped: z.number().int().optional(),
+  /** flush: air time of the node's emulated links to the next stage (absent without link emulation). */
+  air: linkAirSchema.optional(),
 });
 /** Parsed reply. */
 export type ReplyMessage = z.infer<typeof replySchema>;

@@ -220,6 +220,10 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
   const summary = scaleSummary(run.summary, emulation.timeScale);
   const accuracy = acc.accuracy;
   const energy = estimateEnergy(o.plan, summary, run.link, catalogs);
+  const twinAir = {
+    stages: run.air,
+    latencyMs: run.link === 'none' ? 0 : catalogs.links.get(run.link).latencyS * 1000,
+  };
   const report: RunReport = {
     plan: o.plan.dir,
     runId: run.runId,
@@ -239,7 +243,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
     failovers: run.failovers,
     energy,
     ...(o.plan.predictedThroughputPerS !== undefined
-      ? { twin: twinReport(o.plan, summary, energy, emulation.timeScale, run.window) }
+      ? { twin: twinReport(o.plan, summary, energy, emulation.timeScale, run.window, twinAir) }
       : {}),
   };
   return { run, report };

@@ -1,7 +1,8 @@
 /**
  * The deployment twin with real node processes: `--emulate devices` paces every stage to the plan's
  * device (measured compute in deployment time is never below the planner's), changes no output, and
- * a node started with another time scale refuses the paced assignment naming both.
+ * a node started with another time scale refuses the paced assignment naming both. The hop's
+ * transfer is counted from the emulated links' air time.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,12 @@ describe('edgesplit run --emulate devices (real processes)', () => {
       expect(s.computeMs.measured).toBeGreaterThanOrEqual(s.computeMs.predicted! * (1 - 1e-9));
     }
     expect(r.twin!.timeScale).toBe(50);
+    // the hop's transfer is the links' air time: at least what the sample's bytes need at the link rate
+    const s0 = r.twin!.stages[0];
+    expect(s0.sendBasis).toBe('air');
+    const airFloorMs = ((r.stages[0].bytesPerSample * 8) / 90_000) * 1000;
+    expect(s0.sendMs.measured).toBeGreaterThan(airFloorMs);
+    expect(raw.report.twin!.stages[0].sendBasis).toBe('hop');
     twin.run.outputs.forEach((o, i) => {
       for (const [name, t] of Object.entries(o))
         expect(Array.from(t.data as Float32Array)).toEqual(
