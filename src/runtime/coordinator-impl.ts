@@ -10,7 +10,7 @@ import { sampleFrames } from './sample-assembler.js';
 import type { NodeEndpoint, NodeLink } from './node-link.js';
 import { contiguousRuns, perSampleRecords, stackTensors, unstackTensor } from './micro-batch.js';
 import { COORDINATOR_ADDRESS, MODEL_TENSOR_NAME, type TimelineTuple } from './protocol.js';
-import { ReplicaPicker } from './replica-picker.js';
+import { ReplicaPicker, seqReplica } from './replica-picker.js';
 import { entryStages, stageRoutes, type RuntimePlan, type StageRoute } from './routes.js';
 import { fanoutOf } from './dag-peers.js';
 import { stageAir, type FlushedNode } from './link-air.js';
@@ -331,10 +331,12 @@ export class Coordinator {
       ? replicas.length > 0
         ? seq % replicas.length
         : -1
-      : this.picker.pick(
-          replicas.length,
-          (j) => (replicas[j].data ?? replicas[j].conn).stats().inFlightFrames,
-        );
+      : this.o.policy === 'seq'
+        ? seqReplica(seq, this.batch, replicas.length)
+        : this.picker.pick(
+            replicas.length,
+            (j) => (replicas[j].data ?? replicas[j].conn).stats().inFlightFrames,
+          );
     if (i < 0) return; // every node of the stage is dead; the failover re-sends these samples
     // hedged: a branch fed only by the coordinator gets the sample on every replica; the gather keeps the first
     const hedged =

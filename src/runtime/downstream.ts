@@ -77,8 +77,9 @@ export class Downstream {
 
   /**
    * Sends one sample's frames to one target; returns its address, or undefined when dropped. With
-   * `pinSeq` (DAG plans) the replica is the sample's seq modulo the peer count (the next live one if
-   * that is dead), so every upstream branch sends one sample to the same replica of a gather.
+   * `pinSeq` (DAG plans; the `seq` policy passes seq / batch) the replica is it modulo the peer count
+   * (the next live one if that is dead), so every upstream branch sends one sample to the same replica
+   * of a gather, and senders of a chain pair up as the coordinator does.
    */
   async send(coordinator: Connection, frames: TensorFrame[], pinSeq?: number): Promise<string | undefined> {
     if (this.peers.length === 1 && this.peers[0].address === COORDINATOR_ADDRESS) {

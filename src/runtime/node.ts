@@ -462,7 +462,11 @@ class StageNode {
     const sendStart = nowMs();
     const target = this.fanout.active
       ? await this.fanout.send(a.coordinator, frames, item.seq)
-      : await this.downstream.send(a.coordinator, frames);
+      : await this.downstream.send(
+          a.coordinator,
+          frames,
+          a.policy === 'seq' ? Math.floor(item.seq / a.batch) : undefined,
+        );
     const sendEnd = nowMs();
     const count = a.batch > 1 ? (item.feeds.get(a.expects[0])?.dims[0] ?? 1) : 1;
     this.processed += count;

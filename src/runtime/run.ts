@@ -57,6 +57,7 @@ export interface RunPlanOptions {
   readonly batch?: number;
   /** DAG plans: every replica of a branch gets each sample, the first answer wins (see `RunPipelineOptions.hedge`). */
   readonly hedge?: boolean;
+  /** Replica choice (default `seq` with `emulate: 'devices'`, else the coordinator's least-loaded). */
   readonly policy?: ReplicaPolicy;
   readonly nodeLogs?: boolean;
   /** Local nodes must be ready within this time (default 20 s). */
@@ -202,7 +203,8 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
       ...(emulation.pacing ? { pacing: emulation.pacing } : {}),
       stallTimeoutMs: o.stallTimeoutMs ?? defaultStallTimeoutMs(o.plan, window),
       ...(link !== undefined ? { expectLink: link } : {}),
-      ...(o.policy ? { policy: o.policy } : {}),
+      // identical emulated replicas pair up by seq, as the planner's even spread assumes
+      ...(o.policy || emulation.mode === 'devices' ? { policy: o.policy ?? 'seq' } : {}),
       ...(o.hedge ? { hedge: true } : {}),
       ...(o.timelineBatch !== undefined ? { timelineBatch: o.timelineBatch } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),

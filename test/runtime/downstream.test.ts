@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Downstream } from '../../src/runtime/downstream.js';
+import { seqReplica } from '../../src/runtime/replica-picker.js';
 import type { TensorFrame } from '../../src/transport/codec/frame.js';
 import { creditScheme } from '../../src/transport/link/credit-scheme.js';
 import { emulateLink } from '../../src/transport/link/emulated-link.js';
@@ -110,4 +111,13 @@ describe('Downstream (real sockets, emulated links)', () => {
     expect(attempts).toBe(2);
     expect(d.dropped).toBe(0);
   }, 60_000);
+});
+
+describe('seqReplica (the seq policy)', () => {
+  it('alternates samples, and micro-batches as units, over the replicas', () => {
+    expect([0, 1, 2, 3, 4].map((s) => seqReplica(s, 1, 2))).toEqual([0, 1, 0, 1, 0]);
+    // batches of 4 start at 0, 4, 8, 12: seq mod 2 would send them all to replica 0
+    expect([0, 4, 8, 12].map((s) => seqReplica(s, 4, 2))).toEqual([0, 1, 0, 1]);
+    expect(seqReplica(5, 1, 0)).toBe(-1);
+  });
 });

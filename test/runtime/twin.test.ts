@@ -16,6 +16,8 @@ import type { RuntimePlan } from '../../src/runtime/routes.js';
 import { spawnNode, type SpawnedNode } from './spawn-node.js';
 
 let plan: RuntimePlan;
+/** Two stages with two replicas each (the demo's plan shape). */
+let replicated: RuntimePlan;
 const nodes: SpawnedNode[] = [];
 
 beforeAll(async () => {
@@ -28,6 +30,17 @@ beforeAll(async () => {
     out,
   });
   plan = await loadRuntimePlan(out);
+  const out2 = join(mkdtempSync(join(tmpdir(), 'edgesplit-twin-')), 'plan');
+  await planModelFile(join(packageRoot(), 'models', 'remote.onnx'), {
+    devices: 'nano33blex4',
+    link: 'ble-esp32s3',
+    objective: 'throughput',
+    activationBits: 16,
+    weightBits: 32,
+    replicas: 'auto',
+    out: out2,
+  });
+  replicated = await loadRuntimePlan(out2);
 }, 60_000);
 
 afterAll(async () => {
@@ -58,6 +71,26 @@ describe('edgesplit run --emulate devices (real processes)', () => {
         expect(Array.from(t.data as Float32Array)).toEqual(
           Array.from(raw.run.outputs[i][name].data as Float32Array),
         );
+    });
+  }, 120_000);
+
+  it('pairs replicas by seq: every sender sends a sample to the same replica, consecutive samples alternate', async () => {
+    const widths = replicated.stages.map((st) => st.devices.length);
+    expect(widths.every((n) => n >= 2)).toBe(true);
+    // no --policy: the devices mode defaults to seq
+    const { run } = await runPlan({ plan: replicated, limit: 8, emulate: 'devices', timeScale: 50 });
+    expect(run.lost).toBe(0);
+    replicated.stages.forEach((st, k) => {
+      const residues = new Map<string, Set<number>>();
+      for (const r of run.nodes.filter((x) => x.stageIndex === k)) {
+        const set = residues.get(r.device) ?? new Set<number>();
+        set.add(r.seq % widths[k]);
+        residues.set(r.device, set);
+      }
+      // each replica got one residue class of seq, and the replicas got different ones
+      expect([...residues.values()].every((x) => x.size === 1)).toBe(true);
+      expect(new Set([...residues.values()].map((x) => [...x][0])).size).toBe(residues.size);
+      expect(residues.size).toBe(st.devices.length);
     });
   }, 120_000);
 
