@@ -131,7 +131,7 @@ export function formatTwin(t: TwinReport): string {
         ['receive', s.receiveMs],
         ['queue', s.queueMs],
         ['hop', s.hopMs],
-        ['hop wait', s.hopWaitMs],
+        ['waiting', s.hopWaitMs],
       ] as const
     ).map(([what, p]) => [`${s.id} ${what}`, ...pair(p, ms)]),
   );

@@ -201,7 +201,7 @@ export function twinReport(
       (byAir
         ? "send = the emulated links' air time per sample sent (packets, retransmissions, and the credits coming back) plus one link latency, as the plan's transfer time counts it; "
         : 'send = hop (links not emulated: no air time to count); ') +
-      'hop = send start until the next stage holds the sample, hop wait = hop - send (waiting for credits, a busy radio or receiver). ' +
+      'hop = send start until the next stage holds the sample, waiting = hop - send (waiting for credits, a busy radio or receiver). ' +
       'The last stage sends to the coordinator, which the plan does not count. ' +
       'Energy: the cost model on the plan bytes vs on the measured bytes (nothing is a measured energy).',
   };
