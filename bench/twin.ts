@@ -7,7 +7,9 @@
  *  2. a device feeding two replicas at once over real sockets: its aggregate rate / its radio's rate
  *     with one radio per device (target <= 1) and with a budget per connection (today's `links`).
  *
- *   npx tsx bench/twin.ts [--samples 64] [--latency-samples 8] [--json]
+ *   npx tsx bench/twin.ts [--samples 64] [--latency-samples 8] [--policy seq|least-loaded|round-robin] [--json]
+ *
+ * `--policy` overrides the replica choice (default: `seq`, the devices mode's default).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,7 @@ import { planModelFile } from '../src/plan/plan-model.js';
 import type { SampleSource } from '../src/runtime/coordinator.js';
 import { timeScaleFor } from '../src/runtime/device-emulation.js';
 import { loadRuntimePlan } from '../src/runtime/plan-dir.js';
+import type { ReplicaPolicy } from '../src/runtime/replica-picker.js';
 import type { RuntimePlan } from '../src/runtime/routes.js';
 import { runPlan, type RunReport } from '../src/runtime/run.js';
 import { creditScheme } from '../src/transport/link/credit-scheme.js';
@@ -37,6 +40,7 @@ function arg(name: string, fallback: string): string {
 }
 
 const SAMPLES = Number(arg('samples', '64'));
+const POLICY = arg('policy', '');
 const LATENCY_SAMPLES = Number(arg('latency-samples', '8'));
 /** Real seconds each throughput run aims for (the time scale is picked for it). */
 const BUDGET_S = Number(arg('budget-s', '10'));
@@ -82,6 +86,7 @@ async function runSetting(s: Setting): Promise<SettingResult> {
     timeScale: k,
     keepOutputs: false,
     nodeStartTimeoutMs: 120_000,
+    ...(POLICY ? { policy: POLICY as ReplicaPolicy } : {}),
   };
   const loaded = await runPlan({
     ...common,
@@ -239,18 +244,34 @@ async function main(): Promise<void> {
   );
   for (const r of results) {
     console.log(`\n${r.name}: per stage, deployment ms per sample (measured / predicted)`);
+    const t = r.loaded.twin!;
     console.log(
       formatTable(
-        ['stage', 'devices', 'compute', 'ratio', 'hop to next', 'ratio'],
-        r.loaded.twin!.stages.map((s, k) => [
+        ['stage', 'devices', 'compute', 'ratio', 'send (air + latency)', 'ratio', 'hop', 'waiting', 'queue'],
+        t.stages.map((s, k) => [
           s.id,
           r.loaded.stages[k].devices.join(','),
           `${s.computeMs.measured.toFixed(1)} / ${s.computeMs.predicted?.toFixed(1)}`,
           r2(s.computeMs.ratio),
-          `${s.sendMs.measured.toFixed(1)} / ${s.sendMs.predicted?.toFixed(1)}`,
+          `${s.sendMs.measured.toFixed(1)} / ${s.sendMs.predicted?.toFixed(1)}${s.sendBasis === 'hop' ? ' (hop)' : ''}`,
           r2(s.sendMs.ratio),
+          s.hopMs.measured.toFixed(1),
+          s.hopWaitMs.measured.toFixed(1),
+          s.queueMs.measured.toFixed(1),
         ]),
       ),
+    );
+    const a = r.alone.twin!;
+    console.log(
+      `  one at a time: send ${a.stages
+        .slice(0, -1)
+        .map((s) => `${s.sendMs.measured.toFixed(1)} / ${s.sendMs.predicted?.toFixed(1)}`)
+        .join(', ')}; hop ${a.stages
+        .slice(0, -1)
+        .map((s) => s.hopMs.measured.toFixed(1))
+        .join(
+          ', ',
+        )}; comm share ${pct(a.communicationShare.measured)} / ${pct(a.communicationShare.predicted)}`,
     );
   }
   console.log(

@@ -8,6 +8,7 @@ import { defaultEmulation, parseEmulationMode } from '../runtime/device-emulatio
 import { loadHostsFile } from '../runtime/node-pool.js';
 import type { TwinPair, TwinReport } from '../runtime/twin-report.js';
 import { loadRuntimePlan } from '../runtime/plan-dir.js';
+import { REPLICA_POLICIES, type ReplicaPolicy } from '../runtime/replica-picker.js';
 import { runPlan, type RunReport } from '../runtime/run.js';
 import { planTrace } from '../runtime/trace.js';
 import { loadKeyFile } from '../transport/auth/key-file.js';
@@ -30,7 +31,7 @@ interface RunCliOptions {
   window?: string;
   batch?: string;
   hedge?: boolean;
-  policy: string;
+  policy?: string;
   nodeLogs?: boolean;
   json?: boolean;
 }
@@ -129,6 +130,8 @@ export function formatTwin(t: TwinReport): string {
         ['send', s.sendMs],
         ['receive', s.receiveMs],
         ['queue', s.queueMs],
+        ['hop', s.hopMs],
+        ['waiting', s.hopWaitMs],
       ] as const
     ).map(([what, p]) => [`${s.id} ${what}`, ...pair(p, ms)]),
   );
@@ -178,7 +181,10 @@ export function registerRunCommand(program: Command): void {
       'auto',
     )
     .option('--hedge', 'DAG plans: send each sample to every replica of a branch; the first answer wins')
-    .option('--policy <p>', 'replica choice: least-loaded or round-robin', 'least-loaded')
+    .option(
+      '--policy <p>',
+      `replica choice: ${REPLICA_POLICIES.join(', ')} (default: seq with --emulate devices, else least-loaded)`,
+    )
     .option(
       '--stall-timeout <ms>',
       'a node silent this long (no output, no health reply) is failed over; default max(5000, 3 x window x predicted ms per sample)',
@@ -193,8 +199,8 @@ export function registerRunCommand(program: Command): void {
     .option('--node-logs', "show local nodes' stderr")
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, opts: RunCliOptions) => {
-      if (opts.policy !== 'least-loaded' && opts.policy !== 'round-robin')
-        throw new UsageError(`--policy must be least-loaded or round-robin, got '${opts.policy}'`);
+      if (opts.policy !== undefined && !(REPLICA_POLICIES as readonly string[]).includes(opts.policy))
+        throw new UsageError(`--policy must be one of ${REPLICA_POLICIES.join(', ')}, got '${opts.policy}'`);
       const plan = loadRuntimePlan(dir);
       const deviceCatalog = loadDeviceCatalog(opts.deviceCatalog ?? []);
       const emulate = opts.emulate ? parseEmulationMode(opts.emulate) : defaultEmulation(plan, deviceCatalog);
@@ -243,7 +249,7 @@ export function registerRunCommand(program: Command): void {
             ? { batch: parsePositiveInt('--batch', opts.batch) }
             : {}),
           ...(opts.hedge ? { hedge: true } : {}),
-          policy: opts.policy,
+          ...(opts.policy !== undefined ? { policy: opts.policy as ReplicaPolicy } : {}),
           nodeLogs: !!opts.nodeLogs,
           log: (line) => process.stderr.write(`edgesplit run: ${line}\n`),
           onProgress: (done, total) => {

@@ -13,6 +13,7 @@ import { COORDINATOR_ADDRESS } from './protocol.js';
 import { ReplicaPicker } from './replica-picker.js';
 import { entryStages, stageRoutes, type RuntimePlan, type StageRoute } from './routes.js';
 import { fanoutOf } from './dag-peers.js';
+import { stageAir, type FlushedNode } from './link-air.js';
 import { RunLedger } from './run-ledger.js';
 import { StallWatch } from './stall-watch.js';
 
@@ -73,6 +74,8 @@ export class Coordinator {
       entries: this.entries,
       samples: o.samples,
       picker: this.picker,
+      policy: o.policy ?? 'least-loaded',
+      batch: this.batch,
       ledger: this.ledger,
       hedge: o.hedge === true,
       keyed: !!o.connection?.key,
@@ -150,7 +153,7 @@ export class Coordinator {
     if (this.fatal) throw this.fatal;
     const endMs = nowMs();
     this.watch.stop();
-    await this.collectTimelines();
+    const flushed = await this.collectTimelines();
     // a node lost late is noticed by the flush at the latest; its failover is part of the report
     await this.guard(this.failover);
     const summary = this.ledger.summary(startMs, endMs);
@@ -165,6 +168,7 @@ export class Coordinator {
       duplicates: this.ledger.duplicates,
       failovers: this.failovers,
       window,
+      air: stageAir(this.routes.length, flushed),
     };
   }
 
@@ -365,9 +369,19 @@ export class Coordinator {
     this.wake();
   }
 
-  private async collectTimelines(): Promise<void> {
-    await Promise.all(
-      this.links.filter((l) => l.alive).map((l) => l.request({ op: 'flush' }, 5000).catch(() => undefined)),
+  /** Flushes every live node's timeline; returns what each said about its links. */
+  private async collectTimelines(): Promise<FlushedNode[]> {
+    return Promise.all(
+      this.links
+        .filter((l) => l.alive)
+        .map(async (l) => {
+          const r = await l.request({ op: 'flush' }, 5000).catch(() => undefined);
+          return {
+            stageIndex: l.stageIndex,
+            ...(r?.processed !== undefined ? { processed: r.processed } : {}),
+            ...(r?.air ? { air: r.air } : {}),
+          };
+        }),
     );
   }
 }

@@ -14,6 +14,7 @@ import { Coordinator } from './coordinator-impl.js';
 export { DEFAULT_STALL_TIMEOUT_MS } from './coordinator-impl.js';
 import type { NodePool } from './node-pool.js';
 import type { StagePacing } from './pacing.js';
+import type { StageAir } from './link-air.js';
 import type { ReplicaPolicy } from './replica-picker.js';
 import type { RuntimePlan } from './routes.js';
 import { RunFailedError } from './run-failed.js';
@@ -106,6 +107,8 @@ export interface PipelineRun extends RunRecords {
   readonly failovers: readonly FailoverEvent[];
   /** Samples in flight at most. */
   readonly window: number;
+  /** Per stage: what its nodes' emulated links to the next stage put on air (undefined: not emulated or not reported). */
+  readonly air: readonly (StageAir | undefined)[];
 }
 
 /** Runs samples through a plan on the pool's nodes. Always closes the pool and every connection. */

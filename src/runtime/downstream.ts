@@ -1,13 +1,18 @@
 /**
  * A stage node's way to the next stage: the replicas it may send to (or the coordinator after the last
- * stage), connections opened on first use and wrapped with the link emulation, one replica picked per
- * sample, and dead peers skipped. Sends to a dead peer are dropped (the coordinator re-sends after a
- * failover), never blocking the node.
+ * stage), connections opened as soon as the peers are known (a deployment pairs its radios before it
+ * infers, so no sample pays for a handshake; one that fails is retried on first use) and wrapped with
+ * the link emulation, one replica picked per sample, and dead peers skipped. Sends to a dead peer are
+ * dropped (the coordinator re-sends after a failover), never blocking the node. It also sums what its
+ * emulated links put on air ({@link Downstream.air}).
  */
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { TensorFrame } from '../transport/codec/frame.js';
 import type { ByteDuplex, Connection, ConnectionOptions, Transport } from '../transport/transport.js';
+import type { EmulatedLink } from '../transport/link/emulated-link.js';
+import type { LinkStats } from '../transport/link/stats.js';
 import { parseAddress } from './address.js';
+import { addAir, airSince, NO_AIR, type LinkAir } from './link-air.js';
 import { COORDINATOR_ADDRESS } from './protocol.js';
 import { ReplicaPicker, type ReplicaPolicy } from './replica-picker.js';
 
@@ -36,6 +41,8 @@ export class Downstream {
   private picker = new ReplicaPicker('round-robin');
   /** Samples no live peer took. */
   dropped = 0;
+  /** Emulated links it opened, with their counters when air accounting last started. */
+  private links: { readonly link: EmulatedLink; base?: LinkStats; closed: boolean }[] = [];
 
   constructor(private readonly o: DownstreamOptions) {}
 
@@ -50,12 +57,29 @@ export class Downstream {
           () => undefined,
         );
     this.peers = addresses.map((address) => keep.get(address) ?? { address, dead: false });
+    for (const p of this.peers) if (p.address !== COORDINATOR_ADDRESS && !p.conn) this.warm(p);
+  }
+
+  /**
+   * What its emulated links put on air since {@link resetAir} (or since they opened, handshakes
+   * excluded); undefined when it has none (links not emulated).
+   */
+  air(): LinkAir | undefined {
+    if (this.links.length === 0) return undefined;
+    return this.links.reduce((a, l) => addAir(a, airSince(l.link.stats(), l.base)), NO_AIR);
+  }
+
+  /** Starts air accounting afresh (a new run); links closed since are forgotten. */
+  resetAir(): void {
+    this.links = this.links.filter((l) => !l.closed);
+    for (const l of this.links) l.base = l.link.stats();
   }
 
   /**
    * Sends one sample's frames to one target; returns its address, or undefined when dropped. With
-   * `pinSeq` (DAG plans) the replica is the sample's seq modulo the peer count (the next live one if
-   * that is dead), so every upstream branch sends one sample to the same replica of a gather.
+   * `pinSeq` (DAG plans; the `seq` policy passes seq / batch) the replica is it modulo the peer count
+   * (the next live one if that is dead), so every upstream branch sends one sample to the same replica
+   * of a gather, and senders of a chain pair up as the coordinator does.
    */
   async send(coordinator: Connection, frames: TensorFrame[], pinSeq?: number): Promise<string | undefined> {
     if (this.peers.length === 1 && this.peers[0].address === COORDINATOR_ADDRESS) {
@@ -114,12 +138,27 @@ export class Downstream {
     }
   }
 
-  private connect(peer: Peer): Promise<Connection> {
+  /** Opens the connection ahead of the first sample; a failure leaves the peer to be retried on first use. */
+  private warm(peer: Peer): void {
+    this.connect(peer, true).catch(() => undefined);
+  }
+
+  private connect(peer: Peer, warm = false): Promise<Connection> {
     if (!peer.conn) {
       const { host, port } = parseAddress(peer.address);
+      const wrap = this.o.linkWrap;
+      let link: EmulatedLink | undefined;
       const attempt = this.o.transport.connect({
         ...this.o.connection,
-        ...(this.o.linkWrap ? { wrap: this.o.linkWrap } : {}),
+        ...(wrap
+          ? {
+              wrap: (raw: ByteDuplex) => {
+                const w = wrap(raw);
+                if (isEmulated(w)) link = w;
+                return w;
+              },
+            }
+          : {}),
         host,
         port,
       });
@@ -135,15 +174,30 @@ export class Downstream {
           CONNECT_TIMEOUT_MS,
         ).unref(),
       );
-      peer.conn = Promise.race([attempt, timeout]);
-      peer.conn.then(
+      const conn = Promise.race([attempt, timeout]);
+      peer.conn = conn;
+      conn.then(
         (c) => {
-          void c.closed.then(() => (peer.dead = true));
+          // counted from here: the handshake is set-up, not a sample's transfer
+          const entry = link ? { link, base: link.stats(), closed: false } : undefined;
+          if (entry) this.links.push(entry);
+          void c.closed.then(() => {
+            peer.dead = true;
+            if (entry) entry.closed = true;
+          });
           this.o.onConnection(c);
         },
-        () => (peer.dead = true),
+        () => {
+          if (peer.conn !== conn) return;
+          if (warm) peer.conn = undefined;
+          else peer.dead = true;
+        },
       );
     }
     return peer.conn;
   }
+}
+
+function isEmulated(d: ByteDuplex): d is EmulatedLink {
+  return typeof (d as Partial<EmulatedLink>).stats === 'function';
 }

@@ -12,7 +12,7 @@ import { firstSuccess, hedgeTargets } from './hedge.js';
 import type { SampleSource } from './coordinator.js';
 import { stackTensors } from './micro-batch.js';
 import type { NodeLink } from './node-link.js';
-import type { ReplicaPicker } from './replica-picker.js';
+import { seqReplica, type ReplicaPicker, type ReplicaPolicy } from './replica-picker.js';
 import type { RuntimePlan, StageRoute } from './routes.js';
 import type { RunLedger } from './run-ledger.js';
 import { sampleFrames } from './sample-assembler.js';
@@ -25,6 +25,10 @@ export interface EntrySenderOptions {
   readonly entries: readonly number[];
   readonly samples: SampleSource;
   readonly picker: ReplicaPicker;
+  /** Replica choice: `seq` (and every DAG branch) pins replica floor(seq / batch) mod count. */
+  readonly policy: ReplicaPolicy;
+  /** Samples per micro-batch. */
+  readonly batch: number;
   readonly ledger: RunLedger;
   /** Hedged DAG runs: a branch fed only by the coordinator gets each sample on every replica. */
   readonly hedge: boolean;
@@ -83,14 +87,13 @@ export class EntrySender {
     const route = this.o.routes[k];
     const replicas = this.o.links().filter((l) => l.alive && l.stageIndex === k);
     // DAG: the replica is pinned by seq, as the upstream branches pin theirs, so a gather gets all of a sample
-    const i = route.fanout
-      ? replicas.length > 0
-        ? seq % replicas.length
-        : -1
-      : this.o.picker.pick(
-          replicas.length,
-          (j) => (replicas[j].data ?? replicas[j].conn).stats().inFlightFrames,
-        );
+    const i =
+      route.fanout || this.o.policy === 'seq'
+        ? seqReplica(seq, this.o.batch, replicas.length)
+        : this.o.picker.pick(
+            replicas.length,
+            (j) => (replicas[j].data ?? replicas[j].conn).stats().inFlightFrames,
+          );
     if (i < 0) return; // every node of the stage is dead; the failover re-sends these samples
     // hedged: a branch fed only by the coordinator gets the sample on every replica; the gather keeps the first
     const hedged = this.o.hedge && route.fanout !== undefined && route.expects.every((n) => n in inputs);

@@ -26,6 +26,7 @@ import {
   type NodeRequest,
 } from './protocol.js';
 import { Downstream } from './downstream.js';
+import type { LinkAir } from './link-air.js';
 import { Fanout, RecentKeys } from './fanout.js';
 import type { ReplicaPolicy } from './replica-picker.js';
 import { SampleAssembler } from './sample-assembler.js';
@@ -127,10 +128,15 @@ class StageNode {
       log: (line) => this.log(line),
       assignment: () => this.assignment,
       epoch: () => this.epoch,
+      // a micro-batch starting at seq is one unit: batches alternate between replicas, as the coordinator pins them
       send: (a, frames, seq) =>
         this.fanout.active
-          ? this.fanout.send(a.coordinator, frames, seq)
-          : this.downstream.send(a.coordinator, frames),
+          ? this.fanout.send(a.coordinator, frames, Math.floor(seq / a.batch))
+          : this.downstream.send(
+              a.coordinator,
+              frames,
+              a.policy === 'seq' ? Math.floor(seq / a.batch) : undefined,
+            ),
       sendQuiet: (conn, frame) => this.sendQuiet(conn, frame),
     });
   }
@@ -261,14 +267,17 @@ class StageNode {
           });
         this.setPeers(req.downstream, req.epoch, undefined, req.fanout);
         return this.reply(conn, { id: req.id, ok: true });
-      case 'flush':
+      case 'flush': {
         await this.worker.flushTimeline();
+        const air = this.downstream.air();
         return this.reply(conn, {
           id: req.id,
           ok: true,
           processed: this.worker.processed,
           dropped: this.droppedTotal(),
+          ...(air ? { air } : {}),
         });
+      }
       case 'shutdown':
         await this.reply(conn, { id: req.id, ok: true });
         await this.close();
@@ -353,6 +362,7 @@ class StageNode {
     this.worker.dropped = 0;
     this.dropped = 0;
     this.downstream.dropped = 0;
+    this.downstream.resetAir();
     this.fanout.resetDropped();
     for (const c of this.conns) if (c !== coordinator) void c.close('new run').catch(() => undefined);
   }
@@ -385,6 +395,7 @@ class StageNode {
       loadMs?: number;
       processed?: number;
       dropped?: number;
+      air?: LinkAir;
     },
   ): Promise<void> {
     return this.sendQuiet(conn, controlFrame({ op: 'reply', ...body }));

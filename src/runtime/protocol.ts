@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import { EdgesplitError } from '../core/errors.js';
 import { wireEncodingSchema } from '../core/vocabulary.js';
+import { linkAirSchema } from './link-air.js';
 import { pacingSchema } from './pacing.js';
+import { REPLICA_POLICIES } from './replica-picker.js';
 import type { Frame, JsonValue, MessageFrame } from '../transport/codec/frame.js';
 
 /** Name of the uint8 tensor frame that carries a stage's ONNX bytes before an `assign`. */
@@ -42,7 +44,7 @@ export const assignSchema = z.object({
   downstream: z.array(z.string()).min(1),
   /** DAG plans: one group per downstream stage (its sends, its replicas' addresses); replaces sends/downstream. */
   fanout: z.array(fanoutGroupSchema).min(1).optional(),
-  policy: z.enum(['round-robin', 'least-loaded']),
+  policy: z.enum(REPLICA_POLICIES),
   /** Timeline records per batch sent to the coordinator. */
   timelineBatch: z.number().int().min(1).max(10_000),
   /** onnxruntime intra-op threads for the stage session. */
@@ -127,6 +129,8 @@ export const replySchema = z.object({
   /** flush: counters. */
   processed: z.number().int().optional(),
   dropped: z.number().int().optional(),
+  /** flush: air time of the node's emulated links to the next stage (absent without link emulation). */
+  air: linkAirSchema.optional(),
 });
 /** Parsed reply. */
 export type ReplyMessage = z.infer<typeof replySchema>;

@@ -57,6 +57,7 @@ export interface RunPlanOptions {
   readonly batch?: number;
   /** DAG plans: every replica of a branch gets each sample, the first answer wins (see `RunPipelineOptions.hedge`). */
   readonly hedge?: boolean;
+  /** Replica choice (default `seq` with `emulate: 'devices'`, else the coordinator's least-loaded). */
   readonly policy?: ReplicaPolicy;
   readonly nodeLogs?: boolean;
   /** Local nodes must be ready within this time (default 20 s). */
@@ -208,7 +209,8 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
       ...(emulation.pacing ? { pacing: emulation.pacing } : {}),
       stallTimeoutMs: o.stallTimeoutMs ?? defaultStallTimeoutMs(o.plan, window),
       ...(link !== undefined ? { expectLink: link } : {}),
-      ...(o.policy ? { policy: o.policy } : {}),
+      // identical emulated replicas pair up by seq, as the planner's even spread assumes
+      ...(o.policy || emulation.mode === 'devices' ? { policy: o.policy ?? 'seq' } : {}),
       ...(o.hedge ? { hedge: true } : {}),
       ...(o.timelineBatch !== undefined ? { timelineBatch: o.timelineBatch } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
@@ -226,6 +228,10 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
   const summary = scaleSummary(run.summary, emulation.timeScale);
   const accuracy = acc.accuracy;
   const energy = estimateEnergy(o.plan, summary, run.link, catalogs);
+  const twinAir = {
+    stages: run.air,
+    latencyMs: run.link === 'none' ? 0 : catalogs.links.get(run.link).latencyS * 1000,
+  };
   const report: RunReport = {
     plan: o.plan.dir,
     runId: run.runId,
@@ -245,7 +251,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
     failovers: run.failovers,
     energy,
     ...(o.plan.predictedThroughputPerS !== undefined
-      ? { twin: twinReport(o.plan, summary, energy, emulation.timeScale, run.window) }
+      ? { twin: twinReport(o.plan, summary, energy, emulation.timeScale, run.window, twinAir) }
       : {}),
   };
   return { run, report };

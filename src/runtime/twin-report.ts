@@ -5,6 +5,7 @@
  * are first multiplied back by the scale ({@link scaleRecords}), so both columns are deployment time.
  */
 import type { EnergyEstimate } from './energy.js';
+import type { StageAir } from './link-air.js';
 import type { RuntimePlan } from './routes.js';
 import type { RunRecords, RunSummary } from './summary.js';
 
@@ -15,13 +16,29 @@ export interface TwinPair {
   readonly ratio: number | null;
 }
 
-/** One stage: ms per sample. `send` is the hop to the next stage (send start to complete arrival). */
+/**
+ * One stage: ms per sample. `send` is the transfer to the next stage as the planner counts it (the
+ * time the radios spend carrying the sample, plus one link latency); `hop` is the whole way from
+ * send start until the next stage holds the sample, and `hopWait` the part of the hop that is
+ * waiting (for link credits, a busy radio or a busy receiver), which the plan does not count.
+ */
 export interface TwinStage {
   readonly id: string;
   readonly computeMs: TwinPair;
   readonly sendMs: TwinPair;
   readonly receiveMs: TwinPair;
   readonly queueMs: TwinPair;
+  readonly hopMs: TwinPair;
+  readonly hopWaitMs: TwinPair;
+  /** Where the measured send comes from: the links' air time, or the hop when links were not emulated. */
+  readonly sendBasis: 'air' | 'hop';
+}
+
+/** What the emulated links of a run carried, per stage (real ms as the nodes counted them). */
+export interface TwinAir {
+  readonly stages: readonly (StageAir | undefined)[];
+  /** One-way latency of the emulated link, deployment ms (the emulation delays every packet by it). */
+  readonly latencyMs: number;
 }
 
 /** Predicted vs measured for one run. */
@@ -117,24 +134,43 @@ export function scaleSummary(m: RunSummary, k: number): RunSummary {
   };
 }
 
-/** Builds the comparison from a (deployment-time) summary. */
+/**
+ * Transfer of stage k's samples to the next stage, deployment ms per sample: the air time of its
+ * nodes' transmissions and of what came back on those connections, over the samples they sent, plus
+ * one link latency. Undefined without air counts for the stage.
+ */
+export function transferMs(air: TwinAir | undefined, k: number, timeScale: number): number | undefined {
+  const a = air?.stages[k];
+  if (!a || a.samples <= 0) return undefined;
+  return ((a.sentMs + a.feedbackMs) / a.samples) * timeScale + air!.latencyMs;
+}
+
+/** Builds the comparison from a (deployment-time) summary and the run's air counts (real ms). */
 export function twinReport(
   plan: RuntimePlan,
   summary: RunSummary,
   energy: EnergyEstimate | { readonly unavailable: string },
   timeScale: number,
   window: number,
+  air?: TwinAir,
 ): TwinReport {
   const last = plan.stages.length - 1;
   const ms = (s: number | undefined) => (s !== undefined ? s * 1000 : undefined);
+  const hops = plan.stages.map((_, k) => summary.links[k + 1].communicationMs);
+  const transfer = plan.stages.map((_, k) => (k < last ? transferMs(air, k, timeScale) : undefined));
+  const sends = plan.stages.map((_, k) => transfer[k] ?? hops[k]);
   const stages: TwinStage[] = plan.stages.map((st, k) => {
     const m = summary.stages[k];
+    const predSend = k === last ? 0 : ms(st.predictedSendS);
     return {
       id: st.id,
       computeMs: twinPair(ms(st.predictedComputeS), m.computeMs),
-      sendMs: twinPair(k === last ? 0 : ms(st.predictedSendS), summary.links[k + 1].communicationMs),
-      receiveMs: twinPair(k === 0 ? 0 : ms(st.predictedRecvS), m.receiveMs),
+      sendMs: twinPair(predSend, sends[k]),
+      receiveMs: twinPair(k === 0 ? 0 : ms(st.predictedRecvS), k === 0 ? m.receiveMs : sends[k - 1]),
       queueMs: twinPair(0, m.queueMs),
+      hopMs: twinPair(predSend, hops[k]),
+      hopWaitMs: twinPair(0, hops[k] - sends[k]),
+      sendBasis: transfer[k] !== undefined || k === last ? 'air' : 'hop',
     };
   });
   const sum = (xs: readonly (number | undefined)[]) =>
@@ -142,10 +178,11 @@ export function twinReport(
   const predCompute = sum(plan.stages.map((s) => s.predictedComputeS));
   const predComm = sum(plan.stages.slice(0, last).map((s) => s.predictedSendS));
   const measCompute = summary.stages.reduce((a, s) => a + s.computeMs, 0);
-  const measComm = summary.links.slice(1, -1).reduce((a, l) => a + l.communicationMs, 0);
+  const measComm = sends.slice(0, last).reduce((a, x) => a + x, 0);
   const share = (c: number, x: number) => (c + x > 0 ? x / (c + x) : 0);
   const predEnergy = sum(plan.stages.map((s) => s.predictedEnergyJ));
   const latency = loadedLatencyMs(plan, window);
+  const byAir = stages.slice(0, last).every((s) => s.sendBasis === 'air');
   return {
     timeScale,
     stages,
@@ -161,7 +198,11 @@ export function twinReport(
     basis:
       `measured: wall-clock times x ${timeScale} (deployment time); predicted: plan.json. ` +
       `Latency with ${window} sample(s) in flight: predicted max(plan latency, ${window} / plan throughput) (Little's law; --window 1 gives the plan's own latency). ` +
-      'send = hop to the next stage from send start to complete arrival; the last stage sends to the coordinator, which the plan does not count. ' +
+      (byAir
+        ? "send = the emulated links' air time per sample sent (packets, retransmissions, and the credits coming back) plus one link latency, as the plan's transfer time counts it; "
+        : 'send = hop (links not emulated: no air time to count); ') +
+      'hop = send start until the next stage holds the sample, waiting = hop - send (waiting for credits, a busy radio or receiver). ' +
+      'The last stage sends to the coordinator, which the plan does not count. ' +
       'Energy: the cost model on the plan bytes vs on the measured bytes (nothing is a measured energy).',
   };
 }

@@ -7,8 +7,10 @@ import {
   scaleRecords,
   scaleSummary,
   twinPair,
+  transferMs,
   twinReport,
 } from '../../src/runtime/twin-report.js';
+import { stageAir } from '../../src/runtime/link-air.js';
 
 const plan: RuntimePlan = {
   dir: '/p',
@@ -147,6 +149,55 @@ describe('twin report', () => {
     expect(t.communicationShare.measured).toBeCloseTo(50 / 350, 9);
     expect(t.energyPerSampleJ.ratio).toBeCloseTo(1.1, 9);
     expect(t.stages[0].queueMs.ratio).toBeNull();
+  });
+
+  it("counts a hop's transfer from the links' air time, the rest of the hop as waiting", () => {
+    const summary = summarise(plan, scaleRecords(records(), 10));
+    const energy = { unavailable: 'test' };
+    const air = {
+      // two samples sent: 4 ms of own packets and 0.5 ms of credits back, real time (x 10 in deployment)
+      stages: [
+        { sentMs: 4, feedbackMs: 0.5, packets: 3, retransmissions: 0, bytes: 200, samples: 2 },
+        undefined,
+      ],
+      latencyMs: 5,
+    };
+    expect(transferMs(air, 0, 10)).toBeCloseTo(27.5, 9);
+    expect(transferMs(air, 1, 10)).toBeUndefined();
+    const t = twinReport(plan, summary, energy, 10, 1, air);
+    const [s0, s1] = t.stages;
+    expect(s0.sendBasis).toBe('air');
+    expect(s0.sendMs).toMatchObject({ predicted: 50, measured: 27.5 });
+    expect(s0.hopMs.measured).toBeCloseTo(50, 9);
+    expect(s0.hopWaitMs.measured).toBeCloseTo(22.5, 9);
+    expect(s1.receiveMs.measured).toBeCloseTo(27.5, 9);
+    expect(t.communicationShare.measured).toBeCloseTo(27.5 / (300 + 27.5), 9);
+    expect(t.basis).toMatch(/air time/);
+    // without air counts the hop stands in, and says so
+    const hop = twinReport(plan, summary, energy, 10, 1, { stages: [undefined, undefined], latencyMs: 5 });
+    expect(hop.stages[0].sendBasis).toBe('hop');
+    expect(hop.stages[0].sendMs.measured).toBeCloseTo(50, 9);
+    expect(hop.basis).toMatch(/links not emulated/);
+  });
+
+  it('sums the air of a stage over its nodes and ignores nodes that reported none', () => {
+    const a = { sentMs: 1, feedbackMs: 0.25, packets: 2, retransmissions: 1, bytes: 10 };
+    const s = stageAir(3, [
+      { stageIndex: 0, processed: 3, air: a },
+      { stageIndex: 0, processed: 5, air: a },
+      { stageIndex: 1, processed: 4 },
+      { stageIndex: 7, processed: 1, air: a },
+    ]);
+    expect(s[0]).toEqual({
+      sentMs: 2,
+      feedbackMs: 0.5,
+      packets: 4,
+      retransmissions: 2,
+      bytes: 20,
+      samples: 8,
+    });
+    expect(s[1]).toBeUndefined();
+    expect(s[2]).toBeUndefined();
   });
 
   it('predicts latency with samples in flight by Little law, and leaves ratios out without predictions', () => {

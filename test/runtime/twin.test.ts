@@ -1,7 +1,8 @@
 /**
  * The deployment twin with real node processes: `--emulate devices` paces every stage to the plan's
  * device (measured compute in deployment time is never below the planner's), changes no output, and
- * a node started with another time scale refuses the paced assignment naming both.
+ * a node started with another time scale refuses the paced assignment naming both. The hop's
+ * transfer is counted from the emulated links' air time.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,8 @@ import type { RuntimePlan } from '../../src/runtime/routes.js';
 import { spawnNode, type SpawnedNode } from './spawn-node.js';
 
 let plan: RuntimePlan;
+/** Two stages with two replicas each (the demo's plan shape). */
+let replicated: RuntimePlan;
 const nodes: SpawnedNode[] = [];
 
 beforeAll(async () => {
@@ -26,7 +29,18 @@ beforeAll(async () => {
     weightBits: 32,
     out,
   });
-  plan = loadRuntimePlan(out);
+  plan = await loadRuntimePlan(out);
+  const out2 = join(mkdtempSync(join(tmpdir(), 'edgesplit-twin-')), 'plan');
+  await planModelFile(join(packageRoot(), 'models', 'remote.onnx'), {
+    devices: 'nano33blex4',
+    link: 'ble-esp32s3',
+    objective: 'throughput',
+    activationBits: 16,
+    weightBits: 32,
+    replicas: 'auto',
+    out: out2,
+  });
+  replicated = await loadRuntimePlan(out2);
 }, 60_000);
 
 afterAll(async () => {
@@ -46,11 +60,37 @@ describe('edgesplit run --emulate devices (real processes)', () => {
       expect(s.computeMs.measured).toBeGreaterThanOrEqual(s.computeMs.predicted! * (1 - 1e-9));
     }
     expect(r.twin!.timeScale).toBe(50);
+    // the hop's transfer is the links' air time: at least what the sample's bytes need at the link rate
+    const s0 = r.twin!.stages[0];
+    expect(s0.sendBasis).toBe('air');
+    const airFloorMs = ((r.stages[0].bytesPerSample * 8) / 90_000) * 1000;
+    expect(s0.sendMs.measured).toBeGreaterThan(airFloorMs);
+    expect(raw.report.twin!.stages[0].sendBasis).toBe('hop');
     twin.run.outputs.forEach((o, i) => {
       for (const [name, t] of Object.entries(o))
         expect(Array.from(t.data as Float32Array)).toEqual(
           Array.from(raw.run.outputs[i][name].data as Float32Array),
         );
+    });
+  }, 120_000);
+
+  it('pairs replicas by seq: every sender sends a sample to the same replica, consecutive samples alternate', async () => {
+    const widths = replicated.stages.map((st) => st.devices.length);
+    expect(widths.every((n) => n >= 2)).toBe(true);
+    // no --policy: the devices mode defaults to seq
+    const { run } = await runPlan({ plan: replicated, limit: 8, emulate: 'devices', timeScale: 50 });
+    expect(run.lost).toBe(0);
+    replicated.stages.forEach((st, k) => {
+      const residues = new Map<string, Set<number>>();
+      for (const r of run.nodes.filter((x) => x.stageIndex === k)) {
+        const set = residues.get(r.device) ?? new Set<number>();
+        set.add(r.seq % widths[k]);
+        residues.set(r.device, set);
+      }
+      // each replica got one residue class of seq, and the replicas got different ones
+      expect([...residues.values()].every((x) => x.size === 1)).toBe(true);
+      expect(new Set([...residues.values()].map((x) => [...x][0])).size).toBe(residues.size);
+      expect(residues.size).toBe(st.devices.length);
     });
   }, 120_000);
 

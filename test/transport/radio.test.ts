@@ -79,3 +79,40 @@ describe('a hop between two devices with radios', () => {
     expect(rx.stats().busyMs).toBeCloseTo(tx.stats().busyMs, 6);
   });
 });
+
+describe('air time a link counts (what the twin reports as a hop transfer)', () => {
+  const timeScale = 0.1;
+  const serviceMs = (((TEST_PAYLOAD + LINK_SEQ_BYTES) * 8) / TEST_BLE.throughputBps) * 1000 * timeScale;
+
+  it('counts every transmission once, retransmissions of lost packets included', async () => {
+    const n = 10;
+    const lossy = { ...TEST_BLE, lossRate: 0.25 };
+    const r = await transfer(lossy, creditScheme, [pattern(n * TEST_PAYLOAD, 4)], {
+      txRadio: new Radio('a'),
+      rxRadio: new Radio('b'),
+      timeScale,
+      seed: 3,
+    });
+    const s = r.tx.stats();
+    expect(s.retransmissions).toBeGreaterThan(0);
+    expect(s.airSentMs).toBeCloseTo(s.packetsSent * serviceMs, 6);
+    expect(r.rx.stats().airReceivedMs).toBeCloseTo(n * serviceMs, 6);
+  });
+
+  it('does not count waiting: a receiver busy computing delays delivery, not the air time', async () => {
+    const n = 6;
+    const rx = new Radio('b');
+    // the receiving device computes for 40 service times from now: the packets wait in its buffer
+    rx.reserve(performance.timeOrigin + performance.now(), 40 * serviceMs);
+    const start = performance.timeOrigin + performance.now();
+    const r = await transfer(TEST_BLE, creditScheme, [pattern(n * TEST_PAYLOAD, 5)], {
+      txRadio: new Radio('a'),
+      rxRadio: rx,
+      timeScale,
+    });
+    expect(r.rx.stats().lastDeliveryAt - start).toBeGreaterThan(40 * serviceMs);
+    // the hop took over 40 service times, the air time stays that of the packets sent
+    expect(r.tx.stats().airSentMs).toBeCloseTo(r.tx.stats().packetsSent * serviceMs, 6);
+    expect(r.tx.stats().packetsSent).toBeLessThan(2 * n);
+  });
+});

@@ -122,8 +122,10 @@ export function emulateLink(raw: ByteDuplex, options: LinkEmulationOptions): Emu
 
   /** When the packet leaves: on this link's air, or in a radio slot (kept in order per link, so arrivals stay in order). */
   function airSlotEnd(t: number, payloadBytes: number): number {
-    if (!radio) return (airFreeAt = Math.max(airFreeAt, t) + airMs(payloadBytes));
-    return (airFreeAt = radio.reserve(Math.max(airFreeAt, t), serviceMs(payloadBytes)).end);
+    const d = radio ? serviceMs(payloadBytes) : airMs(payloadBytes);
+    stats.airSentMs += d;
+    if (!radio) return (airFreeAt = Math.max(airFreeAt, t) + d);
+    return (airFreeAt = radio.reserve(Math.max(airFreeAt, t), d).end);
   }
 
   const senderCore: SenderCore = {
@@ -231,6 +233,8 @@ export function emulateLink(raw: ByteDuplex, options: LinkEmulationOptions): Emu
     busy = true;
     const jitter = p.serviceJitter > 0 ? 1 + p.serviceJitter * (2 * jitterRng() - 1) : 1;
     const d = serviceMs(pkt.payload.length) * jitter;
+    // what the sender's radio spent on it (its slot); the receiving radio's own slot may come later
+    stats.airReceivedMs += radio ? serviceMs(pkt.payload.length) : airMs(pkt.payload.length);
     // with a radio, the packet was received while it was on air (the sender's slot, ending `latency` before it arrived),
     // if this radio was free then: the radio is busy for the air time once, not once at each end
     const airStart = pkt.arrival - latency - d;

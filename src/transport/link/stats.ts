@@ -15,6 +15,13 @@ export interface LinkStats {
   /** Packets and bytes delivered in order to the upper layer. */
   packetsDelivered: number;
   bytesDelivered: number;
+  /**
+   * Air time of every transmission put on air (new packets and retransmissions, lost ones too), ms on
+   * the emulated clock: what this end's radio spent carrying its bytes.
+   */
+  airSentMs: number;
+  /** Air time of the packets this end received and delivered, ms (the far end's transmissions of them). */
+  airReceivedMs: number;
   /** Emulated instants of the first packet delivered and of the last, ms. */
   firstDeliveryAt: number;
   lastDeliveryAt: number;
@@ -34,6 +41,8 @@ export function emptyLinkStats(): LinkStats {
     outOfOrder: 0,
     packetsDelivered: 0,
     bytesDelivered: 0,
+    airSentMs: 0,
+    airReceivedMs: 0,
     firstDeliveryAt: 0,
     lastDeliveryAt: 0,
   };
