@@ -45,6 +45,8 @@ export class Coordinator {
   private readonly waiters: Pending[] = [];
   private failover: Promise<void> = Promise.resolve();
   private paused = false;
+  /** Samples in flight at most (set when streaming starts). */
+  private window = 1;
   private finishing = false;
   private fatal: Error | undefined;
   /** Rejecters of every wait in progress: a failed run ends them, so none waits on a dead node forever. */
@@ -135,7 +137,7 @@ export class Coordinator {
     this.watch.start();
     const startMs = nowMs();
     const k = this.batch;
-    const window = Math.max(this.o.window ?? (2 * this.links.length + 2) * k, k);
+    const window = (this.window = Math.max(this.o.window ?? (2 * this.links.length + 2) * k, k));
     for (let first = 0; first < samples.count; first += k) {
       const seqs = Array.from({ length: Math.min(k, samples.count - first) }, (_, i) => first + i);
       while ((this.ledger.incomplete.size + seqs.length > window || this.paused) && !this.fatal)
@@ -343,7 +345,7 @@ export class Coordinator {
     const hedged =
       this.o.hedge === true && route.fanout !== undefined && route.expects.every((n) => n in inputs);
     const targets = hedged
-      ? hedgeTargets(replicas, (l) => (l.data ?? l.conn).stats().pendingSends)
+      ? hedgeTargets(replicas, (l) => (l.data ?? l.conn).stats().pendingSends, this.window)
       : [replicas[i]];
     const { frames, bytes } = sampleFrames(
       this.epoch,
