@@ -44,6 +44,8 @@ export class Coordinator {
   private readonly waiters: Pending[] = [];
   private failover: Promise<void> = Promise.resolve();
   private paused = false;
+  /** Samples in flight at most (set when streaming starts). */
+  private window = 1;
   private finishing = false;
   private fatal: Error | undefined;
   /** Rejecters of every wait in progress: a failed run ends them, so none waits on a dead node forever. */
@@ -80,6 +82,7 @@ export class Coordinator {
       hedge: o.hedge === true,
       keyed: !!o.connection?.key,
       links: () => this.links,
+      window: () => this.window,
       epoch: () => this.epoch,
       guard: <T>(p: Promise<T>) => this.guard(p),
     });
@@ -139,7 +142,7 @@ export class Coordinator {
     this.watch.start();
     const startMs = nowMs();
     const k = this.batch;
-    const window = Math.max(this.o.window ?? (2 * this.links.length + 2) * k, k);
+    const window = (this.window = Math.max(this.o.window ?? (2 * this.links.length + 2) * k, k));
     for (let first = 0; first < samples.count; first += k) {
       const seqs = Array.from({ length: Math.min(k, samples.count - first) }, (_, i) => first + i);
       while ((this.ledger.incomplete.size + seqs.length > window || this.paused) && !this.fatal)

@@ -36,6 +36,8 @@ export interface EntrySenderOptions {
   readonly keyed: boolean;
   /** The run's node links now. */
   readonly links: () => readonly NodeLink[];
+  /** Samples in flight at most (a hedged replica with more sends waiting is a straggler). */
+  readonly window: () => number;
   /** The run's failover epoch now. */
   readonly epoch: () => number;
   /** Waits for `p` unless the run fails first. */
@@ -98,7 +100,7 @@ export class EntrySender {
     // hedged: a branch fed only by the coordinator gets the sample on every replica; the gather keeps the first
     const hedged = this.o.hedge && route.fanout !== undefined && route.expects.every((n) => n in inputs);
     const targets = hedged
-      ? hedgeTargets(replicas, (l) => (l.data ?? l.conn).stats().pendingSends)
+      ? hedgeTargets(replicas, (l) => (l.data ?? l.conn).stats().pendingSends, this.o.window())
       : [replicas[i]];
     const { frames, bytes } = sampleFrames(
       this.o.epoch(),

@@ -1,14 +1,16 @@
 /**
  * Hedged sends (pure): with `run --hedge` the coordinator sends a branch's sample to every replica
- * and the gather keeps the first answer. A straggler must not hold the run up: a replica whose
- * connection still has a send waiting for credit (it has not read what it was given) gets no further
- * copies until it catches up, and the coordinator goes on as soon as one replica took the sample.
+ * and the gather keeps the first answer. A straggler must not hold the run up: the coordinator goes
+ * on as soon as one replica took the sample, and the other copies wait for credit in the background.
+ * A replica that answers samples has at most the run's window of sends waiting (each waits for an
+ * incomplete sample), so one with more is a straggler the others are answering for: it gets no
+ * further copies until it catches up, which bounds what waits for it.
  */
 
-/** The replicas a hedged sample goes to: those with no send waiting for credit; every one when none is free. */
-export function hedgeTargets<T>(replicas: readonly T[], pendingSends: (r: T) => number): T[] {
-  const free = replicas.filter((r) => pendingSends(r) === 0);
-  return free.length > 0 ? free : [...replicas];
+/** The replicas a hedged sample goes to: those with at most `window` sends waiting for credit; every one when none is. */
+export function hedgeTargets<T>(replicas: readonly T[], pendingSends: (r: T) => number, window: number): T[] {
+  const keeping = replicas.filter((r) => pendingSends(r) <= window);
+  return keeping.length > 0 ? keeping : [...replicas];
 }
 
 /** Resolves true as soon as one of `sends` resolved true, false once all resolved false. */

@@ -54,7 +54,7 @@ describe('LCP DAG plan on real processes', () => {
     for (let k = 0; k < 4; k++) expect(run.nodes.filter((r) => r.stageIndex === k)).toHaveLength(64);
   }, 120_000);
 
-  it('hedged: every replica of a branch runs each sample, the gather runs it once, outputs unchanged', async () => {
+  it('hedged: both replicas of a branch get the samples, the gather runs each once, outputs unchanged', async () => {
     const plan = await lcpPlan(2);
     const N = 48;
     const samples = datasetSamples(plan, 'fashion-mnist-test', N);
@@ -62,9 +62,13 @@ describe('LCP DAG plan on real processes', () => {
     expect(report.lost).toBe(0);
     const ref = await referenceOutputs(await loadModelFile(MODEL), samples);
     expect(maxAbsDiff(run.outputs, ref)).toBeLessThanOrEqual(1e-5);
+    // every sample ran on a replica of every branch, and copies went to both (a replica lagging by
+    // more than the window gets none until it catches up, so not necessarily every copy)
     for (let k = 0; k < 3; k++) {
       const recs = run.nodes.filter((r) => r.stageIndex === k);
-      expect(recs).toHaveLength(2 * N);
+      expect(new Set(recs.map((r) => r.seq)).size).toBe(N);
+      expect(recs.length).toBeGreaterThan(N);
+      expect(recs.length).toBeLessThanOrEqual(2 * N);
       expect(new Set(recs.map((r) => r.device)).size).toBe(2);
     }
     // the gather stage (branch 3 + classifier) is not hedged: each sample ran on one of its replicas once

@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { firstSuccess, hedgeTargets } from '../../src/runtime/hedge.js';
 
 describe('hedged sends (pure)', () => {
-  it('skips a replica with a send waiting for credit, unless every replica has one', () => {
+  it('skips a replica with more than the window of sends waiting, unless every replica has', () => {
     const pending = new Map([
-      ['a', 0],
-      ['b', 2],
-      ['c', 0],
+      ['a', 3],
+      ['b', 9],
+      ['c', 8],
     ]);
-    expect(hedgeTargets(['a', 'b', 'c'], (r) => pending.get(r)!)).toEqual(['a', 'c']);
-    expect(hedgeTargets(['b'], (r) => pending.get(r)!)).toEqual(['b']);
+    expect(hedgeTargets(['a', 'b', 'c'], (r) => pending.get(r)!, 8)).toEqual(['a', 'c']);
+    expect(hedgeTargets(['b'], (r) => pending.get(r)!, 8)).toEqual(['b']);
   });
 
   it('resolves at the first success, and false only when every send failed', async () => {
