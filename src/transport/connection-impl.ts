@@ -16,7 +16,8 @@ import {
 } from './codec/frame.js';
 import { MIN_KEY_BYTES } from './auth/handshake.js';
 import { RecordOpener, RecordSealer, type RecordKeys } from './auth/record-layer.js';
-import { CREDITED_TYPES, ReceiveCredit, SendCredit, type CreditGrant } from './credit.js';
+import { CREDITED_TYPES, SendCredit } from './credit.js';
+import { CreditReports } from './credit-reports.js';
 import { HandshakeState, field, windowString } from './handshake-state.js';
 import { MAX_COALESCED_RECORD_BYTES, Outbox } from './outbox.js';
 import { AuthError, TransportError } from './errors.js';
@@ -41,8 +42,6 @@ type Role = 'client' | 'server';
 
 /** An unauthenticated peer may not make this end buffer more than this before the handshake is done. */
 const MAX_HANDSHAKE_BYTES = 64 * 1024;
-/** Consumption the batched credit reports have not covered yet is reported after this delay. */
-const CREDIT_DELAY_MS = 5;
 
 /** Default log sink: warnings and errors to stderr, one line each. */
 export function stderrLog(e: TransportLogEvent): void {
@@ -68,9 +67,8 @@ export class FramedConnection implements Connection {
   private readonly psk: Buffer | undefined;
   private readonly outbox: Outbox;
   private opener: RecordOpener | undefined;
-  private creditTimer: NodeJS.Timeout | undefined;
   private sendCredit: SendCredit | undefined;
-  private readonly recvCredit: ReceiveCredit;
+  private readonly reports: CreditReports;
   private readonly queue: { frame: Frame; bytes: number }[] = [];
   private readonly waiters: ((f: Frame | undefined) => void)[] = [];
   private readonly pending: PendingSend[] = [];
@@ -110,7 +108,9 @@ export class FramedConnection implements Connection {
     this.handshake = new HandshakeState(role, this.psk, this.window);
     this.decoder = new FrameDecoder({ limits: this.limits });
     this.outbox = new Outbox(duplex, (err) => this.fail('write-failed', err));
-    this.recvCredit = new ReceiveCredit(this.window);
+    this.reports = new CreditReports(this.window, (grant) =>
+      this.writeControl({ type: 'credit', streamId: 0, seq: 0, body: { ...grant } }),
+    );
     this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
     this.ready.catch(() => undefined);
     this.closed = new Promise((resolve) => (this.settleClosed = resolve));
@@ -231,22 +231,7 @@ export class FramedConnection implements Connection {
   }
 
   private consumed(bytes: number): void {
-    if (this.closeInfo) return;
-    const grant = this.recvCredit.onConsume(bytes);
-    if (grant) this.sendGrant(grant);
-    else if (this.recvCredit.owed && !this.creditTimer) {
-      // one timer per connection, left running after a grant (cheaper than re-arming per frame)
-      this.creditTimer = setTimeout(() => {
-        this.creditTimer = undefined;
-        const owed = this.recvCredit.flush();
-        if (owed && !this.closeInfo) this.sendGrant(owed);
-      }, CREDIT_DELAY_MS);
-      this.creditTimer.unref();
-    }
-  }
-
-  private sendGrant(grant: CreditGrant): void {
-    this.writeControl({ type: 'credit', streamId: 0, seq: 0, body: { ...grant } });
+    if (!this.closeInfo) this.reports.consumed(bytes);
   }
 
   private onData(chunk: Buffer): void {
@@ -289,8 +274,7 @@ export class FramedConnection implements Connection {
       }
       this.writeControl({ type: 'error', streamId: 0, seq: 0, body });
       if (r.header?.type && CREDITED_TYPES.has(r.header.type)) {
-        const grant = this.recvCredit.onDiscard(r.bytes);
-        if (grant) this.sendGrant(grant);
+        this.reports.discarded(r.bytes);
       }
       return;
     }
@@ -299,7 +283,7 @@ export class FramedConnection implements Connection {
     this.counters.bytesReceived += r.bytes;
     if (!this.isReady) return this.onHandshake(f);
     if (CREDITED_TYPES.has(f.type)) {
-      if (!this.recvCredit.onArrive(r.bytes)) {
+      if (!this.reports.credit.onArrive(r.bytes)) {
         this.log({
           level: 'error',
           event: 'credit-violation',
@@ -458,7 +442,7 @@ export class FramedConnection implements Connection {
     this.outbox.flush();
     this.closeInfo = info;
     clearTimeout(this.handshakeTimer);
-    clearTimeout(this.creditTimer);
+    this.reports.stop();
     const err = info.error ?? new TransportError(`connection to ${this.remote} closed: ${info.reason}`);
     this.settleReady.reject(err);
     for (const p of this.pending.splice(0))
