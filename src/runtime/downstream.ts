@@ -2,9 +2,11 @@
  * A stage node's way to the next stage: the replicas it may send to (or the coordinator after the last
  * stage), connections opened as soon as the peers are known (a deployment pairs its radios before it
  * infers, so no sample pays for a handshake; one that fails is retried on first use) and wrapped with
- * the link emulation, one replica picked per sample, and dead peers skipped. Sends to a dead peer are
- * dropped (the coordinator re-sends after a failover), never blocking the node. It also sums what its
- * emulated links put on air ({@link Downstream.air}).
+ * the link emulation, and one replica picked per sample. A peer that cannot be reached or sent to is
+ * retried with a bounded backoff, never written off: only the coordinator decides a node is dead (by
+ * sending new peers). A sample no peer took in time is dropped (the coordinator re-sends after a
+ * failover), so the node never blocks for long. It also sums what its emulated links put on air
+ * ({@link Downstream.air}).
  */
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { TensorFrame } from '../transport/codec/frame.js';
@@ -19,6 +21,17 @@ import { ReplicaPicker, type ReplicaPolicy } from './replica-picker.js';
 /** A downstream connection is given up when it is not open within this time. */
 export const CONNECT_TIMEOUT_MS = 5000;
 
+/** How hard a send tries to reach a peer before the sample is dropped at this node. */
+export interface DownstreamRetry {
+  /** Rounds of attempts per sample (at least 1). */
+  readonly attempts: number;
+  /** Wait before a peer that failed is tried again, by its consecutive failures (the last repeats). */
+  readonly backoffMs: readonly number[];
+}
+
+/** About 2 s of backoff per sample at most, on top of the connect attempts themselves. */
+export const DEFAULT_RETRY: DownstreamRetry = { attempts: 4, backoffMs: [100, 400, 1600] };
+
 /** What {@link Downstream} needs from its node. */
 export interface DownstreamOptions {
   readonly transport: Transport;
@@ -27,18 +40,25 @@ export interface DownstreamOptions {
   readonly log: (line: string) => void;
   /** Sees every connection opened to a peer (the node reads from it and closes it on shutdown). */
   readonly onConnection: (conn: Connection) => void;
+  /** Default {@link DEFAULT_RETRY}. */
+  readonly retry?: DownstreamRetry;
 }
 
 interface Peer {
   readonly address: string;
+  /** The open connection or the attempt under way; unset after a failure or a close (reopened on use). */
   conn?: Promise<Connection>;
-  dead: boolean;
+  /** Consecutive failed connects or sends, and when the peer may be tried again. */
+  failures: number;
+  retryAt: number;
 }
 
 /** The next stage's replicas as one stage node sees them. */
 export class Downstream {
   private peers: Peer[] = [];
   private picker = new ReplicaPicker('round-robin');
+  /** Settles when the peer set is replaced: a send waiting to retry gives its sample up then. */
+  private replaced = signal();
   /** Samples no live peer took. */
   dropped = 0;
   /** Emulated links it opened, with their counters when air accounting last started. */
@@ -46,7 +66,11 @@ export class Downstream {
 
   constructor(private readonly o: DownstreamOptions) {}
 
-  /** Replaces the peer set (host:port list, or [`coordinator`]); connections to removed peers close. */
+  /**
+   * Replaces the peer set (host:port list, or [`coordinator`]); connections to removed peers close.
+   * The coordinator sends peers when it assigns and after a failover: the ones it keeps are alive as
+   * far as it knows, so what this node learnt about their failures is forgotten.
+   */
   setPeers(addresses: readonly string[], policy?: ReplicaPolicy): void {
     if (policy) this.picker = new ReplicaPicker(policy);
     const keep = new Map(this.peers.map((p) => [p.address, p]));
@@ -56,7 +80,14 @@ export class Downstream {
           (c) => c.close('peer replaced'),
           () => undefined,
         );
-    this.peers = addresses.map((address) => keep.get(address) ?? { address, dead: false });
+    this.peers = addresses.map((address) => {
+      const p = keep.get(address) ?? { address, failures: 0, retryAt: 0 };
+      p.failures = 0;
+      p.retryAt = 0;
+      return p;
+    });
+    this.replaced.fire();
+    this.replaced = signal();
     for (const p of this.peers) if (p.address !== COORDINATOR_ADDRESS && !p.conn) this.warm(p);
   }
 
@@ -77,53 +108,66 @@ export class Downstream {
 
   /**
    * Sends one sample's frames to one target; returns its address, or undefined when dropped. With
-   * `pinSeq` (DAG plans; the `seq` policy passes seq / batch) the replica is it modulo the peer count
-   * (the next live one if that is dead), so every upstream branch sends one sample to the same replica
-   * of a gather, and senders of a chain pair up as the coordinator does.
+   * `pinSeq` (DAG plans; the `seq` policy passes seq / batch) the replica is it modulo the peer count,
+   * so every upstream branch sends one sample to the same replica of a gather, and senders of a chain
+   * pair up as the coordinator does. A pinned sample never moves to another replica (its siblings
+   * would not follow): when its replica cannot be reached after the retries, or the coordinator
+   * replaces the peers meanwhile (a failover, which re-sends it), it is dropped here. Otherwise the
+   * policy picks among the peers not waiting out a backoff.
    */
   async send(coordinator: Connection, frames: TensorFrame[], pinSeq?: number): Promise<string | undefined> {
     if (this.peers.length === 1 && this.peers[0].address === COORDINATOR_ADDRESS) {
       return (await this.sendAll(coordinator, frames)) ? COORDINATOR_ADDRESS : undefined;
     }
-    if (pinSeq !== undefined) return this.sendPinned(frames, pinSeq);
-    for (let attempt = 0; attempt < this.peers.length; attempt++) {
-      const live = this.peers.filter((p) => !p.dead);
-      const loads = await Promise.all(
-        live.map(
-          (p) =>
-            p.conn?.then(
-              (c) => c.stats().inFlightFrames,
-              () => Infinity,
-            ) ?? Promise.resolve(0),
-        ),
-      );
-      const i = this.picker.pick(live.length, (j) => loads[j]);
-      if (i < 0) break;
-      const peer = live[i];
-      if (await this.sendTo(peer, frames)) return peer.address;
+    const peers = this.peers;
+    const replaced = this.replaced;
+    const { attempts, backoffMs } = this.o.retry ?? DEFAULT_RETRY;
+    for (let round = 0; round < attempts && peers === this.peers && peers.length > 0; round++) {
+      const candidates = pinSeq === undefined ? peers : [peers[pinSeq % peers.length]];
+      for (let tries = candidates.filter((p) => p.retryAt <= Date.now()).length; tries > 0; tries--) {
+        const peer = await this.pick(candidates, pinSeq !== undefined);
+        if (!peer || peers !== this.peers) break;
+        if (await this.sendTo(peer, frames, backoffMs)) return peer.address;
+      }
+      if (round + 1 < attempts)
+        await replaced.within(Math.min(...candidates.map((p) => p.retryAt)) - Date.now());
     }
     this.dropped += 1;
     return undefined;
   }
 
-  private async sendPinned(frames: TensorFrame[], seq: number): Promise<string | undefined> {
-    const n = this.peers.length;
-    for (let i = 0; i < n; i++) {
-      const peer = this.peers[(seq + i) % n];
-      if (!peer.dead && (await this.sendTo(peer, frames))) return peer.address;
-    }
-    this.dropped += 1;
-    return undefined;
+  /** The pinned peer, or the policy's choice among the ones not in backoff. */
+  private async pick(candidates: readonly Peer[], pinned: boolean): Promise<Peer | undefined> {
+    const ready = candidates.filter((p) => p.retryAt <= Date.now());
+    if (pinned || ready.length <= 1) return ready[0];
+    const loads = await Promise.all(
+      ready.map(
+        (p) =>
+          p.conn?.then(
+            (c) => c.stats().inFlightFrames,
+            () => Infinity,
+          ) ?? Promise.resolve(0),
+      ),
+    );
+    const i = this.picker.pick(ready.length, (j) => loads[j]);
+    return i < 0 ? undefined : ready[i];
   }
 
-  /** Connects to `peer` if needed and sends; a peer that cannot be reached or sent to is marked dead. */
-  private async sendTo(peer: Peer, frames: TensorFrame[]): Promise<boolean> {
-    const conn = await this.connect(peer).catch((err: unknown) => {
+  /** Connects to `peer` if needed and sends; a failure closes the connection and backs the peer off. */
+  private async sendTo(peer: Peer, frames: TensorFrame[], backoffMs: readonly number[]): Promise<boolean> {
+    const attempt = this.connect(peer);
+    const conn = await attempt.catch((err: unknown) => {
       this.o.log(`downstream ${peer.address} unreachable: ${errorMessage(err)}`);
       return undefined;
     });
-    if (conn && (await this.sendAll(conn, frames))) return true;
-    peer.dead = true;
+    if (conn && (await this.sendAll(conn, frames))) {
+      peer.failures = 0;
+      return true;
+    }
+    if (peer.conn === attempt) peer.conn = undefined;
+    if (conn) void conn.close('send failed').catch(() => undefined);
+    peer.failures += 1;
+    peer.retryAt = Date.now() + (backoffMs[Math.min(peer.failures, backoffMs.length) - 1] ?? 0);
     return false;
   }
 
@@ -140,14 +184,15 @@ export class Downstream {
 
   /** Opens the connection ahead of the first sample; a failure leaves the peer to be retried on first use. */
   private warm(peer: Peer): void {
-    this.connect(peer, true).catch(() => undefined);
+    this.connect(peer).catch(() => undefined);
   }
 
-  private connect(peer: Peer, warm = false): Promise<Connection> {
+  private connect(peer: Peer): Promise<Connection> {
     if (!peer.conn) {
       const { host, port } = parseAddress(peer.address);
       const wrap = this.o.linkWrap;
       let link: EmulatedLink | undefined;
+      let timedOut = false;
       const attempt = this.o.transport.connect({
         ...this.o.connection,
         ...(wrap
@@ -162,17 +207,21 @@ export class Downstream {
         host,
         port,
       });
+      // one that opens after its timeout is nobody's: close it
+      attempt.then(
+        (c) => timedOut && void c.close('connect timed out').catch(() => undefined),
+        () => undefined,
+      );
       const timeout = new Promise<never>((_, reject) =>
-        setTimeout(
-          () =>
-            reject(
-              new EdgesplitError(
-                'E_TRANSPORT',
-                `connect to ${peer.address} timed out after ${CONNECT_TIMEOUT_MS} ms`,
-              ),
+        setTimeout(() => {
+          timedOut = true;
+          reject(
+            new EdgesplitError(
+              'E_TRANSPORT',
+              `connect to ${peer.address} timed out after ${CONNECT_TIMEOUT_MS} ms`,
             ),
-          CONNECT_TIMEOUT_MS,
-        ).unref(),
+          );
+        }, CONNECT_TIMEOUT_MS).unref(),
       );
       const conn = Promise.race([attempt, timeout]);
       peer.conn = conn;
@@ -182,20 +231,38 @@ export class Downstream {
           const entry = link ? { link, base: link.stats(), closed: false } : undefined;
           if (entry) this.links.push(entry);
           void c.closed.then(() => {
-            peer.dead = true;
+            // reopened by the next send: a peer that closed (e.g. starting a new run) is not dead
+            if (peer.conn === conn) peer.conn = undefined;
             if (entry) entry.closed = true;
           });
           this.o.onConnection(c);
         },
         () => {
-          if (peer.conn !== conn) return;
-          if (warm) peer.conn = undefined;
-          else peer.dead = true;
+          if (peer.conn === conn) peer.conn = undefined;
         },
       );
     }
     return peer.conn;
   }
+}
+
+/** A one-shot wake-up: {@link within} waits for it, or for `ms` at most. */
+function signal(): { fire(): void; within(ms: number): Promise<void> } {
+  let fire!: () => void;
+  const fired = new Promise<void>((resolve) => (fire = resolve));
+  return {
+    fire,
+    within: (ms) =>
+      ms > 0
+        ? new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, ms);
+            void fired.then(() => {
+              clearTimeout(t);
+              resolve();
+            });
+          })
+        : Promise.resolve(),
+  };
 }
 
 function isEmulated(d: ByteDuplex): d is EmulatedLink {

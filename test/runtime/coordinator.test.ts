@@ -4,16 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../../src/core/tensor.js';
 import { runPipeline, type SampleSource } from '../../src/runtime/coordinator.js';
-import type { NodeEndpoint } from '../../src/runtime/node-link.js';
-import type { NodePool } from '../../src/runtime/node-pool.js';
-import { startStageNode, type StageNodeHandle } from '../../src/runtime/node.js';
 import type { RuntimePlan, RuntimeTensor } from '../../src/runtime/routes.js';
 import { createMemoryTransport } from '../../src/transport/memory/memory-transport.js';
-import type { Transport, TransportLogEvent } from '../../src/transport/transport.js';
 import { fakeBackend, fakeModelBytes, type FakeModel } from './fake-backend.js';
+import { memoryPool, quiet } from './memory-pool.js';
 
-// keyed, as local runs are: nodes take control only from a peer that proved the key
-const quiet = { log: (_e: TransportLogEvent) => undefined, key: Buffer.alloc(32, 7) };
 const t = (name: string): RuntimeTensor => ({ name, dtype: 'float32', shape: ['N', 2], wire: 'fp32' });
 
 /** x -> [+1] -> a ; a -> [+10] -> b (slow, replicated) ; b -> [+100] -> y: y = x + 111. */
@@ -51,33 +46,6 @@ const samples = (n: number): SampleSource => ({
   count: n,
   input: (i) => ({ x: { dtype: 'float32', dims: [1, 2], data: new Float32Array([i, -i]) } }),
 });
-
-function memoryPool(transport: Transport, backend: ReturnType<typeof fakeBackend>, canReplace = true) {
-  const nodes = new Map<string, StageNodeHandle>();
-  const startOne = async (device: string): Promise<NodeEndpoint> => {
-    const h = await startStageNode({
-      transport,
-      backend,
-      host: 'mem',
-      port: 0,
-      connection: quiet,
-      modelDir: tmpdir(),
-      log: () => undefined,
-    });
-    nodes.set(device, h);
-    return { device, address: h.address };
-  };
-  const pool: NodePool & { nodes: typeof nodes } = {
-    kind: canReplace ? 'local' : 'hosts',
-    nodes,
-    start: (devices) => Promise.all(devices.map(startOne)),
-    ...(canReplace ? { replace: startOne } : {}),
-    async close() {
-      await Promise.all([...nodes.values()].map((h) => h.close()));
-    },
-  };
-  return pool;
-}
 
 function expectChainOutputs(outputs: Record<string, Tensor>[], n: number): void {
   expect(outputs).toHaveLength(n);
