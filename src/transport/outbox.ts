@@ -12,7 +12,8 @@ import type { ByteDuplex } from './transport.js';
 
 /**
  * Frames coalesced into one record carry at most this many plaintext bytes (a larger frame travels
- * alone in its own record); a receiver accepts records up to max(this, its maxFrameBytes).
+ * alone in its own record); a receiver accepts records up to max(this, its maxFrameBytes). Keyless,
+ * the same runs are the chunks written.
  */
 export const MAX_COALESCED_RECORD_BYTES = 256 * 1024;
 
@@ -22,7 +23,6 @@ export class Outbox {
   /** Where each queued frame's parts end in `parts`, and the plaintext bytes up to there. */
   private frameEnds: number[] = [];
   private frameBytes: number[] = [];
-  private queuedBytes = 0;
   private written: (() => void)[] = [];
   private scheduled = false;
   private sealer: RecordSealer | undefined;
@@ -43,11 +43,6 @@ export class Outbox {
     return this.writing !== undefined;
   }
 
-  /** Frames queued and not yet written. */
-  get queuedFrames(): number {
-    return this.frameEnds.length;
-  }
-
   /** Resolves once the byte stream took the last write. */
   drained(): Promise<void> {
     return this.writing ? new Promise((resolve) => this.drainWaiters.push(resolve)) : Promise.resolve();
@@ -58,7 +53,6 @@ export class Outbox {
     for (const p of frame.parts) this.parts.push(p);
     this.frameEnds.push(this.parts.length);
     this.frameBytes.push(frame.length);
-    this.queuedBytes += frame.length;
     if (onWritten) this.written.push(onWritten);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -78,25 +72,22 @@ export class Outbox {
     const parts = this.parts;
     const ends = this.frameEnds;
     const sizes = this.frameBytes;
-    const total = this.queuedBytes;
     const written = this.written;
     this.parts = [];
     this.frameEnds = [];
     this.frameBytes = [];
-    this.queuedBytes = 0;
     this.written = [];
-    let out: Buffer;
+    let chunks: Buffer[];
     try {
-      out = this.sealer
-        ? this.seal(parts, ends, sizes)
-        : parts.length === 1
-          ? parts[0]
-          : Buffer.concat(parts, total);
+      chunks = groups(parts, ends, sizes).map((g) =>
+        this.sealer ? this.sealer.sealParts(g) : g.length === 1 ? g[0] : Buffer.concat(g),
+      );
     } catch (err) {
       this.onError(err as Error);
       return;
     }
-    const w = this.duplex.write(out);
+    let w: Promise<void> = Promise.resolve();
+    for (const c of chunks) w = this.duplex.write(c);
     this.writing = w;
     w.then(
       () => {
@@ -108,23 +99,22 @@ export class Outbox {
     );
     for (const done of written) done();
   }
+}
 
-  /** Seals queued frames into records of at most {@link MAX_COALESCED_RECORD_BYTES} (a larger frame alone). */
-  private seal(parts: Buffer[], ends: number[], sizes: number[]): Buffer {
-    const records: Buffer[] = [];
-    let start = 0;
-    let bytes = 0;
-    let firstFrame = 0;
-    for (let f = 0; f < ends.length; f++) {
-      if (f > firstFrame && bytes + sizes[f] > MAX_COALESCED_RECORD_BYTES) {
-        records.push(this.sealer!.sealParts(parts.slice(start, ends[f - 1])));
-        start = ends[f - 1];
-        bytes = 0;
-        firstFrame = f;
-      }
-      bytes += sizes[f];
+/** Queued frames' parts cut into runs of whole frames of at most {@link MAX_COALESCED_RECORD_BYTES} (a larger frame alone). */
+function groups(parts: Buffer[], ends: number[], sizes: number[]): Buffer[][] {
+  const out: Buffer[][] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let f = 0; f < ends.length; f++) {
+    const from = f === 0 ? 0 : ends[f - 1];
+    if (from > start && bytes + sizes[f] > MAX_COALESCED_RECORD_BYTES) {
+      out.push(parts.slice(start, from));
+      start = from;
+      bytes = 0;
     }
-    records.push(this.sealer!.sealParts(start === 0 ? parts : parts.slice(start)));
-    return records.length === 1 ? records[0] : Buffer.concat(records);
+    bytes += sizes[f];
   }
+  out.push(start === 0 ? parts : parts.slice(start));
+  return out;
 }

@@ -199,6 +199,30 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
         expect(writes[before]).toBe(p.client.stats().bytesSent + (keyed ? 20 : 0));
       });
 
+    it('cuts a batch over 256 KiB into several records of whole frames, delivered in order', async () => {
+      const writes: number[] = [];
+      const counting = (raw: ByteDuplex): ByteDuplex => ({
+        ...raw,
+        remote: raw.remote,
+        write(chunk) {
+          writes.push(chunk.length);
+          return raw.write(chunk);
+        },
+      });
+      const key = { key: Buffer.alloc(32, 0x6b) };
+      const p = await pairOver(makeTransport(), { client: { ...key, wrap: counting }, server: key }, track);
+      const before = writes.length;
+      const frames = [0, 1, 2, 3, 4, 5].map((i) => tensor(i, 12_000));
+      await Promise.all(frames.map((f) => p.client.send(f)));
+      const records = writes.slice(before);
+      // 6 frames of ~48 KiB: 5 fit one record, the 6th starts the next
+      expect(records.length).toBe(2);
+      expect(records.every((n) => n <= 256 * 1024 + 20)).toBe(true);
+      const got: Frame[] = [];
+      for (let i = 0; i < 6; i++) got.push((await p.server.receive())!);
+      expect(got).toEqual(frames);
+    });
+
     it('lets one frame larger than the byte window through alone', async () => {
       const p = await pairOver(makeTransport(), { server: { window: { frames: 8, bytes: 1000 } } }, track);
       const sends = [
