@@ -3,34 +3,15 @@
  * coordinator scatters each image to every branch stage, the gather stage waits for every branch's
  * pre-final activation; the gathered logits equal the whole LCP model's.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadDeviceCatalog, loadLinkCatalog } from '../../src/catalog/index.js';
 import { loadModelFile } from '../../src/onnx/io.js';
-import { planLcpModel } from '../../src/plan/lcp-plan.js';
 import type { LocalPool } from '../../src/runtime/local-nodes.js';
-import { loadRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { datasetSamples, runPlan } from '../../src/runtime/run.js';
-import { parseDeviceSpec } from '../../src/strategy/plan/devices.js';
+import { LCP_MODEL, lcpPlan, removeLcpPlans } from './lcp-fixture.js';
 import { maxAbsDiff, referenceOutputs } from './reference.js';
 
-const MODEL = 'models/lcp-split4.onnx';
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-async function lcpPlan(replicas: number) {
-  const out = mkdtempSync(join(tmpdir(), 'edgesplit-dag-'));
-  dirs.push(out);
-  await planLcpModel(MODEL, {
-    devices: parseDeviceSpec('rpi3bplusx4', loadDeviceCatalog([])),
-    link: loadLinkCatalog([]).get('wifi-rpi3bplus'),
-    replicas,
-    out,
-  });
-  return loadRuntimePlan(out);
-}
+const MODEL = LCP_MODEL;
+afterAll(removeLcpPlans);
 
 describe('LCP DAG plan on real processes', () => {
   it('writes 4 stages: 3 branches and branch 3 + gather + classifier reading all of them', async () => {
