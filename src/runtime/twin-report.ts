@@ -198,9 +198,11 @@ export function twinReport(
     basis:
       `measured: wall-clock times x ${timeScale} (deployment time); predicted: plan.json. ` +
       `Latency with ${window} sample(s) in flight: predicted max(plan latency, ${window} / plan throughput) (Little's law; --window 1 gives the plan's own latency). ` +
-      (byAir
-        ? "send = the emulated links' air time per sample sent (packets, retransmissions, and the credits coming back) plus one link latency, as the plan's transfer time counts it; "
-        : 'send = hop (links not emulated: no air time to count); ') +
+      (plan.topology === 'dag'
+        ? 'DAG plan: send, receive and hop are itemised for chains only (the link table gives the bytes of every edge); '
+        : byAir
+          ? "send = the emulated links' air time per sample sent (packets, retransmissions, and the credits coming back) plus one link latency, as the plan's transfer time counts it; "
+          : 'send = hop (links not emulated: no air time to count); ') +
       'hop = send start until the next stage holds the sample, waiting = hop - send (waiting for credits, a busy radio or receiver). ' +
       'The first stage receives from and the last stage sends to the coordinator, which the plan does not count (with samples in flight that receive is mostly waiting for the device); queue = received until the device started on it. ' +
       'Energy: the cost model on the plan bytes vs on the measured bytes (nothing is a measured energy).',
