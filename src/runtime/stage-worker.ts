@@ -83,13 +83,18 @@ export class StageWorker {
   clear(): void {
     this.ready.length = 0;
     this.timeline.clear();
-    for (const w of this.spaceWaiters.splice(0)) w();
+    this.releaseReaders();
   }
 
   /** Stops the loop. */
   stop(): void {
     this.closed = true;
     this.wakeWorker?.();
+    this.releaseReaders();
+  }
+
+  /** Wakes every reader blocked in {@link push}; each re-checks the queue. */
+  private releaseReaders(): void {
     for (const w of this.spaceWaiters.splice(0)) w();
   }
 
@@ -104,7 +109,7 @@ export class StageWorker {
       }
       // every blocked reader re-checks: waking only one lets a reader that re-blocked swallow the wake
       // of another, which then never reads again (the hedged-run stall of issue 13)
-      for (const w of this.spaceWaiters.splice(0)) w();
+      this.releaseReaders();
       const a = this.o.assignment();
       if (!a || item.epoch < this.o.epoch()) {
         this.dropped += 1;
