@@ -180,14 +180,7 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
     for (const keyed of [false, true])
       it(`writes frames sent together as one chunk${keyed ? ' (one record)' : ''}, delivered in order`, async () => {
         const writes: number[] = [];
-        const counting = (raw: ByteDuplex): ByteDuplex => ({
-          ...raw,
-          remote: raw.remote,
-          write(chunk) {
-            writes.push(chunk.length);
-            return raw.write(chunk);
-          },
-        });
+        const counting = countingWrites(writes);
         const key = keyed ? { key: Buffer.alloc(32, 0x5a) } : {};
         const p = await pairOver(makeTransport(), { client: { ...key, wrap: counting }, server: key }, track);
         const before = writes.length;
@@ -201,14 +194,7 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
 
     it('cuts a batch over 256 KiB into several records of whole frames, delivered in order', async () => {
       const writes: number[] = [];
-      const counting = (raw: ByteDuplex): ByteDuplex => ({
-        ...raw,
-        remote: raw.remote,
-        write(chunk) {
-          writes.push(chunk.length);
-          return raw.write(chunk);
-        },
-      });
+      const counting = countingWrites(writes);
       const key = { key: Buffer.alloc(32, 0x6b) };
       const p = await pairOver(makeTransport(), { client: { ...key, wrap: counting }, server: key }, track);
       const before = writes.length;
@@ -378,5 +364,17 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
         /closed|reserved/,
       );
     });
+  });
+}
+
+/** Wraps a byte stream so every chunk written to it has its length pushed onto `writes`. */
+function countingWrites(writes: number[]): (raw: ByteDuplex) => ByteDuplex {
+  return (raw) => ({
+    ...raw,
+    remote: raw.remote,
+    write(chunk) {
+      writes.push(chunk.length);
+      return raw.write(chunk);
+    },
   });
 }
