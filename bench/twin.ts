@@ -20,7 +20,7 @@ import { float32Tensor } from '../src/core/tensor.js';
 import { mulberry32 } from '../src/core/random.js';
 import { mobilenetV2 } from '../src/graph/builder/architectures.js';
 import { encodeModel } from '../src/onnx/io.js';
-import { planModelFile } from '../src/plan/plan-model.js';
+import { DEMO_PIPELINE, planModelFile } from '../src/plan/plan-model.js';
 import type { SampleSource } from '../src/runtime/coordinator.js';
 import { timeScaleFor } from '../src/runtime/device-emulation.js';
 import { loadRuntimePlan } from '../src/runtime/plan-dir.js';
@@ -173,15 +173,7 @@ const pct = (x: number | null | undefined) =>
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'edgesplit-twin-'));
-  await planModelFile('models/remote.onnx', {
-    devices: 'nano33blex4',
-    link: 'ble-esp32s3',
-    objective: 'throughput',
-    activationBits: 16,
-    weightBits: 32,
-    replicas: 'auto',
-    out: join(dir, 'demo'),
-  });
+  await planModelFile('models/remote.onnx', { ...DEMO_PIPELINE, out: join(dir, 'demo') });
   const mnv2 = join(dir, 'mobilenetv2-64.onnx');
   writeFileSync(mnv2, encodeModel(mobilenetV2({ size: 64, classes: 10, seed: 1 })));
   await planModelFile(mnv2, {

@@ -4,7 +4,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { loadDeviceCatalog, loadLinkCatalog } from '../catalog/index.js';
 import { packageRoot } from '../data/package-root.js';
-import { planModelFile } from '../plan/plan-model.js';
+import { DEMO_PIPELINE, planModelFile } from '../plan/plan-model.js';
 import { profileModelFile } from '../profile/index.js';
 import { shortLayerName } from '../report/charts.js';
 import { cutLabel, fmtEnergy, fmtPower, fmtTime } from '../report/format.js';
@@ -70,12 +70,12 @@ export function registerDemoCommand(program: Command): void {
     .option('--node <device>', 'wearable node for the DistNN split', 'distnn-asic-65nm')
     .option('--hub <device>', 'hub for the DistNN split', 'phone')
     .option('--split-link <link>', 'node-hub link for the DistNN split', 'ble')
-    .option('--devices <spec>', 'devices for the pipeline plan', 'nano33blex4')
-    .option('--link <link>', 'link the plan assumes between devices', 'ble-esp32s3')
+    .option('--devices <spec>', 'devices for the pipeline plan', DEMO_PIPELINE.devices)
+    .option('--link <link>', 'link the plan assumes between devices', DEMO_PIPELINE.link)
     .option(
       '--run-link <link>',
       'link emulated on the sockets during the run ("none" for raw loopback)',
-      'ble-esp32s3',
+      DEMO_PIPELINE.link,
     )
     .option(
       '--emulate <mode>',
@@ -87,8 +87,12 @@ export function registerDemoCommand(program: Command): void {
       'deployment time runs k times faster; auto: so the run takes about 8 s of real time',
       'auto',
     )
-    .option('--objective <o>', 'pipeline objective', 'throughput')
-    .option('--weight-bits <n>', 'weight bit width on the pipeline devices (32: an unquantised model)', '32')
+    .option('--objective <o>', 'pipeline objective', DEMO_PIPELINE.objective)
+    .option(
+      '--weight-bits <n>',
+      'weight bit width on the pipeline devices (32: an unquantised model)',
+      String(DEMO_PIPELINE.weightBits),
+    )
     .option('--limit <n>', 'test images streamed through the pipeline', '64')
     .option('--out <dir>', 'where the plan, trace and report go', 'reports/demo')
     .option('--json', 'print one JSON summary instead of the narrative')
@@ -115,9 +119,9 @@ export function registerDemoCommand(program: Command): void {
         devices: opts.devices,
         link: opts.link,
         objective: parseChoice('--objective', opts.objective, OBJECTIVES),
-        activationBits: 16,
+        activationBits: DEMO_PIPELINE.activationBits,
         weightBits: parseBits('--weight-bits', opts.weightBits),
-        replicas: 'auto',
+        replicas: DEMO_PIPELINE.replicas,
         out: planDir,
       });
       const p = planned.result.plan;

@@ -14,7 +14,7 @@ export {
   type WritePlanOptions,
 } from './plan-dir.js';
 export { RSSI_CURVE_FILE, inlineExternalData, loadDevicePool, loadRssiCurve } from './inputs.js';
-export { planModelFile, type PlanModelOptions, type PlannedModel } from './plan-model.js';
+export { DEMO_PIPELINE, planModelFile, type PlanModelOptions, type PlannedModel } from './plan-model.js';
 export {
   planLcpModel,
   type DagPlanFile,

@@ -58,6 +58,20 @@ export interface PlanModelOptions {
   readonly onProgress?: (message: string) => void;
 }
 
+/**
+ * The pipeline plan of `edgesplit demo` (its step 3, the defaults of its options), which the twin
+ * benchmark and test check too: the zoo's `remote` classifier over four Nano 33 BLE boards on the
+ * pipeline seed's BLE link, planned for throughput with 16-bit activations and unquantised weights.
+ */
+export const DEMO_PIPELINE = {
+  devices: 'nano33blex4',
+  link: 'ble-esp32s3',
+  objective: 'throughput',
+  activationBits: 16,
+  weightBits: 32,
+  replicas: 'auto',
+} as const satisfies Omit<PlanModelOptions, 'out'>;
+
 /** Everything a planning run produced. */
 export interface PlannedModel {
   readonly graph: Graph;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/data/package-root.js';
-import { planModelFile } from '../../src/plan/plan-model.js';
+import { DEMO_PIPELINE, planModelFile } from '../../src/plan/plan-model.js';
 import { loadRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { runPlan } from '../../src/runtime/run.js';
 import type { RuntimePlan } from '../../src/runtime/routes.js';
@@ -31,15 +31,7 @@ beforeAll(async () => {
   });
   plan = await loadRuntimePlan(out);
   const out2 = join(mkdtempSync(join(tmpdir(), 'edgesplit-twin-')), 'plan');
-  await planModelFile(join(packageRoot(), 'models', 'remote.onnx'), {
-    devices: 'nano33blex4',
-    link: 'ble-esp32s3',
-    objective: 'throughput',
-    activationBits: 16,
-    weightBits: 32,
-    replicas: 'auto',
-    out: out2,
-  });
+  await planModelFile(join(packageRoot(), 'models', 'remote.onnx'), { ...DEMO_PIPELINE, out: out2 });
   replicated = await loadRuntimePlan(out2);
 }, 60_000);
 
