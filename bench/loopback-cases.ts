@@ -19,6 +19,8 @@ export interface LoopbackCase {
   readonly model: ModelProto;
   /** Node indices where stages 1.. start. */
   readonly cuts: readonly number[];
+  /** Samples of its long runs, when not the bench's `BENCH_SAMPLES`. */
+  readonly samples?: number;
   /** Target of pipelined / whole-model throughput with the automatic batch (zoo plans). */
   readonly wholeTarget?: number;
   /** Issue 11's overhead target case: its batch-1 figure is the target line. */
@@ -58,7 +60,7 @@ export function zooCase(name: string, stages: number, wholeTarget: number): Loop
  * shape, so coordinator -> stage 0 -> stage 1 -> stage 2 -> coordinator all carry 28*28*4 = 3,136
  * bytes per sample, and the stages' compute (~7k MACs each) is small next to the runtime's.
  */
-export function chain3kCase(): LoopbackCase {
+export function chain3kCase(samples: number): LoopbackCase {
   const b = new ModelBuilder({ name: 'chain-3k', seed: 3 });
   let x = b.input('input', ['N', 1, 28, 28]);
   for (let s = 0; s < 3; s++) x = b.relu(b.conv(x, { out: 1, kernel: 3 }));
@@ -69,6 +71,7 @@ export function chain3kCase(): LoopbackCase {
     model: b.build(),
     // nodes: conv relu | conv relu | conv relu identity
     cuts: [2, 4],
+    samples,
     overheadTarget: true,
   };
 }

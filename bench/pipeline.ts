@@ -46,12 +46,13 @@ import { writePlanDir } from '../test/runtime/plan-fixture.js';
 import { chain3kCase, zooCase, type LoopbackCase } from './loopback-cases.js';
 import { SteadyCpu, cpuMsWithChildren, type SteadyWindow } from './steady-cpu.js';
 
-const N = Number(process.env.BENCH_SAMPLES ?? 3000);
+const BENCH_N = Number(process.env.BENCH_SAMPLES ?? 3000);
 // BENCH_BATCHES=1 measures batch 1 only (e.g. on a commit without micro-batching)
 const BATCHES = process.env.BENCH_BATCHES === '1' ? [1] : [1, undefined];
-const SHORT = Math.min(200, Math.floor(N / 10));
-// the steady window starts after this many released samples (JIT warm-up)
-const WARMUP = Number(process.env.BENCH_WARMUP ?? Math.floor(N / 3));
+// the target case is cheap, and its per-sample CPU keeps falling for the first few thousand samples
+const TARGET_N = Number(process.env.BENCH_TARGET_SAMPLES ?? 6000);
+// the steady window starts after this many released samples (default: half the run)
+const WARMUP = process.env.BENCH_WARMUP !== undefined ? Number(process.env.BENCH_WARMUP) : undefined;
 const BLE_SAMPLES = Number(process.env.BENCH_BLE_SAMPLES ?? 8);
 const CASES = ['chain3k', 'local', 'remote', 'ble'] as const;
 const OVERHEAD_TARGET_US = 100;
@@ -188,17 +189,22 @@ function splitLine(r: RunReport): string {
 }
 
 /** The steady window's line: overhead, each process's CPU per sample and the onnxruntime share. */
-function steadyLine(plan: RuntimePlan, w: SteadyWindow, stageCpu: readonly number[], us: number): string {
+function steadyLine(
+  plan: RuntimePlan,
+  w: SteadyWindow,
+  stageCpu: readonly number[],
+  us: number,
+  warmup: number,
+): string {
   const ortMs = stageCpu.reduce((a, b) => a + b, 0);
-  const nodes = plan.stages.flatMap((st, k) =>
-    st.devices.map(
-      (d) =>
-        `${d.name} ${w.nodesMs[plan.stages.slice(0, k).reduce((n, s) => n + s.devices.length, 0) + st.devices.indexOf(d)].toFixed(3)} (onnxruntime ${(stageCpu[k] / st.devices.length).toFixed(3)})`,
-    ),
-  );
+  // the devices in plan order, as SteadyCpu was given them
+  const nodes = plan.stages
+    .flatMap((st, k) => st.devices.map((d) => ({ name: d.name, ortMs: stageCpu[k] / st.devices.length })))
+    .map((d, i) => `${d.name} ${w.nodesMs[i].toFixed(3)} (onnxruntime ${d.ortMs.toFixed(3)})`);
+  const drift = Math.abs(w.halvesMs[0] - w.halvesMs[1]) / w.halvesMs[1];
   return [
-    `    steady state (samples ${w.from}..${w.to} of this run: after a ${WARMUP}-sample warm-up, pipeline full): runtime CPU overhead ${us.toFixed(0)} us per sample per hop`,
-    `      CPU ms per sample: coordinator ${w.coordinatorMs.toFixed(3)}, ${nodes.join(', ')}; all ${w.allMs.toFixed(3)} (window halves ${w.halvesMs.map((h) => h.toFixed(3)).join(' / ')}), of it onnxruntime ${((100 * ortMs) / w.allMs).toFixed(1)}%`,
+    `    steady state (samples ${w.from}..${w.to} of this run: after a ${warmup}-sample warm-up, pipeline full; ${w.throughputPerS.toFixed(0)}/s): runtime CPU overhead ${us.toFixed(0)} us per sample per hop`,
+    `      CPU ms per sample: coordinator ${w.coordinatorMs.toFixed(3)}, ${nodes.join(', ')}; all ${w.allMs.toFixed(3)} (window halves ${w.halvesMs.map((h) => h.toFixed(3)).join(' / ')}), of it onnxruntime ${((100 * ortMs) / w.allMs).toFixed(1)}%${drift > 0.1 ? `; the halves differ by ${(100 * drift).toFixed(0)}%: not steady yet, run more samples` : ''}`,
   ].join('\n');
 }
 
@@ -225,6 +231,9 @@ function frameLine(
 async function loopbackCase(c: LoopbackCase): Promise<void> {
   const fx = writePlanDir(c.model, { cuts: [...c.cuts] });
   const plan = loadRuntimePlan(fx.dir);
+  const N = c.samples ?? BENCH_N;
+  const SHORT = Math.min(200, Math.floor(N / 10));
+  const warmup = WARMUP ?? Math.floor(N / 2);
   const samples = datasetSamples(plan, 'fashion-mnist-test', N);
   const stages = plan.stages.length;
   const hops = stages + 1;
@@ -240,7 +249,7 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
     const stageCpuPer = await stageModelsCpuMs(plan, Math.min(N, 800), batch);
     const stageCpu = stageCpuPer.reduce((a, b) => a + b, 0);
     const small = await measuredRun(plan, firstN(samples, SHORT), batch);
-    const steady = new SteadyCpu(devices, WARMUP);
+    const steady = new SteadyCpu(devices, warmup);
     const big = await measuredRun(plan, samples, batch, steady);
     const overheadUs = (1000 * (big.cpuMs - small.cpuMs - (N - SHORT) * stageCpu)) / ((N - SHORT) * hops);
     // the same with the nodes' measured compute (wall time: too high on a loaded host, so this is too low)
@@ -264,7 +273,9 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
     console.log(
       `    CPU ${big.cpuMs.toFixed(0)} ms (all processes, minus a ${SHORT}-sample run's ${small.cpuMs.toFixed(0)} ms), stage models' onnxruntime CPU ${stageCpu.toFixed(3)} ms per sample (nodes' wall clock: ${big.computeMs.toFixed(0)} - ${small.computeMs.toFixed(0)} ms)`,
     );
-    console.log(typeof win === 'string' ? `    ${win}` : steadyLine(plan, win, stageCpuPer, steadyUs!));
+    console.log(
+      typeof win === 'string' ? `    ${win}` : steadyLine(plan, win, stageCpuPer, steadyUs!, warmup),
+    );
     // what cutting the model costs by itself, before any runtime: the stage models vs the whole one
     console.log(
       `    stage models / whole model onnxruntime CPU in one process = ${(stageCpu / wholeCpu).toFixed(2)} (${stageCpu.toFixed(3)} / ${wholeCpu.toFixed(3)} ms per sample): with ${cpus().length} cores and no runtime cost at all, pipelined / whole model <= ${((cpus().length * wholeCpu) / stageCpu).toFixed(2)}`,
@@ -323,7 +334,7 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  if (only.has('chain3k')) await loopbackCase(chain3kCase());
+  if (only.has('chain3k')) await loopbackCase(chain3kCase(TARGET_N));
   if (only.has('local')) await loopbackCase(zooCase('local', 3, 0.5));
   if (only.has('remote')) await loopbackCase(zooCase('remote', 2, 0.8));
   if (only.has('ble')) await bleCase();

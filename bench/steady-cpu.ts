@@ -36,6 +36,8 @@ export function cpuMsWithChildren(): number {
 
 interface Reading {
   readonly done: number;
+  /** performance.now() at the reading. */
+  readonly at: number;
   readonly coordinatorMs: number;
   /** CPU ms per device (undefined: its process was gone or replaced). */
   readonly nodesMs: readonly (number | undefined)[];
@@ -51,6 +53,8 @@ export interface SteadyWindow {
   /** Per device, in the order given to {@link SteadyCpu}. */
   readonly nodesMs: readonly number[];
   readonly allMs: number;
+  /** Samples per second released during the window (wall clock). */
+  readonly throughputPerS: number;
   /** All processes' CPU ms per sample in the window's first and second half (equal when warm). */
   readonly halvesMs: readonly [number, number];
 }
@@ -83,7 +87,7 @@ export class SteadyCpu {
         return undefined; // the process exited between pid() and the read
       }
     });
-    return { done, coordinatorMs: (c.user + c.system) / 1000, nodesMs, pids };
+    return { done, at: performance.now(), coordinatorMs: (c.user + c.system) / 1000, nodesMs, pids };
   }
 
   /**
@@ -113,6 +117,7 @@ export class SteadyCpu {
       coordinatorMs: (b.coordinatorMs - a.coordinatorMs) / n,
       nodesMs: this.devices.map((_, i) => (b.nodesMs[i]! - a.nodesMs[i]!) / n),
       allMs: (all(b) - all(a)) / n,
+      throughputPerS: (1000 * n) / (b.at - a.at),
       halvesMs: [(all(mid) - all(a)) / (mid.done - a.done), (all(b) - all(mid)) / (b.done - mid.done)],
     };
   }
