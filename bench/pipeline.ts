@@ -1,6 +1,9 @@
 /**
  * Pipeline benchmark (run with `npx tsx bench/pipeline.ts`; needs `npx tsc -p tsconfig.json` first,
- * because the nodes run the built CLI; `BENCH_ONLY=chain3k,local,remote,ble` runs some cases only).
+ * because the nodes run the built CLI). Environment: `BENCH_ONLY=chain3k,local,remote,ble` runs some
+ * cases only; `BENCH_SAMPLES` (default 3000) the zoo cases' samples per long run,
+ * `BENCH_TARGET_SAMPLES` (default 6000) the 3 KB chain's; `BENCH_WARMUP` the samples before the steady
+ * window (default half the run); `BENCH_BATCHES=1` batch 1 only; `BENCH_BLE_SAMPLES` (default 8).
  * Prints ratios measured in one run:
  *  1. loopback, no emulation (`--emulate none`), at batch 1 and at the automatic micro-batch, for
  *     issue 11's target case (3 cheap stages, one 3,136-byte fp32 tensor on every hop: see
