@@ -271,7 +271,7 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
       );
     }
     console.log(
-      `  batch ${batch}${requested === undefined ? ' (auto)' : ''}: runtime CPU overhead by short-run subtraction ${overheadUs.toFixed(0)} us per sample per hop (JIT warm-up after the first ${SHORT} samples included; ${overheadWallUs.toFixed(0)} with the nodes' wall-clock compute); tensors per hop ${perHopKiB} KiB${c.overheadTarget ? '' : ' (per-byte and per-frame costs mixed: the 3 KB target case is chain3k)'}`,
+      `  batch ${batch}${requested === undefined ? ' (auto)' : ''}: runtime CPU overhead by short-run subtraction ${overheadUs.toFixed(0)} us per sample per hop (warm-up after the first ${SHORT} samples included; ${overheadWallUs.toFixed(0)} with the nodes' wall-clock compute); tensors per hop ${perHopKiB} KiB${c.overheadTarget ? '' : ' (per-byte and per-frame costs mixed: the 3 KB target case is chain3k)'}`,
     );
     console.log(
       `    CPU ${big.cpuMs.toFixed(0)} ms (all processes, minus a ${SHORT}-sample run's ${small.cpuMs.toFixed(0)} ms), stage models' onnxruntime CPU ${stageCpu.toFixed(3)} ms per sample (nodes' wall clock: ${big.computeMs.toFixed(0)} - ${small.computeMs.toFixed(0)} ms)`,
