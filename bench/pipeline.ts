@@ -1,12 +1,22 @@
 /**
  * Pipeline benchmark (run with `npx tsx bench/pipeline.ts`; needs `npx tsc -p tsconfig.json` first,
- * because the nodes run the built CLI). Prints ratios measured in one run:
- *  1. loopback, no emulation (`--emulate none`), the zoo's `local` model in 3 stages and `remote` in
- *     2 (cuts balancing MACs), at batch 1 and at the automatic micro-batch:
+ * because the nodes run the built CLI). Environment: `BENCH_ONLY=chain3k,local,remote,ble` runs some
+ * cases only; `BENCH_SAMPLES` (default 3000) the zoo cases' samples per long run,
+ * `BENCH_TARGET_SAMPLES` (default 6000) the 3 KB chain's; `BENCH_WARMUP` the samples before the steady
+ * window (default half the run); `BENCH_BATCHES=1` batch 1 only; `BENCH_BLE_SAMPLES` (default 8).
+ * Prints ratios measured in one run:
+ *  1. loopback, no emulation (`--emulate none`), at batch 1 and at the automatic micro-batch, for
+ *     issue 11's target case (3 cheap stages, one 3,136-byte fp32 tensor on every hop: see
+ *     `loopback-cases.ts`) and for the zoo's `local` model in 3 stages and `remote` in 2 (cuts
+ *     balancing MACs; their hops carry up to 49 KiB, so their batch-1 figure mixes per-byte and
+ *     per-frame costs):
  *     (a) runtime CPU overhead per sample per hop = (user+sys CPU of all processes - onnxruntime
- *         compute time) / samples / hops, hops = stages + 1 (coordinator -> stage 0 -> ... -> coordinator);
- *         the fixed cost of a run (process start, model load) is removed by subtracting a short run, and
- *         the compute is the stage models' onnxruntime CPU time measured in this process;
+ *         compute time) / samples / hops, hops = stages + 1 (coordinator -> stage 0 -> ... -> coordinator),
+ *         the compute being the stage models' onnxruntime CPU time measured in this process, twice:
+ *         by short-run subtraction (the fixed cost of a run, process start and model load, removed by
+ *         subtracting a short run; JIT warm-up beyond the short run stays in) and in steady state
+ *         (every process's CPU read during the long run, after a warm-up count of samples, while the
+ *         pipeline is full: see `steady-cpu.ts`), with each process's CPU per sample;
  *     (b) pipelined throughput / whole-model onnxruntime throughput in one process (1 thread, same batch);
  *     (c) measured throughput / the bound from the stages' measured compute (target >= 0.9), and
  *         next to it the bound when the run's processes share this machine's cores (the stages'
@@ -18,11 +28,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { onnxruntimeBackend } from '../src/backend/onnxruntime/onnxruntime-backend.js';
 import { buildGraph } from '../src/graph/build.js';
 import { vggSmall } from '../src/graph/builder/architectures.js';
-import { decodeModel, encodeModel } from '../src/onnx/io.js';
+import { encodeModel } from '../src/onnx/io.js';
 import type { ModelProto } from '../src/onnx/proto.js';
 import type { Tensor } from '../src/core/tensor.js';
 import { profileGraph } from '../src/profile/profile.js';
@@ -37,27 +46,32 @@ import { loadRuntimePlan } from '../src/runtime/plan-dir.js';
 import type { RuntimePlan } from '../src/runtime/routes.js';
 import { datasetSamples, runPlan, type RunReport } from '../src/runtime/run.js';
 import { writePlanDir } from '../test/runtime/plan-fixture.js';
+import { chain3kCase, zooCase, type LoopbackCase } from './loopback-cases.js';
+import { SteadyCpu, cpuMsWithChildren, type SteadyWindow } from './steady-cpu.js';
 
-const N = Number(process.env.BENCH_SAMPLES ?? 3000);
+const BENCH_N = Number(process.env.BENCH_SAMPLES ?? 3000);
 // BENCH_BATCHES=1 measures batch 1 only (e.g. on a commit without micro-batching)
 const BATCHES = process.env.BENCH_BATCHES === '1' ? [1] : [1, undefined];
-const SHORT = Math.min(200, Math.floor(N / 10));
+// the target case is cheap, and its per-sample CPU keeps falling for the first few thousand samples
+const TARGET_N = Number(process.env.BENCH_TARGET_SAMPLES ?? 6000);
+// the steady window starts after this many released samples (default: half the run)
+const WARMUP = process.env.BENCH_WARMUP !== undefined ? Number(process.env.BENCH_WARMUP) : undefined;
 const BLE_SAMPLES = Number(process.env.BENCH_BLE_SAMPLES ?? 8);
+const CASES = ['chain3k', 'local', 'remote', 'ble'] as const;
+const OVERHEAD_TARGET_US = 100;
 
-/** Cut indices that split the model's MACs into `stages` nearly equal parts. */
-function balancedCuts(model: ModelProto, stages: number): number[] {
-  const profile = profileGraph(buildGraph(model));
-  const total = profile.cuts[profile.cuts.length - 1].cumulativeMacs;
-  const cuts: number[] = [];
-  for (let s = 1; s < stages; s++) {
-    const target = (total * s) / stages;
-    let best = 1;
-    for (const c of profile.cuts.slice(1, -1))
-      if (Math.abs(c.cumulativeMacs - target) < Math.abs(profile.cuts[best].cumulativeMacs - target))
-        best = c.index;
-    cuts.push(best);
+/** The cases `BENCH_ONLY` (comma-separated) names; all without it. */
+function onlyCases(value: string | undefined): ReadonlySet<string> {
+  if (value === undefined || value.trim() === '') return new Set(CASES);
+  const names = value.split(',').map((x) => x.trim());
+  const bad = names.filter((x) => !(CASES as readonly string[]).includes(x));
+  if (bad.length > 0) {
+    console.error(
+      `BENCH_ONLY: unknown case '${bad.join(',')}' (cases: ${CASES.join(', ')}, comma-separated)`,
+    );
+    process.exit(2);
   }
-  return cuts;
+  return new Set(names);
 }
 
 /** Whole model in this process, 1 intra-op thread, `batch` samples per call: wall and CPU ms per sample. */
@@ -88,17 +102,17 @@ async function wholeModel(
 }
 
 /**
- * onnxruntime CPU ms per sample of the plan's stage models, run in turn in this process on the same
- * samples and batch as the pipeline (1 thread each): the compute the formula subtracts. (The nodes'
- * own compute times are wall clock, which grows whenever a loaded host deschedules them.)
+ * onnxruntime CPU ms per sample of each of the plan's stage models, run in turn in this process on
+ * the same samples and batch as the pipeline (1 thread each): the compute the formula subtracts.
+ * (The nodes' own compute times are wall clock, which grows whenever a loaded host deschedules them.)
  */
-async function stageModelsCpuMs(plan: RuntimePlan, count: number, batch: number): Promise<number> {
+async function stageModelsCpuMs(plan: RuntimePlan, count: number, batch: number): Promise<number[]> {
   const samples = datasetSamples(plan, 'fashion-mnist-test', count);
   const name = plan.graphInputs[0].name;
   const sessions = await Promise.all(
     plan.stages.map((st) => onnxruntimeBackend.load(readFileSync(st.modelPath), { intraOpThreads: 1 })),
   );
-  let cpuUs = 0;
+  const cpuUs = plan.stages.map(() => 0);
   const batches = Math.floor(count / batch);
   for (let b = -2; b < batches; b++) {
     const first = Math.max(0, b) * batch;
@@ -113,31 +127,31 @@ async function stageModelsCpuMs(plan: RuntimePlan, count: number, batch: number)
       const c0 = process.cpuUsage();
       const out = await sessions[k].run(feeds);
       const c = process.cpuUsage(c0);
-      if (b >= 0) cpuUs += c.user + c.system; // the first two batches warm up
+      if (b >= 0) cpuUs[k] += c.user + c.system; // the first two batches warm up
       Object.assign(env, out);
     }
   }
   await Promise.all(sessions.map((x) => x.release()));
-  return cpuUs / 1000 / (batches * batch);
-}
-
-/** User + system CPU ms of this process and of its exited (reaped) children, from /proc/self/stat. */
-function cpuMsWithChildren(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-  // fields after the comm: state is [0], utime [11], stime [12], cutime [13], cstime [14] (clock ticks)
-  const ticks = [11, 12, 13, 14].reduce((t, i) => t + Number(fields[i]), 0);
-  return (ticks * 1000) / 100;
+  return cpuUs.map((us) => us / 1000 / (batches * batch));
 }
 
 interface Measured {
   readonly report: RunReport;
   readonly cpuMs: number;
   readonly computeMs: number;
+  /** The run's in-flight window in samples. */
+  readonly inFlight: number;
 }
 
-async function measuredRun(plan: RuntimePlan, samples: SampleSource, batch: number): Promise<Measured> {
+async function measuredRun(
+  plan: RuntimePlan,
+  samples: SampleSource,
+  batch: number,
+  steady?: SteadyCpu,
+): Promise<Measured> {
   const before = cpuMsWithChildren();
-  const { report } = await runPlan({
+  const shown = progress(`batch ${batch}`);
+  const { run, report } = await runPlan({
     plan,
     samples,
     emulate: 'none',
@@ -145,13 +159,17 @@ async function measuredRun(plan: RuntimePlan, samples: SampleSource, batch: numb
     batch,
     keepOutputs: false,
     keepRecords: false,
-    onProgress: progress(`batch ${batch}`),
+    onProgress: (done, total) => {
+      steady?.onProgress(done);
+      shown(done, total);
+    },
+    ...(steady ? { onPool: steady.onPool } : {}),
   });
   process.stderr.write('\n');
   // node processes are reaped by now (the run awaits their exit), so their CPU is in cutime/cstime
   await new Promise((r) => setTimeout(r, 200));
   const computeMs = report.stages.reduce((t, st) => t + st.computeMs * st.processed, 0);
-  return { report, cpuMs: cpuMsWithChildren() - before, computeMs };
+  return { report, cpuMs: cpuMsWithChildren() - before, computeMs, inFlight: run.window };
 }
 
 function firstN(s: SampleSource, n: number): SampleSource {
@@ -173,44 +191,100 @@ function splitLine(r: RunReport): string {
   return `compute ${s.computeMs.toFixed(1)} ms vs communication ${s.communicationMs.toFixed(1)} ms -> communication ${(100 * s.communicationFraction).toFixed(1)}% (${s.ratio.toFixed(2)}x compute)`;
 }
 
-/** The zoo model `name` in `stages` stages on loopback: overhead, pipelined/whole-model, measured/bound. */
-async function zooLoopback(name: string, stages: number): Promise<void> {
-  const model = decodeModel(readFileSync(join('models', `${name}.onnx`)));
-  const fx = writePlanDir(model, { cuts: balancedCuts(model, stages) });
-  const plan = loadRuntimePlan(fx.dir);
-  const samples = datasetSamples(plan, 'fashion-mnist-test', N);
-  const hops = stages + 1;
+/** The steady window's line: overhead, each process's CPU per sample and the onnxruntime share. */
+function steadyLine(
+  plan: RuntimePlan,
+  w: SteadyWindow,
+  stageCpu: readonly number[],
+  us: number,
+  warmup: number,
+): string {
+  const ortMs = stageCpu.reduce((a, b) => a + b, 0);
+  // the devices in plan order, as SteadyCpu was given them
+  const nodes = plan.stages
+    .flatMap((st, k) => st.devices.map((d) => ({ name: d.name, ortMs: stageCpu[k] / st.devices.length })))
+    .map((d, i) => `${d.name} ${w.nodesMs[i].toFixed(3)} (onnxruntime ${d.ortMs.toFixed(3)})`);
+  const drift = Math.abs(w.halvesMs[0] - w.halvesMs[1]) / w.halvesMs[1];
+  return [
+    `    steady state (samples ${w.from}..${w.to} of this run: after a ${warmup}-sample warm-up, pipeline full; ${w.throughputPerS.toFixed(0)}/s): runtime CPU overhead ${us.toFixed(0)} us per sample per hop`,
+    `      CPU ms per sample: coordinator ${w.coordinatorMs.toFixed(3)}, ${nodes.join(', ')}; all ${w.allMs.toFixed(3)} (window halves ${w.halvesMs.map((h) => h.toFixed(3)).join(' / ')}), of it onnxruntime ${((100 * ortMs) / w.allMs).toFixed(1)}%${drift > 0.1 ? `; the halves differ by ${(100 * drift).toFixed(0)}%: not steady yet, run more samples` : ''}`,
+  ].join('\n');
+}
+
+/** One hop's fixed cost per frame and per-byte rest, from the overheads at batch 1 and at a batch k > 1. */
+function frameLine(
+  label: string,
+  overheads: readonly { batch: number; us: number }[],
+  plan: RuntimePlan,
+): void {
+  const one = overheads.find((o) => o.batch === 1);
+  const many = overheads.find((o) => o.batch > 1);
+  const hopBytes = hopBytesPerSample(plan);
+  if (!one || !many || !hopBytes) return;
+  const k = many.batch;
+  const frameUs = ((one.us - many.us) * k) / (k - 1);
+  const meanKiB = hopBytes.reduce((a, b) => a + b, 0) / hopBytes.length / 1024;
+  const perKiB = (many.us - frameUs / k) / meanKiB;
   console.log(
-    `loopback, zoo '${name}', ${stages} stages, ${N} samples, --emulate none (hops per sample: ${hops})`,
+    `  per hop (${label}): fixed cost per frame ${frameUs.toFixed(0)} us, per sample the rest ${perKiB.toFixed(2)} us per KiB (mean ${meanKiB.toFixed(1)} KiB per hop) -> a frame costs as much as ${(frameUs / perKiB).toFixed(0)} KiB (the auto batch rule assumes ${FRAME_COST_BYTES / 1024} KiB)`,
   );
-  const overheads: { batch: number; us: number }[] = [];
+}
+
+/** One loopback case: overhead (two ways), pipelined/whole-model, measured/bound, at each batch. */
+async function loopbackCase(c: LoopbackCase): Promise<void> {
+  const fx = writePlanDir(c.model, { cuts: [...c.cuts] });
+  const plan = loadRuntimePlan(fx.dir);
+  const N = c.samples ?? BENCH_N;
+  const SHORT = Math.min(200, Math.floor(N / 10));
+  const warmup = WARMUP ?? Math.floor(N / 2);
+  const samples = datasetSamples(plan, 'fashion-mnist-test', N);
+  const stages = plan.stages.length;
+  const hops = stages + 1;
+  const devices = plan.stages.flatMap((st) => st.devices.map((d) => d.name));
+  console.log(`loopback, ${c.title}, ${N} samples, --emulate none (hops per sample: ${hops})`);
+  const shortRun: { batch: number; us: number }[] = [];
+  const steadyRun: { batch: number; us: number }[] = [];
   for (const requested of BATCHES) {
     // the automatic batch of the long run, used for the short run too so the two differ only in samples
     const batch = chooseBatch(plan, requested, false, N);
     const loadBefore = load();
-    const { ms: whole, cpuMs: wholeCpu } = await wholeModel(model, plan, Math.min(N, 800), batch);
-    const stageCpu = await stageModelsCpuMs(plan, Math.min(N, 800), batch);
+    const { ms: whole, cpuMs: wholeCpu } = await wholeModel(c.model, plan, Math.min(N, 800), batch);
+    const stageCpuPer = await stageModelsCpuMs(plan, Math.min(N, 800), batch);
+    const stageCpu = stageCpuPer.reduce((a, b) => a + b, 0);
     const small = await measuredRun(plan, firstN(samples, SHORT), batch);
-    const big = await measuredRun(plan, samples, batch);
+    const steady = new SteadyCpu(devices, warmup);
+    const big = await measuredRun(plan, samples, batch, steady);
     const overheadUs = (1000 * (big.cpuMs - small.cpuMs - (N - SHORT) * stageCpu)) / ((N - SHORT) * hops);
     // the same with the nodes' measured compute (wall time: too high on a loaded host, so this is too low)
     const overheadWallUs =
       (1000 * (big.cpuMs - small.cpuMs - (big.computeMs - small.computeMs))) / ((N - SHORT) * hops);
-    overheads.push({ batch, us: overheadUs });
+    shortRun.push({ batch, us: overheadUs });
+    const win = steady.window(N, big.inFlight);
+    const steadyUs = typeof win === 'string' ? undefined : (1000 * (win.allMs - stageCpu)) / hops;
+    if (steadyUs !== undefined) steadyRun.push({ batch, us: steadyUs });
     const r = big.report;
     const perHopKiB = r.links.map((l) => (l.bytesPerSample / 1024).toFixed(1)).join(' / ');
+    if (c.overheadTarget && batch === 1) {
+      const figure = steadyUs ?? overheadUs;
+      console.log(
+        `  TARGET hot path (issue 11): batch-1 runtime CPU overhead per sample per hop, ${hopBytesPerSample(plan)?.join(' / ')} B fp32 per hop = ${figure.toFixed(0)} us ${steadyUs !== undefined ? 'steady state' : 'by short-run subtraction (no steady window)'} (${overheadUs.toFixed(0)} us by short-run subtraction) -> / ${OVERHEAD_TARGET_US} us target = ${(figure / OVERHEAD_TARGET_US).toFixed(2)} (target <= 1)`,
+      );
+    }
     console.log(
-      `  batch ${batch}${requested === undefined ? ' (auto)' : ''}: runtime CPU overhead ${overheadUs.toFixed(0)} us per sample per hop (target <= 100 at batch 1; ${overheadWallUs.toFixed(0)} with the nodes' wall-clock compute); tensors per hop ${perHopKiB} KiB`,
+      `  batch ${batch}${requested === undefined ? ' (auto)' : ''}: runtime CPU overhead by short-run subtraction ${overheadUs.toFixed(0)} us per sample per hop (warm-up after the first ${SHORT} samples included; ${overheadWallUs.toFixed(0)} with the nodes' wall-clock compute); tensors per hop ${perHopKiB} KiB${c.overheadTarget ? '' : ' (per-byte and per-frame costs mixed: the 3 KB target case is chain3k)'}`,
     );
     console.log(
       `    CPU ${big.cpuMs.toFixed(0)} ms (all processes, minus a ${SHORT}-sample run's ${small.cpuMs.toFixed(0)} ms), stage models' onnxruntime CPU ${stageCpu.toFixed(3)} ms per sample (nodes' wall clock: ${big.computeMs.toFixed(0)} - ${small.computeMs.toFixed(0)} ms)`,
+    );
+    console.log(
+      typeof win === 'string' ? `    ${win}` : steadyLine(plan, win, stageCpuPer, steadyUs!, warmup),
     );
     // what cutting the model costs by itself, before any runtime: the stage models vs the whole one
     console.log(
       `    stage models / whole model onnxruntime CPU in one process = ${(stageCpu / wholeCpu).toFixed(2)} (${stageCpu.toFixed(3)} / ${wholeCpu.toFixed(3)} ms per sample): with ${cpus().length} cores and no runtime cost at all, pipelined / whole model <= ${((cpus().length * wholeCpu) / stageCpu).toFixed(2)}`,
     );
     console.log(
-      `    pipelined ${r.throughputPerS.toFixed(1)}/s / whole model in one process ${(1000 / whole).toFixed(1)}/s (1 thread, batch ${batch}) = ${((r.throughputPerS * whole) / 1000).toFixed(3)} (target >= ${name === 'remote' ? '0.8' : '0.5'} with auto batch)`,
+      `    pipelined ${r.throughputPerS.toFixed(1)}/s / whole model in one process ${(1000 / whole).toFixed(1)}/s (1 thread, batch ${batch}) = ${((r.throughputPerS * whole) / 1000).toFixed(3)} (${c.wholeTarget !== undefined ? `target >= ${c.wholeTarget} with auto batch` : 'no target for this case'})`,
     );
     console.log(
       `    measured/bound = ${(r.throughputPerS / r.boundThroughputPerS).toFixed(3)} (bound ${r.boundThroughputPerS.toFixed(1)}/s from stage compute ${r.stages.map((x) => x.computeMs.toFixed(3)).join(' + ')} ms; target >= 0.9); latency p50 ${r.latencyMs.p50.toFixed(2)} ms`,
@@ -226,29 +300,12 @@ async function zooLoopback(name: string, stages: number): Promise<void> {
       `    ${procs} processes on ${cores} cores: stage compute alone allows ${sharedBound.toFixed(1)}/s (measured/that ${(r.throughputPerS / sharedBound).toFixed(3)}); all processes' CPU ${cpuPerSample.toFixed(3)} ms per sample allows ${cpuBound.toFixed(1)}/s (measured/that ${(r.throughputPerS / cpuBound).toFixed(3)}); load average ${loadBefore} -> ${load()}`,
     );
   }
-  const one = overheads.find((o) => o.batch === 1);
-  const many = overheads.find((o) => o.batch > 1);
-  const hopBytes = hopBytesPerSample(plan);
-  if (one && many && hopBytes) {
-    const k = many.batch;
-    const frameUs = ((one.us - many.us) * k) / (k - 1);
-    const meanKiB = hopBytes.reduce((a, b) => a + b, 0) / hopBytes.length / 1024;
-    const perKiB = (many.us - frameUs / k) / meanKiB;
-    console.log(
-      `  per hop: fixed cost per frame ${frameUs.toFixed(0)} us, per sample the rest ${perKiB.toFixed(2)} us per KiB (mean ${meanKiB.toFixed(1)} KiB per hop) -> a frame costs as much as ${(frameUs / perKiB).toFixed(0)} KiB (the auto batch rule assumes ${FRAME_COST_BYTES / 1024} KiB)`,
-    );
-  }
+  frameLine('short-run subtraction', shortRun, plan);
+  frameLine('steady state', steadyRun, plan);
 }
 
-async function main(): Promise<void> {
-  console.log(
-    `machine: ${cpus().length} cores, load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
-  await zooLoopback('local', 3);
-  await zooLoopback('remote', 2);
-
+/** A 2-stage plan over an emulated BLE link: the compute vs communication split. */
+async function bleCase(): Promise<void> {
   const small = vggSmall({ seed: 2 });
   const cuts = profileGraph(buildGraph(small)).cuts;
   const smallest = cuts.slice(Math.floor(cuts.length / 2), -1).reduce((a, b) => (b.bytes < a.bytes ? b : a));
@@ -271,6 +328,19 @@ async function main(): Promise<void> {
     );
   console.log(`  ${splitLine(r)} (seed Fig. 5a: communication > 5x compute)`);
   console.log(`  throughput ${r.throughputPerS.toFixed(2)}/s, latency p50 ${r.latencyMs.p50.toFixed(1)} ms`);
+}
+
+async function main(): Promise<void> {
+  const only = onlyCases(process.env.BENCH_ONLY);
+  console.log(
+    `machine: ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  if (only.has('chain3k')) await loopbackCase(chain3kCase(TARGET_N));
+  if (only.has('local')) await loopbackCase(zooCase('local', 3, 0.5));
+  if (only.has('remote')) await loopbackCase(zooCase('remote', 2, 0.8));
+  if (only.has('ble')) await bleCase();
 }
 
 main().catch((err: unknown) => {

@@ -1,0 +1,77 @@
+/**
+ * The plans `bench/pipeline.ts` runs on loopback: the zoo's `local` (3 stages) and `remote` (2) cut
+ * where they balance MACs, and issue 11's target case, a chain of 3 cheap stages whose every hop
+ * carries one 3,136-byte fp32 tensor (1x1x28x28).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildGraph } from '../src/graph/build.js';
+import { ModelBuilder } from '../src/graph/builder/builder.js';
+import { decodeModel } from '../src/onnx/io.js';
+import type { ModelProto } from '../src/onnx/proto.js';
+import { profileGraph } from '../src/profile/profile.js';
+
+/** One loopback case of the bench. */
+export interface LoopbackCase {
+  /** The `BENCH_ONLY` name. */
+  readonly name: string;
+  readonly title: string;
+  readonly model: ModelProto;
+  /** Node indices where stages 1.. start. */
+  readonly cuts: readonly number[];
+  /** Samples of its long runs, when not the bench's `BENCH_SAMPLES`. */
+  readonly samples?: number;
+  /** Target of pipelined / whole-model throughput with the automatic batch (zoo plans). */
+  readonly wholeTarget?: number;
+  /** Issue 11's overhead target case: its batch-1 figure is the target line. */
+  readonly overheadTarget?: boolean;
+}
+
+/** Cut indices that split the model's MACs into `stages` nearly equal parts. */
+export function balancedCuts(model: ModelProto, stages: number): number[] {
+  const profile = profileGraph(buildGraph(model));
+  const total = profile.cuts[profile.cuts.length - 1].cumulativeMacs;
+  const cuts: number[] = [];
+  for (let s = 1; s < stages; s++) {
+    const target = (total * s) / stages;
+    let best = 1;
+    for (const c of profile.cuts.slice(1, -1))
+      if (Math.abs(c.cumulativeMacs - target) < Math.abs(profile.cuts[best].cumulativeMacs - target))
+        best = c.index;
+    cuts.push(best);
+  }
+  return cuts;
+}
+
+/** The zoo model `name` in `stages` MAC-balanced stages. */
+export function zooCase(name: string, stages: number, wholeTarget: number): LoopbackCase {
+  const model = decodeModel(readFileSync(join('models', `${name}.onnx`)));
+  return {
+    name,
+    title: `zoo '${name}', ${stages} stages`,
+    model,
+    cuts: balancedCuts(model, stages),
+    wholeTarget,
+  };
+}
+
+/**
+ * Three stages of 3x3 conv (1 -> 1 channel) + ReLU on a [N,1,28,28] input: each stage keeps the
+ * shape, so coordinator -> stage 0 -> stage 1 -> stage 2 -> coordinator all carry 28*28*4 = 3,136
+ * bytes per sample, and the stages' compute (~7k MACs each) is small next to the runtime's.
+ */
+export function chain3kCase(samples: number): LoopbackCase {
+  const b = new ModelBuilder({ name: 'chain-3k', seed: 3 });
+  let x = b.input('input', ['N', 1, 28, 28]);
+  for (let s = 0; s < 3; s++) x = b.relu(b.conv(x, { out: 1, kernel: 3 }));
+  b.output(x, 'output');
+  return {
+    name: 'chain3k',
+    title: 'chain of 3 stages (3x3 conv + ReLU each), one 1x1x28x28 fp32 tensor (3,136 B) on every hop',
+    model: b.build(),
+    // nodes: conv relu | conv relu | conv relu identity
+    cuts: [2, 4],
+    samples,
+    overheadTarget: true,
+  };
+}
