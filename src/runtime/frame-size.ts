@@ -9,12 +9,15 @@ export function wireElementBytes(dtype: DType, wire: WireEncoding): number {
   return wire === 'native' ? DTYPE_BYTES[dtype] : wire === 'fp32' ? 4 : wire === 'int8' ? 1 : 2;
 }
 
-/** Bytes the frame occupies on the wire (header, body, CRC32; keyed: inside one AEAD record). */
+/**
+ * Bytes the frame occupies on the wire: header, body and CRC32; keyed, inside one AEAD record and
+ * without the CRC32 (the no-crc feature both ends of a keyed connection agree to).
+ */
 export function tensorFrameBytes(f: TensorFrame, keyed: boolean): number {
   const wire = f.wire ?? (f.tensor.dtype === 'float32' ? 'fp32' : 'native');
   const n = shapeSize(f.tensor.dims);
   const per = wireElementBytes(f.tensor.dtype, wire);
   const quant = wire === 'int8' || wire === 'int16' ? 8 : 0;
   const body = 2 + Buffer.byteLength(f.name, 'utf8') + 4 + 4 * f.tensor.dims.length + quant + n * per;
-  return HEADER_BYTES + body + CRC_BYTES + (keyed ? RECORD_OVERHEAD_BYTES : 0);
+  return HEADER_BYTES + body + (keyed ? RECORD_OVERHEAD_BYTES : CRC_BYTES);
 }

@@ -18,7 +18,7 @@ import { MIN_KEY_BYTES } from './auth/handshake.js';
 import { RecordOpener, RecordSealer, type RecordKeys } from './auth/record-layer.js';
 import { CREDITED_TYPES, SendCredit } from './credit.js';
 import { CreditReports } from './credit-reports.js';
-import { HandshakeState, field, windowString } from './handshake-state.js';
+import { HandshakeState, field, windowString, type WireFeature } from './handshake-state.js';
 import { MAX_COALESCED_RECORD_BYTES, Outbox } from './outbox.js';
 import { AuthError, TransportError } from './errors.js';
 import {
@@ -67,6 +67,8 @@ export class FramedConnection implements Connection {
   private readonly psk: Buffer | undefined;
   private readonly outbox: Outbox;
   private opener: RecordOpener | undefined;
+  /** Frames this end sends carry a CRC32 (all but those sealed in records once no-crc was agreed). */
+  private crcOut = true;
   private sendCredit: SendCredit | undefined;
   private readonly reports: CreditReports;
   private readonly queue: { frame: Frame; bytes: number }[] = [];
@@ -105,7 +107,7 @@ export class FramedConnection implements Connection {
     if (options.key && options.key.length < MIN_KEY_BYTES)
       throw new AuthError(`pre-shared key has ${options.key.length} bytes, need at least ${MIN_KEY_BYTES}`);
     this.psk = options.key ? Buffer.from(options.key) : undefined;
-    this.handshake = new HandshakeState(role, this.psk, this.window);
+    this.handshake = new HandshakeState(role, this.psk, this.window, options.features);
     this.decoder = new FrameDecoder({ limits: this.limits });
     this.outbox = new Outbox(duplex, (err) => this.fail('write-failed', err));
     this.reports = new CreditReports(this.window, (grant) =>
@@ -140,7 +142,7 @@ export class FramedConnection implements Connection {
       );
     let encoded: EncodedFrame;
     try {
-      encoded = encodeFrameParts(frame);
+      encoded = encodeFrameParts(frame, this.crcOut);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -227,7 +229,7 @@ export class FramedConnection implements Connection {
 
   /** Queues a transport frame; frames are sealed in outbox order, which is the record order on the wire. */
   private writeControl(frame: MessageFrame): void {
-    this.outbox.push(encodeFrameParts(frame));
+    this.outbox.push(encodeFrameParts(frame, this.crcOut));
   }
 
   private consumed(bytes: number): void {
@@ -367,7 +369,7 @@ export class FramedConnection implements Connection {
         return this.writeControl(step.send);
       case 'ready':
         if (step.send) this.writeControl(step.send);
-        return this.becomeReady(step.keys);
+        return this.becomeReady(step.keys, step.features);
     }
   }
 
@@ -378,7 +380,8 @@ export class FramedConnection implements Connection {
       return true;
     }
     try {
-      for (const plain of this.opener.push(chunk)) this.decoder.push(plain);
+      // a record's plaintext is memory of its own: frames filling it may be viewed in place
+      for (const plain of this.opener.push(chunk)) this.decoder.push(plain, true);
       return true;
     } catch (err) {
       this.counters.rejectedFrames += 1;
@@ -387,9 +390,13 @@ export class FramedConnection implements Connection {
     }
   }
 
-  private becomeReady(keys?: RecordKeys): void {
+  private becomeReady(keys?: RecordKeys, features: readonly WireFeature[] = []): void {
     if (keys) {
       this.outbox.startSealing(new RecordSealer(keys.send));
+      if (features.includes('no-crc')) {
+        this.crcOut = false;
+        this.decoder.startSealed();
+      }
       this.opener = new RecordOpener(
         keys.receive,
         Math.max(this.limits.maxFrameBytes, MAX_COALESCED_RECORD_BYTES),

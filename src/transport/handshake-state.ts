@@ -2,16 +2,35 @@
  * The connection handshake as a pure state machine: hello (version, window, client nonce) ->
  * challenge (window, server nonce) -> auth proofs both ways when a pre-shared key is set, then record
  * keys for both directions. It decides; the connection writes the frames and changes state.
+ *
+ * Keyed, the client offers the record-layer features it speaks (`features` in its hello) and the
+ * server answers with those it speaks too (in its challenge); the answer is what both ends use, and
+ * both proofs and the record keys cover it. A peer that offers or answers none (older code, which
+ * ignores the field) gets none.
  */
 import { computeProof, makeNonce, verifyProof, type HandshakeTranscript } from './auth/handshake.js';
 import { deriveRecordKeys, type RecordKeys } from './auth/record-layer.js';
 import type { Frame, JsonValue, MessageFrame } from './codec/frame.js';
 import type { CreditWindow } from './transport.js';
 
+/**
+ * Optional features of a keyed connection's records, negotiated in the handshake:
+ * `no-crc`: frames inside records leave out their CRC32 (the record's tag authenticates them).
+ */
+export const WIRE_FEATURES = ['no-crc'] as const;
+/** One of {@link WIRE_FEATURES}. */
+export type WireFeature = (typeof WIRE_FEATURES)[number];
+
 /** What the connection must do after one handshake frame. */
 export type HandshakeStep =
   | { readonly kind: 'continue'; readonly send: MessageFrame }
-  | { readonly kind: 'ready'; readonly send?: MessageFrame; readonly keys?: RecordKeys }
+  | {
+      readonly kind: 'ready';
+      readonly send?: MessageFrame;
+      readonly keys?: RecordKeys;
+      /** Features both ends agreed to (keyed only). */
+      readonly features?: readonly WireFeature[];
+    }
   | { readonly kind: 'refuse'; readonly event: string; readonly message: string; readonly notify: boolean }
   | { readonly kind: 'refused-by-peer'; readonly message: string };
 
@@ -53,20 +72,25 @@ export class HandshakeState {
   private nonceC = '';
   private nonceS = '';
   private peerWindowString = '';
+  private agreed: WireFeature[] = [];
 
+  /** `features`: what this end offers (client) or accepts (server) when keyed; default all it speaks. */
   constructor(
     private readonly role: 'client' | 'server',
     private readonly psk: Buffer | undefined,
     private readonly window: CreditWindow,
+    private readonly features: readonly WireFeature[] = WIRE_FEATURES,
   ) {}
 
   /** The client's opening frame. */
   hello(): MessageFrame {
     if (this.psk) this.nonceC = makeNonce();
+    const offer = this.psk && this.features.length > 0;
     return control('hello', {
       version: 1,
       window: { ...this.window },
       ...(this.psk ? { nonce: this.nonceC } : {}),
+      ...(offer ? { features: [...this.features] } : {}),
     });
   }
 
@@ -86,9 +110,13 @@ export class HandshakeState {
         return refuse('auth-refused', 'peer wants authentication but this end has no key');
       this.nonceC = typeof nonce === 'string' ? nonce : '';
       this.nonceS = psk ? makeNonce() : '-';
+      const offered = field(body, 'features');
+      // features nobody here speaks are ignored: a newer client still gets what both share
+      if (psk && Array.isArray(offered)) this.agreed = this.features.filter((f) => offered.includes(f));
       const challenge = control('challenge', {
         window: { ...this.window },
         ...(psk ? { nonce: this.nonceS } : {}),
+        ...(this.agreed.length > 0 ? { features: [...this.agreed] } : {}),
       });
       return psk ? { kind: 'continue', send: challenge } : { kind: 'ready', send: challenge };
     }
@@ -100,6 +128,16 @@ export class HandshakeState {
       if (!psk && nonce !== undefined)
         return refuse('auth-refused', 'server requires a pre-shared key; none given', false);
       this.nonceS = typeof nonce === 'string' ? nonce : '-';
+      const answer = field(body, 'features');
+      if (answer !== undefined) {
+        const known = (f: unknown): f is WireFeature => this.features.includes(f as WireFeature);
+        if (!psk || !Array.isArray(answer) || !answer.every(known))
+          return refuse(
+            'bad-challenge',
+            `challenge agrees to features this end did not offer: ${JSON.stringify(answer)}`,
+          );
+        this.agreed = this.features.filter((f) => answer.includes(f));
+      }
       if (!psk) return { kind: 'ready' };
       return {
         kind: 'continue',
@@ -113,12 +151,17 @@ export class HandshakeState {
         kind: 'ready',
         send: control('auth', { proof: computeProof(psk, 'server', this.transcript()) }),
         keys: deriveRecordKeys(psk, 'server', this.transcript()),
+        features: this.agreed,
       };
     }
     if (step === 'client:auth' && psk && this.nonceS) {
       if (!verifyProof(psk, 'server', this.transcript(), field(body, 'proof')))
         return refuse('auth-failed', 'server proof is wrong (different key)');
-      return { kind: 'ready', keys: deriveRecordKeys(psk, 'client', this.transcript()) };
+      return {
+        kind: 'ready',
+        keys: deriveRecordKeys(psk, 'client', this.transcript()),
+        features: this.agreed,
+      };
     }
     return refuse('bad-handshake', `unexpected ${f.type} frame during the handshake`);
   }
@@ -135,6 +178,12 @@ export class HandshakeState {
     const mine = windowString(this.window);
     const client = this.role === 'client' ? mine : this.peerWindowString;
     const server = this.role === 'client' ? this.peerWindowString : mine;
-    return { clientNonce: this.nonceC, serverNonce: this.nonceS, clientWindow: client, serverWindow: server };
+    return {
+      clientNonce: this.nonceC,
+      serverNonce: this.nonceS,
+      clientWindow: client,
+      serverWindow: server,
+      ...(this.agreed.length > 0 ? { features: this.agreed.join(',') } : {}),
+    };
   }
 }

@@ -23,6 +23,7 @@ export {
   FRAME_TYPES,
   HEADER_BYTES,
   CRC_BYTES,
+  FRAME_FLAG_NO_CRC,
   DEFAULT_FRAME_LIMITS,
   type Frame,
   type FrameType,
@@ -54,6 +55,7 @@ export { createMemoryTransport, memoryPipe, type MemoryTransportOptions } from '
 export { loadKeyFile, loadKeyFromEnv, parseKey } from './auth/key-file.js';
 export { rateLimitedLog, type LimitedLog, type LogLimitOptions } from './log-limit.js';
 export { MIN_KEY_BYTES } from './auth/handshake.js';
+export { WIRE_FEATURES, type WireFeature } from './handshake-state.js';
 export {
   RecordSealer,
   RecordOpener,

@@ -77,17 +77,21 @@ export class Outbox {
     this.frameEnds = [];
     this.frameBytes = [];
     this.written = [];
-    let chunks: Buffer[];
+    let writes: Buffer[][];
     try {
-      chunks = groups(parts, ends, sizes).map((g) =>
-        this.sealer ? this.sealer.sealParts(g) : g.length === 1 ? g[0] : Buffer.concat(g),
-      );
+      writes = groups(parts, ends, sizes).map((g) => (this.sealer ? this.sealer.sealParts(g) : g));
     } catch (err) {
       this.onError(err as Error);
       return;
     }
     let w: Promise<void> = Promise.resolve();
-    for (const c of chunks) w = this.duplex.write(c);
+    for (const c of writes)
+      w =
+        c.length === 1
+          ? this.duplex.write(c[0])
+          : this.duplex.writev
+            ? this.duplex.writev(c)
+            : this.duplex.write(Buffer.concat(c));
     this.writing = w;
     w.then(
       () => {

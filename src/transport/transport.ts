@@ -4,6 +4,7 @@
  * `test/transport/transport.contract.ts`. Link emulation (`link/`) plugs in through `wrap`.
  */
 import type { Frame, FrameLimits } from './codec/frame.js';
+import type { WireFeature } from './handshake-state.js';
 
 /** A receive window: how much a sender may have in flight (sent but not yet consumed). */
 export interface CreditWindow {
@@ -22,6 +23,11 @@ export interface ByteDuplex {
   readonly remote: string;
   /** Writes bytes in order; resolves when the stream can take more (backpressure). */
   write(chunk: Buffer): Promise<void>;
+  /**
+   * Optional: writes the concatenation of `chunks` as one write (one system call where the
+   * stream allows), without concatenating them. Without it their concatenation goes to `write`.
+   */
+  writev?(chunks: readonly Buffer[]): Promise<void>;
   /** Starts delivery of incoming bytes and of the end of the stream (error when abnormal). */
   start(handlers: { readonly data: (chunk: Buffer) => void; readonly close: (error?: Error) => void }): void;
   /** Flushes and closes the sending side. */
@@ -52,6 +58,11 @@ export interface ConnectionOptions {
   readonly maxRejectedFrames?: number;
   /** Receives log records (default: warnings and errors go to stderr). */
   readonly log?: (event: TransportLogEvent) => void;
+  /**
+   * Record features this end offers or accepts on a keyed connection (default all it speaks, see
+   * `WIRE_FEATURES`); [] behaves as a peer from before they existed.
+   */
+  readonly features?: readonly WireFeature[];
   /** Wraps the raw byte stream, e.g. with link emulation (both ends must wrap alike). */
   readonly wrap?: (raw: ByteDuplex) => ByteDuplex;
 }

@@ -123,9 +123,9 @@ describe('frame codec', () => {
       expect(() => decodeFrame(bad)).toThrow(FrameError);
     }
     const flagged = Buffer.from(bytes);
-    flagged[10] = 1;
+    flagged[10] = 2;
     flagged.writeUInt32BE(crc32(flagged.subarray(0, flagged.length - 4)), flagged.length - 4);
-    expect(() => decodeFrame(flagged)).toThrow(/flags 0x1 are not defined/);
+    expect(() => decodeFrame(flagged)).toThrow(/flags 0x2 are not defined/);
   });
 
   it('enforces limits with errors naming the field', () => {

@@ -376,5 +376,13 @@ function countingWrites(writes: number[]): (raw: ByteDuplex) => ByteDuplex {
       writes.push(chunk.length);
       return raw.write(chunk);
     },
+    ...(raw.writev
+      ? {
+          writev(chunks: readonly Buffer[]) {
+            writes.push(chunks.reduce((n, c) => n + c.length, 0));
+            return raw.writev!(chunks);
+          },
+        }
+      : {}),
   });
 }

@@ -5,8 +5,8 @@
  * client -> auth {proofC}         server checks proofC, -> auth {proofS}; client checks proofS
  * Both then encrypt every later frame with per-direction keys derived from the psk and both nonces
  * (see `record-layer.ts`).
- * Each proof binds both nonces and both advertised receive windows, so neither can be replayed or
- * altered by a man in the middle without the key.
+ * Each proof binds both nonces, both advertised receive windows and the agreed record features, so
+ * none of them can be replayed or altered by a man in the middle without the key.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -22,6 +22,14 @@ export interface HandshakeTranscript {
   /** Advertised receive windows, as "frames,bytes". */
   readonly clientWindow: string;
   readonly serverWindow: string;
+  /** Record features both ends agreed to, comma-separated; absent when none (as older peers). */
+  readonly features?: string;
+}
+
+/** The transcript as one string; features appear only when agreed, so older peers' transcripts stay as they were. */
+export function transcriptString(t: HandshakeTranscript): string {
+  const base = `${t.clientNonce}|${t.serverNonce}|${t.clientWindow}|${t.serverWindow}`;
+  return t.features ? `${base}|features=${t.features}` : base;
 }
 
 /** A fresh random nonce, hex-encoded. */
@@ -32,7 +40,7 @@ export function makeNonce(): string {
 /** The proof one side sends: HMAC-SHA256 over the role and the transcript, hex-encoded. */
 export function computeProof(key: Uint8Array, role: 'client' | 'server', t: HandshakeTranscript): string {
   return createHmac('sha256', key)
-    .update(`edgesplit-auth-v1|${role}|${t.clientNonce}|${t.serverNonce}|${t.clientWindow}|${t.serverWindow}`)
+    .update(`edgesplit-auth-v1|${role}|${transcriptString(t)}`)
     .digest('hex');
 }
 

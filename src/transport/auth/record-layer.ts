@@ -6,7 +6,8 @@
  *
  * ```
  * record: length u32 (ciphertext + tag bytes, big-endian) | ciphertext | tag (16 B)
- * key:    HKDF-SHA256(psk, salt = nonceC|nonceS, info = "edgesplit-record-v1|c2s" or "|s2c" + windows)
+ * key:    HKDF-SHA256(psk, salt = nonceC|nonceS, info = "edgesplit-record-v1|c2s" or "|s2c" + windows
+ *         [+ "|features=" agreed features, when any])
  * nonce:  4 zero bytes | record counter u64 (big-endian), never sent; AAD: the length prefix
  * ```
  * Each direction has its own key and its own implicit counter starting at 0, so a replayed,
@@ -14,7 +15,14 @@
  * the stream (the opener accepts nothing after it). The nonces are fresh per connection, so keys
  * never repeat across connections and a (key, nonce) pair is never used twice.
  */
-import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  hkdfSync,
+  type DecipherGCM,
+  type KeyObject,
+} from 'node:crypto';
 import { FrameError } from '../errors.js';
 import type { HandshakeTranscript } from './handshake.js';
 
@@ -36,7 +44,11 @@ export interface RecordKeys {
 
 function directionKey(psk: Uint8Array, t: HandshakeTranscript, direction: 'c2s' | 's2c'): Buffer {
   const salt = Buffer.from(`${t.clientNonce}|${t.serverNonce}`, 'utf8');
-  const info = Buffer.from(`edgesplit-record-v1|${direction}|${t.clientWindow}|${t.serverWindow}`, 'utf8');
+  const features = t.features ? `|features=${t.features}` : '';
+  const info = Buffer.from(
+    `edgesplit-record-v1|${direction}|${t.clientWindow}|${t.serverWindow}${features}`,
+    'utf8',
+  );
   return Buffer.from(hkdfSync('sha256', psk, salt, info, KEY_BYTES));
 }
 
@@ -63,13 +75,23 @@ function checkKey(key: Uint8Array): void {
     throw new FrameError('malformed', `record key must be ${KEY_BYTES} bytes, got ${key.length}`);
 }
 
+/** Records up to this size are copied into one buffer: a copy costs less than a write part each. */
+const COPY_RECORD_BYTES = 16 * 1024;
+/**
+ * Larger plaintext is encrypted in pieces of this size: each piece's ciphertext is a small
+ * allocation the allocator reuses, where one of a megabyte would be fresh pages every time.
+ */
+const SEAL_PIECE_BYTES = 64 * 1024;
+
 /** Seals frames into records, one per call, in the order they go on the wire. */
 export class RecordSealer {
   private counter = 0;
   private readonly nonce = Buffer.alloc(NONCE_BYTES);
+  private readonly key: KeyObject;
 
-  constructor(private readonly key: Uint8Array) {
+  constructor(key: Uint8Array) {
     checkKey(key);
+    this.key = createSecretKey(key);
   }
 
   /** Records sealed so far. */
@@ -79,53 +101,84 @@ export class RecordSealer {
 
   /** Encrypts and authenticates `plain`; the result is `plain.length + RECORD_OVERHEAD_BYTES` bytes. */
   seal(plain: Uint8Array): Buffer {
-    return this.sealParts([plain]);
+    const parts = this.sealParts([plain]);
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
 
   /**
    * Seals the concatenation of `parts` as one record, without concatenating the plaintext: each
-   * part is encrypted where it lies and the ciphertext is written once into the record.
+   * part is encrypted where it lies. The record comes back as the buffers to write in order: one
+   * for a small record, else the length prefix, the ciphertext pieces and the tag (no copy).
    */
-  sealParts(parts: readonly Uint8Array[]): Buffer {
+  sealParts(parts: readonly Uint8Array[]): Buffer[] {
     if (!Number.isSafeInteger(this.counter + 1))
       throw new FrameError('limit', 'record counter exhausted; reconnect for fresh keys', true);
     let plainBytes = 0;
     for (const p of parts) plainBytes += p.length;
     if (plainBytes + RECORD_TAG_BYTES > 0xffffffff)
       throw new FrameError('too-large', `record of ${plainBytes} bytes exceeds the 4 GiB length field`);
-    const out = Buffer.allocUnsafe(plainBytes + RECORD_OVERHEAD_BYTES);
-    out.writeUInt32BE(plainBytes + RECORD_TAG_BYTES, 0);
     const cipher = createCipheriv(CIPHER, this.key, nonceOf(this.nonce, this.counter++), {
       authTagLength: RECORD_TAG_BYTES,
     });
-    cipher.setAAD(out.subarray(0, RECORD_HEADER_BYTES));
-    let o = RECORD_HEADER_BYTES;
-    for (const p of parts) o += cipher.update(p).copy(out, o);
-    o += cipher.final().copy(out, o);
-    cipher.getAuthTag().copy(out, o);
+    if (plainBytes <= COPY_RECORD_BYTES) {
+      const out = Buffer.allocUnsafe(plainBytes + RECORD_OVERHEAD_BYTES);
+      out.writeUInt32BE(plainBytes + RECORD_TAG_BYTES, 0);
+      cipher.setAAD(out.subarray(0, RECORD_HEADER_BYTES));
+      let o = RECORD_HEADER_BYTES;
+      for (const p of parts) o += cipher.update(p).copy(out, o);
+      o += cipher.final().copy(out, o);
+      cipher.getAuthTag().copy(out, o);
+      return [out];
+    }
+    const head = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+    head.writeUInt32BE(plainBytes + RECORD_TAG_BYTES, 0);
+    cipher.setAAD(head);
+    const out = [head];
+    for (const p of parts)
+      for (let o = 0; o < p.length; o += SEAL_PIECE_BYTES)
+        out.push(cipher.update(p.subarray(o, o + SEAL_PIECE_BYTES)));
+    const rest = cipher.final();
+    if (rest.length > 0) out.push(rest);
+    out.push(cipher.getAuthTag());
     return out;
   }
 }
 
-/** Opens a stream of records (any chunking); the first bad record is fatal. */
+/**
+ * Opens a stream of records (any chunking); the first bad record is fatal. Ciphertext is
+ * decrypted as it arrives (GCM is a stream cipher), but a record's plaintext is released only once
+ * its tag verified.
+ */
 export class RecordOpener {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  /** Length prefix bytes of the current record received so far. */
+  private readonly header = Buffer.alloc(RECORD_HEADER_BYTES);
+  private headerHave = 0;
+  /** Ciphertext bytes of the current record still to come, then its tag. */
+  private cipherLeft = 0;
+  private readonly tag = Buffer.alloc(RECORD_TAG_BYTES);
+  private tagHave = 0;
+  private decipher: DecipherGCM | undefined;
+  private plain: Buffer[] = [];
   private counter = 0;
   private readonly nonce = Buffer.alloc(NONCE_BYTES);
+  private readonly key: KeyObject;
   private failed: FrameError | undefined;
 
   /** `maxPlainBytes` bounds what one record may make this end buffer. */
   constructor(
-    private readonly key: Uint8Array,
+    key: Uint8Array,
     private readonly maxPlainBytes: number,
   ) {
     checkKey(key);
+    this.key = createSecretKey(key);
   }
 
   /** Bytes held waiting for the rest of a record (non-zero at end of stream means truncation). */
   get bufferedBytes(): number {
-    return this.buffered;
+    if (this.headerHave < RECORD_HEADER_BYTES) return this.headerHave;
+    return (
+      this.header.readUInt32BE(0) - this.cipherLeft - RECORD_TAG_BYTES + this.tagHave + RECORD_HEADER_BYTES
+    );
   }
 
   /** Records opened so far. */
@@ -133,54 +186,85 @@ export class RecordOpener {
     return this.counter;
   }
 
-  /** Appends received bytes; returns the plaintext of every record now complete, in order. */
+  /**
+   * Appends received bytes; returns the plaintext of every record now complete, in order (as one
+   * or more pieces per record, each a buffer of its own).
+   */
   push(chunk: Uint8Array): Buffer[] {
     if (this.failed) throw this.failed;
-    if (chunk.length > 0) {
-      this.chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      this.buffered += chunk.length;
+    const buf = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let out: Buffer[] | undefined;
+    let o = 0;
+    while (o < buf.length) {
+      if (this.headerHave < RECORD_HEADER_BYTES) {
+        const k = Math.min(RECORD_HEADER_BYTES - this.headerHave, buf.length - o);
+        buf.copy(this.header, this.headerHave, o, o + k);
+        this.headerHave += k;
+        o += k;
+        if (this.headerHave === RECORD_HEADER_BYTES) this.begin();
+        continue;
+      }
+      if (this.cipherLeft > 0) {
+        const k = Math.min(this.cipherLeft, buf.length - o);
+        const p = this.decipher!.update(buf.subarray(o, o + k));
+        if (p.length > 0) this.plain.push(p);
+        this.cipherLeft -= k;
+        o += k;
+        continue;
+      }
+      const k = Math.min(RECORD_TAG_BYTES - this.tagHave, buf.length - o);
+      buf.copy(this.tag, this.tagHave, o, o + k);
+      this.tagHave += k;
+      o += k;
+      if (this.tagHave === RECORD_TAG_BYTES) (out ??= []).push(...this.finish());
     }
-    const out: Buffer[] = [];
-    while (this.buffered >= RECORD_HEADER_BYTES) {
-      if (this.chunks[0].length < RECORD_HEADER_BYTES) this.chunks = [Buffer.concat(this.chunks)];
-      const sealed = this.chunks[0].readUInt32BE(0);
-      if (sealed < RECORD_TAG_BYTES || sealed - RECORD_TAG_BYTES > this.maxPlainBytes)
-        throw this.fail(
-          `record ${this.counter}: length ${sealed} is outside [${RECORD_TAG_BYTES}, ${this.maxPlainBytes + RECORD_TAG_BYTES}]`,
-        );
-      if (this.buffered < RECORD_HEADER_BYTES + sealed) break;
-      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-      const end = RECORD_HEADER_BYTES + sealed;
-      out.push(this.open(all.subarray(0, RECORD_HEADER_BYTES), all.subarray(RECORD_HEADER_BYTES, end)));
-      this.chunks = all.length > end ? [all.subarray(end)] : [];
-      this.buffered -= end;
-    }
-    return out;
+    return out ?? [];
   }
 
-  private open(header: Buffer, sealed: Buffer): Buffer {
-    const n = sealed.length - RECORD_TAG_BYTES;
-    const decipher = createDecipheriv(CIPHER, this.key, nonceOf(this.nonce, this.counter), {
+  /** A length prefix is complete: checks it and starts the record's decipher. */
+  private begin(): void {
+    const sealed = this.header.readUInt32BE(0);
+    if (sealed < RECORD_TAG_BYTES || sealed - RECORD_TAG_BYTES > this.maxPlainBytes)
+      throw this.fail(
+        `record ${this.counter}: length ${sealed} is outside [${RECORD_TAG_BYTES}, ${this.maxPlainBytes + RECORD_TAG_BYTES}]`,
+      );
+    this.decipher = createDecipheriv(CIPHER, this.key, nonceOf(this.nonce, this.counter), {
       authTagLength: RECORD_TAG_BYTES,
     });
-    decipher.setAAD(header);
-    decipher.setAuthTag(sealed.subarray(n));
-    const body = decipher.update(sealed.subarray(0, n));
+    this.decipher.setAAD(this.header);
+    this.cipherLeft = sealed - RECORD_TAG_BYTES;
+    this.tagHave = 0;
+  }
+
+  /** The tag is complete: verifies the record and releases its plaintext. */
+  private finish(): Buffer[] {
+    const decipher = this.decipher!;
+    decipher.setAuthTag(this.tag);
     try {
       const rest = decipher.final();
-      this.counter += 1;
-      return rest.length ? Buffer.concat([body, rest]) : body;
+      if (rest.length > 0) this.plain.push(rest);
     } catch {
       throw this.fail(
         `record ${this.counter}: authentication failed (altered, replayed, reordered, dropped, or a different key)`,
       );
     }
+    this.counter += 1;
+    this.decipher = undefined;
+    this.headerHave = 0;
+    const plain = this.plain;
+    this.plain = [];
+    return plain;
   }
 
   private fail(message: string): FrameError {
     this.failed = new FrameError('bad-record', message, true);
-    this.chunks = [];
-    this.buffered = 0;
+    this.plain = [];
+    this.decipher = undefined;
+    this.headerHave = 0;
+    this.cipherLeft = 0;
+    this.tagHave = 0;
     return this.failed;
   }
 }

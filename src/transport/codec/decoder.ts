@@ -2,7 +2,11 @@
  * Streaming frame decoder (pure): accepts byte chunks of any size and yields whole frames one at a
  * time, so a caller can switch keys between frames. Rejected frames whose length prefix is intact
  * are skipped (resynchronised); a bad magic or impossible length is fatal.
+ *
+ * A frame that spans chunks is gathered into memory of its own, placed so that a tensor payload is
+ * aligned: the tensor's data is then a view on it, not one more copy.
  */
+import { WIRE_ENCODINGS } from '../../core/vocabulary.js';
 import { FrameError } from '../errors.js';
 import {
   decodeFrameWithin,
@@ -16,6 +20,11 @@ import {
   type FrameLimits,
 } from './frame.js';
 
+/** Alignment of gathered frames' tensor payloads: the largest element (int64). */
+const ALIGN = 8;
+const INT8_WIRE = WIRE_ENCODINGS.indexOf('int8');
+const INT16_WIRE = WIRE_ENCODINGS.indexOf('int16');
+
 /** One decoded frame, or one rejected frame with the reason (and its header when it could be read). */
 export type DecodeResult =
   | { readonly ok: true; readonly frame: Frame; readonly bytes: number }
@@ -28,9 +37,18 @@ export class FrameDecoder {
   private skipBytes = 0;
   private failed: FrameError | undefined;
   private readonly limits: FrameLimits;
+  private sealed: boolean;
+  /** Some buffered chunk was not handed over for good (see {@link push}): no frame views them in place. */
+  private sharedHeld = false;
 
   constructor(options: CodecOptions = {}) {
     this.limits = resolveLimits(options.limits);
+    this.sealed = options.sealed ?? false;
+  }
+
+  /** From now on every byte pushed came out of an authenticated record (no-CRC frames are valid). */
+  startSealed(): void {
+    this.sealed = true;
   }
 
   /** Removes and returns every buffered byte (the stream switches to another layer from here on). */
@@ -38,6 +56,7 @@ export class FrameDecoder {
     const all = Buffer.concat(this.chunks);
     this.chunks = [];
     this.buffered = 0;
+    this.sharedHeld = false;
     return all;
   }
 
@@ -51,9 +70,13 @@ export class FrameDecoder {
     return this.failed;
   }
 
-  /** Appends received bytes. */
-  push(chunk: Uint8Array): void {
+  /**
+   * Appends received bytes. `owned`: nobody else reads or writes this chunk's memory (a fresh
+   * socket read, a record's plaintext), so a frame filling it whole may be viewed in place.
+   */
+  push(chunk: Uint8Array, owned = false): void {
     if (this.failed || chunk.length === 0) return;
+    if (!owned) this.sharedHeld = true;
     this.chunks.push(
       Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
     );
@@ -79,7 +102,7 @@ export class FrameDecoder {
         ),
       );
     const length = head.readUInt32BE(4);
-    if (length < HEADER_BYTES + 4)
+    if (length < HEADER_BYTES)
       return this.fail(
         new FrameError('too-small', `length prefix ${length} is below the minimum frame size`, true),
       );
@@ -95,9 +118,9 @@ export class FrameDecoder {
       return { ok: false, error, header, bytes: length };
     }
     if (this.buffered < length) return undefined;
-    const bytes = this.take(length);
+    const [bytes, owned] = this.take(length, header);
     try {
-      const frame = decodeFrameWithin(bytes, this.limits);
+      const frame = decodeFrameWithin(bytes, this.limits, this.sealed, owned);
       return { ok: true, frame, bytes: length };
     } catch (err) {
       const error = err instanceof FrameError ? err : new FrameError('malformed', String(err));
@@ -123,22 +146,50 @@ export class FrameDecoder {
     return this.chunks[0].subarray(0, n);
   }
 
-  private take(n: number): Buffer {
+  /** Removes the next `n` bytes; true when they are the only user of their memory. */
+  private take(n: number, header: FrameHeader): [Buffer, boolean] {
     const first = this.chunks[0];
-    let out: Buffer;
-    if (first.length === n) {
-      this.chunks.shift();
-      out = first;
-    } else if (first.length > n) {
-      this.chunks[0] = first.subarray(n);
-      out = first.subarray(0, n);
-    } else {
-      const all = Buffer.concat(this.chunks);
-      out = all.subarray(0, n);
-      this.chunks = all.length > n ? [all.subarray(n)] : [];
-    }
     this.buffered -= n;
-    return out;
+    if (first.length >= n) {
+      const whole = first.length === n && first.byteLength === first.buffer.byteLength;
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      const owned = whole && !this.sharedHeld;
+      if (this.buffered === 0) this.sharedHeld = false;
+      return [first.length === n ? first : first.subarray(0, n), owned];
+    }
+    const out = Buffer.allocUnsafeSlow(n + ALIGN).subarray(this.alignPad(header));
+    let o = 0;
+    while (o < n) {
+      const c = this.chunks[0];
+      const k = Math.min(c.length, n - o);
+      c.copy(out, o, 0, k);
+      o += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    if (this.buffered === 0) this.sharedHeld = false;
+    return [out.subarray(0, n), true];
+  }
+
+  /** Where in an {@link ALIGN}-aligned allocation the frame starts so that its tensor payload is aligned. */
+  private alignPad(h: FrameHeader): number {
+    if (h.type !== 'tensor') return 0;
+    const nameLen = (this.byteAt(HEADER_BYTES) << 8) | this.byteAt(HEADER_BYTES + 1);
+    const meta = HEADER_BYTES + 2 + nameLen;
+    const wire = this.byteAt(meta + 1);
+    const rank = this.byteAt(meta + 2);
+    const quantBytes = wire === INT8_WIRE || wire === INT16_WIRE ? 8 : 0;
+    return (ALIGN - ((meta + 4 + 4 * rank + quantBytes) % ALIGN)) % ALIGN;
+  }
+
+  /** The buffered byte at `i` (0 past the end: the decoder reports what is wrong later). */
+  private byteAt(i: number): number {
+    for (const c of this.chunks) {
+      if (i < c.length) return c[i];
+      i -= c.length;
+    }
+    return 0;
   }
 
   private discard(n: number): number {

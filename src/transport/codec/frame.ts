@@ -5,7 +5,8 @@
  * ```
  * 0  magic u32 "ESPF"   4 length u32 (whole frame)   8 version u8   9 type u8   10 flags u8   11 reserved u8
  * 12 streamId u32       16 seq u32                   20 body ...
- * trailer: CRC32 (4 B); flags are 0 (on a keyed connection whole frames travel inside AEAD records)
+ * trailer: CRC32 (4 B) when flags are 0; flags 0x01 (FRAME_FLAG_NO_CRC) mean no trailer, valid only
+ *          inside an AEAD record whose tag already authenticates the frame (negotiated, keyed only)
  * tensor body: nameLen u16, name UTF-8, dtype u8, wire u8, rank u8, reserved u8, dims u32 x rank,
  *              [scale f32, zeroPoint i32 when wire is int8/int16], payload
  * other bodies: UTF-8 JSON
@@ -31,8 +32,13 @@ export const FRAME_MAGIC = 0x45535046;
 export const FRAME_VERSION = 1;
 /** Fixed header bytes before the body. */
 export const HEADER_BYTES = 20;
-/** Trailer bytes of an unkeyed (CRC32) frame. */
+/** Trailer bytes of a frame with a CRC32 (every frame but {@link FRAME_FLAG_NO_CRC} ones). */
 export const CRC_BYTES = 4;
+/**
+ * Frame flag: no CRC32 trailer. Sent only inside AEAD records (the record's GCM tag authenticates
+ * every byte), after both ends agreed to it in the handshake; a decoder outside records rejects it.
+ */
+export const FRAME_FLAG_NO_CRC = 0x01;
 
 /** Frame types; the wire code is the index + 1. */
 export const FRAME_TYPES = [
@@ -107,6 +113,11 @@ export const DEFAULT_FRAME_LIMITS: FrameLimits = {
 export interface CodecOptions {
   /** Limits (decoder) ; partial values override the defaults. */
   readonly limits?: Partial<FrameLimits>;
+  /**
+   * Decoder: the bytes were authenticated by the record layer, so {@link FRAME_FLAG_NO_CRC} frames
+   * are accepted (default false: such a frame is rejected).
+   */
+  readonly sealed?: boolean;
 }
 
 /** The fixed header fields of a frame. */
@@ -212,8 +223,9 @@ const VIEW_PAYLOAD_BYTES = 16 * 1024;
 /**
  * Encodes one frame. A tensor payload larger than 16 KiB that travels as it is (fp32/native) is
  * not copied: its part is a view on the tensor's data, so that must not change until it is written.
+ * `crc` false leaves the CRC32 out ({@link FRAME_FLAG_NO_CRC}): only for frames sealed in AEAD records.
  */
-export function encodeFrameParts(frame: Frame): EncodedFrame {
+export function encodeFrameParts(frame: Frame, crc = true): EncodedFrame {
   checkU32(frame.streamId, 'streamId');
   checkU32(frame.seq, 'seq');
   const typeCode = FRAME_TYPES.indexOf(frame.type) + 1;
@@ -223,7 +235,8 @@ export function encodeFrameParts(frame: Frame): EncodedFrame {
       ? encodeTensorBody(frame)
       : [Buffer.from(JSON.stringify(frame.body ?? null), 'utf8'), undefined];
   const payloadBytes = payload?.length ?? 0;
-  const length = HEADER_BYTES + meta.length + payloadBytes + CRC_BYTES;
+  const trailerBytes = crc ? CRC_BYTES : 0;
+  const length = HEADER_BYTES + meta.length + payloadBytes + trailerBytes;
   if (length > 0xffffffff)
     throw new FrameError('too-large', `frame of ${length} bytes exceeds the 4 GiB length field`);
   const viewed = payloadBytes > VIEW_PAYLOAD_BYTES;
@@ -232,16 +245,17 @@ export function encodeFrameParts(frame: Frame): EncodedFrame {
   head.writeUInt32BE(length, 4);
   head.writeUInt8(FRAME_VERSION, 8);
   head.writeUInt8(typeCode, 9);
-  head.writeUInt8(0, 10);
+  head.writeUInt8(crc ? 0 : FRAME_FLAG_NO_CRC, 10);
   head.writeUInt8(0, 11);
   head.writeUInt32BE(frame.streamId, 12);
   head.writeUInt32BE(frame.seq, 16);
   meta.copy(head, HEADER_BYTES);
   if (!viewed) {
     if (payload) payload.copy(head, HEADER_BYTES + meta.length);
-    head.writeUInt32BE(crc32(head.subarray(0, length - CRC_BYTES)), length - CRC_BYTES);
+    if (crc) head.writeUInt32BE(crc32(head.subarray(0, length - CRC_BYTES)), length - CRC_BYTES);
     return { parts: [head], length };
   }
+  if (!crc) return { parts: [head, payload!], length };
   const trailer = Buffer.allocUnsafe(CRC_BYTES);
   trailer.writeUInt32BE(crc32(payload!, crc32(head)), 0);
   return { parts: [head, payload!, trailer], length };
@@ -253,7 +267,16 @@ export function encodeFrame(frame: Frame): Buffer {
   return parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
 }
 
-function verifyCrc(buf: Buffer, h: FrameHeader): number {
+/** Checks the flags and the CRC32 trailer (when there is one); returns the trailer's bytes. */
+function verifyCrc(buf: Buffer, h: FrameHeader, sealed: boolean): number {
+  if (h.flags === FRAME_FLAG_NO_CRC) {
+    if (!sealed)
+      throw new FrameError(
+        'malformed',
+        `frame seq ${h.seq}: flag no-CRC (0x01) is only valid inside an authenticated record (keyed connection after its handshake)`,
+      );
+    return 0;
+  }
   if (h.flags !== 0)
     throw new FrameError(
       'malformed',
@@ -269,27 +292,35 @@ function verifyCrc(buf: Buffer, h: FrameHeader): number {
   return CRC_BYTES;
 }
 
-function typedPayload(dtype: DType, bytes: Buffer): TensorArray {
-  const copy = new Uint8Array(bytes).buffer;
+/**
+ * The payload as a typed array: a view when `owned` (no other frame or user shares its memory) and
+ * aligned to the element size, else an aligned copy.
+ */
+function typedPayload(dtype: DType, bytes: Buffer, owned: boolean): TensorArray {
+  const per = DTYPE_BYTES[dtype];
+  const view = owned && bytes.byteOffset % per === 0;
+  const buf = view ? bytes.buffer : new Uint8Array(bytes).buffer;
+  const at = view ? bytes.byteOffset : 0;
+  const n = bytes.length / per;
   switch (dtype) {
     case 'float32':
-      return new Float32Array(copy);
+      return new Float32Array(buf, at, n);
     case 'float16':
-      return new Uint16Array(copy);
+      return new Uint16Array(buf, at, n);
     case 'int8':
-      return new Int8Array(copy);
+      return new Int8Array(buf, at, n);
     case 'int16':
-      return new Int16Array(copy);
+      return new Int16Array(buf, at, n);
     case 'int32':
-      return new Int32Array(copy);
+      return new Int32Array(buf, at, n);
     case 'int64':
-      return new BigInt64Array(copy);
+      return new BigInt64Array(buf, at, n);
     default:
-      return new Uint8Array(copy);
+      return new Uint8Array(buf, at, n);
   }
 }
 
-function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits): TensorFrame {
+function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits, owned: boolean): TensorFrame {
   const bad = (msg: string) => new FrameError('malformed', `tensor frame seq ${h.seq}: ${msg}`);
   if (body.length < 6) throw bad(`body of ${body.length} bytes is too short`);
   const nameLen = body.readUInt16BE(0);
@@ -337,10 +368,10 @@ function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits): Te
     );
   }
   let data: TensorArray;
-  if (wire === 'fp16') data = fromFloat16(typedPayload('float16', payload) as Uint16Array);
-  else if (wire === 'int8') data = dequantise(typedPayload('int8', payload) as Int8Array, quant!);
-  else if (wire === 'int16') data = dequantise(typedPayload('int16', payload) as Int16Array, quant!);
-  else data = typedPayload(dtype, payload);
+  if (wire === 'fp16') data = fromFloat16(typedPayload('float16', payload, owned) as Uint16Array);
+  else if (wire === 'int8') data = dequantise(typedPayload('int8', payload, owned) as Int8Array, quant!);
+  else if (wire === 'int16') data = dequantise(typedPayload('int16', payload, owned) as Int16Array, quant!);
+  else data = typedPayload(dtype, payload, owned);
   return {
     type: 'tensor',
     streamId: h.streamId,
@@ -355,15 +386,19 @@ function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits): Te
 /** Decodes exactly one whole frame; throws {@link FrameError} naming what is wrong. */
 export function decodeFrame(bytes: Uint8Array, options: CodecOptions = {}): Frame {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return decodeFrameWithin(buf, resolveLimits(options.limits));
+  return decodeFrameWithin(buf, resolveLimits(options.limits), options.sealed ?? false);
 }
 
-/** {@link decodeFrame} with limits already resolved (the streaming decoder's per-frame path). */
-export function decodeFrameWithin(buf: Buffer, limits: FrameLimits): Frame {
-  if (buf.length < HEADER_BYTES + CRC_BYTES)
+/**
+ * {@link decodeFrame} with limits already resolved (the streaming decoder's per-frame path).
+ * `sealed`: the bytes came out of an authenticated record. `owned`: `buf` is the only user of
+ * its memory, so an aligned tensor payload becomes the tensor's data without a copy.
+ */
+export function decodeFrameWithin(buf: Buffer, limits: FrameLimits, sealed = false, owned = false): Frame {
+  if (buf.length < HEADER_BYTES)
     throw new FrameError(
       'too-small',
-      `frame of ${buf.length} bytes is below the minimum ${HEADER_BYTES + CRC_BYTES}`,
+      `frame of ${buf.length} bytes is below the minimum ${HEADER_BYTES}`,
       true,
     );
   if (buf.readUInt32BE(0) !== FRAME_MAGIC)
@@ -381,10 +416,10 @@ export function decodeFrameWithin(buf: Buffer, limits: FrameLimits): Frame {
       'bad-version',
       `frame version ${h.version} is not supported (this end speaks ${FRAME_VERSION})`,
     );
-  const trailer = verifyCrc(buf, h);
+  const trailer = verifyCrc(buf, h, sealed);
   if (!h.type) throw new FrameError('malformed', `unknown frame type code ${h.typeCode}`);
   const body = buf.subarray(HEADER_BYTES, h.length - trailer);
-  if (h.type === 'tensor') return decodeTensorBody(h, body, limits);
+  if (h.type === 'tensor') return decodeTensorBody(h, body, limits, owned);
   let parsed: JsonValue;
   try {
     parsed = JSON.parse(body.toString('utf8')) as JsonValue;

@@ -17,22 +17,34 @@ export function socketDuplex(socket: Socket): ByteDuplex {
   socket.setNoDelay(true);
   const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
   let closed = false;
+  const drained = (more: boolean): Promise<void> =>
+    more
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          const done = () => {
+            socket.off('drain', done);
+            socket.off('close', done);
+            resolve();
+          };
+          socket.once('drain', done);
+          socket.once('close', done);
+        });
   return {
     remote,
     write(chunk) {
       if (closed || socket.destroyed)
         return Promise.reject(new TransportError(`socket to ${remote} is closed`));
-      return socket.write(chunk)
-        ? Promise.resolve()
-        : new Promise((resolve) => {
-            const done = () => {
-              socket.off('drain', done);
-              socket.off('close', done);
-              resolve();
-            };
-            socket.once('drain', done);
-            socket.once('close', done);
-          });
+      return drained(socket.write(chunk));
+    },
+    writev(chunks) {
+      if (closed || socket.destroyed)
+        return Promise.reject(new TransportError(`socket to ${remote} is closed`));
+      // corked writes leave as one writev
+      socket.cork();
+      let more = true;
+      for (const c of chunks) more = socket.write(c);
+      socket.uncork();
+      return drained(more);
     },
     start(h) {
       let error: Error | undefined;
