@@ -48,6 +48,8 @@ interface Peer {
   readonly address: string;
   /** The open connection or the attempt under way; unset after a failure or a close (reopened on use). */
   conn?: Promise<Connection>;
+  /** What `conn` resolved to, while it is the peer's connection: a send needs no await to get it. */
+  open?: Connection;
   /** Consecutive failed connects or sends, and when the peer may be tried again. */
   failures: number;
   retryAt: number;
@@ -123,23 +125,42 @@ export class Downstream {
     const replaced = this.replaced;
     const { attempts, backoffMs } = this.o.retry ?? DEFAULT_RETRY;
     for (let round = 0; round < attempts && peers === this.peers && peers.length > 0; round++) {
-      const candidates = pinSeq === undefined ? peers : [peers[pinSeq % peers.length]];
-      for (let tries = candidates.filter((p) => p.retryAt <= Date.now()).length; tries > 0; tries--) {
-        const peer = await this.pick(candidates, pinSeq !== undefined);
+      const pinned = pinSeq === undefined ? undefined : peers[pinSeq % peers.length];
+      for (let tries = readyCount(peers, pinned, Date.now()); tries > 0; tries--) {
+        const picked = this.pick(peers, pinned);
+        const peer = picked instanceof Promise ? await picked : picked;
         if (!peer || peers !== this.peers) break;
         if (await this.sendTo(peer, frames, backoffMs)) return peer.address;
       }
-      if (round + 1 < attempts)
-        await replaced.within(Math.min(...candidates.map((p) => p.retryAt)) - Date.now());
+      if (round + 1 < attempts) {
+        let retryAt = Infinity;
+        for (const p of pinned ? [pinned] : peers) retryAt = Math.min(retryAt, p.retryAt);
+        await replaced.within(retryAt - Date.now());
+      }
     }
     this.dropped += 1;
     return undefined;
   }
 
-  /** The pinned peer, or the policy's choice among the ones not in backoff. */
-  private async pick(candidates: readonly Peer[], pinned: boolean): Promise<Peer | undefined> {
-    const ready = candidates.filter((p) => p.retryAt <= Date.now());
-    if (pinned || ready.length <= 1) return ready[0];
+  /**
+   * The pinned peer, or the policy's choice among the ones not in backoff. Synchronous unless a
+   * connection is still being opened to one of them (its load is known once it is open).
+   */
+  private pick(
+    peers: readonly Peer[],
+    pinned: Peer | undefined,
+  ): Peer | undefined | Promise<Peer | undefined> {
+    const now = Date.now();
+    if (pinned) return pinned.retryAt <= now ? pinned : undefined;
+    if (peers.length === 1) return peers[0].retryAt <= now ? peers[0] : undefined;
+    const ready = peers.filter((p) => p.retryAt <= now);
+    if (ready.length <= 1) return ready[0];
+    if (ready.some((p) => p.conn && !p.open)) return this.pickOpening(ready);
+    const i = this.picker.pick(ready.length, (j) => ready[j].open?.stats().inFlightFrames ?? 0);
+    return i < 0 ? undefined : ready[i];
+  }
+
+  private async pickOpening(ready: readonly Peer[]): Promise<Peer | undefined> {
     const loads = await Promise.all(
       ready.map(
         (p) =>
@@ -156,15 +177,17 @@ export class Downstream {
   /** Connects to `peer` if needed and sends; a failure closes the connection and backs the peer off. */
   private async sendTo(peer: Peer, frames: TensorFrame[], backoffMs: readonly number[]): Promise<boolean> {
     const attempt = this.connect(peer);
-    const conn = await attempt.catch((err: unknown) => {
-      this.o.log(`downstream ${peer.address} unreachable: ${errorMessage(err)}`);
-      return undefined;
-    });
+    const conn =
+      peer.open ??
+      (await attempt.catch((err: unknown) => {
+        this.o.log(`downstream ${peer.address} unreachable: ${errorMessage(err)}`);
+        return undefined;
+      }));
     if (conn && (await this.sendAll(conn, frames))) {
       peer.failures = 0;
       return true;
     }
-    if (peer.conn === attempt) peer.conn = undefined;
+    if (peer.conn === attempt) forget(peer);
     if (conn) void conn.close('send failed').catch(() => undefined);
     peer.failures += 1;
     peer.retryAt = Date.now() + (backoffMs[Math.min(peer.failures, backoffMs.length) - 1] ?? 0);
@@ -173,7 +196,8 @@ export class Downstream {
 
   private async sendAll(conn: Connection, frames: TensorFrame[]): Promise<boolean> {
     try {
-      await Promise.all(frames.map((f) => conn.send(f)));
+      if (frames.length === 1) await conn.send(frames[0]);
+      else await Promise.all(frames.map((f) => conn.send(f)));
       return true;
     } catch (err) {
       // a dead peer: the coordinator re-sends every incomplete sample after failover
@@ -227,23 +251,38 @@ export class Downstream {
       peer.conn = conn;
       conn.then(
         (c) => {
+          if (peer.conn === conn) peer.open = c;
           // counted from here: the handshake is set-up, not a sample's transfer
           const entry = link ? { link, base: link.stats(), closed: false } : undefined;
           if (entry) this.links.push(entry);
           void c.closed.then(() => {
             // reopened by the next send: a peer that closed (e.g. starting a new run) is not dead
-            if (peer.conn === conn) peer.conn = undefined;
+            if (peer.conn === conn) forget(peer);
             if (entry) entry.closed = true;
           });
           this.o.onConnection(c);
         },
         () => {
-          if (peer.conn === conn) peer.conn = undefined;
+          if (peer.conn === conn) forget(peer);
         },
       );
     }
     return peer.conn;
   }
+}
+
+/** Drops the peer's connection (it is reopened on next use). */
+function forget(peer: Peer): void {
+  peer.conn = undefined;
+  peer.open = undefined;
+}
+
+/** Peers of a send round not waiting out a backoff (the pinned one only, when pinned). */
+function readyCount(peers: readonly Peer[], pinned: Peer | undefined, now: number): number {
+  if (pinned) return pinned.retryAt <= now ? 1 : 0;
+  let n = 0;
+  for (const p of peers) if (p.retryAt <= now) n += 1;
+  return n;
 }
 
 /** A one-shot wake-up: {@link within} waits for it, or for `ms` at most. */

@@ -47,34 +47,38 @@ export class Fanout {
     frames: readonly TensorFrame[],
     seq: number,
   ): Promise<string | undefined> {
-    const byName = new Map(frames.map((f) => [f.name, f]));
+    const groups = this.groups;
+    if (groups.length === 1)
+      return groups[0].down.send(coordinator, framesNamed(frames, groups[0].names), seq);
     const targets = await Promise.all(
-      this.groups.map((g) =>
-        g.down.send(
-          coordinator,
-          g.names.map((n) => byName.get(n)!),
-          seq,
-        ),
-      ),
+      groups.map((g) => g.down.send(coordinator, framesNamed(frames, g.names), seq)),
     );
     const ok = targets.filter((t): t is string => t !== undefined);
     return ok.length > 0 ? ok.join('+') : undefined;
   }
 }
 
-/** The last `cap` sample keys a node completed (so a hedged branch's late copy is dropped, not held). */
+/** The frames of `names`, in that order (a sample has a few frames: a scan beats a map). */
+function framesNamed(frames: readonly TensorFrame[], names: readonly string[]): TensorFrame[] {
+  return names.map((n) => frames.find((f) => f.name === n)!);
+}
+
+/**
+ * The last `cap` sample keys (`sampleKey`: epoch and seq as one number) a node completed, so a hedged branch's late copy
+ * is dropped, not held.
+ */
 export class RecentKeys {
-  private readonly keys = new Set<string>();
+  private readonly keys = new Set<number>();
 
   constructor(private readonly cap: number) {}
 
-  has(key: string): boolean {
+  has(key: number): boolean {
     return this.keys.has(key);
   }
 
-  remember(key: string): void {
+  remember(key: number): void {
     this.keys.add(key);
-    if (this.keys.size > this.cap) this.keys.delete(this.keys.values().next().value as string);
+    if (this.keys.size > this.cap) this.keys.delete(this.keys.values().next().value as number);
   }
 
   clear(): void {

@@ -29,7 +29,7 @@ import { Downstream } from './downstream.js';
 import type { LinkAir } from './link-air.js';
 import { Fanout, RecentKeys } from './fanout.js';
 import type { ReplicaPolicy } from './replica-picker.js';
-import { SampleAssembler } from './sample-assembler.js';
+import { SampleAssembler, sampleKey } from './sample-assembler.js';
 import type { Pacer } from './pacing.js';
 import { openStageSession, stageModelBytes } from './stage-load.js';
 import { StageWorker, type Assignment } from './stage-worker.js';
@@ -193,9 +193,13 @@ class StageNode {
 
   private async readLoop(conn: Connection): Promise<void> {
     try {
-      for await (const f of conn) {
-        if (f.type === 'tensor') await this.onTensor(conn, f);
-        else await this.onMessage(conn, f);
+      // receive() rather than `for await`: no async generator resumed per frame
+      for (let f = await conn.receive(); f; f = await conn.receive()) {
+        if (f.type !== 'tensor') await this.onMessage(conn, f);
+        else {
+          const full = this.onTensor(conn, f);
+          if (full) await full;
+        }
       }
     } catch (err) {
       this.log(`connection ${conn.remote}: ${errorMessage(err)}`);
@@ -203,9 +207,16 @@ class StageNode {
     }
   }
 
-  private async onTensor(conn: Connection, f: TensorFrame): Promise<void> {
+  /**
+   * Takes one tensor frame; returns a promise only when the ready queue is full (the reader awaits
+   * it), so the common case costs no promise.
+   */
+  private onTensor(conn: Connection, f: TensorFrame): Promise<void> | undefined {
     if (f.name === MODEL_TENSOR_NAME) {
-      if (!this.mayControl(conn)) return this.refuse(conn, 'control-refused', 'stage model bytes ignored');
+      if (!this.mayControl(conn)) {
+        this.refuse(conn, 'control-refused', 'stage model bytes ignored');
+        return;
+      }
       if (f.tensor.dtype !== 'uint8')
         throw new EdgesplitError('E_PROTOCOL', `stage model frame must be uint8, got ${f.tensor.dtype}`);
       this.models.set(conn, f.tensor.data as Uint8Array);
@@ -218,13 +229,13 @@ class StageNode {
         this.log(`dropped unexpected tensor '${f.name}' (seq ${f.seq}) from ${conn.remote}`);
       return;
     }
-    const key = `${f.streamId}:${f.seq}`;
+    const key = sampleKey(f.streamId, f.seq);
     if (this.done.has(key)) return; // a hedged branch's late copy: the first one already ran
     const feeds = a.assembler.add(f.streamId, f.seq, f.name, f.tensor);
     if (!feeds) return;
     this.done.remember(key);
     // not reading further frames until there is room is what propagates backpressure upstream
-    await this.worker.push({ epoch: f.streamId, seq: f.seq, feeds, received: nowMs() });
+    return this.worker.push({ epoch: f.streamId, seq: f.seq, feeds, received: nowMs() });
   }
 
   private async onMessage(conn: Connection, f: MessageFrame): Promise<void> {

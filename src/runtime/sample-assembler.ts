@@ -10,6 +10,11 @@ import { tensorFrameBytes } from './frame-size.js';
 
 const SEQS = 2 ** 32;
 
+/** One number for a sample's (epoch, seq): epoch * 2^32 + seq, exact for epochs below 2^21. */
+export function sampleKey(epoch: number, seq: number): number {
+  return epoch * SEQS + seq;
+}
+
 /** Collects the tensors of samples until each has all `expected` of them. */
 export class SampleAssembler {
   private readonly partial = new Map<number, Map<string, Tensor>>();
@@ -31,7 +36,9 @@ export class SampleAssembler {
 
   /** Adds one tensor; returns the sample's tensors when this one completed it. */
   add(epoch: number, seq: number, name: string, tensor: Tensor): Map<string, Tensor> | undefined {
-    const key = epoch * SEQS + seq;
+    // a one-tensor sample is complete on arrival: no partial entry to look up, make and delete
+    if (this.expected === 1) return new Map<string, Tensor>().set(name, tensor);
+    const key = sampleKey(epoch, seq);
     let got = this.partial.get(key);
     if (!got) {
       if (this.partial.size >= this.maxPartial) {

@@ -12,7 +12,7 @@ import type { Frame, TensorFrame } from '../transport/codec/frame.js';
 import type { Connection } from '../transport/transport.js';
 import { nowMs } from './clock.js';
 import type { AssignMessage } from './protocol.js';
-import { paceSample, type Pacer } from './pacing.js';
+import type { Pacer } from './pacing.js';
 import type { SampleAssembler } from './sample-assembler.js';
 import { sampleFrames } from './sample-assembler.js';
 import { TIMELINE_TENSOR_NAME, TimelineWriter } from './timeline-codec.js';
@@ -62,21 +62,34 @@ export class StageWorker {
   private readonly spaceWaiters: (() => void)[] = [];
   private wakeWorker: (() => void) | undefined;
   private readonly timeline = new TimelineWriter();
+  private readonly maxReady: number;
   private closed = false;
 
-  constructor(private readonly o: StageWorkerOptions) {}
+  constructor(private readonly o: StageWorkerOptions) {
+    this.maxReady = o.maxReady ?? 2;
+  }
 
   /** Samples waiting for inference. */
   get pending(): number {
     return this.ready.length;
   }
 
-  /** Queues a complete sample; resolves once the queue has room again (or the worker stopped). */
-  async push(item: ReadySample): Promise<void> {
+  /**
+   * Queues a complete sample. Returns undefined when the queue still has room, else a promise that
+   * settles once it has room again (or the worker stopped): no promise per sample in the common case.
+   */
+  push(item: ReadySample): Promise<void> | undefined {
     this.ready.push(item);
     this.wakeWorker?.();
-    while (this.ready.length >= (this.o.maxReady ?? 2) && !this.closed)
-      await new Promise<void>((r) => this.spaceWaiters.push(r));
+    return this.full() ? this.room() : undefined;
+  }
+
+  private full(): boolean {
+    return this.ready.length >= this.maxReady && !this.closed;
+  }
+
+  private async room(): Promise<void> {
+    while (this.full()) await new Promise<void>((r) => this.spaceWaiters.push(r));
   }
 
   /** Drops queued samples and unsent timeline records, and releases every waiting reader. */
@@ -95,6 +108,7 @@ export class StageWorker {
 
   /** Wakes every reader blocked in {@link push}; each re-checks the queue. */
   private releaseReaders(): void {
+    if (this.spaceWaiters.length === 0) return;
     for (const w of this.spaceWaiters.splice(0)) w();
   }
 
@@ -115,10 +129,12 @@ export class StageWorker {
         this.dropped += 1;
         continue;
       }
-      await this.process(a, item).catch((err) => {
+      try {
+        await this.process(a, item);
+      } catch (err) {
         this.dropped += 1;
         this.o.log(`seq ${item.seq}: ${errorMessage(err)}`);
-      });
+      }
     }
   }
 
@@ -137,23 +153,31 @@ export class StageWorker {
     });
   }
 
+  private readonly missing = (name: string): EdgesplitError =>
+    new EdgesplitError(
+      'E_PLAN',
+      `stage ${this.o.assignment()?.stageId} must send '${name}' but neither its model nor its inputs have it`,
+    );
+
   private async process(a: Assignment, item: ReadySample): Promise<void> {
     const feeds: Record<string, Tensor> = {};
     for (const n of a.modelInputs) feeds[n] = item.feeds.get(n)!;
-    const ranFrom = nowMs();
+    let inferStart = nowMs();
     const out = await a.session.run(feeds);
-    const { start: inferStart, end: inferEnd } = await paceSample(this.o.pacer, a.pacing, ranFrom, nowMs());
+    let inferEnd = nowMs();
+    if (this.o.pacer && a.pacing) {
+      // only a paced device waits here: an unpaced sample goes on without another await
+      const paced = await this.o.pacer.pace(inferStart, inferEnd, a.pacing);
+      inferStart = paced.start;
+      inferEnd = paced.end;
+    }
     const { frames, bytes } = sampleFrames(
       item.epoch,
       item.seq,
       a.sends,
       (name) => out[name] ?? item.feeds.get(name),
       this.o.keyed,
-      (name) =>
-        new EdgesplitError(
-          'E_PLAN',
-          `stage ${a.stageId} must send '${name}' but neither its model nor its inputs have it`,
-        ),
+      this.missing,
     );
     const sendStart = nowMs();
     const target = await this.o.send(a, frames, item.seq);

@@ -20,15 +20,16 @@ function toOrt(t: Tensor, name: string): ort.Tensor {
       'E_BACKEND',
       `input '${name}': dtype ${t.dtype} is not supported by onnxruntime`,
     );
-  return new ort.Tensor(type, t.data as ort.Tensor.DataType, [...t.dims]);
+  // neither side changes a tensor's dims: shared, not copied
+  return new ort.Tensor(type, t.data as ort.Tensor.DataType, t.dims);
 }
 
+const FROM_ORT: ReadonlySet<string> = new Set(Object.values(TO_ORT));
+
 function fromOrt(t: ort.Tensor, name: string): Tensor {
-  const dtype = t.type as DType;
-  if (!(dtype in { float32: 1, int32: 1, int64: 1, uint8: 1, int8: 1, int16: 1, bool: 1 })) {
+  if (!FROM_ORT.has(t.type))
     throw new EdgesplitError('E_BACKEND', `output '${name}': dtype ${t.type} is not supported`);
-  }
-  return { dtype, dims: [...t.dims], data: t.data as Tensor['data'] };
+  return { dtype: t.type as DType, dims: t.dims, data: t.data as Tensor['data'] };
 }
 
 class OrtSession implements InferenceSession {
@@ -44,7 +45,7 @@ class OrtSession implements InferenceSession {
     outputNames?: readonly string[],
   ): Promise<Record<string, Tensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t, name);
+    for (const name in feeds) ortFeeds[name] = toOrt(feeds[name], name);
     let out: ort.InferenceSession.ReturnType;
     try {
       out = outputNames
@@ -54,7 +55,7 @@ class OrtSession implements InferenceSession {
       throw new EdgesplitError('E_BACKEND', `onnxruntime run failed: ${errorMessage(err)}`, { cause: err });
     }
     const result: Record<string, Tensor> = {};
-    for (const [name, t] of Object.entries(out)) result[name] = fromOrt(t, name);
+    for (const name in out) result[name] = fromOrt(out[name], name);
     return result;
   }
   async release(): Promise<void> {
