@@ -15,19 +15,21 @@ function checkRows(values: ArrayLike<number>, numClasses: number): number {
 export function argmaxRows(values: ArrayLike<number>, numClasses: number): Int32Array {
   const n = checkRows(values, numClasses);
   const out = new Int32Array(n);
-  for (let r = 0; r < n; r++) {
-    const base = r * numClasses;
-    let best = 0;
-    let bestValue = values[base];
-    for (let c = 1; c < numClasses; c++) {
-      if (values[base + c] > bestValue) {
-        bestValue = values[base + c];
-        best = c;
-      }
-    }
-    out[r] = best;
-  }
+  for (let r = 0; r < n; r++) out[r] = argmaxRow(values, r * numClasses, numClasses);
   return out;
+}
+
+/** Index (0 .. numClasses - 1) of the largest of values[base .. base + numClasses) (first on ties; no allocation). */
+export function argmaxRow(values: ArrayLike<number>, base: number, numClasses: number): number {
+  let best = 0;
+  let bestValue = values[base];
+  for (let c = 1; c < numClasses; c++) {
+    if (values[base + c] > bestValue) {
+      bestValue = values[base + c];
+      best = c;
+    }
+  }
+  return best;
 }
 
 /** Number of rows whose argmax equals the label. */

@@ -16,16 +16,13 @@ import { fanoutOf } from './dag-peers.js';
 import { stageAir, type FlushedNode } from './link-air.js';
 import { RunLedger } from './run-ledger.js';
 import { StallWatch } from './stall-watch.js';
+import { WaitGate } from './wait-gate.js';
 
 /** Default stall timeout, ms. */
 export const DEFAULT_STALL_TIMEOUT_MS = 10_000;
 
 /** Loading a stage (model transfer, then session creation) may take this long. */
 const ASSIGN_TIMEOUT_MS = 60_000;
-
-interface Pending {
-  resolve: () => void;
-}
 
 /** One run: connects, assigns, streams, fails over and shuts down. */
 export class Coordinator {
@@ -41,7 +38,7 @@ export class Coordinator {
   private readonly models: Uint8Array[] = [];
   private readonly ledger: RunLedger;
   private readonly picker: ReplicaPicker;
-  private readonly waiters: Pending[] = [];
+  private readonly gate: WaitGate;
   private failover: Promise<void> = Promise.resolve();
   private paused = false;
   /** Samples in flight at most (set when streaming starts). */
@@ -87,6 +84,16 @@ export class Coordinator {
       guard: <T>(p: Promise<T>) => this.guard(p),
     });
     this.stallMs = o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    const limit = 3 * this.stallMs;
+    this.gate = new WaitGate(limit, () => {
+      const missing = [...this.ledger.incomplete].slice(0, 5).join(', ');
+      this.fail(
+        new EdgesplitError(
+          'E_TRANSPORT',
+          `no sample delivered for ${limit} ms (3 x --stall-timeout), waiting for seq ${missing}`,
+        ),
+      );
+    });
     this.control = new ControlLinks({
       transport: o.transport,
       ...(o.connection ? { connection: o.connection } : {}),
@@ -144,18 +151,20 @@ export class Coordinator {
     const k = this.batch;
     const window = (this.window = Math.max(this.o.window ?? (2 * this.links.length + 2) * k, k));
     for (let first = 0; first < samples.count; first += k) {
-      const seqs = Array.from({ length: Math.min(k, samples.count - first) }, (_, i) => first + i);
+      const n = Math.min(k, samples.count - first);
+      const seqs = n === 1 ? [first] : Array.from({ length: n }, (_, i) => first + i);
       while ((this.ledger.incomplete.size + seqs.length > window || this.paused) && !this.fatal)
-        await this.wait();
+        await this.gate.wait();
       if (this.fatal) throw this.fatal;
       const at = nowMs();
       for (const seq of seqs) this.ledger.start(seq, at);
-      await this.sendSamples(seqs);
+      await this.entry.send(seqs);
     }
-    while (this.ledger.released < samples.count && !this.fatal) await this.wait();
+    while (this.ledger.released < samples.count && !this.fatal) await this.gate.wait();
     if (this.fatal) throw this.fatal;
     const endMs = nowMs();
     this.watch.stop();
+    this.gate.stop();
     const flushed = await this.collectTimelines();
     // a node lost late is noticed by the flush at the latest; its failover is part of the report
     await this.guard(this.failover);
@@ -179,6 +188,7 @@ export class Coordinator {
   async shutdown(): Promise<void> {
     this.finishing = true;
     this.watch.stop();
+    this.gate.stop();
     const local = this.o.pool.kind === 'local';
     await Promise.all(
       this.links
@@ -194,7 +204,7 @@ export class Coordinator {
     this.fatal ??= err;
     for (const reject of this.guards) reject(this.fatal);
     this.guards.clear();
-    this.wake();
+    this.gate.wake();
   }
 
   /**
@@ -209,34 +219,17 @@ export class Coordinator {
     }
     return new Promise<T>((resolve, reject) => {
       this.guards.add(reject);
-      p.then(resolve, reject).finally(() => this.guards.delete(reject));
-    });
-  }
-
-  private wait(): Promise<void> {
-    const limit = 3 * this.stallMs;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        const missing = [...this.ledger.incomplete].slice(0, 5).join(', ');
-        this.fail(
-          new EdgesplitError(
-            'E_TRANSPORT',
-            `no sample delivered for ${limit} ms (3 x --stall-timeout), waiting for seq ${missing}`,
-          ),
-        );
-        resolve();
-      }, limit);
-      this.waiters.push({
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
+      p.then(
+        (v) => {
+          this.guards.delete(reject);
+          resolve(v);
         },
-      });
+        (err: unknown) => {
+          this.guards.delete(reject);
+          reject(err);
+        },
+      );
     });
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w.resolve();
   }
 
   private connect(ep: NodeEndpoint, k: number): Promise<NodeLink> {
@@ -289,13 +282,8 @@ export class Coordinator {
     );
   }
 
-  /** Sends consecutive samples (one micro-batch) to every entry stage. */
-  private sendSamples(seqs: readonly number[]): Promise<void> {
-    return this.entry.send(seqs);
-  }
-
   private onResult(link: NodeLink, f: TensorFrame): void {
-    if (this.ledger.result(link.endpoint.device, f, nowMs(), this.batch > 1)) this.wake();
+    if (this.ledger.result(link.endpoint.device, f, nowMs(), this.batch > 1)) this.gate.wake();
   }
 
   private onClosed(link: NodeLink, reason: string): void {
@@ -367,9 +355,9 @@ export class Coordinator {
     this.paused = false;
     for (const run of contiguousRuns(resend, this.batch)) {
       const still = run.filter((s) => this.ledger.incomplete.has(s));
-      for (const part of contiguousRuns(still, this.batch)) await this.sendSamples(part);
+      for (const part of contiguousRuns(still, this.batch)) await this.entry.send(part);
     }
-    this.wake();
+    this.gate.wake();
   }
 
   /** Flushes every live node's timeline; returns what each said about its links. */

@@ -6,7 +6,7 @@
  */
 import { EdgesplitError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import type { WireEncoding } from '../transport/codec/frame.js';
+import type { TensorFrame, WireEncoding } from '../transport/codec/frame.js';
 import { nowMs } from './clock.js';
 import { firstSuccess, hedgeTargets } from './hedge.js';
 import type { SampleSource } from './coordinator.js';
@@ -62,14 +62,15 @@ export class EntrySender {
   }
 
   /** Sends consecutive samples (one micro-batch) to every entry stage. */
-  async send(seqs: readonly number[]): Promise<void> {
-    const { samples } = this.o;
+  send(seqs: readonly number[]): Promise<void> {
+    const { samples, entries } = this.o;
     // a contiguous source hands out a micro-batch as one view; otherwise its samples are stacked
     const all =
       seqs.length > 1 && samples.inputs
         ? [samples.inputs(seqs[0], seqs.length)]
         : seqs.map((s) => samples.input(s));
-    await Promise.all(this.o.entries.map((k) => this.sendToStage(seqs, k, all)));
+    if (entries.length === 1) return this.sendToStage(seqs, entries[0], all);
+    return Promise.all(entries.map((k) => this.sendToStage(seqs, k, all))).then(() => undefined);
   }
 
   private async sendToStage(
@@ -79,14 +80,10 @@ export class EntrySender {
   ): Promise<void> {
     const seq = seqs[0];
     const sends = this.entrySends.get(k)!;
-    const inputs: Record<string, Tensor> = {};
-    for (const { name } of sends)
-      if (all.every((x) => x[name]))
-        inputs[name] = stackTensors(
-          name,
-          all.map((x) => x[name]),
-        );
     const route = this.o.routes[k];
+    const hedgeable = this.o.hedge && route.fanout !== undefined;
+    // one sample's inputs are its own tensors; a micro-batch's (or a hedge check's) are stacked by name
+    const inputs = all.length === 1 && !hedgeable ? all[0] : stackedInputs(sends, all);
     const replicas = this.o.links().filter((l) => l.alive && l.stageIndex === k);
     // DAG: the replica is pinned by seq, as the upstream branches pin theirs, so a gather gets all of a sample
     const i =
@@ -97,13 +94,9 @@ export class EntrySender {
             (j) => (replicas[j].data ?? replicas[j].conn).stats().inFlightFrames,
           );
     if (i < 0) return; // every node of the stage is dead; the failover re-sends these samples
-    // hedged: a branch fed only by the coordinator gets the sample on every replica; the gather keeps the first
-    const hedged = this.o.hedge && route.fanout !== undefined && route.expects.every((n) => n in inputs);
-    const targets = hedged
-      ? hedgeTargets(replicas, (l) => (l.data ?? l.conn).stats().pendingSends, this.o.window())
-      : [replicas[i]];
+    const epoch = this.o.epoch();
     const { frames, bytes } = sampleFrames(
-      this.o.epoch(),
+      epoch,
       seq,
       sends,
       (name) => inputs[name],
@@ -114,29 +107,58 @@ export class EntrySender {
           `sample ${seq} has no input '${name}' (has ${Object.keys(all[0]).join(', ')})`,
         ),
     );
-    const epoch = this.o.epoch();
-    // hedged: on as soon as one replica took it, the other copies finish in the background
-    await firstSuccess(
-      targets.map(async (link) => {
-        const start = nowMs();
-        try {
-          const conn = link.data ?? link.conn;
-          await this.o.guard(Promise.all(frames.map((f) => conn.send(f))));
-          this.o.ledger.sent({
-            epoch,
-            seq,
-            count: seqs.length,
-            sendStart: start,
-            sendEnd: nowMs(),
-            bytes,
-            target: link.endpoint.device,
-          });
-          return true;
-        } catch {
-          // the node died or stalled while we sent (its failover re-sends), or the run failed
-          return false;
-        }
-      }),
-    );
+    // hedged: a branch fed only by the coordinator gets the sample on every replica; the gather keeps the first
+    if (!(hedgeable && route.expects.every((n) => n in inputs))) {
+      await this.sendTo(replicas[i], frames, epoch, seqs, bytes);
+      return;
+    }
+    const targets = hedgeTargets(replicas, (l) => (l.data ?? l.conn).stats().pendingSends, this.o.window());
+    // on as soon as one replica took it, the other copies finish in the background
+    await firstSuccess(targets.map((link) => this.sendTo(link, frames, epoch, seqs, bytes)));
   }
+
+  /** Sends one sample's (or micro-batch's) frames to `link`; false when the node died or the run failed meanwhile. */
+  private async sendTo(
+    link: NodeLink,
+    frames: readonly TensorFrame[],
+    epoch: number,
+    seqs: readonly number[],
+    bytes: number,
+  ): Promise<boolean> {
+    const start = nowMs();
+    try {
+      const conn = link.data ?? link.conn;
+      await this.o.guard<unknown>(
+        frames.length === 1 ? conn.send(frames[0]) : Promise.all(frames.map((f) => conn.send(f))),
+      );
+      this.o.ledger.sent({
+        epoch,
+        seq: seqs[0],
+        count: seqs.length,
+        sendStart: start,
+        sendEnd: nowMs(),
+        bytes,
+        target: link.endpoint.device,
+      });
+      return true;
+    } catch {
+      // the node died or stalled while we sent (its failover re-sends), or the run failed
+      return false;
+    }
+  }
+}
+
+/** The tensors of `sends` present in every sample of `all`, stacked along the first dim. */
+function stackedInputs(
+  sends: readonly { readonly name: string }[],
+  all: readonly Record<string, Tensor>[],
+): Record<string, Tensor> {
+  const inputs: Record<string, Tensor> = {};
+  for (const { name } of sends)
+    if (all.every((x) => x[name]))
+      inputs[name] = stackTensors(
+        name,
+        all.map((x) => x[name]),
+      );
+  return inputs;
 }

@@ -160,7 +160,8 @@ export class NodeLink {
 
   private async readLoop(): Promise<void> {
     try {
-      for await (const f of this.conn) {
+      // receive() directly, not the async iterator: one promise per frame instead of a generator's several
+      for (let f = await this.conn.receive(); f; f = await this.conn.receive()) {
         this.lastHeardMs = nowMs();
         if (f.type === 'tensor') {
           if (f.name !== TIMELINE_TENSOR_NAME) this.handlers.onTensor(this, f);

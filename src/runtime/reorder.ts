@@ -28,20 +28,39 @@ export class ReorderBuffer<T> {
    * is a duplicate or an earlier seq is still missing).
    */
   push(seq: number, value: T): T[] {
+    const out: T[] = [];
+    this.offer(seq, value, (v) => out.push(v));
+    return out;
+  }
+
+  /**
+   * {@link push} without the array: `release` gets each result now releasable, in order, with its
+   * seq; returns how many were released.
+   */
+  offer(seq: number, value: T, release: (value: T, seq: number) => void): number {
     if (!Number.isInteger(seq) || seq < 0)
       throw new EdgesplitError('E_PROTOCOL', `result seq must be a non-negative integer, got ${seq}`);
     if (this.has(seq)) {
       this.duplicates += 1;
-      return [];
+      return 0;
+    }
+    if (seq === this.next && this.held.size === 0) {
+      // in order and nothing waiting (the usual case): no map entry
+      this.next += 1;
+      if (this.maxHeld < 1) this.maxHeld = 1;
+      release(value, seq);
+      return 1;
     }
     this.held.set(seq, value);
-    const out: T[] = [];
-    while (this.held.has(this.next)) {
-      out.push(this.held.get(this.next) as T);
-      this.held.delete(this.next);
-      this.next += 1;
+    const from = this.next;
+    while (this.held.has(this.next)) this.next += 1;
+    const n = this.next - from;
+    this.maxHeld = Math.max(this.maxHeld, this.held.size);
+    for (let s = from; s < this.next; s++) {
+      const v = this.held.get(s) as T;
+      this.held.delete(s);
+      release(v, s);
     }
-    this.maxHeld = Math.max(this.maxHeld, this.held.size + out.length);
-    return out;
+    return n;
   }
 }

@@ -35,6 +35,7 @@ export class ReplicaPicker {
   pick(count: number, load: (i: number) => number): number {
     if (count <= 0) return -1;
     const start = this.turn++ % count;
+    if (count === 1) return 0; // the only target: no load to read (the turn still advances)
     if (this.policy === 'round-robin') return start;
     let best = start;
     let bestLoad = load(start);

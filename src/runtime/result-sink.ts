@@ -6,7 +6,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import { shapeSize, type Tensor } from '../core/tensor.js';
-import { argmaxRows } from '../data/metrics.js';
+import { argmaxRow } from '../data/metrics.js';
 import type { SampleSource } from './coordinator.js';
 
 /** Counts correct top-1 predictions of a 10-logit output, sample by sample. */
@@ -32,7 +32,7 @@ export class AccuracyCounter {
       return;
     }
     this.counted += 1;
-    if (argmaxRows(t.data as Float32Array, 10)[0] === label) this.correct += 1;
+    if (argmaxRow(t.data as Float32Array, 0, 10) === label) this.correct += 1;
   }
 
   /** Accuracy over the counted samples, or undefined when not applicable. */

@@ -52,6 +52,8 @@ export class RunLedger {
   private readonly partials: SampleAssembler;
   private readonly stats: RunStats;
   private readonly keepRecords: boolean;
+  /** The plan has one graph output, so every result tensor completes its samples. */
+  private readonly singleOutput: boolean;
 
   constructor(
     private readonly plan: RuntimePlan,
@@ -60,6 +62,7 @@ export class RunLedger {
     this.stats = new RunStats(plan);
     this.partials = new SampleAssembler(plan.graphOutputs.length);
     this.keepRecords = o.keepRecords !== false;
+    this.singleOutput = plan.graphOutputs.length === 1;
   }
 
   /** Samples released in order. */
@@ -128,19 +131,27 @@ export class RunLedger {
   result(from: string, f: TensorFrame, atMs: number, batched = false): boolean {
     const count = batched ? (f.tensor.dims[0] ?? 1) : 1;
     let wanted = false;
-    for (let i = 0; i < count && !wanted; i++)
-      wanted = !this.reorder.has(f.seq + i) && this.incomplete.has(f.seq + i);
+    for (let i = 0; i < count && !wanted; i++) wanted = this.wanted(f.seq + i);
     if (!wanted) return false;
-    const got = this.partials.add(f.streamId, f.seq, f.name, f.tensor);
-    if (!got) return false;
-    this.partials.dropSeq(f.seq);
-    const names = [...got.keys()];
-    const parts = names.map((n) => (batched ? unstackTensor(got.get(n)!) : [got.get(n)!]));
+    let names: string[];
+    let tensors: Tensor[];
+    if (this.singleOutput) {
+      // one graph output: the tensor completes its sample(s) by itself, no assembler entry
+      names = [f.name];
+      tensors = [f.tensor];
+    } else {
+      const got = this.partials.add(f.streamId, f.seq, f.name, f.tensor);
+      if (!got) return false;
+      if (this.partials.size > 0) this.partials.dropSeq(f.seq);
+      names = [...got.keys()];
+      tensors = names.map((n) => got.get(n)!);
+    }
+    const parts = batched ? tensors.map((t) => unstackTensor(t)) : undefined;
     let completed = 0;
     let indexSum = 0;
     for (let i = 0; i < count; i++) {
       const seq = f.seq + i;
-      if (this.reorder.has(seq) || !this.incomplete.has(seq)) continue;
+      if (!this.wanted(seq)) continue;
       completed += 1;
       indexSum += i;
       this.incomplete.delete(seq);
@@ -153,22 +164,23 @@ export class RunLedger {
         this.records.firstSendMs[seq] = sentAt;
       }
       const outputs: Record<string, Tensor> = {};
-      names.forEach((n, k) => (outputs[n] = parts[k][i]));
-      this.release(seq, outputs);
+      for (let k = 0; k < names.length; k++) outputs[names[k]] = parts ? parts[k][i] : tensors[k];
+      this.reorder.offer(seq, outputs, this.onReleased);
     }
-    const meanIndex = indexSum / completed;
-    this.stats.arrived({ epoch: f.streamId, seq: f.seq, ms: atMs, from, count, completed, meanIndex });
+    this.stats.arrivedFrame(f.streamId, f.seq, atMs, count, completed, indexSum / completed);
     return true;
   }
 
-  private release(seq: number, outputs: Record<string, Tensor>): void {
-    const released = this.reorder.push(seq, outputs);
-    const first = this.reorder.released - released.length;
-    released.forEach((r, i) => {
-      if (this.o.keepOutputs !== false) this.outputs.push(r);
-      this.o.onRelease?.(first + i, r, first + i + 1);
-    });
+  /** True while `seq` is in flight and not yet accepted. */
+  private wanted(seq: number): boolean {
+    return !this.reorder.has(seq) && this.incomplete.has(seq);
   }
+
+  /** Sees each result the reorder buffer releases, in order. */
+  private readonly onReleased = (outputs: Record<string, Tensor>, seq: number): void => {
+    if (this.o.keepOutputs !== false) this.outputs.push(outputs);
+    this.o.onRelease?.(seq, outputs, seq + 1);
+  };
 
   /** The run's numbers between `startMs` and `endMs`. */
   summary(startMs: number, endMs: number): RunSummary {

@@ -56,10 +56,11 @@ class Mean {
 }
 
 interface Join {
-  /** up[h]: send start that feeds hop h (h = 0: the coordinator; h = k + 1: stage k). */
-  readonly up: (number | undefined)[];
-  /** down[h]: when hop h's receiver had the whole sample. */
-  readonly down: (number | undefined)[];
+  /**
+   * t[h]: send start that feeds hop h (h = 0: the coordinator; h = k + 1: stage k); t[hops + h]:
+   * when hop h's receiver had the whole sample. NaN: not yet known.
+   */
+  readonly t: number[];
   open: number;
   /** Samples the joined frame carries. */
   readonly count: number;
@@ -69,6 +70,10 @@ interface Join {
   /** The last stage's send interval per sample (to move its mean send start to the arrived samples'). */
   lastSlice: number;
 }
+
+/** Sides of a hop in a {@link Join}. */
+const UP = 0;
+const DOWN = 1;
 
 interface StageAcc {
   processed: number;
@@ -114,7 +119,7 @@ export class RunStats {
   sent(s: Batched<SendRecord>): void {
     const c = s.count ?? 1;
     this.hopBytes[0].add(s.bytes / c, c);
-    this.mark(s.epoch, s.seq, c, 'up', 0, meanStart(s.sendStart, s.sendEnd, c));
+    this.mark(s.epoch, s.seq, c, UP, 0, meanStart(s.sendStart, s.sendEnd, c));
   }
 
   /** A node's timeline record (coordinator clock); dropped samples (no target) do not count. */
@@ -130,18 +135,30 @@ export class RunStats {
     st.send.add((r.sendEnd - r.sendStart) / c, c);
     st.bytes.add(r.bytes / c, c);
     this.hopBytes[r.stageIndex + 1].add(r.bytes / c, c);
-    this.mark(r.epoch, r.seq, c, 'down', r.stageIndex, r.received);
+    this.mark(r.epoch, r.seq, c, DOWN, r.stageIndex, r.received);
     const up = meanStart(r.sendStart, r.sendEnd, c);
-    this.mark(r.epoch, r.seq, c, 'up', r.stageIndex + 1, up, { slice: (r.sendEnd - r.sendStart) / c });
+    this.mark(r.epoch, r.seq, c, UP, r.stageIndex + 1, up, -1, NaN, (r.sendEnd - r.sendStart) / c);
   }
 
   /** A complete result (or micro-batch of results) reached the coordinator. */
   arrived(a: BatchedArrival): void {
     const c = a.count ?? 1;
-    this.mark(a.epoch, a.seq, c, 'down', this.plan.stages.length, a.ms, {
-      arrived: a.completed ?? c,
-      ...(a.meanIndex !== undefined ? { arrivedIndex: a.meanIndex } : {}),
-    });
+    this.arrivedFrame(a.epoch, a.seq, a.ms, c, a.completed ?? c, a.meanIndex ?? NaN);
+  }
+
+  /**
+   * {@link arrived} without the record: `completed` of the frame's `count` samples were new, at
+   * mean position `meanIndex` (NaN: (count - 1) / 2).
+   */
+  arrivedFrame(
+    epoch: number,
+    seq: number,
+    ms: number,
+    count: number,
+    completed: number,
+    meanIndex: number,
+  ): void {
+    this.mark(epoch, seq, count, DOWN, this.plan.stages.length, ms, completed, meanIndex);
   }
 
   /** A sample was delivered at `atMs`, `ms` after its input was first sent. */
@@ -228,26 +245,28 @@ export class RunStats {
 
   /**
    * Sets one side of hop `hop` of the frame (epoch, seq) carrying `count` samples; `ms` is the mean
-   * over its samples, so the hop time added `count` times is the per-sample mean. `arrived` is how
-   * many samples of it the coordinator took as new (the last hop's weight), `arrivedIndex` their
-   * mean position, `slice` an up side's send interval per sample.
+   * over its samples, so the hop time added `count` times is the per-sample mean. `arrived` (-1:
+   * unset) is how many samples of it the coordinator took as new (the last hop's weight),
+   * `arrivedIndex` (NaN: unset) their mean position, `slice` (NaN: unset) an up side's send
+   * interval per sample. Positional, not an options object: this runs several times per frame.
    */
   private mark(
     epoch: number,
     seq: number,
     count: number,
-    side: 'up' | 'down',
+    side: number,
     hop: number,
     ms: number,
-    x: { arrived?: number; arrivedIndex?: number; slice?: number } = {},
+    arrived = -1,
+    arrivedIndex = NaN,
+    slice = NaN,
   ): void {
     const key = epoch * SEQS + seq;
+    const n = this.plan.stages.length + 1;
     let j = this.joins.get(key);
     if (!j) {
-      const n = this.plan.stages.length + 1;
       j = {
-        up: new Array<number | undefined>(n),
-        down: new Array<number | undefined>(n),
+        t: new Array<number>(2 * n).fill(NaN),
         open: n,
         count,
         arrived: count,
@@ -261,17 +280,19 @@ export class RunStats {
       }
     }
     const last = hop === this.plan.stages.length;
-    if (x.arrived !== undefined) j.arrived = x.arrived;
-    if (x.arrivedIndex !== undefined) j.arrivedIndex = x.arrivedIndex;
-    if (last && x.slice !== undefined) j.lastSlice = x.slice;
-    const had = j.up[hop] !== undefined && j.down[hop] !== undefined;
-    j[side][hop] = ms;
-    if (had || j.up[hop] === undefined || j.down[hop] === undefined) return;
-    if (!last) this.hopTime[hop].add(j.down[hop]! - j.up[hop]!, j.count);
+    if (arrived >= 0) j.arrived = arrived;
+    if (!Number.isNaN(arrivedIndex)) j.arrivedIndex = arrivedIndex;
+    if (last && !Number.isNaN(slice)) j.lastSlice = slice;
+    const t = j.t;
+    const had = !Number.isNaN(t[hop]) && !Number.isNaN(t[n + hop]);
+    t[side * n + hop] = ms;
+    const up = t[hop];
+    const down = t[n + hop];
+    if (had || Number.isNaN(up) || Number.isNaN(down)) return;
+    if (!last) this.hopTime[hop].add(down - up, j.count);
     else if (j.arrived > 0) {
       // the samples that arrived new may be a subset: their mean send start, not the batch's
-      const up = j.up[hop]! + j.lastSlice * (j.arrivedIndex - (j.count - 1) / 2);
-      this.hopTime[hop].add(j.down[hop]! - up, j.arrived);
+      this.hopTime[hop].add(down - (up + j.lastSlice * (j.arrivedIndex - (j.count - 1) / 2)), j.arrived);
     }
     j.open -= 1;
     if (j.open === 0) this.joins.delete(key);
