@@ -14,7 +14,7 @@
  *         compute time) / samples / hops, hops = stages + 1 (coordinator -> stage 0 -> ... -> coordinator),
  *         the compute being the stage models' onnxruntime CPU time measured in this process, twice:
  *         by short-run subtraction (the fixed cost of a run, process start and model load, removed by
- *         subtracting a short run; JIT warm-up beyond the short run stays in) and in steady state
+ *         subtracting a short run; warm-up beyond the short run stays in) and in steady state
  *         (every process's CPU read during the long run, after a warm-up count of samples, while the
  *         pipeline is full: see `steady-cpu.ts`), with each process's CPU per sample;
  *     (b) pipelined throughput / whole-model onnxruntime throughput in one process (1 thread, same batch);
@@ -49,14 +49,26 @@ import { writePlanDir } from '../test/runtime/plan-fixture.js';
 import { chain3kCase, zooCase, type LoopbackCase } from './loopback-cases.js';
 import { SteadyCpu, cpuMsWithChildren, type SteadyWindow } from './steady-cpu.js';
 
-const BENCH_N = Number(process.env.BENCH_SAMPLES ?? 3000);
+/** A non-negative integer from the environment variable `name` (a clear exit otherwise), or `fallback`. */
+function envCount<T extends number | undefined>(name: string, fallback: T): number | T {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`${name}: expected a whole number of samples, got '${v}'`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const BENCH_N = envCount('BENCH_SAMPLES', 3000);
 // BENCH_BATCHES=1 measures batch 1 only (e.g. on a commit without micro-batching)
 const BATCHES = process.env.BENCH_BATCHES === '1' ? [1] : [1, undefined];
 // the target case is cheap, and its per-sample CPU keeps falling for the first few thousand samples
-const TARGET_N = Number(process.env.BENCH_TARGET_SAMPLES ?? 6000);
+const TARGET_N = envCount('BENCH_TARGET_SAMPLES', 6000);
 // the steady window starts after this many released samples (default: half the run)
-const WARMUP = process.env.BENCH_WARMUP !== undefined ? Number(process.env.BENCH_WARMUP) : undefined;
-const BLE_SAMPLES = Number(process.env.BENCH_BLE_SAMPLES ?? 8);
+const WARMUP = envCount('BENCH_WARMUP', undefined);
+const BLE_SAMPLES = envCount('BENCH_BLE_SAMPLES', 8);
 const CASES = ['chain3k', 'local', 'remote', 'ble'] as const;
 const OVERHEAD_TARGET_US = 100;
 
@@ -238,6 +250,8 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
   const SHORT = Math.min(200, Math.floor(N / 10));
   const warmup = WARMUP ?? Math.floor(N / 2);
   const samples = datasetSamples(plan, 'fashion-mnist-test', N);
+  if (samples.count < N)
+    throw new Error(`${c.name}: ${N} samples asked for, fashion-mnist-test has ${samples.count}`);
   const stages = plan.stages.length;
   const hops = stages + 1;
   const devices = plan.stages.flatMap((st) => st.devices.map((d) => d.name));
