@@ -14,7 +14,7 @@
  *         compute time) / samples / hops, hops = stages + 1 (coordinator -> stage 0 -> ... -> coordinator),
  *         the compute being the stage models' onnxruntime CPU time measured in this process, twice:
  *         by short-run subtraction (the fixed cost of a run, process start and model load, removed by
- *         subtracting a short run; JIT warm-up beyond the short run stays in) and in steady state
+ *         subtracting a short run; warm-up beyond the short run stays in) and in steady state
  *         (every process's CPU read during the long run, after a warm-up count of samples, while the
  *         pipeline is full: see `steady-cpu.ts`), with each process's CPU per sample;
  *     (b) pipelined throughput / whole-model onnxruntime throughput in one process (1 thread, same batch);
@@ -26,37 +26,40 @@
  *  2. a 2-stage plan over an emulated BLE link (ble-esp32s3: 90 kb/s, 517-byte packets): the
  *     compute vs communication split of the pipeline seed's Fig. 5.
  */
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { onnxruntimeBackend } from '../src/backend/onnxruntime/onnxruntime-backend.js';
 import { buildGraph } from '../src/graph/build.js';
 import { vggSmall } from '../src/graph/builder/architectures.js';
-import { encodeModel } from '../src/onnx/io.js';
-import type { ModelProto } from '../src/onnx/proto.js';
-import type { Tensor } from '../src/core/tensor.js';
 import { profileGraph } from '../src/profile/profile.js';
 import type { SampleSource } from '../src/runtime/coordinator.js';
-import {
-  FRAME_COST_BYTES,
-  chooseBatch,
-  hopBytesPerSample,
-  stackTensors,
-} from '../src/runtime/micro-batch.js';
+import { FRAME_COST_BYTES, chooseBatch, hopBytesPerSample } from '../src/runtime/micro-batch.js';
 import { loadRuntimePlan } from '../src/runtime/plan-dir.js';
 import type { RuntimePlan } from '../src/runtime/routes.js';
 import { datasetSamples, runPlan, type RunReport } from '../src/runtime/run.js';
 import { writePlanDir } from '../test/runtime/plan-fixture.js';
+import { stageModelsCpuMs, wholeModel } from './model-cpu.js';
 import { chain3kCase, zooCase, type LoopbackCase } from './loopback-cases.js';
 import { SteadyCpu, cpuMsWithChildren, type SteadyWindow } from './steady-cpu.js';
 
-const BENCH_N = Number(process.env.BENCH_SAMPLES ?? 3000);
+/** A non-negative integer from the environment variable `name` (a clear exit otherwise), or `fallback`. */
+function envCount<T extends number | undefined>(name: string, fallback: T): number | T {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`${name}: expected a whole number of samples, got '${v}'`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const BENCH_N = envCount('BENCH_SAMPLES', 3000);
 // BENCH_BATCHES=1 measures batch 1 only (e.g. on a commit without micro-batching)
 const BATCHES = process.env.BENCH_BATCHES === '1' ? [1] : [1, undefined];
 // the target case is cheap, and its per-sample CPU keeps falling for the first few thousand samples
-const TARGET_N = Number(process.env.BENCH_TARGET_SAMPLES ?? 6000);
+const TARGET_N = envCount('BENCH_TARGET_SAMPLES', 6000);
 // the steady window starts after this many released samples (default: half the run)
-const WARMUP = process.env.BENCH_WARMUP !== undefined ? Number(process.env.BENCH_WARMUP) : undefined;
-const BLE_SAMPLES = Number(process.env.BENCH_BLE_SAMPLES ?? 8);
+const WARMUP = envCount('BENCH_WARMUP', undefined);
+const BLE_SAMPLES = envCount('BENCH_BLE_SAMPLES', 8);
 const CASES = ['chain3k', 'local', 'remote', 'ble'] as const;
 const OVERHEAD_TARGET_US = 100;
 
@@ -72,67 +75,6 @@ function onlyCases(value: string | undefined): ReadonlySet<string> {
     process.exit(2);
   }
   return new Set(names);
-}
-
-/** Whole model in this process, 1 intra-op thread, `batch` samples per call: wall and CPU ms per sample. */
-async function wholeModel(
-  model: ModelProto,
-  plan: RuntimePlan,
-  count: number,
-  batch: number,
-): Promise<{ ms: number; cpuMs: number }> {
-  const samples = datasetSamples(plan, 'fashion-mnist-test', count);
-  const name = plan.graphInputs[0].name;
-  const feeds = Array.from({ length: Math.floor(count / batch) }, (_, b) => ({
-    [name]: stackTensors(
-      name,
-      Array.from({ length: batch }, (_, i) => samples.input(b * batch + i)[name]),
-    ),
-  }));
-  const session = await onnxruntimeBackend.load(encodeModel(model), { intraOpThreads: 1 });
-  for (const f of feeds.slice(0, 10)) await session.run(f);
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  for (const f of feeds) await session.run(f);
-  const c = process.cpuUsage(c0);
-  const n = feeds.length * batch;
-  const ms = (performance.now() - t0) / n;
-  await session.release();
-  return { ms, cpuMs: (c.user + c.system) / 1000 / n };
-}
-
-/**
- * onnxruntime CPU ms per sample of each of the plan's stage models, run in turn in this process on
- * the same samples and batch as the pipeline (1 thread each): the compute the formula subtracts.
- * (The nodes' own compute times are wall clock, which grows whenever a loaded host deschedules them.)
- */
-async function stageModelsCpuMs(plan: RuntimePlan, count: number, batch: number): Promise<number[]> {
-  const samples = datasetSamples(plan, 'fashion-mnist-test', count);
-  const name = plan.graphInputs[0].name;
-  const sessions = await Promise.all(
-    plan.stages.map((st) => onnxruntimeBackend.load(readFileSync(st.modelPath), { intraOpThreads: 1 })),
-  );
-  const cpuUs = plan.stages.map(() => 0);
-  const batches = Math.floor(count / batch);
-  for (let b = -2; b < batches; b++) {
-    const first = Math.max(0, b) * batch;
-    const env: Record<string, Tensor> = {
-      [name]: stackTensors(
-        name,
-        Array.from({ length: batch }, (_, i) => samples.input(first + i)[name]),
-      ),
-    };
-    for (const [k, st] of plan.stages.entries()) {
-      const feeds = Object.fromEntries(st.inputs.map((t) => [t.name, env[t.name]]));
-      const c0 = process.cpuUsage();
-      const out = await sessions[k].run(feeds);
-      const c = process.cpuUsage(c0);
-      if (b >= 0) cpuUs[k] += c.user + c.system; // the first two batches warm up
-      Object.assign(env, out);
-    }
-  }
-  await Promise.all(sessions.map((x) => x.release()));
-  return cpuUs.map((us) => us / 1000 / (batches * batch));
 }
 
 interface Measured {
@@ -230,6 +172,23 @@ function frameLine(
   );
 }
 
+/** One of issue 11's hot-path targets as this run measured it. */
+interface TargetRatio {
+  readonly what: string;
+  readonly value: number;
+  /** `<=` or `>=` the bound. */
+  readonly rule: '<=' | '>=';
+  readonly bound: number;
+}
+
+/** The targets this run measured, printed together at the end. */
+const targets: TargetRatio[] = [];
+
+function targetLine(t: TargetRatio): string {
+  const met = t.rule === '<=' ? t.value <= t.bound : t.value >= t.bound;
+  return `  ${t.what} = ${t.value.toFixed(3)} (target ${t.rule} ${t.bound}: ${met ? 'met' : 'not met'})`;
+}
+
 /** One loopback case: overhead (two ways), pipelined/whole-model, measured/bound, at each batch. */
 async function loopbackCase(c: LoopbackCase): Promise<void> {
   const fx = writePlanDir(c.model, { cuts: [...c.cuts] });
@@ -238,6 +197,8 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
   const SHORT = Math.min(200, Math.floor(N / 10));
   const warmup = WARMUP ?? Math.floor(N / 2);
   const samples = datasetSamples(plan, 'fashion-mnist-test', N);
+  if (samples.count < N)
+    throw new Error(`${c.name}: ${N} samples asked for, fashion-mnist-test has ${samples.count}`);
   const stages = plan.stages.length;
   const hops = stages + 1;
   const devices = plan.stages.flatMap((st) => st.devices.map((d) => d.name));
@@ -266,6 +227,12 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
     const perHopKiB = r.links.map((l) => (l.bytesPerSample / 1024).toFixed(1)).join(' / ');
     if (c.overheadTarget && batch === 1) {
       const figure = steadyUs ?? overheadUs;
+      targets.push({
+        what: `${c.name} batch-1 overhead per sample per hop (${steadyUs !== undefined ? 'steady state' : 'short-run subtraction'}) / ${OVERHEAD_TARGET_US} us`,
+        value: figure / OVERHEAD_TARGET_US,
+        rule: '<=',
+        bound: 1,
+      });
       console.log(
         `  TARGET hot path (issue 11): batch-1 runtime CPU overhead per sample per hop, ${hopBytesPerSample(plan)?.join(' / ')} B fp32 per hop = ${figure.toFixed(0)} us ${steadyUs !== undefined ? 'steady state' : 'by short-run subtraction (no steady window)'} (${overheadUs.toFixed(0)} us by short-run subtraction) -> / ${OVERHEAD_TARGET_US} us target = ${(figure / OVERHEAD_TARGET_US).toFixed(2)} (target <= 1)`,
       );
@@ -289,6 +256,21 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
     console.log(
       `    measured/bound = ${(r.throughputPerS / r.boundThroughputPerS).toFixed(3)} (bound ${r.boundThroughputPerS.toFixed(1)}/s from stage compute ${r.stages.map((x) => x.computeMs.toFixed(3)).join(' + ')} ms; target >= 0.9); latency p50 ${r.latencyMs.p50.toFixed(2)} ms`,
     );
+    if (c.wholeTarget !== undefined && requested === undefined)
+      targets.push(
+        {
+          what: `${c.name} auto batch (${batch}) pipelined / whole model`,
+          value: (r.throughputPerS * whole) / 1000,
+          rule: '>=',
+          bound: c.wholeTarget,
+        },
+        {
+          what: `${c.name} auto batch (${batch}) measured / bound`,
+          value: r.throughputPerS / r.boundThroughputPerS,
+          rule: '>=',
+          bound: 0.9,
+        },
+      );
     // the bound above gives every stage a core; here the run's processes share this machine's cores
     const cores = cpus().length;
     const procs = plan.stages.reduce((n, st) => n + st.devices.length, 1);
@@ -340,6 +322,10 @@ async function main(): Promise<void> {
   if (only.has('chain3k')) await loopbackCase(chain3kCase(TARGET_N));
   if (only.has('local')) await loopbackCase(zooCase('local', 3, 0.5));
   if (only.has('remote')) await loopbackCase(zooCase('remote', 2, 0.8));
+  if (targets.length > 0) {
+    console.log(`issue 11 hot-path targets, this run (load average now ${load()}):`);
+    for (const t of targets) console.log(targetLine(t));
+  }
   if (only.has('ble')) await bleCase();
 }
 

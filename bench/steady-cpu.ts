@@ -98,7 +98,7 @@ export class SteadyCpu {
     const last = total - inFlight;
     const rs = this.readings.filter((r) => r.done <= last);
     if (rs.length < 3)
-      return `no steady window: ${total} samples leave fewer than ${3 * SNAPSHOT_EVERY} between the ${this.warmup}-sample warm-up and the last ${inFlight} in flight`;
+      return `no steady window: ${total} samples leave fewer than 3 readings (one every ${SNAPSHOT_EVERY} samples) between the ${this.warmup}-sample warm-up and the last ${inFlight} in flight`;
     const a = rs[0];
     const b = rs[rs.length - 1];
     const mid = rs[Math.floor(rs.length / 2)];
