@@ -261,9 +261,9 @@ export function encodeFrameParts(frame: Frame, crc = true): EncodedFrame {
   return { parts: [head, payload!, trailer], length };
 }
 
-/** Encodes one frame to one buffer (CRC32 trailer). */
-export function encodeFrame(frame: Frame): Buffer {
-  const { parts, length } = encodeFrameParts(frame);
+/** Encodes one frame to one buffer (CRC32 trailer unless `crc` is false, see {@link encodeFrameParts}). */
+export function encodeFrame(frame: Frame, crc = true): Buffer {
+  const { parts, length } = encodeFrameParts(frame, crc);
   return parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
 }
 
