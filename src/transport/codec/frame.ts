@@ -192,7 +192,8 @@ function encodeTensorBody(f: TensorFrame): [Buffer, Buffer] {
     quant = f.quant ?? chooseQuantParams(data, bits);
     payload = bytesOf(quantise(data, bits, quant));
   } else payload = bytesOf(tensor.data);
-  const meta = Buffer.alloc(2 + name.length + 4 + 4 * tensor.dims.length + (quant ? 8 : 0));
+  // every byte is written below: no zero fill, and small metadata comes from the shared pool
+  const meta = Buffer.allocUnsafe(2 + name.length + 4 + 4 * tensor.dims.length + (quant ? 8 : 0));
   let o = meta.writeUInt16BE(name.length, 0);
   o += name.copy(meta, o);
   o = meta.writeUInt8(DTYPE_CODES.indexOf(tensor.dtype), o);
