@@ -11,7 +11,11 @@
  * On a shared host CPU per frame moves by tens of percent between runs; BENCH_REPS=k measures each
  * row k times on a fresh connection and prints the fastest (the least disturbed) repetition.
  *
- *   BENCH_FRAMES=4000 BENCH_REPS=1 npx tsx bench/transport.ts [--json]
+ * BENCH_SIZES lists the tensor sizes in fp32 elements (default 768,12544: 3 KB and 49 KB frames;
+ * 326144 makes a 1.3 MB frame, as 26 micro-batched 49 KB samples); a row of frames above 256 KiB
+ * sends a fortieth of BENCH_FRAMES (at least 50).
+ *
+ *   BENCH_FRAMES=4000 BENCH_REPS=1 BENCH_SIZES=768,12544 npx tsx bench/transport.ts [--json]
  */
 import { loadavg } from 'node:os';
 import type { TensorFrame } from '../src/transport/codec/frame.js';
@@ -20,6 +24,10 @@ import type { ByteDuplex, Connection, Listener } from '../src/transport/transpor
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 4000);
 const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 1));
+const SIZES = (process.env.BENCH_SIZES ?? '768,12544').split(',').map(Number);
+/** Frames measured in a row of tensors of `elements`. */
+const framesFor = (elements: number) =>
+  elements * 4 > 256 * 1024 ? Math.max(50, Math.round(FRAMES / 40)) : FRAMES;
 const KEY = Buffer.alloc(32, 7);
 
 interface Counter {
@@ -36,6 +44,15 @@ function counting(c: Counter): (raw: ByteDuplex) => ByteDuplex {
       c.bytes += chunk.length;
       return raw.write(chunk);
     },
+    ...(raw.writev
+      ? {
+          writev(chunks: readonly Buffer[]) {
+            c.writes += 1;
+            for (const b of chunks) c.bytes += b.length;
+            return raw.writev!(chunks);
+          },
+        }
+      : {}),
     start: (h) => raw.start(h),
     end: () => raw.end(),
     destroy: (e) => raw.destroy(e),
@@ -104,7 +121,10 @@ async function pair(keyed: boolean): Promise<{
 
 async function measure(shape: Row['shape'], keyed: boolean, elements: number): Promise<Row> {
   const { listener, client, server, sent, returned } = await pair(keyed);
-  const frames = Array.from({ length: 64 }, (_, i) => tensorFrame(i, elements));
+  const frames = Array.from({ length: elements * 4 > 256 * 1024 ? 4 : 64 }, (_, i) =>
+    tensorFrame(i, elements),
+  );
+  const count = framesFor(elements);
   const run = async (n: number) => {
     if (shape === 'lockstep') {
       for (let i = 0; i < n; i++) {
@@ -121,22 +141,22 @@ async function measure(shape: Row['shape'], keyed: boolean, elements: number): P
       await reader;
     }
   };
-  await run(200);
+  await run(Math.min(200, count));
   const w0 = { s: sent.writes, r: returned.writes };
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  await run(FRAMES);
+  await run(count);
   const cpu = process.cpuUsage(c0);
   const ms = performance.now() - t0;
   const row: Row = {
     shape,
     keyed,
     frameBytes: client.stats().bytesSent / client.stats().framesSent,
-    frames: FRAMES,
-    framesPerS: (FRAMES / ms) * 1000,
-    cpuUsPerFrame: (cpu.user + cpu.system) / FRAMES,
-    senderWritesPerFrame: (sent.writes - w0.s) / FRAMES,
-    receiverWritesPerFrame: (returned.writes - w0.r) / FRAMES,
+    frames: count,
+    framesPerS: (count / ms) * 1000,
+    cpuUsPerFrame: (cpu.user + cpu.system) / count,
+    senderWritesPerFrame: (sent.writes - w0.s) / count,
+    receiverWritesPerFrame: (returned.writes - w0.r) / count,
   };
   await client.close();
   await listener.close();
@@ -157,7 +177,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   // BENCH_ONLY=lockstep,keyed,768 runs one row (e.g. under node --cpu-prof)
   const only = process.env.BENCH_ONLY?.split(',');
-  for (const elements of [768, 12544])
+  for (const elements of SIZES)
     for (const shape of ['lockstep', 'stream'] as const)
       for (const keyed of [true, false])
         if (!only || (only[0] === shape && (only[1] === 'keyed') === keyed && Number(only[2]) === elements))
@@ -171,10 +191,10 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')}; ${FRAMES} frames per row, fastest of ${REPS}`,
   );
-  console.log('shape     keyed  frame B  frames/s  CPU us/frame  writes/frame (data, credit)');
+  console.log('shape     keyed  frame B  frames/s  CPU us/frame  us/KiB  writes/frame (data, credit)');
   for (const r of rows)
     console.log(
-      `${r.shape.padEnd(9)} ${(r.keyed ? 'yes' : 'no').padEnd(6)} ${String(Math.round(r.frameBytes)).padStart(7)}  ${r.framesPerS.toFixed(0).padStart(8)}  ${r.cpuUsPerFrame.toFixed(1).padStart(12)}  ${r.senderWritesPerFrame.toFixed(2)}, ${r.receiverWritesPerFrame.toFixed(2)}`,
+      `${r.shape.padEnd(9)} ${(r.keyed ? 'yes' : 'no').padEnd(6)} ${String(Math.round(r.frameBytes)).padStart(7)}  ${r.framesPerS.toFixed(0).padStart(8)}  ${r.cpuUsPerFrame.toFixed(1).padStart(12)}  ${((r.cpuUsPerFrame * 1024) / r.frameBytes).toFixed(2).padStart(6)}  ${r.senderWritesPerFrame.toFixed(2)}, ${r.receiverWritesPerFrame.toFixed(2)}`,
     );
 }
 

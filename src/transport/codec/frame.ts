@@ -192,7 +192,8 @@ function encodeTensorBody(f: TensorFrame): [Buffer, Buffer] {
     quant = f.quant ?? chooseQuantParams(data, bits);
     payload = bytesOf(quantise(data, bits, quant));
   } else payload = bytesOf(tensor.data);
-  const meta = Buffer.alloc(2 + name.length + 4 + 4 * tensor.dims.length + (quant ? 8 : 0));
+  // every byte is written below: no zero fill, and small metadata comes from the shared pool
+  const meta = Buffer.allocUnsafe(2 + name.length + 4 + 4 * tensor.dims.length + (quant ? 8 : 0));
   let o = meta.writeUInt16BE(name.length, 0);
   o += name.copy(meta, o);
   o = meta.writeUInt8(DTYPE_CODES.indexOf(tensor.dtype), o);
@@ -261,9 +262,9 @@ export function encodeFrameParts(frame: Frame, crc = true): EncodedFrame {
   return { parts: [head, payload!, trailer], length };
 }
 
-/** Encodes one frame to one buffer (CRC32 trailer). */
-export function encodeFrame(frame: Frame): Buffer {
-  const { parts, length } = encodeFrameParts(frame);
+/** Encodes one frame to one buffer (CRC32 trailer unless `crc` is false, see {@link encodeFrameParts}). */
+export function encodeFrame(frame: Frame, crc = true): Buffer {
+  const { parts, length } = encodeFrameParts(frame, crc);
   return parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
 }
 
