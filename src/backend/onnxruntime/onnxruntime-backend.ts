@@ -2,7 +2,6 @@ import * as ort from 'onnxruntime-node';
 import { EdgesplitError, errorMessage } from '../../core/errors.js';
 import type { DType, Tensor } from '../../core/tensor.js';
 import type { InferenceBackend, InferenceSession, LoadOptions } from '../backend.js';
-import { loadBindingSession, type BindingSession } from './ort-binding.js';
 
 const TO_ORT: Partial<Record<DType, ort.Tensor.Type>> = {
   float32: 'float32',
@@ -33,11 +32,6 @@ function fromOrt(t: ort.Tensor, name: string): Tensor {
   return { dtype: t.type as DType, dims: t.dims, data: t.data as Tensor['data'] };
 }
 
-function backendError(err: unknown): EdgesplitError {
-  return new EdgesplitError('E_BACKEND', `onnxruntime run failed: ${errorMessage(err)}`, { cause: err });
-}
-
-/** Through the public API (when the native binding is not the one {@link loadBindingSession} knows). */
 class OrtSession implements InferenceSession {
   constructor(private readonly session: ort.InferenceSession) {}
   get inputNames(): readonly string[] {
@@ -58,7 +52,7 @@ class OrtSession implements InferenceSession {
         ? await this.session.run(ortFeeds, [...outputNames])
         : await this.session.run(ortFeeds);
     } catch (err) {
-      throw backendError(err);
+      throw new EdgesplitError('E_BACKEND', `onnxruntime run failed: ${errorMessage(err)}`, { cause: err });
     }
     const result: Record<string, Tensor> = {};
     for (const name in out) result[name] = fromOrt(out[name], name);
@@ -69,84 +63,27 @@ class OrtSession implements InferenceSession {
   }
 }
 
-/** Straight on the native session: the same inference, without the public API's per-call deferral. */
-class BindingOrtSession implements InferenceSession {
-  constructor(private readonly s: BindingSession) {}
-  get inputNames(): readonly string[] {
-    return this.s.inputNames;
-  }
-  get outputNames(): readonly string[] {
-    return this.s.outputNames;
-  }
-  run(
-    feeds: Readonly<Record<string, Tensor>>,
-    outputNames?: readonly string[],
-  ): Promise<Record<string, Tensor>> {
-    let out: ReturnType<BindingSession['native']['run']>;
+/** The onnxruntime-node CPU backend; the only module that imports onnxruntime-node. */
+export const onnxruntimeBackend: InferenceBackend = {
+  name: 'onnxruntime-node',
+  async load(model: string | Uint8Array, options: LoadOptions = {}): Promise<InferenceSession> {
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: options.intraOpThreads ?? 1,
+      interOpNumThreads: 1,
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+    };
     try {
-      const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const name in feeds) ortFeeds[name] = toOrt(feeds[name], name);
-      out = this.s.native.run(ortFeeds, outputNames ? this.fetches(outputNames) : this.s.allOutputs, {});
+      const session =
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, sessionOptions)
+          : await ort.InferenceSession.create(model, sessionOptions);
+      return new OrtSession(session);
     } catch (err) {
-      return Promise.reject(err instanceof EdgesplitError ? err : backendError(err));
+      const what = typeof model === 'string' ? model : `${model.byteLength}-byte model`;
+      throw new EdgesplitError('E_BACKEND', `onnxruntime could not load ${what}: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
-    const result: Record<string, Tensor> = {};
-    try {
-      for (const name in out) result[name] = fromOrt(out[name] as ort.Tensor, name);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return Promise.resolve(result);
-  }
-  private fetches(names: readonly string[]): Record<string, null> {
-    const f: Record<string, null> = {};
-    for (const n of names) {
-      if (!this.s.outputNames.includes(n))
-        throw new EdgesplitError('E_BACKEND', `onnxruntime run failed: '${n}' is not an output of the model`);
-      f[n] = null;
-    }
-    return f;
-  }
-  release(): Promise<void> {
-    this.s.native.dispose();
-    return Promise.resolve();
-  }
-}
-
-/**
- * An onnxruntime-node CPU backend: `direct` runs sessions on the native binding when it is the one
- * {@link loadBindingSession} knows (else, and with `direct` false, through the public API).
- */
-function ortBackend(direct: boolean): InferenceBackend {
-  return {
-    name: 'onnxruntime-node',
-    async load(model: string | Uint8Array, options: LoadOptions = {}): Promise<InferenceSession> {
-      const sessionOptions: ort.InferenceSession.SessionOptions = {
-        intraOpNumThreads: options.intraOpThreads ?? 1,
-        interOpNumThreads: 1,
-        executionProviders: ['cpu'],
-        graphOptimizationLevel: 'all',
-      };
-      try {
-        const native = direct ? loadBindingSession(model, sessionOptions) : undefined;
-        if (native) return new BindingOrtSession(native);
-        const session =
-          typeof model === 'string'
-            ? await ort.InferenceSession.create(model, sessionOptions)
-            : await ort.InferenceSession.create(model, sessionOptions);
-        return new OrtSession(session);
-      } catch (err) {
-        const what = typeof model === 'string' ? model : `${model.byteLength}-byte model`;
-        throw new EdgesplitError('E_BACKEND', `onnxruntime could not load ${what}: ${errorMessage(err)}`, {
-          cause: err,
-        });
-      }
-    },
-  };
-}
-
-/** The onnxruntime-node CPU backend (these modules are the only ones that import onnxruntime-node). */
-export const onnxruntimeBackend: InferenceBackend = ortBackend(true);
-
-/** The same backend through onnxruntime-node's public API only (to check the direct path against). */
-export const onnxruntimePublicBackend: InferenceBackend = ortBackend(false);
+  },
+};
