@@ -119,7 +119,13 @@ export class Downstream {
    */
   async send(coordinator: Connection, frames: TensorFrame[], pinSeq?: number): Promise<string | undefined> {
     if (this.peers.length === 1 && this.peers[0].address === COORDINATOR_ADDRESS) {
-      return (await this.sendAll(coordinator, frames)) ? COORDINATOR_ADDRESS : undefined;
+      try {
+        await sendFrames(coordinator, frames);
+        return COORDINATOR_ADDRESS;
+      } catch (err) {
+        this.sendFailed(coordinator, err);
+        return undefined;
+      }
     }
     const peers = this.peers;
     const replaced = this.replaced;
@@ -130,6 +136,20 @@ export class Downstream {
         const picked = this.pick(peers, pinned);
         const peer = picked instanceof Promise ? await picked : picked;
         if (!peer || peers !== this.peers) break;
+        const open = peer.open;
+        if (open) {
+          // the common case inline: no promise but the connection's own
+          const attempt = peer.conn;
+          try {
+            await sendFrames(open, frames);
+            peer.failures = 0;
+            return peer.address;
+          } catch (err) {
+            this.sendFailed(open, err);
+            this.backOff(peer, attempt, open, backoffMs);
+            continue;
+          }
+        }
         if (await this.sendTo(peer, frames, backoffMs)) return peer.address;
       }
       if (round + 1 < attempts) {
@@ -174,36 +194,42 @@ export class Downstream {
     return i < 0 ? undefined : ready[i];
   }
 
-  /** Connects to `peer` if needed and sends; a failure closes the connection and backs the peer off. */
+  /** Connects to `peer` and sends; a failure closes the connection and backs the peer off. */
   private async sendTo(peer: Peer, frames: TensorFrame[], backoffMs: readonly number[]): Promise<boolean> {
     const attempt = this.connect(peer);
-    const conn =
-      peer.open ??
-      (await attempt.catch((err: unknown) => {
-        this.o.log(`downstream ${peer.address} unreachable: ${errorMessage(err)}`);
-        return undefined;
-      }));
-    if (conn && (await this.sendAll(conn, frames))) {
-      peer.failures = 0;
-      return true;
+    const conn = await attempt.catch((err: unknown) => {
+      this.o.log(`downstream ${peer.address} unreachable: ${errorMessage(err)}`);
+      return undefined;
+    });
+    if (conn) {
+      try {
+        await sendFrames(conn, frames);
+        peer.failures = 0;
+        return true;
+      } catch (err) {
+        this.sendFailed(conn, err);
+      }
     }
+    this.backOff(peer, attempt, conn, backoffMs);
+    return false;
+  }
+
+  private sendFailed(conn: Connection, err: unknown): void {
+    // a dead peer: the coordinator re-sends every incomplete sample after failover
+    this.o.log(`send to ${conn.remote} failed (${errorMessage(err)}); sample dropped here`);
+  }
+
+  /** After a failed connect or send on `attempt`: closes it and makes the peer wait before it is tried again. */
+  private backOff(
+    peer: Peer,
+    attempt: Promise<Connection> | undefined,
+    conn: Connection | undefined,
+    backoffMs: readonly number[],
+  ): void {
     if (peer.conn === attempt) forget(peer);
     if (conn) void conn.close('send failed').catch(() => undefined);
     peer.failures += 1;
     peer.retryAt = Date.now() + (backoffMs[Math.min(peer.failures, backoffMs.length) - 1] ?? 0);
-    return false;
-  }
-
-  private async sendAll(conn: Connection, frames: TensorFrame[]): Promise<boolean> {
-    try {
-      if (frames.length === 1) await conn.send(frames[0]);
-      else await Promise.all(frames.map((f) => conn.send(f)));
-      return true;
-    } catch (err) {
-      // a dead peer: the coordinator re-sends every incomplete sample after failover
-      this.o.log(`send to ${conn.remote} failed (${errorMessage(err)}); sample dropped here`);
-      return false;
-    }
   }
 
   /** Opens the connection ahead of the first sample; a failure leaves the peer to be retried on first use. */
@@ -269,6 +295,11 @@ export class Downstream {
     }
     return peer.conn;
   }
+}
+
+/** Sends a sample's frames on one connection (they share a write); one frame needs no Promise.all. */
+function sendFrames(conn: Connection, frames: readonly TensorFrame[]): Promise<unknown> {
+  return frames.length === 1 ? conn.send(frames[0]) : Promise.all(frames.map((f) => conn.send(f)));
 }
 
 /** Drops the peer's connection (it is reopened on next use). */
