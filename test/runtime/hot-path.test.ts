@@ -5,6 +5,7 @@ import { ReorderBuffer } from '../../src/runtime/reorder.js';
 import { ReplicaPicker } from '../../src/runtime/replica-picker.js';
 import type { RuntimePlan } from '../../src/runtime/routes.js';
 import { RunLedger } from '../../src/runtime/run-ledger.js';
+import { RunStats } from '../../src/runtime/run-stats.js';
 import { WaitGate } from '../../src/runtime/wait-gate.js';
 import type { TensorFrame } from '../../src/transport/codec/frame.js';
 
@@ -116,5 +117,43 @@ describe('wait gate', () => {
     expect(stalls[0] - start).toBeLessThan(1200);
     gate.stop();
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('run statistics joins', () => {
+  it('join (epoch, seq) pairs alike on both sides of the small-key range', () => {
+    const plan = planWith(['y']);
+    const s = new RunStats(plan);
+    const cases: [number, number][] = [
+      [1, 0],
+      [1, 2 ** 20 - 1],
+      [1, 2 ** 20],
+      [2, 0], // epoch * 2^20 + seq would give both of these one key
+      [1023, 5],
+      [1024, 5],
+      [5000, 2 ** 31],
+    ];
+    // one join per pair, none shared
+    for (const [epoch, seq] of cases) s.sent({ epoch, seq, sendStart: 0, sendEnd: 0, bytes: 1, target: 'a' });
+    expect(s.pendingJoins).toBe(cases.length);
+    for (const [epoch, seq] of cases) {
+      s.node({
+        stageIndex: 0,
+        device: 'a',
+        epoch,
+        seq,
+        received: 2,
+        inferStart: 2,
+        inferEnd: 3,
+        sendStart: 3,
+        sendEnd: 3,
+        bytes: 1,
+        target: 'coordinator',
+      });
+      s.arrived({ epoch, seq, ms: 7, from: 'a' });
+    }
+    expect(s.pendingJoins).toBe(0);
+    const r = s.summary(cases.length, 0, 10);
+    expect(r.links.map((l) => l.communicationMs)).toEqual([2, 4]);
   });
 });
