@@ -261,7 +261,7 @@ export class RunStats {
     arrivedIndex = NaN,
     slice = NaN,
   ): void {
-    const key = epoch * SEQS + seq;
+    const key = joinKey(epoch, seq);
     const n = this.plan.stages.length + 1;
     let j = this.joins.get(key);
     if (!j) {
@@ -297,6 +297,14 @@ export class RunStats {
     j.open -= 1;
     if (j.open === 0) this.joins.delete(key);
   }
+}
+
+/**
+ * A join's map key, unique per (epoch, seq): a small integer while epoch < 2^10 and seq < 2^20 (V8
+ * hashes it inline and stores it unboxed), else a negative number.
+ */
+function joinKey(epoch: number, seq: number): number {
+  return epoch < 1024 && seq < 1_048_576 ? epoch * 1_048_576 + seq : -(epoch * SEQS + seq) - 1;
 }
 
 /** Mean start of `count` equal consecutive slices of [start, end). */

@@ -13,9 +13,11 @@ export class WaitGate {
   private sinceMs = 0;
   private timer: NodeJS.Timeout | undefined;
 
+  /** `now` is the clock the limit is measured on (tests inject one). */
   constructor(
     private readonly limitMs: number,
     private readonly onStall: () => void,
+    private readonly now: () => number = nowMs,
   ) {}
 
   /** Resolves at the next {@link wake}. */
@@ -24,7 +26,7 @@ export class WaitGate {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
       this.gate = { promise, resolve };
-      this.sinceMs = nowMs();
+      this.sinceMs = this.now();
       this.timer ??= setTimeout(() => this.check(), this.limitMs);
     }
     return this.gate.promise;
@@ -47,7 +49,7 @@ export class WaitGate {
   private check(): void {
     this.timer = undefined;
     if (!this.gate) return;
-    const left = this.sinceMs + this.limitMs - nowMs();
+    const left = this.sinceMs + this.limitMs - this.now();
     if (left > 0) this.timer = setTimeout(() => this.check(), left);
     else this.onStall();
   }

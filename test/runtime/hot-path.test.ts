@@ -1,0 +1,159 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { float32Tensor } from '../../src/core/tensor.js';
+import { mulberry32 } from '../../src/core/random.js';
+import { ReorderBuffer } from '../../src/runtime/reorder.js';
+import { ReplicaPicker } from '../../src/runtime/replica-picker.js';
+import type { RuntimePlan } from '../../src/runtime/routes.js';
+import { RunLedger } from '../../src/runtime/run-ledger.js';
+import { RunStats } from '../../src/runtime/run-stats.js';
+import { WaitGate } from '../../src/runtime/wait-gate.js';
+import type { TensorFrame } from '../../src/transport/codec/frame.js';
+
+const t = (name: string) => ({ name, dtype: 'float32' as const, shape: [1], wire: 'fp32' as const });
+const planWith = (outputs: string[]): RuntimePlan => ({
+  dir: '/p',
+  graphInputs: [t('x')],
+  graphOutputs: outputs,
+  stages: [{ id: '0', modelPath: 'a', inputs: [t('x')], outputs: outputs.map(t), devices: [{ name: 'a' }] }],
+});
+const frame = (epoch: number, seq: number, name: string, v: number): TensorFrame => ({
+  type: 'tensor',
+  streamId: epoch,
+  seq,
+  name,
+  tensor: float32Tensor([1, 1], new Float32Array([v])),
+  wire: 'fp32',
+});
+
+describe('reorder buffer offer', () => {
+  it('releases exactly what push releases, in the same order, for shuffled and duplicated seqs', () => {
+    const random = mulberry32(7);
+    const seqs = Array.from({ length: 400 }, (_, i) => i);
+    const order = [...seqs, ...seqs.filter((s) => s % 7 === 0)]; // some duplicates
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    const a = new ReorderBuffer<number>();
+    const b = new ReorderBuffer<number>();
+    const viaPush: number[] = [];
+    const viaOffer: [number, number][] = [];
+    for (const s of order) {
+      viaPush.push(...a.push(s, s * 10));
+      const before = viaOffer.length;
+      const n = b.offer(s, s * 10, (v, seq) => viaOffer.push([v, seq]));
+      expect(n).toBe(viaOffer.length - before);
+    }
+    expect(viaOffer.map(([v]) => v)).toEqual(viaPush);
+    expect(viaOffer.map(([, seq]) => seq)).toEqual(seqs);
+    expect([b.released, b.duplicates, b.maxHeld]).toEqual([a.released, a.duplicates, a.maxHeld]);
+    expect(b.duplicates).toBe(order.length - seqs.length);
+  });
+});
+
+describe('replica picker with one target', () => {
+  it('reads no load and still advances its turn', () => {
+    const p = new ReplicaPicker('least-loaded');
+    const load = vi.fn(() => 0);
+    expect(p.pick(1, load)).toBe(0);
+    expect(load).not.toHaveBeenCalled();
+    // the turn moved on: with two equal targets the rotation starts at 1, as it did before
+    expect(p.pick(2, () => 0)).toBe(1);
+  });
+});
+
+describe('run ledger release', () => {
+  for (const outputs of [['y'], ['y', 'z']])
+    it(`releases in order, once per seq, with ${outputs.length} graph output(s)`, () => {
+      const released: [number, number, number][] = [];
+      const ledger = new RunLedger(planWith(outputs), {
+        keepRecords: false,
+        onRelease: (seq, out, done) => released.push([seq, Number(out.y.data[0]), done]),
+      });
+      for (let s = 0; s < 6; s++) ledger.start(s, s);
+      const arrive = (seq: number, name: string) =>
+        ledger.result('a', frame(1, seq, name, seq + 0.5), 100 + seq);
+      for (const seq of [1, 0, 3, 1, 2, 5, 4, 4]) for (const n of outputs) arrive(seq, n);
+      expect(released).toEqual([0, 1, 2, 3, 4, 5].map((s) => [s, s + 0.5, s + 1]));
+      expect(ledger.incomplete.size).toBe(0);
+      expect(ledger.outputs.map((o) => Object.keys(o).sort())).toEqual(Array(6).fill(outputs));
+      // a result for a seq already released is not wanted
+      expect(arrive(2, outputs[0])).toBe(false);
+    });
+});
+
+describe('wait gate', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('shares one promise and one timer between wakes, and stalls only when one wait lasts the limit', async () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const stalls: number[] = [];
+    const gate = new WaitGate(
+      1000,
+      () => stalls.push(now),
+      () => now,
+    );
+    // 50 waits, each woken after 100 ms: 5 s in all, but no single wait reaches the limit
+    for (let i = 0; i < 50; i++) {
+      const w = gate.wait();
+      expect(gate.wait()).toBe(w);
+      expect(vi.getTimerCount()).toBe(1);
+      now += 100;
+      await vi.advanceTimersByTimeAsync(100);
+      gate.wake();
+      await w;
+    }
+    expect(stalls).toEqual([]);
+    // now a wait nobody ends
+    const start = now;
+    void gate.wait();
+    for (let i = 0; i < 30; i++) {
+      now += 100;
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(stalls).toHaveLength(1);
+    expect(stalls[0] - start).toBeGreaterThanOrEqual(1000);
+    expect(stalls[0] - start).toBeLessThan(1200);
+    gate.stop();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('run statistics joins', () => {
+  it('join (epoch, seq) pairs alike on both sides of the small-key range', () => {
+    const plan = planWith(['y']);
+    const s = new RunStats(plan);
+    const cases: [number, number][] = [
+      [1, 0],
+      [1, 2 ** 20 - 1],
+      [1, 2 ** 20],
+      [2, 0], // epoch * 2^20 + seq would give both of these one key
+      [1023, 5],
+      [1024, 5],
+      [5000, 2 ** 31],
+    ];
+    // one join per pair, none shared
+    for (const [epoch, seq] of cases) s.sent({ epoch, seq, sendStart: 0, sendEnd: 0, bytes: 1, target: 'a' });
+    expect(s.pendingJoins).toBe(cases.length);
+    for (const [epoch, seq] of cases) {
+      s.node({
+        stageIndex: 0,
+        device: 'a',
+        epoch,
+        seq,
+        received: 2,
+        inferStart: 2,
+        inferEnd: 3,
+        sendStart: 3,
+        sendEnd: 3,
+        bytes: 1,
+        target: 'coordinator',
+      });
+      s.arrived({ epoch, seq, ms: 7, from: 'a' });
+    }
+    expect(s.pendingJoins).toBe(0);
+    const r = s.summary(cases.length, 0, 10);
+    expect(r.links.map((l) => l.communicationMs)).toEqual([2, 4]);
+  });
+});
