@@ -64,8 +64,8 @@ function framesNamed(frames: readonly TensorFrame[], names: readonly string[]): 
 }
 
 /**
- * The last `cap` sample keys (`sampleKey`: epoch and seq as one number) a node completed, so a hedged branch's late copy
- * is dropped, not held.
+ * The last `cap` sample keys (`sampleKey`: epoch and seq as one number) a node completed, so a
+ * hedged branch's late copy is dropped, not held.
  */
 export class RecentKeys {
   private readonly keys = new Set<number>();

@@ -140,3 +140,33 @@ describe('Downstream after a failed connect', () => {
     expect(d.dropped).toBe(0);
   });
 });
+
+describe('Downstream when a send on an open connection fails', () => {
+  it('backs that replica off and gives the sample to another one', async () => {
+    const memory = createMemoryTransport();
+    // replica A grants one frame of credit and never reads: its second sample waits for credit
+    const accepted: Connection[] = [];
+    const a = await memory.listen({
+      host: 'stuck',
+      port: 0,
+      window: { frames: 1 },
+      onConnection: (c) => accepted.push(c),
+    });
+    closers.push(() => a.close());
+    const { A: B, got } = await gathers(memory);
+    const A = `stuck:${a.port}`;
+    const d = downstream(memory, { retry: { attempts: 2, backoffMs: [3_600_000] } });
+    d.setPeers([A, B], 'round-robin');
+    expect(await d.send(noCoordinator, [frame(0)])).toBe(A);
+    expect(await d.send(noCoordinator, [frame(1)])).toBe(B);
+    // the send is queued for credit on A's open connection before send() first yields
+    const waiting = d.send(noCoordinator, [frame(2)]);
+    await accepted[0].close('replica failed');
+    expect(await waiting).toBe(B);
+    // A waits out its backoff: the next samples go to B without trying A
+    expect(await d.send(noCoordinator, [frame(3)])).toBe(B);
+    expect(accepted).toHaveLength(1);
+    await expect.poll(() => got.get(B)).toEqual([1, 2, 3]);
+    expect(d.dropped).toBe(0);
+  });
+});
