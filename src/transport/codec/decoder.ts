@@ -12,6 +12,7 @@ import {
   decodeFrameWithin,
   FRAME_MAGIC,
   HEADER_BYTES,
+  PAYLOAD_ALIGN,
   readHeader,
   resolveLimits,
   type CodecOptions,
@@ -20,8 +21,7 @@ import {
   type FrameLimits,
 } from './frame.js';
 
-/** Alignment of gathered frames' tensor payloads: the largest element (int64). */
-const ALIGN = 8;
+const ALIGN = PAYLOAD_ALIGN;
 const INT8_WIRE = WIRE_ENCODINGS.indexOf('int8');
 const INT16_WIRE = WIRE_ENCODINGS.indexOf('int16');
 
@@ -179,8 +179,9 @@ export class FrameDecoder {
     const meta = HEADER_BYTES + 2 + nameLen;
     const wire = this.byteAt(meta + 1);
     const rank = this.byteAt(meta + 2);
+    const pad = this.byteAt(meta + 3);
     const quantBytes = wire === INT8_WIRE || wire === INT16_WIRE ? 8 : 0;
-    return (ALIGN - ((meta + 4 + 4 * rank + quantBytes) % ALIGN)) % ALIGN;
+    return (ALIGN - ((meta + 4 + 4 * rank + quantBytes + pad) % ALIGN)) % ALIGN;
   }
 
   /** The buffered byte at `i` (0 past the end: the decoder reports what is wrong later). */
