@@ -120,7 +120,7 @@ export class FrameDecoder {
     if (this.buffered < length) return undefined;
     const [bytes, owned] = this.take(length, header);
     try {
-      const frame = decodeFrameWithin(bytes, this.limits, this.sealed, owned);
+      const frame = decodeFrameWithin(bytes, this.limits, this.sealed, owned, header);
       return { ok: true, frame, bytes: length };
     } catch (err) {
       const error = err instanceof FrameError ? err : new FrameError('malformed', String(err));

@@ -164,6 +164,17 @@ function bytesOf(a: TensorArray | Uint16Array | Int8Array | Int16Array): Buffer 
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
+let lastName = '';
+let lastNameBytes = Buffer.alloc(0);
+/** A tensor name's UTF-8 bytes (read only); a connection sends the same few names over and over. */
+function nameBytes(name: string): Buffer {
+  if (name !== lastName) {
+    lastNameBytes = Buffer.from(name, 'utf8');
+    lastName = name;
+  }
+  return lastNameBytes;
+}
+
 /** Alignment of a padded tensor payload from the frame's start (the largest element, int64). */
 export const PAYLOAD_ALIGN = 8;
 
@@ -189,7 +200,7 @@ function encodeTensorBody(f: TensorFrame, padded: boolean): [Buffer, Buffer] {
       `tensor "${f.name}": data has ${tensor.data.length} elements but dims [${tensor.dims.join(',')}] need ${n}`,
     );
   }
-  const name = Buffer.from(f.name, 'utf8');
+  const name = nameBytes(f.name);
   if (name.length > 0xffff) throw new FrameError('limit', `tensor name is ${name.length} bytes (max 65535)`);
   if (tensor.dims.length > 255)
     throw new FrameError('limit', `tensor "${f.name}" has rank ${tensor.dims.length} (max 255)`);
@@ -391,15 +402,11 @@ function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits, own
   else if (wire === 'int8') data = dequantise(typedPayload('int8', payload, owned) as Int8Array, quant!);
   else if (wire === 'int16') data = dequantise(typedPayload('int16', payload, owned) as Int16Array, quant!);
   else data = typedPayload(dtype, payload, owned);
-  return {
-    type: 'tensor',
-    streamId: h.streamId,
-    seq: h.seq,
-    name,
-    tensor: { dtype, dims, data },
-    wire,
-    ...(quant ? { quant } : {}),
-  };
+  const tensor = { dtype, dims, data };
+  // two literals, not a spread: this runs once per received tensor
+  return quant
+    ? { type: 'tensor', streamId: h.streamId, seq: h.seq, name, tensor, wire, quant }
+    : { type: 'tensor', streamId: h.streamId, seq: h.seq, name, tensor, wire };
 }
 
 /** Decodes exactly one whole frame; throws {@link FrameError} naming what is wrong. */
@@ -411,9 +418,16 @@ export function decodeFrame(bytes: Uint8Array, options: CodecOptions = {}): Fram
 /**
  * {@link decodeFrame} with limits already resolved (the streaming decoder's per-frame path).
  * `sealed`: the bytes came out of an authenticated record. `owned`: `buf` is the only user of
- * its memory, so an aligned tensor payload becomes the tensor's data without a copy.
+ * its memory, so an aligned tensor payload becomes the tensor's data without a copy. `header`: the
+ * header already read from `buf`.
  */
-export function decodeFrameWithin(buf: Buffer, limits: FrameLimits, sealed = false, owned = false): Frame {
+export function decodeFrameWithin(
+  buf: Buffer,
+  limits: FrameLimits,
+  sealed = false,
+  owned = false,
+  header?: FrameHeader,
+): Frame {
   if (buf.length < HEADER_BYTES)
     throw new FrameError(
       'too-small',
@@ -422,7 +436,7 @@ export function decodeFrameWithin(buf: Buffer, limits: FrameLimits, sealed = fal
     );
   if (buf.readUInt32BE(0) !== FRAME_MAGIC)
     throw new FrameError('bad-magic', `bad magic 0x${buf.readUInt32BE(0).toString(16)}`, true);
-  const h = readHeader(buf);
+  const h = header ?? readHeader(buf);
   if (h.length !== buf.length)
     throw new FrameError('malformed', `length field ${h.length} does not match ${buf.length} bytes`);
   if (h.length > limits.maxFrameBytes)
