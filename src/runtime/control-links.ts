@@ -147,6 +147,7 @@ export class ControlLinks {
         return raw.remote;
       },
       write: (chunk) => raw.write(chunk),
+      ...(raw.writev ? { writev: (chunks: readonly Buffer[]) => raw.writev!(chunks) } : {}),
       start: (h) =>
         raw.start({
           data: h.data,

@@ -2,7 +2,7 @@
 import { DTYPE_BYTES, shapeSize } from '../core/tensor.js';
 import { RECORD_OVERHEAD_BYTES } from '../transport/auth/record-layer.js';
 import type { DType, WireEncoding } from '../core/vocabulary.js';
-import { CRC_BYTES, HEADER_BYTES, type TensorFrame } from '../transport/codec/frame.js';
+import { CRC_BYTES, HEADER_BYTES, payloadPadBytes, type TensorFrame } from '../transport/codec/frame.js';
 
 /** Bytes one element of a `dtype` tensor takes on the wire in encoding `wire`. */
 export function wireElementBytes(dtype: DType, wire: WireEncoding): number {
@@ -10,14 +10,15 @@ export function wireElementBytes(dtype: DType, wire: WireEncoding): number {
 }
 
 /**
- * Bytes the frame occupies on the wire: header, body and CRC32; keyed, inside one AEAD record and
- * without the CRC32 (the no-crc feature both ends of a keyed connection agree to).
+ * Bytes the frame occupies on the wire: header, body and CRC32; keyed, inside one AEAD record,
+ * without the CRC32 and with the payload aligned (the no-crc feature keyed ends agree to).
  */
 export function tensorFrameBytes(f: TensorFrame, keyed: boolean): number {
   const wire = f.wire ?? (f.tensor.dtype === 'float32' ? 'fp32' : 'native');
   const n = shapeSize(f.tensor.dims);
   const per = wireElementBytes(f.tensor.dtype, wire);
   const quant = wire === 'int8' || wire === 'int16' ? 8 : 0;
-  const body = 2 + Buffer.byteLength(f.name, 'utf8') + 4 + 4 * f.tensor.dims.length + quant + n * per;
+  const meta = 2 + Buffer.byteLength(f.name, 'utf8') + 4 + 4 * f.tensor.dims.length + quant;
+  const body = meta + (keyed ? payloadPadBytes(meta) : 0) + n * per;
   return HEADER_BYTES + body + (keyed ? RECORD_OVERHEAD_BYTES : CRC_BYTES);
 }

@@ -45,15 +45,21 @@ describe('frames without CRC32 (inside AEAD records only)', () => {
   it('encode without the trailer and decode only when sealed, with an error naming why otherwise', () => {
     const small = tensor(3, 8);
     const big = tensor(4, 20_000);
-    for (const f of [small, big] as Frame[]) {
+    for (const f of [small, big] as TensorFrame[]) {
       const bytes = encodeFrame(f, false);
-      expect(bytes.length).toBe(encodeFrame(f).length - 4);
+      // no trailer; the payload is padded to start 8-byte aligned from the frame's start
+      const payloadAt = bytes.length - f.tensor.data.byteLength;
+      expect(payloadAt % 8).toBe(0);
+      expect(bytes.length).toBe(encodeFrame(f).length - 4 + bytes[20 + 2 + 1 + 3]);
       expect(bytes[10]).toBe(FRAME_FLAG_NO_CRC);
       expect(decodeFrame(bytes, { sealed: true })).toEqual({ ...f, wire: 'fp32' });
       expect(() => decodeFrame(bytes)).toThrow(/no-CRC .* only valid inside an authenticated record/);
     }
     // the big payload stays a view on the tensor: header part and payload, no trailer part
     expect(encodeFrameParts(big, false).parts).toHaveLength(2);
+    const badPad = encodeFrame(small, false);
+    badPad[20 + 2 + 1 + 3] = 8;
+    expect(() => decodeFrame(badPad, { sealed: true })).toThrow(/padding of 8 bytes/);
     // a one-byte JSON body makes a 21-byte frame, valid without CRC
     const tiny: Frame = { type: 'ack', streamId: 0, seq: 1, body: 7 };
     expect(encodeFrame(tiny, false).length).toBe(21);
@@ -168,7 +174,12 @@ describe('no-crc on connections', () => {
       });
       const out = [tensor(1, 10), tensor(2, 30_000)];
       for (const f of out) await p.client.send(f);
-      for (const f of out) expect(await p.server.receive()).toEqual({ ...f, wire: 'fp32' });
+      for (const f of out) {
+        const got = (await p.server.receive()) as TensorFrame;
+        expect(got).toEqual({ ...f, wire: 'fp32' });
+        // padded no-CRC payloads are used where they were decrypted (or gathered), not copied again
+        if (!crc) expect(got.tensor.data.buffer.byteLength).toBeGreaterThan(got.tensor.data.byteLength);
+      }
       await p.server.send(tensor(3, 10));
       expect((await p.client.receive())!.seq).toBe(3);
       expect(p.client.stats().bytesSent).toBe(out.reduce((n, f) => n + frameBytes(f, crc), 0));

@@ -87,6 +87,7 @@ const SEAL_PIECE_BYTES = 64 * 1024;
 export class RecordSealer {
   private counter = 0;
   private readonly nonce = Buffer.alloc(NONCE_BYTES);
+  private readonly aad = Buffer.alloc(RECORD_HEADER_BYTES);
   private readonly key: KeyObject;
 
   constructor(key: Uint8Array) {
@@ -122,9 +123,9 @@ export class RecordSealer {
     });
     if (plainBytes <= COPY_RECORD_BYTES) {
       const out = Buffer.allocUnsafe(plainBytes + RECORD_OVERHEAD_BYTES);
-      out.writeUInt32BE(plainBytes + RECORD_TAG_BYTES, 0);
-      cipher.setAAD(out.subarray(0, RECORD_HEADER_BYTES));
-      let o = RECORD_HEADER_BYTES;
+      this.aad.writeUInt32BE(plainBytes + RECORD_TAG_BYTES, 0);
+      cipher.setAAD(this.aad);
+      let o = this.aad.copy(out, 0);
       for (const p of parts) o += cipher.update(p).copy(out, o);
       o += cipher.final().copy(out, o);
       cipher.getAuthTag().copy(out, o);

@@ -12,6 +12,7 @@ import {
   decodeFrameWithin,
   FRAME_MAGIC,
   HEADER_BYTES,
+  PAYLOAD_ALIGN,
   readHeader,
   resolveLimits,
   type CodecOptions,
@@ -20,8 +21,7 @@ import {
   type FrameLimits,
 } from './frame.js';
 
-/** Alignment of gathered frames' tensor payloads: the largest element (int64). */
-const ALIGN = 8;
+const ALIGN = PAYLOAD_ALIGN;
 const INT8_WIRE = WIRE_ENCODINGS.indexOf('int8');
 const INT16_WIRE = WIRE_ENCODINGS.indexOf('int16');
 
@@ -120,7 +120,7 @@ export class FrameDecoder {
     if (this.buffered < length) return undefined;
     const [bytes, owned] = this.take(length, header);
     try {
-      const frame = decodeFrameWithin(bytes, this.limits, this.sealed, owned);
+      const frame = decodeFrameWithin(bytes, this.limits, this.sealed, owned, header);
       return { ok: true, frame, bytes: length };
     } catch (err) {
       const error = err instanceof FrameError ? err : new FrameError('malformed', String(err));
@@ -179,8 +179,9 @@ export class FrameDecoder {
     const meta = HEADER_BYTES + 2 + nameLen;
     const wire = this.byteAt(meta + 1);
     const rank = this.byteAt(meta + 2);
+    const pad = this.byteAt(meta + 3);
     const quantBytes = wire === INT8_WIRE || wire === INT16_WIRE ? 8 : 0;
-    return (ALIGN - ((meta + 4 + 4 * rank + quantBytes) % ALIGN)) % ALIGN;
+    return (ALIGN - ((meta + 4 + 4 * rank + quantBytes + pad) % ALIGN)) % ALIGN;
   }
 
   /** The buffered byte at `i` (0 past the end: the decoder reports what is wrong later). */

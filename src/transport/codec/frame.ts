@@ -7,8 +7,10 @@
  * 12 streamId u32       16 seq u32                   20 body ...
  * trailer: CRC32 (4 B) when flags are 0; flags 0x01 (FRAME_FLAG_NO_CRC) mean no trailer, valid only
  *          inside an AEAD record whose tag already authenticates the frame (negotiated, keyed only)
- * tensor body: nameLen u16, name UTF-8, dtype u8, wire u8, rank u8, reserved u8, dims u32 x rank,
- *              [scale f32, zeroPoint i32 when wire is int8/int16], payload
+ * tensor body: nameLen u16, name UTF-8, dtype u8, wire u8, rank u8, pad u8, dims u32 x rank,
+ *              [scale f32, zeroPoint i32 when wire is int8/int16], pad zero bytes, payload
+ *              (pad is 0 in CRC frames; no-CRC frames pad so the payload starts 8-byte aligned
+ *              from the frame's start, so a receiver can use it in place)
  * other bodies: UTF-8 JSON
  * ```
  * Magic and length stay at the same offsets in every version so a reader can skip frames it rejects.
@@ -162,8 +164,27 @@ function bytesOf(a: TensorArray | Uint16Array | Int8Array | Int16Array): Buffer 
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
+let lastName = '';
+let lastNameBytes = Buffer.alloc(0);
+/** A tensor name's UTF-8 bytes (read only); a connection sends the same few names over and over. */
+function nameBytes(name: string): Buffer {
+  if (name !== lastName) {
+    lastNameBytes = Buffer.from(name, 'utf8');
+    lastName = name;
+  }
+  return lastNameBytes;
+}
+
+/** Alignment of a padded tensor payload from the frame's start (the largest element, int64). */
+export const PAYLOAD_ALIGN = 8;
+
+/** Padding bytes that align a payload after `metaBytes` of tensor metadata (padded frames only). */
+export function payloadPadBytes(metaBytes: number): number {
+  return (PAYLOAD_ALIGN - ((HEADER_BYTES + metaBytes) % PAYLOAD_ALIGN)) % PAYLOAD_ALIGN;
+}
+
 /** A tensor body as its metadata and its payload (a view on the tensor's data at fp32/native). */
-function encodeTensorBody(f: TensorFrame): [Buffer, Buffer] {
+function encodeTensorBody(f: TensorFrame, padded: boolean): [Buffer, Buffer] {
   const { tensor } = f;
   const wire = f.wire ?? (tensor.dtype === 'float32' ? 'fp32' : 'native');
   if (wire !== 'native' && tensor.dtype !== 'float32') {
@@ -179,7 +200,7 @@ function encodeTensorBody(f: TensorFrame): [Buffer, Buffer] {
       `tensor "${f.name}": data has ${tensor.data.length} elements but dims [${tensor.dims.join(',')}] need ${n}`,
     );
   }
-  const name = Buffer.from(f.name, 'utf8');
+  const name = nameBytes(f.name);
   if (name.length > 0xffff) throw new FrameError('limit', `tensor name is ${name.length} bytes (max 65535)`);
   if (tensor.dims.length > 255)
     throw new FrameError('limit', `tensor "${f.name}" has rank ${tensor.dims.length} (max 255)`);
@@ -192,14 +213,17 @@ function encodeTensorBody(f: TensorFrame): [Buffer, Buffer] {
     quant = f.quant ?? chooseQuantParams(data, bits);
     payload = bytesOf(quantise(data, bits, quant));
   } else payload = bytesOf(tensor.data);
+  const metaBytes = 2 + name.length + 4 + 4 * tensor.dims.length + (quant ? 8 : 0);
+  const pad = padded ? payloadPadBytes(metaBytes) : 0;
   // every byte is written below: no zero fill, and small metadata comes from the shared pool
-  const meta = Buffer.allocUnsafe(2 + name.length + 4 + 4 * tensor.dims.length + (quant ? 8 : 0));
+  const meta = Buffer.allocUnsafe(metaBytes + pad);
   let o = meta.writeUInt16BE(name.length, 0);
   o += name.copy(meta, o);
   o = meta.writeUInt8(DTYPE_CODES.indexOf(tensor.dtype), o);
   o = meta.writeUInt8(WIRE_CODES.indexOf(wire), o);
   o = meta.writeUInt8(tensor.dims.length, o);
-  o = meta.writeUInt8(0, o);
+  o = meta.writeUInt8(pad, o);
+  if (pad > 0) meta.fill(0, metaBytes);
   for (const d of tensor.dims) {
     checkU32(d, `tensor "${f.name}" dim`);
     o = meta.writeUInt32BE(d, o);
@@ -224,7 +248,8 @@ const VIEW_PAYLOAD_BYTES = 16 * 1024;
 /**
  * Encodes one frame. A tensor payload larger than 16 KiB that travels as it is (fp32/native) is
  * not copied: its part is a view on the tensor's data, so that must not change until it is written.
- * `crc` false leaves the CRC32 out ({@link FRAME_FLAG_NO_CRC}): only for frames sealed in AEAD records.
+ * `crc` false leaves the CRC32 out ({@link FRAME_FLAG_NO_CRC}) and aligns a tensor payload with
+ * padding: only for frames sealed in AEAD records, to a peer that agreed to no-crc.
  */
 export function encodeFrameParts(frame: Frame, crc = true): EncodedFrame {
   checkU32(frame.streamId, 'streamId');
@@ -233,7 +258,7 @@ export function encodeFrameParts(frame: Frame, crc = true): EncodedFrame {
   if (typeCode === 0) throw new FrameError('malformed', `unknown frame type "${String(frame.type)}"`);
   const [meta, payload] =
     frame.type === 'tensor'
-      ? encodeTensorBody(frame)
+      ? encodeTensorBody(frame, !crc)
       : [Buffer.from(JSON.stringify(frame.body ?? null), 'utf8'), undefined];
   const payloadBytes = payload?.length ?? 0;
   const trailerBytes = crc ? CRC_BYTES : 0;
@@ -336,6 +361,7 @@ function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits, own
   const dtype = DTYPE_CODES[body.readUInt8(o)];
   const wire = WIRE_CODES[body.readUInt8(o + 1)];
   const rank = body.readUInt8(o + 2);
+  const pad = body.readUInt8(o + 3);
   o += 4;
   if (!dtype) throw bad(`unknown dtype code ${body.readUInt8(o - 4)} (tensor "${name}")`);
   if (!wire) throw bad(`unknown wire encoding code ${body.readUInt8(o - 3)} (tensor "${name}")`);
@@ -361,6 +387,9 @@ function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits, own
     quant = { scale: body.readFloatBE(o), zeroPoint: body.readInt32BE(o + 4) };
     o += 8;
   }
+  if (pad >= PAYLOAD_ALIGN || body.length < o + pad)
+    throw bad(`padding of ${pad} bytes is not below ${PAYLOAD_ALIGN} or is truncated (tensor "${name}")`);
+  o += pad;
   const per = wire === 'native' ? DTYPE_BYTES[dtype] : wire === 'fp32' ? 4 : wire === 'int8' ? 1 : 2;
   const payload = body.subarray(o);
   if (payload.length !== elements * per) {
@@ -373,15 +402,11 @@ function decodeTensorBody(h: FrameHeader, body: Buffer, limits: FrameLimits, own
   else if (wire === 'int8') data = dequantise(typedPayload('int8', payload, owned) as Int8Array, quant!);
   else if (wire === 'int16') data = dequantise(typedPayload('int16', payload, owned) as Int16Array, quant!);
   else data = typedPayload(dtype, payload, owned);
-  return {
-    type: 'tensor',
-    streamId: h.streamId,
-    seq: h.seq,
-    name,
-    tensor: { dtype, dims, data },
-    wire,
-    ...(quant ? { quant } : {}),
-  };
+  const tensor = { dtype, dims, data };
+  // two literals, not a spread: this runs once per received tensor
+  return quant
+    ? { type: 'tensor', streamId: h.streamId, seq: h.seq, name, tensor, wire, quant }
+    : { type: 'tensor', streamId: h.streamId, seq: h.seq, name, tensor, wire };
 }
 
 /** Decodes exactly one whole frame; throws {@link FrameError} naming what is wrong. */
@@ -393,9 +418,16 @@ export function decodeFrame(bytes: Uint8Array, options: CodecOptions = {}): Fram
 /**
  * {@link decodeFrame} with limits already resolved (the streaming decoder's per-frame path).
  * `sealed`: the bytes came out of an authenticated record. `owned`: `buf` is the only user of
- * its memory, so an aligned tensor payload becomes the tensor's data without a copy.
+ * its memory, so an aligned tensor payload becomes the tensor's data without a copy. `header`: the
+ * header already read from `buf`.
  */
-export function decodeFrameWithin(buf: Buffer, limits: FrameLimits, sealed = false, owned = false): Frame {
+export function decodeFrameWithin(
+  buf: Buffer,
+  limits: FrameLimits,
+  sealed = false,
+  owned = false,
+  header?: FrameHeader,
+): Frame {
   if (buf.length < HEADER_BYTES)
     throw new FrameError(
       'too-small',
@@ -404,7 +436,7 @@ export function decodeFrameWithin(buf: Buffer, limits: FrameLimits, sealed = fal
     );
   if (buf.readUInt32BE(0) !== FRAME_MAGIC)
     throw new FrameError('bad-magic', `bad magic 0x${buf.readUInt32BE(0).toString(16)}`, true);
-  const h = readHeader(buf);
+  const h = header ?? readHeader(buf);
   if (h.length !== buf.length)
     throw new FrameError('malformed', `length field ${h.length} does not match ${buf.length} bytes`);
   if (h.length > limits.maxFrameBytes)
