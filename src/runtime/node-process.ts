@@ -112,11 +112,11 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<void> {
 
 /**
  * V8 flags of a node process. A stage node's garbage is mostly tensor buffers (ArrayBuffers, outside
- * the JS heap) held by few small objects, so with V8's default young generation (growing to 16 MiB
- * per semi-space) minor GCs are rare, the buffers pile up and their external-memory pressure starts
- * full mark-compact GCs instead: 17-60 per node in a 4,000-sample batch-1 run of the zoo's `local`
- * plan, about a third of each node's CPU (docs/runtime.md). A 1 MiB semi-space makes minor GCs
- * frequent and cheap enough to free the buffers young: 1 full GC per node, all processes' CPU -16%.
+ * the JS heap) held by few small objects, so once V8's young generation has grown (to 16 MiB per
+ * semi-space) minor GCs are rare, the buffers pile up and their external-memory pressure starts full
+ * GCs instead (17-60 per node in a 4,000-sample batch-1 run of the zoo's `local` plan at one point,
+ * about a third of each node's CPU). A 1 MiB semi-space keeps minor GCs frequent enough to free the
+ * buffers young (docs/runtime.md, "Full GCs and the young generation").
  */
 export const NODE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
