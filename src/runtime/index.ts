@@ -52,7 +52,6 @@ export { AccuracyCounter, JsonlResults } from './result-sink.js';
 export { runNodeProcess, spawnNodeProcess, nodeMainPath, type NodeProcessOptions } from './node-process.js';
 export {
   Pacer,
-  paceSample,
   planPacing,
   modelledComputeS,
   emulationGaps,

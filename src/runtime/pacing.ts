@@ -144,14 +144,3 @@ export class Pacer {
     return { start: slot.start, end: slot.end, hostBound };
   }
 }
-
-/** Paces when the stage has pacing, else returns the real interval. */
-export async function paceSample(
-  pacer: Pacer | undefined,
-  pacing: StagePacing | undefined,
-  startMs: number,
-  endMs: number,
-): Promise<PacedCompute> {
-  if (!pacer || !pacing) return { start: startMs, end: endMs, hostBound: false };
-  return pacer.pace(startMs, endMs, pacing);
-}
