@@ -6,7 +6,6 @@
  * A frame that spans chunks is gathered into memory of its own, placed so that a tensor payload is
  * aligned: the tensor's data is then a view on it, not one more copy.
  */
-import { WIRE_ENCODINGS } from '../../core/vocabulary.js';
 import { FrameError } from '../errors.js';
 import {
   decodeFrameWithin,
@@ -20,10 +19,9 @@ import {
   type FrameHeader,
   type FrameLimits,
 } from './frame.js';
+import { tensorPayloadOffset } from './tensor-body.js';
 
 const ALIGN = PAYLOAD_ALIGN;
-const INT8_WIRE = WIRE_ENCODINGS.indexOf('int8');
-const INT16_WIRE = WIRE_ENCODINGS.indexOf('int16');
 
 /** One decoded frame, or one rejected frame with the reason (and its header when it could be read). */
 export type DecodeResult =
@@ -175,13 +173,7 @@ export class FrameDecoder {
   /** Where in an {@link ALIGN}-aligned allocation the frame starts so that its tensor payload is aligned. */
   private alignPad(h: FrameHeader): number {
     if (h.type !== 'tensor') return 0;
-    const nameLen = (this.byteAt(HEADER_BYTES) << 8) | this.byteAt(HEADER_BYTES + 1);
-    const meta = HEADER_BYTES + 2 + nameLen;
-    const wire = this.byteAt(meta + 1);
-    const rank = this.byteAt(meta + 2);
-    const pad = this.byteAt(meta + 3);
-    const quantBytes = wire === INT8_WIRE || wire === INT16_WIRE ? 8 : 0;
-    return (ALIGN - ((meta + 4 + 4 * rank + quantBytes + pad) % ALIGN)) % ALIGN;
+    return (ALIGN - (tensorPayloadOffset((i) => this.byteAt(i)) % ALIGN)) % ALIGN;
   }
 
   /** The buffered byte at `i` (0 past the end: the decoder reports what is wrong later). */

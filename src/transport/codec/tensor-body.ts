@@ -49,6 +49,18 @@ export function payloadPadBytes(metaBytes: number): number {
   return (PAYLOAD_ALIGN - ((HEADER_BYTES + metaBytes) % PAYLOAD_ALIGN)) % PAYLOAD_ALIGN;
 }
 
+/**
+ * Where a tensor frame's payload starts, counted from the frame's first byte, read through
+ * `byteAt` (the frame may still lie in several chunks): the layout {@link decodeTensorBody} reads,
+ * without its checks (a malformed frame is refused there).
+ */
+export function tensorPayloadOffset(byteAt: (i: number) => number): number {
+  const o = HEADER_BYTES + 2 + ((byteAt(HEADER_BYTES) << 8) | byteAt(HEADER_BYTES + 1));
+  const wire = WIRE_CODES[byteAt(o + 1)];
+  const quantBytes = wire === 'int8' || wire === 'int16' ? 8 : 0;
+  return o + 4 + 4 * byteAt(o + 2) + quantBytes + byteAt(o + 3);
+}
+
 /** A tensor body as its metadata and its payload (a view on the tensor's data at fp32/native). */
 export function encodeTensorBody(f: TensorFrame, padded: boolean): [Buffer, Buffer] {
   const { tensor } = f;
