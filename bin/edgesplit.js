@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --initial-old-space-size=64
 import { main } from '../dist/cli/main.js';
 
 main(process.argv).catch((err) => {

@@ -112,13 +112,14 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<void> {
 
 /**
  * V8 flags of a node process. A stage node's garbage is mostly tensor buffers (ArrayBuffers, outside
- * the JS heap) held by few small objects, so once V8's young generation has grown (to 16 MiB per
- * semi-space) minor GCs are rare, the buffers pile up and their external-memory pressure starts full
- * GCs instead (17-60 per node in a 4,000-sample batch-1 run of the zoo's `local` plan at one point,
- * about a third of each node's CPU). A 1 MiB semi-space keeps minor GCs frequent enough to free the
- * buffers young (docs/runtime.md, "Full GCs and the young generation").
+ * the JS heap) held by few small objects. A 1 MiB semi-space keeps minor GCs frequent enough to free
+ * them young (at batch 1 a grown young generation had let them pile up and start 17-60 full GCs per
+ * node). At the automatic batch (frames of ~1 MB) V8's small starting old-generation limit still
+ * started 24-45 full GCs per node in a 6,000-sample run of the zoo's `local` plan, their concurrent
+ * marking ~30% of each node's CPU; a 64 MiB starting limit leaves 0-1 with the same peak RSS
+ * (docs/runtime.md, "Full GCs and the young generation").
  */
-export const NODE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const NODE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--initial-old-space-size=64'];
 
 /** The script a spawned node process runs (built output; it takes the options as one JSON argument). */
 export function nodeMainPath(): string {
