@@ -115,7 +115,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<void> {
  * the JS heap) held by few small objects. A 1 MiB semi-space keeps minor GCs frequent enough to free
  * them young (at batch 1 a grown young generation had let them pile up and start 17-60 full GCs per
  * node). At the automatic batch (frames of ~1 MB) V8's small starting old-generation limit still
- * started 24-45 full GCs per node in a 6,000-sample run of the zoo's `local` plan, their concurrent
+ * started 23-46 full GCs per node in a 6,000-sample run of the zoo's `local` plan, their concurrent
  * marking ~30% of each node's CPU; a 64 MiB starting limit leaves 0-1 with the same peak RSS
  * (docs/runtime.md, "Full GCs and the young generation").
  */
