@@ -158,7 +158,9 @@ export class Coordinator {
       if (this.fatal) throw this.fatal;
       const at = nowMs();
       for (const seq of seqs) this.ledger.start(seq, at);
-      await this.entry.send(seqs);
+      // an unhedged send is only queued: what the window admits now goes out in one write
+      const hedged = this.entry.send(seqs);
+      if (hedged) await hedged;
     }
     while (this.ledger.released < samples.count && !this.fatal) await this.gate.wait();
     if (this.fatal) throw this.fatal;
