@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { float32Tensor } from '../../src/core/tensor.js';
 import { mulberry32 } from '../../src/core/random.js';
+import { RecentKeys } from '../../src/runtime/fanout.js';
 import { ReorderBuffer } from '../../src/runtime/reorder.js';
 import { ReplicaPicker } from '../../src/runtime/replica-picker.js';
 import type { RuntimePlan } from '../../src/runtime/routes.js';
@@ -155,5 +156,23 @@ describe('run statistics joins', () => {
     expect(s.pendingJoins).toBe(0);
     const r = s.summary(cases.length, 0, 10);
     expect(r.links.map((l) => l.communicationMs)).toEqual([2, 4]);
+  });
+});
+
+describe('recent sample keys', () => {
+  it('forget the oldest first, keep exactly the last cap keys, and ignore a repeat', () => {
+    const keys = new RecentKeys(3);
+    for (const k of [10, 11, 12]) keys.remember(k);
+    keys.remember(11); // a repeat neither moves nor evicts anything
+    expect([10, 11, 12].map((k) => keys.has(k))).toEqual([true, true, true]);
+    for (let k = 13; k < 20; k++) {
+      keys.remember(k);
+      // after each key: exactly the last three remembered
+      expect([k - 3, k - 2, k - 1, k].map((x) => keys.has(x))).toEqual([false, true, true, true]);
+    }
+    keys.clear();
+    expect([17, 18, 19].some((k) => keys.has(k))).toBe(false);
+    for (const k of [1, 2, 3, 4]) keys.remember(k);
+    expect([1, 2, 3, 4].map((k) => keys.has(k))).toEqual([false, true, true, true]);
   });
 });
