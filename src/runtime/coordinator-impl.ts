@@ -285,7 +285,8 @@ export class Coordinator {
   }
 
   private onResult(link: NodeLink, f: TensorFrame): void {
-    if (this.ledger.result(link.endpoint.device, f, nowMs(), this.batch > 1)) this.gate.wake();
+    // the link stamped the frame's arrival just now: no second clock read
+    if (this.ledger.result(link.endpoint.device, f, link.lastHeardMs, this.batch > 1)) this.gate.wake();
   }
 
   private onClosed(link: NodeLink, reason: string): void {
