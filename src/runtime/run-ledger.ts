@@ -102,6 +102,11 @@ export class RunLedger {
   timeline(from: TimelineSource, batch: TimelineBatch): void {
     const v = batch.values;
     const off = from.offset.offsetMs;
+    if (!this.keepRecords) {
+      for (let r = 0, o = 0; r < batch.records; r++, o += 10)
+        this.stats.nodeValues(from.stageIndex, v, o, off);
+      return;
+    }
     for (let r = 0, o = 0; r < batch.records; r++, o += 10) {
       const t = v[o + 8];
       const rec: BatchNodeRecord = {
@@ -119,7 +124,7 @@ export class RunLedger {
         count: v[o + 9],
       };
       this.stats.node(rec);
-      if (this.keepRecords) this.records.nodes.push(...perSampleRecords(rec));
+      this.records.nodes.push(...perSampleRecords(rec));
     }
   }
 

@@ -8,6 +8,7 @@ import type { RuntimePlan } from '../../src/runtime/routes.js';
 import { RunLedger } from '../../src/runtime/run-ledger.js';
 import { RunStats } from '../../src/runtime/run-stats.js';
 import { WaitGate } from '../../src/runtime/wait-gate.js';
+import { decodeTimeline, TimelineWriter } from '../../src/runtime/timeline-codec.js';
 import type { TensorFrame } from '../../src/transport/codec/frame.js';
 
 const t = (name: string) => ({ name, dtype: 'float32' as const, shape: [1], wire: 'fp32' as const });
@@ -174,5 +175,42 @@ describe('recent sample keys', () => {
     expect([17, 18, 19].some((k) => keys.has(k))).toBe(false);
     for (const k of [1, 2, 3, 4]) keys.remember(k);
     expect([1, 2, 3, 4].map((k) => keys.has(k))).toEqual([false, true, true, true]);
+  });
+});
+
+describe('run ledger timelines without kept records', () => {
+  it('fold a timeline batch into the same summary as the per-record path', () => {
+    const plan: RuntimePlan = {
+      ...planWith(['y']),
+      stages: [
+        { id: '0', modelPath: 'a', inputs: [t('x')], outputs: [t('h')], devices: [{ name: 'a' }] },
+        { id: '1', modelPath: 'b', inputs: [t('h')], outputs: [t('y')], devices: [{ name: 'b' }] },
+      ],
+    };
+    const summaries = [true, false].map((keepRecords) => {
+      const ledger = new RunLedger(plan, { keepRecords, keepOutputs: false });
+      for (let s = 0; s < 4; s++) {
+        ledger.start(s, s);
+        ledger.sent({ epoch: 1, seq: s, sendStart: s, sendEnd: s + 0.25, bytes: 64, target: 'a' });
+      }
+      for (const [stageIndex, device, target] of [
+        [0, 'a', 'b'],
+        [1, 'b', 'coordinator'],
+      ] as const) {
+        const w = new TimelineWriter();
+        for (let s = 0; s < 4; s++) {
+          const at = 10 * (stageIndex + 1) + s;
+          // stage 1 drops seq 3: it must count as compute but not as a delivery
+          const to = stageIndex === 1 && s === 3 ? '' : target;
+          w.push(1, s, at, at + 0.5, at + 1.5 + s / 8, at + 2, at + 2.25, 32 + stageIndex, to, 1);
+        }
+        const from = { stageIndex, endpoint: { device }, offset: { offsetMs: 1.5 } };
+        ledger.timeline(from, decodeTimeline(w.take(), device));
+      }
+      for (let s = 0; s < 3; s++) ledger.result('b', frame(1, s, 'y', s), 40 + s);
+      return ledger.summary(0, 50);
+    });
+    expect(summaries[1]).toEqual(summaries[0]);
+    expect(summaries[0].stages.map((s) => s.processed)).toEqual([4, 3]);
   });
 });
