@@ -120,6 +120,39 @@ describe('wait gate', () => {
     gate.stop();
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('counts the limit from the last progress of one long wait, which progress does not end', async () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const stalls: number[] = [];
+    const gate = new WaitGate(
+      1000,
+      () => stalls.push(now),
+      () => now,
+    );
+    let ended = false;
+    const w = gate.wait().then(() => (ended = true));
+    // progress every 300 ms for 6 s: one wait, never stalled, never ended
+    for (let i = 0; i < 20; i++) {
+      now += 300;
+      await vi.advanceTimersByTimeAsync(300);
+      gate.progress(now);
+    }
+    expect([stalls, ended, vi.getTimerCount()]).toEqual([[], false, 1]);
+    // then no progress: it stalls once the limit passed since the last one
+    const last = now;
+    for (let i = 0; i < 15; i++) {
+      now += 100;
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(stalls).toHaveLength(1);
+    expect(stalls[0] - last).toBeGreaterThanOrEqual(1000);
+    expect(stalls[0] - last).toBeLessThan(1200);
+    gate.wake();
+    await w;
+    expect(ended).toBe(true);
+    gate.stop();
+  });
 });
 
 describe('run statistics joins', () => {
