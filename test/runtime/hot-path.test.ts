@@ -87,67 +87,66 @@ describe('run ledger release', () => {
 describe('wait gate', () => {
   afterEach(() => vi.useRealTimers());
 
-  it('shares one promise and one timer between wakes, and stalls only when one wait lasts the limit', async () => {
+  /** A gate with a 1 s limit on a fake clock that `advance` moves along with the fake timers. */
+  function clockedGate() {
     vi.useFakeTimers();
-    let now = 0;
+    const clock = { now: 0 };
     const stalls: number[] = [];
     const gate = new WaitGate(
       1000,
-      () => stalls.push(now),
-      () => now,
+      () => stalls.push(clock.now),
+      () => clock.now,
     );
+    const advance = async (ms: number, times: number) => {
+      for (let i = 0; i < times; i++) {
+        clock.now += ms;
+        await vi.advanceTimersByTimeAsync(ms);
+      }
+    };
+    /** Expects exactly one stall so far, 1000-1200 ms after `from`. */
+    const expectStallAfter = (from: number) => {
+      expect(stalls).toHaveLength(1);
+      expect(stalls[0] - from).toBeGreaterThanOrEqual(1000);
+      expect(stalls[0] - from).toBeLessThan(1200);
+    };
+    return { gate, clock, stalls, advance, expectStallAfter };
+  }
+
+  it('shares one promise and one timer between wakes, and stalls only when one wait lasts the limit', async () => {
+    const { gate, clock, stalls, advance, expectStallAfter } = clockedGate();
     // 50 waits, each woken after 100 ms: 5 s in all, but no single wait reaches the limit
     for (let i = 0; i < 50; i++) {
       const w = gate.wait();
       expect(gate.wait()).toBe(w);
       expect(vi.getTimerCount()).toBe(1);
-      now += 100;
-      await vi.advanceTimersByTimeAsync(100);
+      await advance(100, 1);
       gate.wake();
       await w;
     }
     expect(stalls).toEqual([]);
     // now a wait nobody ends
-    const start = now;
+    const start = clock.now;
     void gate.wait();
-    for (let i = 0; i < 30; i++) {
-      now += 100;
-      await vi.advanceTimersByTimeAsync(100);
-    }
-    expect(stalls).toHaveLength(1);
-    expect(stalls[0] - start).toBeGreaterThanOrEqual(1000);
-    expect(stalls[0] - start).toBeLessThan(1200);
+    await advance(100, 30);
+    expectStallAfter(start);
     gate.stop();
     expect(vi.getTimerCount()).toBe(0);
   });
 
   it('counts the limit from the last progress of one long wait, which progress does not end', async () => {
-    vi.useFakeTimers();
-    let now = 0;
-    const stalls: number[] = [];
-    const gate = new WaitGate(
-      1000,
-      () => stalls.push(now),
-      () => now,
-    );
+    const { gate, clock, stalls, advance, expectStallAfter } = clockedGate();
     let ended = false;
     const w = gate.wait().then(() => (ended = true));
     // progress every 300 ms for 6 s: one wait, never stalled, never ended
     for (let i = 0; i < 20; i++) {
-      now += 300;
-      await vi.advanceTimersByTimeAsync(300);
-      gate.progress(now);
+      await advance(300, 1);
+      gate.progress(clock.now);
     }
     expect([stalls, ended, vi.getTimerCount()]).toEqual([[], false, 1]);
     // then no progress: it stalls once the limit passed since the last one
-    const last = now;
-    for (let i = 0; i < 15; i++) {
-      now += 100;
-      await vi.advanceTimersByTimeAsync(100);
-    }
-    expect(stalls).toHaveLength(1);
-    expect(stalls[0] - last).toBeGreaterThanOrEqual(1000);
-    expect(stalls[0] - last).toBeLessThan(1200);
+    const last = clock.now;
+    await advance(100, 15);
+    expectStallAfter(last);
     gate.wake();
     await w;
     expect(ended).toBe(true);
