@@ -298,7 +298,7 @@ export class Downstream {
 }
 
 /** Sends a sample's frames on one connection (they share a write); one frame needs no Promise.all. */
-function sendFrames(conn: Connection, frames: readonly TensorFrame[]): Promise<unknown> {
+export function sendFrames(conn: Connection, frames: readonly TensorFrame[]): Promise<unknown> {
   return frames.length === 1 ? conn.send(frames[0]) : Promise.all(frames.map((f) => conn.send(f)));
 }
 

@@ -16,6 +16,7 @@ import { seqReplica, type ReplicaPicker, type ReplicaPolicy } from './replica-pi
 import type { RuntimePlan, StageRoute } from './routes.js';
 import type { RunLedger } from './run-ledger.js';
 import { sampleFrames } from './sample-assembler.js';
+import { sendFrames } from './downstream.js';
 
 /** What {@link EntrySender} reads from its coordinator. */
 export interface EntrySenderOptions {
@@ -61,8 +62,13 @@ export class EntrySender {
     );
   }
 
-  /** Sends consecutive samples (one micro-batch) to every entry stage. */
-  send(seqs: readonly number[]): Promise<void> {
+  /**
+   * Sends consecutive samples (one micro-batch) to every entry stage. Returns undefined when nothing
+   * needs waiting for: an unhedged send is only queued on its connection (its ledger record is made
+   * once the transport took it), so samples the window admits in one turn share one write and record.
+   * Returns a promise while a hedged send is under way.
+   */
+  send(seqs: readonly number[]): Promise<void> | undefined {
     const { samples, entries } = this.o;
     // a contiguous source hands out a micro-batch as one view; otherwise its samples are stacked
     const all =
@@ -70,14 +76,19 @@ export class EntrySender {
         ? [samples.inputs(seqs[0], seqs.length)]
         : seqs.map((s) => samples.input(s));
     if (entries.length === 1) return this.sendToStage(seqs, entries[0], all);
-    return Promise.all(entries.map((k) => this.sendToStage(seqs, k, all))).then(() => undefined);
+    const waits: Promise<void>[] = [];
+    for (const k of entries) {
+      const w = this.sendToStage(seqs, k, all);
+      if (w) waits.push(w);
+    }
+    return waits.length > 0 ? Promise.all(waits).then(() => undefined) : undefined;
   }
 
-  private async sendToStage(
+  private sendToStage(
     seqs: readonly number[],
     k: number,
     all: readonly Record<string, Tensor>[],
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const seq = seqs[0];
     const sends = this.entrySends.get(k)!;
     const route = this.o.routes[k];
@@ -109,12 +120,32 @@ export class EntrySender {
     );
     // hedged: a branch fed only by the coordinator gets the sample on every replica; the gather keeps the first
     if (!(hedgeable && route.expects.every((n) => n in inputs))) {
-      await this.sendTo(replicas[i], frames, epoch, seqs, bytes);
+      this.post(replicas[i], frames, epoch, seqs, bytes);
       return;
     }
     const targets = hedgeTargets(replicas, (l) => (l.data ?? l.conn).stats().pendingSends, this.o.window());
     // on as soon as one replica took it, the other copies finish in the background
-    await firstSuccess(targets.map((link) => this.sendTo(link, frames, epoch, seqs, bytes)));
+    return firstSuccess(targets.map((link) => this.sendTo(link, frames, epoch, seqs, bytes))).then(
+      () => undefined,
+    );
+  }
+
+  /**
+   * Queues one sample's (or micro-batch's) frames on `link` without waiting: the ledger records the
+   * send once the transport took it; a failure (the node died: its failover re-sends) records nothing.
+   */
+  private post(
+    link: NodeLink,
+    frames: readonly TensorFrame[],
+    epoch: number,
+    seqs: readonly number[],
+    bytes: number,
+  ): void {
+    const start = nowMs();
+    sendFrames(link.data ?? link.conn, frames).then(
+      () => this.record(link, epoch, seqs, bytes, start),
+      () => undefined,
+    );
   }
 
   /** Sends one sample's (or micro-batch's) frames to `link`; false when the node died or the run failed meanwhile. */
@@ -127,24 +158,25 @@ export class EntrySender {
   ): Promise<boolean> {
     const start = nowMs();
     try {
-      const conn = link.data ?? link.conn;
-      await this.o.guard<unknown>(
-        frames.length === 1 ? conn.send(frames[0]) : Promise.all(frames.map((f) => conn.send(f))),
-      );
-      this.o.ledger.sent({
-        epoch,
-        seq: seqs[0],
-        count: seqs.length,
-        sendStart: start,
-        sendEnd: nowMs(),
-        bytes,
-        target: link.endpoint.device,
-      });
+      await this.o.guard(sendFrames(link.data ?? link.conn, frames));
+      this.record(link, epoch, seqs, bytes, start);
       return true;
     } catch {
       // the node died or stalled while we sent (its failover re-sends), or the run failed
       return false;
     }
+  }
+
+  private record(link: NodeLink, epoch: number, seqs: readonly number[], bytes: number, start: number): void {
+    this.o.ledger.sent({
+      epoch,
+      seq: seqs[0],
+      count: seqs.length,
+      sendStart: start,
+      sendEnd: nowMs(),
+      bytes,
+      target: link.endpoint.device,
+    });
   }
 }
 

@@ -69,19 +69,28 @@ function framesNamed(frames: readonly TensorFrame[], names: readonly string[]): 
  */
 export class RecentKeys {
   private readonly keys = new Set<number>();
+  /** The remembered keys in arrival order, as a ring: the oldest is evicted without a Set iterator per sample. */
+  private readonly ring: Float64Array;
+  private next = 0;
 
-  constructor(private readonly cap: number) {}
+  constructor(private readonly cap: number) {
+    this.ring = new Float64Array(Math.max(1, cap));
+  }
 
   has(key: number): boolean {
     return this.keys.has(key);
   }
 
   remember(key: number): void {
+    if (this.keys.has(key)) return;
+    if (this.keys.size >= this.cap) this.keys.delete(this.ring[this.next]);
     this.keys.add(key);
-    if (this.keys.size > this.cap) this.keys.delete(this.keys.values().next().value as number);
+    this.ring[this.next] = key;
+    this.next = (this.next + 1) % this.ring.length;
   }
 
   clear(): void {
     this.keys.clear();
+    this.next = 0;
   }
 }

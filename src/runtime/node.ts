@@ -4,6 +4,7 @@
  * replica of the next stage (or back to the coordinator). One inference at a time, like one device.
  */
 import { EdgesplitError, errorMessage } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
 import type { Frame, MessageFrame, TensorFrame } from '../transport/codec/frame.js';
 import { stderrLog } from '../transport/connection-impl.js';
 import type { Connection, Listener } from '../transport/transport.js';
@@ -144,8 +145,8 @@ class StageNode {
       for (let f = await conn.receive(); f; f = await conn.receive()) {
         if (f.type !== 'tensor') await this.onMessage(conn, f);
         else {
-          const full = this.onTensor(conn, f);
-          if (full) await full;
+          // not reading further frames until there is room is what propagates backpressure upstream
+          for (let wait = this.onTensor(conn, f); wait; wait = this.worker.room()) await wait;
         }
       }
     } catch (err) {
@@ -178,10 +179,15 @@ class StageNode {
     }
     const key = sampleKey(f.streamId, f.seq);
     if (this.done.has(key)) return; // a hedged branch's late copy: the first one already ran
-    const feeds = a.assembler.add(f.streamId, f.seq, f.name, f.tensor);
-    if (!feeds) return;
+    let feeds: Record<string, Tensor>;
+    // a one-tensor sample is complete on arrival: one small object, named by the assignment's own string
+    if (a.expects.length === 1) feeds = { [a.expects[0]]: f.tensor };
+    else {
+      const got = a.assembler.add(f.streamId, f.seq, f.name, f.tensor);
+      if (!got) return;
+      feeds = Object.fromEntries(got);
+    }
     this.done.remember(key);
-    // not reading further frames until there is room is what propagates backpressure upstream
     return this.worker.push({ epoch: f.streamId, seq: f.seq, feeds, received: nowMs() });
   }
 
@@ -292,7 +298,16 @@ class StageNode {
       this.dropped += 1;
       this.log(`too many incomplete samples; dropped ${epoch}:${seq}`);
     });
-    this.assignment = { ...req, session, coordinator: conn, expectSet: new Set(req.expects), assembler };
+    const feedsAreInputs =
+      req.expects.length === req.modelInputs.length && req.modelInputs.every((n) => req.expects.includes(n));
+    this.assignment = {
+      ...req,
+      session,
+      coordinator: conn,
+      expectSet: new Set(req.expects),
+      assembler,
+      feedsAreInputs,
+    };
     this.setPeers(req.downstream, req.epoch, req.policy, req.fanout);
     this.log(
       `assigned stage ${req.stageId} (${bytes.byteLength} bytes, loaded in ${(nowMs() - t0).toFixed(1)} ms), sends to ${req.downstream.join(', ')}`,

@@ -102,6 +102,11 @@ export class RunLedger {
   timeline(from: TimelineSource, batch: TimelineBatch): void {
     const v = batch.values;
     const off = from.offset.offsetMs;
+    if (!this.keepRecords) {
+      for (let r = 0, o = 0; r < batch.records; r++, o += 10)
+        this.stats.nodeValues(from.stageIndex, v, o, off);
+      return;
+    }
     for (let r = 0, o = 0; r < batch.records; r++, o += 10) {
       const t = v[o + 8];
       const rec: BatchNodeRecord = {
@@ -119,7 +124,7 @@ export class RunLedger {
         count: v[o + 9],
       };
       this.stats.node(rec);
-      if (this.keepRecords) this.records.nodes.push(...perSampleRecords(rec));
+      this.records.nodes.push(...perSampleRecords(rec));
     }
   }
 
@@ -129,6 +134,7 @@ export class RunLedger {
    * duplicate outputs are ignored.
    */
   result(from: string, f: TensorFrame, atMs: number, batched = false): boolean {
+    if (!batched && this.singleOutput) return this.resultOfOne(from, f, atMs);
     const count = batched ? (f.tensor.dims[0] ?? 1) : 1;
     let wanted = false;
     for (let i = 0; i < count && !wanted; i++) wanted = this.wanted(f.seq + i);
@@ -154,21 +160,40 @@ export class RunLedger {
       if (!this.wanted(seq)) continue;
       completed += 1;
       indexSum += i;
-      this.incomplete.delete(seq);
-      const sentAt = this.firstSend.get(seq) ?? NaN;
-      this.firstSend.delete(seq);
-      this.stats.delivered(atMs - sentAt, atMs);
-      if (this.keepRecords) {
-        this.records.arrivals.push({ epoch: f.streamId, seq, ms: atMs, from });
-        this.records.doneMs[seq] = atMs;
-        this.records.firstSendMs[seq] = sentAt;
-      }
       const outputs: Record<string, Tensor> = {};
       for (let k = 0; k < names.length; k++) outputs[names[k]] = parts ? parts[k][i] : tensors[k];
-      this.reorder.offer(seq, outputs, this.onReleased);
+      this.accept(from, f.streamId, seq, atMs, outputs);
     }
     this.stats.arrivedFrame(f.streamId, f.seq, atMs, count, completed, indexSum / completed);
     return true;
+  }
+
+  /** {@link result} of one sample's only output tensor (batch 1, one graph output): no arrays per result. */
+  private resultOfOne(from: string, f: TensorFrame, atMs: number): boolean {
+    if (!this.wanted(f.seq)) return false;
+    this.accept(from, f.streamId, f.seq, atMs, { [f.name]: f.tensor });
+    this.stats.arrivedFrame(f.streamId, f.seq, atMs, 1, 1, 0);
+    return true;
+  }
+
+  /** Takes a sample's complete outputs: it is no longer in flight, and is released in order. */
+  private accept(
+    from: string,
+    epoch: number,
+    seq: number,
+    atMs: number,
+    outputs: Record<string, Tensor>,
+  ): void {
+    this.incomplete.delete(seq);
+    const sentAt = this.firstSend.get(seq) ?? NaN;
+    this.firstSend.delete(seq);
+    this.stats.delivered(atMs - sentAt, atMs);
+    if (this.keepRecords) {
+      this.records.arrivals.push({ epoch, seq, ms: atMs, from });
+      this.records.doneMs[seq] = atMs;
+      this.records.firstSendMs[seq] = sentAt;
+    }
+    this.reorder.offer(seq, outputs, this.onReleased);
   }
 
   /** True while `seq` is in flight and not yet accepted. */

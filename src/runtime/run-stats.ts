@@ -63,7 +63,7 @@ interface Join {
   readonly t: number[];
   open: number;
   /** Samples the joined frame carries. */
-  readonly count: number;
+  count: number;
   /** Samples of it that arrived new at the coordinator (the last hop's weight), and their mean position. */
   arrived: number;
   arrivedIndex: number;
@@ -90,6 +90,8 @@ export class RunStats {
   private readonly hopTime: Mean[];
   private readonly hopBytes: Mean[];
   private readonly joins = new Map<number, Join>();
+  /** Completed joins, reused: a join per sample would otherwise be two allocations per sample. */
+  private readonly spareJoins: Join[] = [];
   private readonly reservoir: number[] = [];
   private readonly random = mulberry32(0x5eed);
   private readonly latency = new Mean();
@@ -124,20 +126,67 @@ export class RunStats {
 
   /** A node's timeline record (coordinator clock); dropped samples (no target) do not count. */
   node(r: Batched<NodeRecord>): void {
-    const c = r.count ?? 1;
-    this.computeMs += r.inferEnd - r.inferStart;
-    if (r.target === '') return;
-    const st = this.stages[r.stageIndex];
+    this.fold(
+      r.stageIndex,
+      r.epoch,
+      r.seq,
+      r.received,
+      r.inferStart,
+      r.inferEnd,
+      r.sendStart,
+      r.sendEnd,
+      r.bytes,
+      r.target === '',
+      r.count ?? 1,
+    );
+  }
+
+  /**
+   * {@link node} straight from a decoded timeline batch (`TimelineBatch.values`, the record at
+   * offset `o`, node clock minus `offsetMs`): no record object per sample and stage.
+   */
+  nodeValues(stageIndex: number, v: Float64Array, o: number, offsetMs: number): void {
+    this.fold(
+      stageIndex,
+      v[o],
+      v[o + 1],
+      v[o + 2] - offsetMs,
+      v[o + 3] - offsetMs,
+      v[o + 4] - offsetMs,
+      v[o + 5] - offsetMs,
+      v[o + 6] - offsetMs,
+      v[o + 7],
+      v[o + 8] < 0,
+      v[o + 9],
+    );
+  }
+
+  private fold(
+    stageIndex: number,
+    epoch: number,
+    seq: number,
+    received: number,
+    inferStart: number,
+    inferEnd: number,
+    sendStart: number,
+    sendEnd: number,
+    bytes: number,
+    dropped: boolean,
+    c: number,
+  ): void {
+    this.computeMs += inferEnd - inferStart;
+    if (dropped) return;
+    const st = this.stages[stageIndex];
     if (!st) return;
     st.processed += c;
-    st.queue.add(meanStart(r.inferStart, r.inferEnd, c) - r.received, c);
-    st.compute.add((r.inferEnd - r.inferStart) / c, c);
-    st.send.add((r.sendEnd - r.sendStart) / c, c);
-    st.bytes.add(r.bytes / c, c);
-    this.hopBytes[r.stageIndex + 1].add(r.bytes / c, c);
-    this.mark(r.epoch, r.seq, c, DOWN, r.stageIndex, r.received);
-    const up = meanStart(r.sendStart, r.sendEnd, c);
-    this.mark(r.epoch, r.seq, c, UP, r.stageIndex + 1, up, -1, NaN, (r.sendEnd - r.sendStart) / c);
+    st.queue.add(meanStart(inferStart, inferEnd, c) - received, c);
+    st.compute.add((inferEnd - inferStart) / c, c);
+    st.send.add((sendEnd - sendStart) / c, c);
+    st.bytes.add(bytes / c, c);
+    this.hopBytes[stageIndex + 1].add(bytes / c, c);
+    this.mark(epoch, seq, c, DOWN, stageIndex, received);
+    const up = meanStart(sendStart, sendEnd, c);
+    this.mark(epoch, seq, c, UP, stageIndex + 1, up, -1, NaN, (sendEnd - sendStart) / c);
   }
 
   /** A complete result (or micro-batch of results) reached the coordinator. */
@@ -265,14 +314,23 @@ export class RunStats {
     const n = this.plan.stages.length + 1;
     let j = this.joins.get(key);
     if (!j) {
-      j = {
-        t: new Array<number>(2 * n).fill(NaN),
-        open: n,
-        count,
-        arrived: count,
-        arrivedIndex: (count - 1) / 2,
-        lastSlice: 0,
-      };
+      j = this.spareJoins.pop();
+      if (j) {
+        j.t.fill(NaN);
+        j.open = n;
+        j.count = count;
+        j.arrived = count;
+        j.arrivedIndex = (count - 1) / 2;
+        j.lastSlice = 0;
+      } else
+        j = {
+          t: new Array<number>(2 * n).fill(NaN),
+          open: n,
+          count,
+          arrived: count,
+          arrivedIndex: (count - 1) / 2,
+          lastSlice: 0,
+        };
       this.joins.set(key, j);
       if (this.joins.size > (this.o.maxJoins ?? 16_384)) {
         this.joins.delete(this.joins.keys().next().value as number);
@@ -295,7 +353,10 @@ export class RunStats {
       this.hopTime[hop].add(down - (up + j.lastSlice * (j.arrivedIndex - (j.count - 1) / 2)), j.arrived);
     }
     j.open -= 1;
-    if (j.open === 0) this.joins.delete(key);
+    if (j.open === 0) {
+      this.joins.delete(key);
+      if (this.spareJoins.length < 64) this.spareJoins.push(j);
+    }
   }
 }
 

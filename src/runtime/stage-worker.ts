@@ -23,13 +23,16 @@ export interface Assignment extends AssignMessage {
   readonly coordinator: Connection;
   readonly expectSet: ReadonlySet<string>;
   readonly assembler: SampleAssembler;
+  /** The stage expects exactly its model's inputs: a sample's tensors are the model's feeds as they are. */
+  readonly feedsAreInputs: boolean;
 }
 
 /** A sample (or micro-batch) with every expected tensor, waiting for inference. */
 export interface ReadySample {
   readonly epoch: number;
   readonly seq: number;
-  readonly feeds: Map<string, Tensor>;
+  /** Its tensors by name (every name the stage expects). */
+  readonly feeds: Readonly<Record<string, Tensor>>;
   /** Node clock when its last tensor arrived. */
   readonly received: number;
 }
@@ -75,21 +78,22 @@ export class StageWorker {
   }
 
   /**
-   * Queues a complete sample. Returns undefined when the queue still has room, else a promise that
-   * settles once it has room again (or the worker stopped): no promise per sample in the common case.
+   * Queues a complete sample. Returns undefined when the queue still has room, else {@link room}'s
+   * promise: no promise per sample in the common case.
    */
   push(item: ReadySample): Promise<void> | undefined {
     this.ready.push(item);
     this.wakeWorker?.();
-    return this.full() ? this.room() : undefined;
+    return this.room();
   }
 
-  private full(): boolean {
-    return this.ready.length >= this.maxReady && !this.closed;
-  }
-
-  private async room(): Promise<void> {
-    while (this.full()) await new Promise<void>((r) => this.spaceWaiters.push(r));
+  /**
+   * Undefined while the queue has room (or the worker stopped); else a promise that settles at the
+   * next chance of room, after which the caller asks again (another reader may have taken it).
+   */
+  room(): Promise<void> | undefined {
+    if (this.ready.length < this.maxReady || this.closed) return undefined;
+    return new Promise<void>((r) => this.spaceWaiters.push(r));
   }
 
   /** Drops queued samples and unsent timeline records, and releases every waiting reader. */
@@ -112,7 +116,7 @@ export class StageWorker {
     for (const w of this.spaceWaiters.splice(0)) w();
   }
 
-  /** The loop: runs until {@link stop}. */
+  /** The loop: runs until {@link stop}. One async frame per sample: inference and send are awaited inline. */
   async run(): Promise<void> {
     while (!this.closed) {
       const item = this.ready.shift();
@@ -130,12 +134,60 @@ export class StageWorker {
         continue;
       }
       try {
-        await this.process(a, item);
+        let inferStart = nowMs();
+        const out = await a.session.run(a.feedsAreInputs ? item.feeds : modelFeeds(a, item));
+        let inferEnd = nowMs();
+        if (this.o.pacer && a.pacing) {
+          // only a paced device waits here: an unpaced sample goes on without another await
+          const paced = await this.o.pacer.pace(inferStart, inferEnd, a.pacing);
+          inferStart = paced.start;
+          inferEnd = paced.end;
+        }
+        const feeds = item.feeds;
+        const { frames, bytes } = sampleFrames(
+          item.epoch,
+          item.seq,
+          a.sends,
+          (name) => out[name] ?? feeds[name],
+          this.o.keyed,
+          this.missing,
+        );
+        const sendStart = nowMs();
+        const target = await this.o.send(a, frames, item.seq);
+        this.record(a, item, inferStart, inferEnd, sendStart, target, bytes);
+        if (this.timeline.length >= a.timelineBatch) await this.flushTimeline();
       } catch (err) {
         this.dropped += 1;
         this.o.log(`seq ${item.seq}: ${errorMessage(err)}`);
       }
     }
+  }
+
+  /** Counts a sample (or micro-batch) run and adds its timeline record. */
+  private record(
+    a: Assignment,
+    item: ReadySample,
+    inferStart: number,
+    inferEnd: number,
+    sendStart: number,
+    target: string | undefined,
+    bytes: number,
+  ): void {
+    const sendEnd = nowMs();
+    const count = a.batch > 1 ? (item.feeds[a.expects[0]]?.dims[0] ?? 1) : 1;
+    this.processed += count;
+    this.timeline.push(
+      item.epoch,
+      item.seq,
+      item.received,
+      inferStart,
+      inferEnd,
+      sendStart,
+      sendEnd,
+      target ? bytes : 0,
+      target ?? '',
+      count,
+    );
   }
 
   /** Sends the timeline records not sent yet to the coordinator, as one binary frame. */
@@ -158,44 +210,11 @@ export class StageWorker {
       'E_PLAN',
       `stage ${this.o.assignment()?.stageId} must send '${name}' but neither its model nor its inputs have it`,
     );
+}
 
-  private async process(a: Assignment, item: ReadySample): Promise<void> {
-    const feeds: Record<string, Tensor> = {};
-    for (const n of a.modelInputs) feeds[n] = item.feeds.get(n)!;
-    let inferStart = nowMs();
-    const out = await a.session.run(feeds);
-    let inferEnd = nowMs();
-    if (this.o.pacer && a.pacing) {
-      // only a paced device waits here: an unpaced sample goes on without another await
-      const paced = await this.o.pacer.pace(inferStart, inferEnd, a.pacing);
-      inferStart = paced.start;
-      inferEnd = paced.end;
-    }
-    const { frames, bytes } = sampleFrames(
-      item.epoch,
-      item.seq,
-      a.sends,
-      (name) => out[name] ?? item.feeds.get(name),
-      this.o.keyed,
-      this.missing,
-    );
-    const sendStart = nowMs();
-    const target = await this.o.send(a, frames, item.seq);
-    const sendEnd = nowMs();
-    const count = a.batch > 1 ? (item.feeds.get(a.expects[0])?.dims[0] ?? 1) : 1;
-    this.processed += count;
-    this.timeline.push(
-      item.epoch,
-      item.seq,
-      item.received,
-      inferStart,
-      inferEnd,
-      sendStart,
-      sendEnd,
-      target ? bytes : 0,
-      target ?? '',
-      count,
-    );
-    if (this.timeline.length >= a.timelineBatch) await this.flushTimeline();
-  }
+/** The model's inputs among a sample's tensors (the stage also receives tensors it only forwards). */
+function modelFeeds(a: Assignment, item: ReadySample): Record<string, Tensor> {
+  const feeds: Record<string, Tensor> = {};
+  for (const n of a.modelInputs) feeds[n] = item.feeds[n];
+  return feeds;
 }

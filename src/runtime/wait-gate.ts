@@ -1,8 +1,8 @@
 /**
  * What the coordinator's stream loop waits on: one promise shared by every waiter until the next
  * wake, and one timer for the whole run that fires `onStall` once a single wait (from the first
- * wait after a wake to the next wake) lasted `limitMs`. Not a promise and a timer per wait: the
- * loop waits once per sample.
+ * wait after a wake, or the last {@link WaitGate.progress}, to the next wake) lasted `limitMs`. Not a
+ * promise and a timer per wait: the stream waits for the whole run, and each delivery is progress.
  */
 import { nowMs } from './clock.js';
 
@@ -30,6 +30,14 @@ export class WaitGate {
       this.timer ??= setTimeout(() => this.check(), this.limitMs);
     }
     return this.gate.promise;
+  }
+
+  /**
+   * Progress at `atMs` without ending the wait: the stall limit counts from here, as if a wait began
+   * now (no promise, so it may run once per sample).
+   */
+  progress(atMs: number): void {
+    if (this.gate) this.sinceMs = atMs;
   }
 
   /** Ends the current wait (its timer stays armed for the next one, or lapses). */

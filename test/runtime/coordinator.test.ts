@@ -77,6 +77,27 @@ describe('coordinator and nodes over the memory transport (fake backend)', () =>
     expect(arrivalOrder).not.toEqual([...arrivalOrder].sort((a, b) => a - b));
   });
 
+  it('keeps at most the window in flight, and fills it at once', async () => {
+    const transport = createMemoryTransport();
+    const pool = memoryPool(transport, fakeBackend());
+    const window = 3;
+    const n = 40;
+    const run = await runPipeline({
+      plan: chainPlan([1, 1, 1]),
+      samples: samples(n),
+      pool,
+      transport,
+      connection: quiet,
+      window,
+    });
+    expectChainOutputs(run.outputs, n);
+    // one replica per stage, so results complete in order: seq s may start only once s - window is done
+    for (let s = window; s < n; s++)
+      expect(run.firstSendMs[s]).toBeGreaterThanOrEqual(run.doneMs[s - window]);
+    // the first window's samples all start before the first result
+    expect(run.firstSendMs[window - 1]).toBeLessThan(run.doneMs[0]);
+  });
+
   it('replaces a node that goes away mid-run: every sample once, in order', async () => {
     const transport = createMemoryTransport();
     const backend = fakeBackend();
