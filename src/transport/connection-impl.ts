@@ -127,7 +127,11 @@ export class FramedConnection implements Connection {
       options.handshakeTimeoutMs ?? 5000,
     );
     this.handshakeTimer.unref();
-    duplex.start({ data: (chunk) => this.onData(chunk), close: (err) => this.onStreamClosed(err) });
+    duplex.start({
+      data: (chunk, borrowed) => this.onData(chunk, borrowed === true),
+      close: (err) => this.onStreamClosed(err),
+      borrowing: true,
+    });
     if (role === 'client') this.writeControl(this.handshake.hello());
   }
 
@@ -236,8 +240,8 @@ export class FramedConnection implements Connection {
     if (!this.closeInfo) this.reports.consumed(bytes);
   }
 
-  private onData(chunk: Buffer): void {
-    if (!this.openRecords(chunk)) return;
+  private onData(chunk: Buffer, borrowed: boolean): void {
+    if (!this.openRecords(chunk, borrowed)) return;
     if (!this.isReady && this.decoder.bufferedBytes > MAX_HANDSHAKE_BYTES) {
       this.fail(
         'handshake-too-large',
@@ -373,10 +377,15 @@ export class FramedConnection implements Connection {
     }
   }
 
-  /** Feeds received bytes to the frame decoder, through the record opener once keyed; false when a record failed. */
-  private openRecords(chunk: Buffer): boolean {
+  /**
+   * Feeds received bytes to the frame decoder, through the record opener once keyed; false when a
+   * record failed. A borrowed chunk's memory is reused after this returns: the opener keeps none of
+   * it (it copies length and tag bytes and deciphers into fresh buffers), the decoder would, so
+   * plaintext bytes are copied first.
+   */
+  private openRecords(chunk: Buffer, borrowed = false): boolean {
     if (!this.opener) {
-      this.decoder.push(chunk);
+      this.decoder.push(borrowed ? Buffer.from(chunk) : chunk, borrowed);
       return true;
     }
     try {
