@@ -75,6 +75,9 @@ export class FramedConnection implements Connection {
   private readonly waiters: ((f: Frame | undefined) => void)[] = [];
   private readonly pending: PendingSend[] = [];
   private awaitingDrain = false;
+  /** Both ends agreed to `credit-ask`; `asked`: this end asked and no report came since. */
+  private creditAsk = false;
+  private asked = false;
   private isReady = false;
   private closeInfo: CloseInfo | undefined;
   private settleReady!: { resolve: () => void; reject: (e: Error) => void };
@@ -229,6 +232,19 @@ export class FramedConnection implements Connection {
       this.counters.bytesSent += p.frame.length;
       this.outbox.push(p.frame, p.resolve);
     }
+    const credit = this.sendCredit!;
+    if (
+      this.creditAsk &&
+      !this.asked &&
+      this.pending.length > 0 &&
+      !this.closeInfo &&
+      credit.inFlightFrames < credit.window.frames
+    ) {
+      // held back by the byte window: the peer's half-window reports may never come (a frame
+      // larger than the rest), and it sends no delayed ones. Held back by frames, they will.
+      this.asked = true;
+      this.writeControl({ type: 'credit', streamId: 0, seq: 0, body: { ask: true } });
+    }
   }
 
   /** Queues a transport frame; frames are sealed in outbox order, which is the record order on the wire. */
@@ -321,8 +337,9 @@ export class FramedConnection implements Connection {
       const bytes = field(body, 'bytes');
       if (typeof frames === 'number' && typeof bytes === 'number') {
         this.sendCredit!.onGrant({ frames, bytes });
+        this.asked = false;
         this.pump();
-      }
+      } else if (this.creditAsk && field(body, 'ask') === true) this.reports.asked();
     } else if (f.type === 'error') {
       this.counters.peerErrors += 1;
       this.log({ level: 'warn', event: 'peer-error', remote: this.remote, message: JSON.stringify(body) });
@@ -405,6 +422,10 @@ export class FramedConnection implements Connection {
       if (features.includes('no-crc')) {
         this.crcOut = false;
         this.decoder.startSealed();
+      }
+      if (features.includes('credit-ask')) {
+        this.creditAsk = true;
+        this.reports.askMode();
       }
       this.opener = new RecordOpener(
         keys.receive,
