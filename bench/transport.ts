@@ -6,10 +6,15 @@
  * (data plus credit frames), for two traffic shapes:
  *  - lockstep: the next frame is sent only after the receiver got the previous one, one frame per
  *    event-loop turn, as a batch-1 pipeline hop sees them;
- *  - stream: the sender awaits each send and sends again at once (window-limited bulk transfer).
+ *  - stream: the sender awaits each send and sends again at once (window-limited bulk transfer);
+ *  - back: lockstep from the accepting end to the connecting one (whose socket reads into one reused
+ *    buffer through node:net's `onread`; accepted sockets read through Node's Readable stream), as
+ *    results travel from the last stage node to the coordinator.
  *
  * On a shared host CPU per frame moves by tens of percent between runs; BENCH_REPS=k measures each
- * row k times on a fresh connection and prints the fastest (the least disturbed) repetition.
+ * row k times on a fresh connection and prints the fastest (the least disturbed) repetition. Every
+ * row first runs once unmeasured (up to 1,000 frames), so the first row measured is as warm as the
+ * last (before session 5 the first row, lockstep keyed 3 KB, carried the JIT warm-up).
  *
  * BENCH_SIZES lists the tensor sizes in fp32 elements (default 768,12544: 3 KB and 49 KB frames;
  * 326144 makes a 1.3 MB frame, as 26 micro-batched 49 KB samples); a row of frames above 256 KiB
@@ -72,7 +77,7 @@ function tensorFrame(seq: number, elements: number): TensorFrame {
 }
 
 interface Row {
-  shape: 'lockstep' | 'stream';
+  shape: 'lockstep' | 'stream' | 'back';
   keyed: boolean;
   frameBytes: number;
   frames: number;
@@ -119,17 +124,22 @@ async function pair(keyed: boolean): Promise<{
   return { listener, client, server, sent, returned };
 }
 
-async function measure(shape: Row['shape'], keyed: boolean, elements: number): Promise<Row> {
+async function measure(
+  shape: Row['shape'],
+  keyed: boolean,
+  elements: number,
+  count = framesFor(elements),
+): Promise<Row> {
   const { listener, client, server, sent, returned } = await pair(keyed);
   const frames = Array.from({ length: elements * 4 > 256 * 1024 ? 4 : 64 }, (_, i) =>
     tensorFrame(i, elements),
   );
-  const count = framesFor(elements);
   const run = async (n: number) => {
-    if (shape === 'lockstep') {
+    if (shape !== 'stream') {
+      const [from, to] = shape === 'back' ? [server, client] : [client, server];
       for (let i = 0; i < n; i++) {
-        const got = server.receive();
-        await client.send(frames[i % frames.length]);
+        const got = to.receive();
+        await from.send(frames[i % frames.length]);
         if (!(await got)) throw new Error('connection closed');
         await new Promise((r) => setImmediate(r));
       }
@@ -148,15 +158,17 @@ async function measure(shape: Row['shape'], keyed: boolean, elements: number): P
   await run(count);
   const cpu = process.cpuUsage(c0);
   const ms = performance.now() - t0;
+  const from = shape === 'back' ? server : client;
+  const [data, credit] = shape === 'back' ? [returned, sent] : [sent, returned];
   const row: Row = {
     shape,
     keyed,
-    frameBytes: client.stats().bytesSent / client.stats().framesSent,
+    frameBytes: from.stats().bytesSent / from.stats().framesSent,
     frames: count,
     framesPerS: (count / ms) * 1000,
     cpuUsPerFrame: (cpu.user + cpu.system) / count,
-    senderWritesPerFrame: (sent.writes - w0.s) / count,
-    receiverWritesPerFrame: (returned.writes - w0.r) / count,
+    senderWritesPerFrame: (data.writes - (shape === 'back' ? w0.r : w0.s)) / count,
+    receiverWritesPerFrame: (credit.writes - (shape === 'back' ? w0.s : w0.r)) / count,
   };
   await client.close();
   await listener.close();
@@ -177,11 +189,16 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   // BENCH_ONLY=lockstep,keyed,768 runs one row (e.g. under node --cpu-prof)
   const only = process.env.BENCH_ONLY?.split(',');
+  const selected: [Row['shape'], boolean, number][] = [];
   for (const elements of SIZES)
-    for (const shape of ['lockstep', 'stream'] as const)
+    for (const shape of ['lockstep', 'stream', 'back'] as const)
       for (const keyed of [true, false])
         if (!only || (only[0] === shape && (only[1] === 'keyed') === keyed && Number(only[2]) === elements))
-          rows.push(await best(shape, keyed, elements));
+          selected.push([shape, keyed, elements]);
+  // every row's code paths warm (JIT, heap) before any is measured: else the first row pays for it
+  for (const [shape, keyed, elements] of selected)
+    await measure(shape, keyed, elements, Math.min(1000, framesFor(elements)));
+  for (const [shape, keyed, elements] of selected) rows.push(await best(shape, keyed, elements));
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify({ load: loadavg(), rows }, null, 2));
     return;

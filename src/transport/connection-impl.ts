@@ -75,6 +75,9 @@ export class FramedConnection implements Connection {
   private readonly waiters: ((f: Frame | undefined) => void)[] = [];
   private readonly pending: PendingSend[] = [];
   private awaitingDrain = false;
+  /** Both ends agreed to `credit-ask`; `asked`: this end asked and no report came since. */
+  private creditAsk = false;
+  private asked = false;
   private isReady = false;
   private closeInfo: CloseInfo | undefined;
   private settleReady!: { resolve: () => void; reject: (e: Error) => void };
@@ -127,7 +130,11 @@ export class FramedConnection implements Connection {
       options.handshakeTimeoutMs ?? 5000,
     );
     this.handshakeTimer.unref();
-    duplex.start({ data: (chunk) => this.onData(chunk), close: (err) => this.onStreamClosed(err) });
+    duplex.start({
+      data: (chunk, borrowed) => this.onData(chunk, borrowed === true),
+      close: (err) => this.onStreamClosed(err),
+      borrowing: true,
+    });
     if (role === 'client') this.writeControl(this.handshake.hello());
   }
 
@@ -225,6 +232,19 @@ export class FramedConnection implements Connection {
       this.counters.bytesSent += p.frame.length;
       this.outbox.push(p.frame, p.resolve);
     }
+    const credit = this.sendCredit!;
+    if (
+      this.creditAsk &&
+      !this.asked &&
+      this.pending.length > 0 &&
+      !this.closeInfo &&
+      credit.inFlightFrames < credit.window.frames
+    ) {
+      // held back by the byte window: the peer's half-window reports may never come (a frame
+      // larger than the rest), and it sends no delayed ones. Held back by frames, they will.
+      this.asked = true;
+      this.writeControl({ type: 'credit', streamId: 0, seq: 0, body: { ask: true } });
+    }
   }
 
   /** Queues a transport frame; frames are sealed in outbox order, which is the record order on the wire. */
@@ -236,8 +256,8 @@ export class FramedConnection implements Connection {
     if (!this.closeInfo) this.reports.consumed(bytes);
   }
 
-  private onData(chunk: Buffer): void {
-    if (!this.openRecords(chunk)) return;
+  private onData(chunk: Buffer, borrowed: boolean): void {
+    if (!this.openRecords(chunk, borrowed)) return;
     if (!this.isReady && this.decoder.bufferedBytes > MAX_HANDSHAKE_BYTES) {
       this.fail(
         'handshake-too-large',
@@ -317,8 +337,9 @@ export class FramedConnection implements Connection {
       const bytes = field(body, 'bytes');
       if (typeof frames === 'number' && typeof bytes === 'number') {
         this.sendCredit!.onGrant({ frames, bytes });
+        this.asked = false;
         this.pump();
-      }
+      } else if (this.creditAsk && field(body, 'ask') === true) this.reports.asked();
     } else if (f.type === 'error') {
       this.counters.peerErrors += 1;
       this.log({ level: 'warn', event: 'peer-error', remote: this.remote, message: JSON.stringify(body) });
@@ -373,10 +394,15 @@ export class FramedConnection implements Connection {
     }
   }
 
-  /** Feeds received bytes to the frame decoder, through the record opener once keyed; false when a record failed. */
-  private openRecords(chunk: Buffer): boolean {
+  /**
+   * Feeds received bytes to the frame decoder, through the record opener once keyed; false when a
+   * record failed. A borrowed chunk's memory is reused after this returns: the opener keeps none of
+   * it (it copies length and tag bytes and deciphers into fresh buffers), the decoder would, so
+   * plaintext bytes are copied first.
+   */
+  private openRecords(chunk: Buffer, borrowed = false): boolean {
     if (!this.opener) {
-      this.decoder.push(chunk);
+      this.decoder.push(borrowed ? Buffer.from(chunk) : chunk, borrowed);
       return true;
     }
     try {
@@ -396,6 +422,10 @@ export class FramedConnection implements Connection {
       if (features.includes('no-crc')) {
         this.crcOut = false;
         this.decoder.startSealed();
+      }
+      if (features.includes('credit-ask')) {
+        this.creditAsk = true;
+        this.reports.askMode();
       }
       this.opener = new RecordOpener(
         keys.receive,

@@ -1,7 +1,8 @@
 /**
  * The receiving end's credit reports on one connection: {@link ReceiveCredit} decides when a report
  * is due (batched); what it leaves owed is reported after a short delay, so a sender waiting on it
- * never waits longer than that.
+ * never waits longer than that, or, once the peer agreed to `credit-ask`, when the peer asks for it
+ * (a sender asks only when held back: no timer and no report nobody waits for).
  */
 import { ReceiveCredit, type CreditGrant } from './credit.js';
 import type { CreditWindow } from './transport.js';
@@ -14,6 +15,10 @@ export class CreditReports {
   /** The accounting (arrivals are checked against the window here). */
   readonly credit: ReceiveCredit;
   private timer: NodeJS.Timeout | undefined;
+  /** The peer asks when it is held back: no delayed reports. */
+  private peerAsks = false;
+  /** The peer asked while nothing was owed: report at the next consumption. */
+  private askPending = false;
 
   constructor(
     window: CreditWindow,
@@ -25,8 +30,8 @@ export class CreditReports {
   /** The application consumed a queued frame of `bytes`. */
   consumed(bytes: number): void {
     const grant = this.credit.onConsume(bytes);
-    if (grant) this.send(grant);
-    else if (this.credit.owed && !this.timer) {
+    if (grant || (this.askPending && this.credit.queuedFrames === 0)) this.report(grant);
+    else if (!this.peerAsks && this.credit.owed && !this.timer) {
       // one timer per connection, left running after a batched report (cheaper than re-arming per frame)
       this.timer = setTimeout(() => {
         this.timer = undefined;
@@ -40,7 +45,28 @@ export class CreditReports {
   /** A credited frame was rejected without being queued; its credit returns all the same. */
   discarded(bytes: number): void {
     const grant = this.credit.onDiscard(bytes);
-    if (grant) this.send(grant);
+    if (grant || this.askPending) this.report(grant);
+  }
+
+  /** The peer agreed to ask for credit when it is held back (`credit-ask`): no delayed reports. */
+  askMode(): void {
+    this.peerAsks = true;
+    this.stop();
+  }
+
+  /**
+   * The peer is held back (its credited frames before this ask have all arrived): report what is
+   * owed once none of them waits to be consumed, now or at the consumption that empties the queue.
+   */
+  asked(): void {
+    if (this.credit.queuedFrames === 0) this.report(undefined);
+    else this.askPending = true;
+  }
+
+  private report(grant: CreditGrant | undefined): void {
+    this.askPending = false;
+    const g = grant ?? this.credit.flush();
+    if (g) this.send(g);
   }
 
   /** No more reports (the connection closed). */

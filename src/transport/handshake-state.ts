@@ -15,9 +15,11 @@ import type { CreditWindow } from './transport.js';
 
 /**
  * Optional features of a keyed connection's records, negotiated in the handshake:
- * `no-crc`: frames inside records leave out their CRC32 (the record's tag authenticates them).
+ * - `no-crc`: frames inside records leave out their CRC32 (the record's tag authenticates them);
+ * - `credit-ask`: an end the peer's credit holds back asks for a report (a credit frame
+ *   `{ ask: true }`), so neither end sends delayed credit reports on a timer.
  */
-export const WIRE_FEATURES = ['no-crc'] as const;
+export const WIRE_FEATURES = ['no-crc', 'credit-ask'] as const;
 /** One of {@link WIRE_FEATURES}. */
 export type WireFeature = (typeof WIRE_FEATURES)[number];
 

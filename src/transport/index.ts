@@ -1,6 +1,7 @@
 /** Public API of the transport layer (re-exports only). */
 export type {
   ByteDuplex,
+  ByteHandlers,
   CloseInfo,
   Connection,
   ConnectionOptions,

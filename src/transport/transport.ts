@@ -17,6 +17,19 @@ export interface CreditWindow {
 /** Default receive window: 16 frames, 16 MiB. */
 export const DEFAULT_WINDOW: CreditWindow = { frames: 16, bytes: 16 * 1024 * 1024 };
 
+/** What a {@link ByteDuplex} delivers incoming bytes and the end of its stream to. */
+export interface ByteHandlers {
+  /**
+   * Incoming bytes. `borrowed`: the chunk's memory is reused once this returns, so nothing may keep
+   * a view of it; only handlers that set `borrowing` get such chunks (the others get copies).
+   */
+  readonly data: (chunk: Buffer, borrowed?: boolean) => void;
+  /** The end of the stream (error when abnormal). */
+  readonly close: (error?: Error) => void;
+  /** This handler takes borrowed chunks (it copies or consumes what it keeps). */
+  readonly borrowing?: boolean;
+}
+
 /** A raw reliable byte stream under a connection (a socket, an in-memory pipe, or an emulated link). */
 export interface ByteDuplex {
   /** Peer description for logs. */
@@ -29,7 +42,7 @@ export interface ByteDuplex {
    */
   writev?(chunks: readonly Buffer[]): Promise<void>;
   /** Starts delivery of incoming bytes and of the end of the stream (error when abnormal). */
-  start(handlers: { readonly data: (chunk: Buffer) => void; readonly close: (error?: Error) => void }): void;
+  start(handlers: ByteHandlers): void;
   /** Flushes and closes the sending side. */
   end(): void;
   /** Closes at once. */

@@ -62,24 +62,28 @@ describe('credit accounting', () => {
     expect(delivered).toBeGreaterThan(50);
     expect(s.maxInFlightBytes).toBeLessThanOrEqual(300);
   });
-  it('batches reports: one per quarter window, at once when a large frame could not fit, the rest on flush', () => {
-    const r = new ReceiveCredit({ frames: 16, bytes: 1000 });
+  it('batches reports: one per half window, at once when a large frame could not fit, the rest on flush', () => {
+    const r = new ReceiveCredit({ frames: 16, bytes: 2000 });
     const grants: (number | undefined)[] = [];
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 16; i++) {
       expect(r.onArrive(10)).toBe(true);
       grants.push(r.onConsume(10)?.frames);
     }
-    // the queue is empty after every consume, yet only every 4th consume reports
-    expect(grants).toEqual([undefined, undefined, undefined, 4, undefined, undefined, undefined, 8]);
+    // the queue is empty after every consume, yet only every 8th consume reports
+    const none = Array<undefined>(7).fill(undefined);
+    expect(grants).toEqual([...none, 8, ...none, 16]);
     expect(r.owed).toBe(false);
     r.onArrive(10);
     expect(r.onConsume(10)).toBeUndefined();
     expect(r.owed).toBe(true);
-    expect(r.flush()).toEqual({ frames: 9, bytes: 90 });
+    expect(r.flush()).toEqual({ frames: 17, bytes: 170 });
     expect(r.flush()).toBeUndefined();
-    // frames of 600 B: the sender's next one would not fit beside 600 unreported bytes, so report at once
+    // half the byte window consumed: report at once
+    r.onArrive(1500);
+    expect(r.onConsume(1500)).toEqual({ frames: 18, bytes: 1670 });
+    // 600 B is under half the window, but a next frame as large as the 1,500 B one would not fit beside it
     r.onArrive(600);
-    expect(r.onConsume(600)).toEqual({ frames: 10, bytes: 690 });
+    expect(r.onConsume(600)).toEqual({ frames: 19, bytes: 2270 });
   });
   it('flags a peer that overruns the window', () => {
     const r = new ReceiveCredit({ frames: 2, bytes: 1000 });

@@ -5,6 +5,7 @@ import { TransportError } from '../errors.js';
 import { Acceptor } from '../accept.js';
 import type {
   ByteDuplex,
+  ByteHandlers,
   ConnectOptions,
   Connection,
   Listener,
@@ -12,8 +13,37 @@ import type {
   Transport,
 } from '../transport.js';
 
-/** Adapts a connected socket to {@link ByteDuplex}. */
-export function socketDuplex(socket: Socket): ByteDuplex {
+/** Bytes of the one buffer a client socket reads into (Node's own reads allocate this much each). */
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * The reads of a socket opened with node:net's `onread` option: every read lands in one reused
+ * buffer and goes to a callback, past Node's Readable-stream machinery (push, emit, read-more per
+ * read). The duplex hands chunks on as borrowed, or as copies to handlers that keep what they get.
+ */
+export class SocketReads {
+  /** The `onread` option to open the socket with. */
+  readonly onread = {
+    buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+    callback: (bytes: number, buf: Uint8Array): boolean => {
+      const chunk = Buffer.from(buf.buffer, buf.byteOffset, bytes);
+      if (this.sink) this.sink(chunk);
+      else this.early.push(Buffer.from(chunk));
+      return true;
+    },
+  };
+  private sink: ((chunk: Buffer) => void) | undefined;
+  private early: Buffer[] = [];
+
+  /** Delivers reads to `h` from now on (those that came before, first). */
+  startTo(h: ByteHandlers): void {
+    for (const c of this.early.splice(0)) h.data(c);
+    this.sink = h.borrowing ? (c) => h.data(c, true) : (c) => h.data(Buffer.from(c));
+  }
+}
+
+/** Adapts a connected socket to {@link ByteDuplex}; `reads` when it was opened with their `onread`. */
+export function socketDuplex(socket: Socket, reads?: SocketReads): ByteDuplex {
   socket.setNoDelay(true);
   const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
   let closed = false;
@@ -48,7 +78,8 @@ export function socketDuplex(socket: Socket): ByteDuplex {
     },
     start(h) {
       let error: Error | undefined;
-      socket.on('data', (chunk: Buffer) => h.data(chunk));
+      if (reads) reads.startTo(h);
+      else socket.on('data', (chunk: Buffer) => h.data(chunk));
       socket.on('error', (err) => (error = err));
       socket.on('end', () => socket.end());
       socket.on('close', () => {
@@ -103,7 +134,8 @@ export const tcpTransport: Transport = {
   },
   connect(options: ConnectOptions): Promise<Connection> {
     return new Promise((resolve, reject) => {
-      const socket = netConnect({ host: options.host, port: options.port });
+      const reads = new SocketReads();
+      const socket = netConnect({ host: options.host, port: options.port, onread: reads.onread });
       const timeoutMs = options.connectTimeoutMs ?? 10_000;
       const timer = setTimeout(() => {
         socket.destroy();
@@ -125,7 +157,7 @@ export const tcpTransport: Transport = {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
-        const raw = socketDuplex(socket);
+        const raw = socketDuplex(socket, reads);
         const conn = new FramedConnection(options.wrap ? options.wrap(raw) : raw, 'client', options);
         conn.ready.then(() => resolve(conn), reject);
       });
