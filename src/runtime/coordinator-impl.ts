@@ -41,10 +41,6 @@ export class Coordinator {
   private readonly gate: WaitGate;
   private failover: Promise<void> = Promise.resolve();
   private paused = false;
-  /** The first seq not sent yet. */
-  private nextSeq = 0;
-  /** A hedged send under way: the next sample waits for it. */
-  private hedging: Promise<void> | undefined;
   /** Samples in flight at most (set when streaming starts). */
   private window = 1;
   private finishing = false;
@@ -86,6 +82,8 @@ export class Coordinator {
       window: () => this.window,
       epoch: () => this.epoch,
       guard: <T>(p: Promise<T>) => this.guard(p),
+      held: () => this.paused || this.fatal !== undefined,
+      fail: (err) => this.fail(err),
     });
     this.stallMs = o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     const limit = 3 * this.stallMs;
@@ -154,7 +152,7 @@ export class Coordinator {
     const startMs = nowMs();
     const k = this.batch;
     const window = (this.window = Math.max(this.o.window ?? (2 * this.links.length + 2) * k, k));
-    this.feed();
+    this.entry.fill();
     while (this.ledger.released < samples.count && !this.fatal) await this.gate.wait();
     if (this.fatal) throw this.fatal;
     const endMs = nowMs();
@@ -200,39 +198,6 @@ export class Coordinator {
     for (const reject of this.guards) reject(this.fatal);
     this.guards.clear();
     this.gate.wake();
-  }
-
-  /**
-   * Sends the next samples while the window admits them (at the start, after each completed result and
-   * after a failover): called from where room appears, so the stream loop does not wake per sample.
-   * A hedged send is waited for before the next one, as before; a sample that cannot be sent fails the run.
-   */
-  private feed(): void {
-    const { count } = this.o.samples;
-    const k = this.batch;
-    try {
-      while (!this.hedging && !this.paused && !this.fatal && this.nextSeq < count) {
-        const first = this.nextSeq;
-        const n = Math.min(k, count - first);
-        if (this.ledger.incomplete.size + n > this.window) return;
-        const seqs = n === 1 ? [first] : Array.from({ length: n }, (_, i) => first + i);
-        this.nextSeq += n;
-        const at = nowMs();
-        for (const seq of seqs) this.ledger.start(seq, at);
-        // an unhedged send is only queued: what the window admits now goes out in one write
-        const hedged = this.entry.send(seqs);
-        if (hedged)
-          this.hedging = hedged.then(
-            () => {
-              this.hedging = undefined;
-              this.feed();
-            },
-            (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
-          );
-      }
-    } catch (err) {
-      this.fail(err instanceof Error ? err : new Error(String(err)));
-    }
   }
 
   /**
@@ -316,7 +281,7 @@ export class Coordinator {
     if (!this.ledger.result(link.endpoint.device, f, at, this.batch > 1)) return;
     // a delivery is progress for the stall limit; only the last one (or a failure) ends the stream's wait
     this.gate.progress(at);
-    this.feed();
+    this.entry.fill();
     if (this.ledger.released === this.o.samples.count) this.gate.wake();
   }
 
@@ -393,7 +358,7 @@ export class Coordinator {
     }
     // the stall limit counts from the end of the failover, as a fresh wait did before
     this.gate.progress(nowMs());
-    this.feed();
+    this.entry.fill();
   }
 
   /** Flushes every live node's timeline; returns what each said about its links. */

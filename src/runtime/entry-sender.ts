@@ -43,12 +43,20 @@ export interface EntrySenderOptions {
   readonly epoch: () => number;
   /** Waits for `p` unless the run fails first. */
   readonly guard: <T>(p: Promise<T>) => Promise<T>;
+  /** True while no new sample may be sent (a failover in progress, or the run failed). */
+  readonly held: () => boolean;
+  /** Fails the run (a sample that cannot be sent). */
+  readonly fail: (err: Error) => void;
 }
 
 /** Sends samples into the pipeline. */
 export class EntrySender {
   /** Per entry stage: the tensors the coordinator sends it, with their wire precision. */
   private readonly entrySends: ReadonlyMap<number, readonly { name: string; wire: WireEncoding }[]>;
+  /** The first seq not sent yet. */
+  private nextSeq = 0;
+  /** A hedged send under way: the next sample waits for it. */
+  private hedging: Promise<void> | undefined;
 
   constructor(private readonly o: EntrySenderOptions) {
     this.entrySends = new Map(
@@ -60,6 +68,38 @@ export class EntrySender {
         })),
       ]),
     );
+  }
+
+  /**
+   * Sends the next samples while the window admits them (called at the start, after each completed
+   * result and after a failover: where room appears, so nothing waits per sample). A hedged send is
+   * waited for before the next one; a sample that cannot be sent fails the run.
+   */
+  fill(): void {
+    const { count } = this.o.samples;
+    const k = this.o.batch;
+    try {
+      while (!this.hedging && !this.o.held() && this.nextSeq < count) {
+        const first = this.nextSeq;
+        const n = Math.min(k, count - first);
+        if (this.o.ledger.incomplete.size + n > this.o.window()) return;
+        const seqs = n === 1 ? [first] : Array.from({ length: n }, (_, i) => first + i);
+        this.nextSeq += n;
+        const at = nowMs();
+        for (const seq of seqs) this.o.ledger.start(seq, at);
+        const hedged = this.send(seqs);
+        if (hedged)
+          this.hedging = hedged.then(
+            () => {
+              this.hedging = undefined;
+              this.fill();
+            },
+            (err: unknown) => this.o.fail(asError(err)),
+          );
+      }
+    } catch (err) {
+      this.o.fail(asError(err));
+    }
   }
 
   /**
@@ -178,6 +218,10 @@ export class EntrySender {
       target: link.endpoint.device,
     });
   }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 /** The tensors of `sends` present in every sample of `all`, stacked along the first dim. */
