@@ -30,7 +30,7 @@ export class CreditReports {
   /** The application consumed a queued frame of `bytes`. */
   consumed(bytes: number): void {
     const grant = this.credit.onConsume(bytes);
-    if (grant || (this.askPending && this.credit.queuedFrames === 0)) this.report(grant);
+    if (grant || this.askPending) this.report(grant);
     else if (!this.peerAsks && this.credit.owed && !this.timer) {
       // one timer per connection, left running after a batched report (cheaper than re-arming per frame)
       this.timer = setTimeout(() => {
@@ -54,12 +54,9 @@ export class CreditReports {
     this.stop();
   }
 
-  /**
-   * The peer is held back (its credited frames before this ask have all arrived): report what is
-   * owed once none of them waits to be consumed, now or at the consumption that empties the queue.
-   */
+  /** The peer is held back: report what is owed now, or else at the next consumption. */
   asked(): void {
-    if (this.credit.queuedFrames === 0) this.report(undefined);
+    if (this.credit.owed) this.report(undefined);
     else this.askPending = true;
   }
 
