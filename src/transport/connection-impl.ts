@@ -16,10 +16,12 @@ import {
 } from './codec/frame.js';
 import { MIN_KEY_BYTES } from './auth/handshake.js';
 import { RecordOpener, RecordSealer, type RecordKeys } from './auth/record-layer.js';
-import { CREDITED_TYPES, SendCredit } from './credit.js';
+import { CREDITED_TYPES } from './credit.js';
 import { CreditReports } from './credit-reports.js';
 import { HandshakeState, field, windowString, type WireFeature } from './handshake-state.js';
 import { MAX_COALESCED_RECORD_BYTES, Outbox } from './outbox.js';
+import { ReceiveQueue } from './receive-queue.js';
+import { SendQueue } from './send-queue.js';
 import { AuthError, TransportError } from './errors.js';
 import {
   DEFAULT_WINDOW,
@@ -31,12 +33,6 @@ import {
   type CreditWindow,
   type TransportLogEvent,
 } from './transport.js';
-
-interface PendingSend {
-  readonly frame: EncodedFrame;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-}
 
 type Role = 'client' | 'server';
 
@@ -69,15 +65,13 @@ export class FramedConnection implements Connection {
   private opener: RecordOpener | undefined;
   /** Frames this end sends carry a CRC32 (all but those sealed in records once no-crc was agreed). */
   private crcOut = true;
-  private sendCredit: SendCredit | undefined;
   private readonly reports: CreditReports;
-  private readonly queue: { frame: Frame; bytes: number }[] = [];
-  private readonly waiters: ((f: Frame | undefined) => void)[] = [];
-  private readonly pending: PendingSend[] = [];
-  private awaitingDrain = false;
-  /** Both ends agreed to `credit-ask`; `asked`: this end asked and no report came since. */
+  private readonly received = new ReceiveQueue((bytes) => {
+    if (!this.closeInfo) this.reports.consumed(bytes);
+  });
+  private readonly sends: SendQueue;
+  /** Both ends agreed to `credit-ask`. */
   private creditAsk = false;
-  private asked = false;
   private isReady = false;
   private closeInfo: CloseInfo | undefined;
   private settleReady!: { resolve: () => void; reject: (e: Error) => void };
@@ -85,13 +79,10 @@ export class FramedConnection implements Connection {
   private handshakeTimer: NodeJS.Timeout | undefined;
   private readonly handshake: HandshakeState;
   private counters = {
-    framesSent: 0,
-    bytesSent: 0,
     framesReceived: 0,
     bytesReceived: 0,
     rejectedFrames: 0,
     peerErrors: 0,
-    maxQueuedFrames: 0,
   };
 
   constructor(
@@ -113,6 +104,7 @@ export class FramedConnection implements Connection {
     this.handshake = new HandshakeState(role, this.psk, this.window, options.features);
     this.decoder = new FrameDecoder({ limits: this.limits });
     this.outbox = new Outbox(duplex, (err) => this.fail('write-failed', err));
+    this.sends = new SendQueue(this.outbox, (f) => this.writeControl(f));
     this.reports = new CreditReports(this.window, (grant) =>
       this.writeControl({ type: 'credit', streamId: 0, seq: 0, body: { ...grant } }),
     );
@@ -159,20 +151,11 @@ export class FramedConnection implements Connection {
           `frame of ${encoded.length} bytes exceeds maxFrameBytes ${this.limits.maxFrameBytes}`,
         ),
       );
-    return new Promise((resolve, reject) => {
-      this.pending.push({ frame: encoded, resolve, reject });
-      this.pump();
-    });
+    return new Promise((resolve, reject) => this.sends.push(encoded, resolve, reject));
   }
 
   receive(): Promise<Frame | undefined> {
-    const next = this.queue.shift();
-    if (next) {
-      this.consumed(next.bytes);
-      return Promise.resolve(next.frame);
-    }
-    if (this.closeInfo) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return this.received.receive();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Frame> {
@@ -183,77 +166,36 @@ export class FramedConnection implements Connection {
     if (!this.closeInfo) {
       this.writeControl({ type: 'close', streamId: 0, seq: 0, body: { reason } });
       this.finish({ reason, initiator: 'local' });
-      this.queue.length = 0;
+      this.received.clear();
       this.duplex.end();
     }
     await this.closed;
   }
 
   stats(): ConnectionStats {
-    const c = this.sendCredit;
+    const c = this.sends.credit;
     const k = this.counters;
     // called per sample by least-loaded replica choice: no object spread
     return {
-      framesSent: k.framesSent,
-      bytesSent: k.bytesSent,
+      framesSent: this.sends.framesSent,
+      bytesSent: this.sends.bytesSent,
       framesReceived: k.framesReceived,
       bytesReceived: k.bytesReceived,
       rejectedFrames: k.rejectedFrames,
       peerErrors: k.peerErrors,
-      maxQueuedFrames: k.maxQueuedFrames,
+      maxQueuedFrames: this.received.maxQueuedFrames,
       inFlightFrames: c?.inFlightFrames ?? 0,
       inFlightBytes: c?.inFlightBytes ?? 0,
       maxInFlightFrames: c?.maxInFlightFrames ?? 0,
       maxInFlightBytes: c?.maxInFlightBytes ?? 0,
-      queuedFrames: this.queue.length,
-      pendingSends: this.pending.length,
+      queuedFrames: this.received.length,
+      pendingSends: this.sends.length,
     };
-  }
-
-  /** Moves sends the peer's credit admits into the outbox; waits while the byte stream pushes back. */
-  private pump(): void {
-    if (!this.isReady || this.awaitingDrain) return;
-    while (
-      this.pending.length > 0 &&
-      !this.closeInfo &&
-      this.sendCredit!.canSend(this.pending[0].frame.length)
-    ) {
-      if (this.outbox.blocked) {
-        this.awaitingDrain = true;
-        void this.outbox.drained().then(() => {
-          this.awaitingDrain = false;
-          this.pump();
-        });
-        return;
-      }
-      const p = this.pending.shift()!;
-      this.sendCredit!.onSent(p.frame.length);
-      this.counters.framesSent += 1;
-      this.counters.bytesSent += p.frame.length;
-      this.outbox.push(p.frame, p.resolve);
-    }
-    const credit = this.sendCredit!;
-    if (
-      this.creditAsk &&
-      !this.asked &&
-      this.pending.length > 0 &&
-      !this.closeInfo &&
-      credit.inFlightFrames < credit.window.frames
-    ) {
-      // held back by the byte window: the peer's half-window reports may never come (a frame
-      // larger than the rest), and it sends no delayed ones. Held back by frames, they will.
-      this.asked = true;
-      this.writeControl({ type: 'credit', streamId: 0, seq: 0, body: { ask: true } });
-    }
   }
 
   /** Queues a transport frame; frames are sealed in outbox order, which is the record order on the wire. */
   private writeControl(frame: MessageFrame): void {
     this.outbox.push(encodeFrameParts(frame, this.crcOut));
-  }
-
-  private consumed(bytes: number): void {
-    if (!this.closeInfo) this.reports.consumed(bytes);
   }
 
   private onData(chunk: Buffer, borrowed: boolean): void {
@@ -321,14 +263,7 @@ export class FramedConnection implements Connection {
         this.fail('credit-violation', new TransportError(`peer ${this.remote} overran the receive window`));
         return;
       }
-      const waiter = this.waiters.shift();
-      if (waiter) {
-        this.consumed(r.bytes);
-        waiter(f);
-      } else {
-        this.queue.push({ frame: f, bytes: r.bytes });
-        this.counters.maxQueuedFrames = Math.max(this.counters.maxQueuedFrames, this.queue.length);
-      }
+      this.received.arrive(f, r.bytes);
       return;
     }
     const body = (f as MessageFrame).body;
@@ -336,9 +271,7 @@ export class FramedConnection implements Connection {
       const frames = field(body, 'frames');
       const bytes = field(body, 'bytes');
       if (typeof frames === 'number' && typeof bytes === 'number') {
-        this.sendCredit!.onGrant({ frames, bytes });
-        this.asked = false;
-        this.pump();
+        this.sends.onGrant(frames, bytes);
       } else if (this.creditAsk && field(body, 'ask') === true) this.reports.asked();
     } else if (f.type === 'error') {
       this.counters.peerErrors += 1;
@@ -437,7 +370,6 @@ export class FramedConnection implements Connection {
       if (rest.length > 0) this.openRecords(rest);
     }
     clearTimeout(this.handshakeTimer);
-    this.sendCredit = new SendCredit(this.peerWindow);
     this.isReady = true;
     this.log({
       level: 'info',
@@ -446,7 +378,7 @@ export class FramedConnection implements Connection {
       message: `${this.role} ready${this.authenticated ? ' (authenticated)' : ''}`,
     });
     this.settleReady.resolve();
-    this.pump();
+    this.sends.start(this.peerWindow, this.creditAsk);
   }
 
   private onStreamClosed(err?: Error): void {
@@ -469,7 +401,7 @@ export class FramedConnection implements Connection {
       : error.message;
     this.log({ level: error instanceof AuthError ? 'warn' : 'error', event, remote: this.remote, message });
     this.finish({ reason: `${event}: ${error.message}`, initiator: 'local', error });
-    this.queue.length = 0;
+    this.received.clear();
     this.duplex.end();
     setTimeout(() => this.duplex.destroy(), 200).unref();
   }
@@ -482,11 +414,8 @@ export class FramedConnection implements Connection {
     this.reports.stop();
     const err = info.error ?? new TransportError(`connection to ${this.remote} closed: ${info.reason}`);
     this.settleReady.reject(err);
-    for (const p of this.pending.splice(0))
-      p.reject(
-        new TransportError(`connection to ${this.remote} closed before the frame was sent: ${info.reason}`),
-      );
-    if (this.queue.length === 0) for (const w of this.waiters.splice(0)) w(undefined);
+    this.sends.close(`connection to ${this.remote} closed before the frame was sent: ${info.reason}`);
+    this.received.end();
     this.settleClosed(info);
   }
 }
