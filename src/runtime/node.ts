@@ -4,7 +4,6 @@
  * replica of the next stage (or back to the coordinator). One inference at a time, like one device.
  */
 import { EdgesplitError, errorMessage } from '../core/errors.js';
-import type { Tensor } from '../core/tensor.js';
 import type { Frame, MessageFrame, TensorFrame } from '../transport/codec/frame.js';
 import { stderrLog } from '../transport/connection-impl.js';
 import type { Connection, Listener } from '../transport/transport.js';
@@ -179,14 +178,8 @@ class StageNode {
     }
     const key = sampleKey(f.streamId, f.seq);
     if (this.done.has(key)) return; // a hedged branch's late copy: the first one already ran
-    let feeds: Record<string, Tensor>;
-    // a one-tensor sample is complete on arrival: one small object, named by the assignment's own string
-    if (a.expects.length === 1) feeds = { [a.expects[0]]: f.tensor };
-    else {
-      const got = a.assembler.add(f.streamId, f.seq, f.name, f.tensor);
-      if (!got) return;
-      feeds = Object.fromEntries(got);
-    }
+    const feeds = a.assembler.add(f.streamId, f.seq, f.name, f.tensor);
+    if (!feeds) return;
     this.done.remember(key);
     return this.worker.push({ epoch: f.streamId, seq: f.seq, feeds, received: nowMs() });
   }

@@ -139,19 +139,11 @@ export class RunLedger {
     let wanted = false;
     for (let i = 0; i < count && !wanted; i++) wanted = this.wanted(f.seq + i);
     if (!wanted) return false;
-    let names: string[];
-    let tensors: Tensor[];
-    if (this.singleOutput) {
-      // one graph output: the tensor completes its sample(s) by itself, no assembler entry
-      names = [f.name];
-      tensors = [f.tensor];
-    } else {
-      const got = this.partials.add(f.streamId, f.seq, f.name, f.tensor);
-      if (!got) return false;
-      if (this.partials.size > 0) this.partials.dropSeq(f.seq);
-      names = [...got.keys()];
-      tensors = names.map((n) => got.get(n)!);
-    }
+    const got = this.partials.add(f.streamId, f.seq, f.name, f.tensor);
+    if (!got) return false;
+    if (this.partials.size > 0) this.partials.dropSeq(f.seq);
+    const names = Object.keys(got);
+    const tensors = names.map((n) => got[n]);
     const parts = batched ? tensors.map((t) => unstackTensor(t)) : undefined;
     let completed = 0;
     let indexSum = 0;

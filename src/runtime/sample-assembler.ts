@@ -34,10 +34,10 @@ export class SampleAssembler {
     return this.partial.size;
   }
 
-  /** Adds one tensor; returns the sample's tensors when this one completed it. */
-  add(epoch: number, seq: number, name: string, tensor: Tensor): Map<string, Tensor> | undefined {
+  /** Adds one tensor; returns the sample's tensors by name when this one completed it. */
+  add(epoch: number, seq: number, name: string, tensor: Tensor): Record<string, Tensor> | undefined {
     // a one-tensor sample is complete on arrival: no partial entry to look up, make and delete
-    if (this.expected === 1) return new Map<string, Tensor>().set(name, tensor);
+    if (this.expected === 1) return { [name]: tensor };
     const key = sampleKey(epoch, seq);
     let got = this.partial.get(key);
     if (!got) {
@@ -51,7 +51,7 @@ export class SampleAssembler {
     got.set(name, tensor);
     if (got.size < this.expected) return undefined;
     this.partial.delete(key);
-    return got;
+    return Object.fromEntries(got);
   }
 
   /** Drops every incomplete sample of an epoch before `epoch`. */
