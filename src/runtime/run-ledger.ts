@@ -13,7 +13,7 @@ import type { RuntimePlan } from './routes.js';
 import { RunStats, type Batched } from './run-stats.js';
 import { SampleAssembler } from './sample-assembler.js';
 import type { RunRecords, RunSummary, SendRecord } from './summary.js';
-import type { TimelineBatch } from './timeline-codec.js';
+import { TIMELINE_FIELDS, type TimelineBatch } from './timeline-codec.js';
 
 /** Options of {@link RunLedger}. */
 export interface RunLedgerOptions {
@@ -102,28 +102,47 @@ export class RunLedger {
   timeline(from: TimelineSource, batch: TimelineBatch): void {
     const v = batch.values;
     const off = from.offset.offsetMs;
-    if (!this.keepRecords) {
-      for (let r = 0, o = 0; r < batch.records; r++, o += 10)
-        this.stats.nodeValues(from.stageIndex, v, o, off);
-      return;
-    }
-    for (let r = 0, o = 0; r < batch.records; r++, o += 10) {
+    for (let r = 0, o = 0; r < batch.records; r++, o += TIMELINE_FIELDS.length) {
+      const epoch = v[o];
+      const seq = v[o + 1];
+      const received = v[o + 2] - off;
+      const inferStart = v[o + 3] - off;
+      const inferEnd = v[o + 4] - off;
+      const sendStart = v[o + 5] - off;
+      const sendEnd = v[o + 6] - off;
+      const bytes = v[o + 7];
       const t = v[o + 8];
+      const count = v[o + 9];
+      const si = from.stageIndex;
+      this.stats.nodeFields(
+        si,
+        epoch,
+        seq,
+        received,
+        inferStart,
+        inferEnd,
+        sendStart,
+        sendEnd,
+        bytes,
+        t < 0,
+        count,
+      );
+      if (!this.keepRecords) continue;
+      const target = t < 0 ? '' : batch.targets[t];
       const rec: BatchNodeRecord = {
-        stageIndex: from.stageIndex,
+        stageIndex: si,
         device: from.endpoint.device,
-        epoch: v[o],
-        seq: v[o + 1],
-        received: v[o + 2] - off,
-        inferStart: v[o + 3] - off,
-        inferEnd: v[o + 4] - off,
-        sendStart: v[o + 5] - off,
-        sendEnd: v[o + 6] - off,
-        bytes: v[o + 7],
-        target: t < 0 ? '' : batch.targets[t],
-        count: v[o + 9],
+        epoch,
+        seq,
+        received,
+        inferStart,
+        inferEnd,
+        sendStart,
+        sendEnd,
+        bytes,
+        target,
+        count,
       };
-      this.stats.node(rec);
       this.records.nodes.push(...perSampleRecords(rec));
     }
   }

@@ -126,7 +126,7 @@ export class RunStats {
 
   /** A node's timeline record (coordinator clock); dropped samples (no target) do not count. */
   node(r: Batched<NodeRecord>): void {
-    this.fold(
+    this.nodeFields(
       r.stageIndex,
       r.epoch,
       r.seq,
@@ -142,26 +142,10 @@ export class RunStats {
   }
 
   /**
-   * {@link node} straight from a decoded timeline batch (`TimelineBatch.values`, the record at
-   * offset `o`, node clock minus `offsetMs`): no record object per sample and stage.
+   * {@link node} from the record's fields (coordinator clock; `dropped`: the sample went nowhere), as
+   * the ledger reads them from a decoded timeline batch: no record object per sample and stage.
    */
-  nodeValues(stageIndex: number, v: Float64Array, o: number, offsetMs: number): void {
-    this.fold(
-      stageIndex,
-      v[o],
-      v[o + 1],
-      v[o + 2] - offsetMs,
-      v[o + 3] - offsetMs,
-      v[o + 4] - offsetMs,
-      v[o + 5] - offsetMs,
-      v[o + 6] - offsetMs,
-      v[o + 7],
-      v[o + 8] < 0,
-      v[o + 9],
-    );
-  }
-
-  private fold(
+  nodeFields(
     stageIndex: number,
     epoch: number,
     seq: number,
