@@ -1,7 +1,8 @@
 /**
- * The plans `bench/pipeline.ts` runs on loopback: the zoo's `local` (3 stages) and `remote` (2) cut
- * where they balance MACs, and issue 11's target case, a chain of 3 cheap stages whose every hop
- * carries one 3,136-byte fp32 tensor (1x1x28x28).
+ * The plans `bench/pipeline.ts` runs on loopback: the zoo's `local` (3 stages) and `remote` (2)
+ * cut where the largest stage has the fewest MACs and, of those cuts, the fewest bytes cross; and
+ * issue 11's target case, a chain of 3 cheap stages whose every hop carries one 3,136-byte fp32
+ * tensor (1x1x28x28).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,20 +28,32 @@ export interface LoopbackCase {
   readonly overheadTarget?: boolean;
 }
 
-/** Cut indices that split the model's MACs into `stages` nearly equal parts. */
+/**
+ * Cut indices for `stages` pipeline stages, chosen as a pipeline planner would on a host where a
+ * byte between processes costs CPU: the cuts whose largest stage has the fewest MACs (the pipeline's
+ * bottleneck), and among those the fewest bytes crossing the cuts (so a cut inside a residual
+ * block, where two tensors cross, loses to the block boundary with the same MACs); of equal
+ * cuts, the latest, so MAC-free ops (Add, ReLU) stay with the op they follow.
+ */
 export function balancedCuts(model: ModelProto, stages: number): number[] {
-  const profile = profileGraph(buildGraph(model));
-  const total = profile.cuts[profile.cuts.length - 1].cumulativeMacs;
-  const cuts: number[] = [];
-  for (let s = 1; s < stages; s++) {
-    const target = (total * s) / stages;
-    let best = 1;
-    for (const c of profile.cuts.slice(1, -1))
-      if (Math.abs(c.cumulativeMacs - target) < Math.abs(profile.cuts[best].cumulativeMacs - target))
-        best = c.index;
-    cuts.push(best);
-  }
-  return cuts;
+  const cuts = profileGraph(buildGraph(model)).cuts;
+  const inner = cuts.slice(1, -1);
+  let best: { cuts: number[]; maxMacs: number; bytes: number } | undefined;
+  const visit = (chosen: number[], from: number): void => {
+    if (chosen.length === stages - 1) {
+      const bounds = [0, ...chosen.map((i) => cuts[i].cumulativeMacs), cuts[cuts.length - 1].cumulativeMacs];
+      const maxMacs = Math.max(...bounds.slice(1).map((m, k) => m - bounds[k]));
+      const bytes = chosen.reduce((s, i) => s + cuts[i].bytes, 0);
+      if (!best || maxMacs < best.maxMacs || (maxMacs === best.maxMacs && bytes <= best.bytes))
+        best = { cuts: [...chosen], maxMacs, bytes };
+      return;
+    }
+    for (const c of inner) if (c.index > from) visit([...chosen, c.index], c.index);
+  };
+  visit([], 0);
+  if (!best)
+    throw new RangeError(`model '${model.graph?.name ?? ''}' has too few nodes for ${stages} stages`);
+  return best.cuts;
 }
 
 /** The zoo model `name` in `stages` MAC-balanced stages. */
