@@ -1,15 +1,15 @@
 /**
  * Pipeline benchmark (run with `npx tsx bench/pipeline.ts`; needs `npx tsc -p tsconfig.json` first,
  * because the nodes run the built CLI). Environment: `BENCH_ONLY=chain3k,local,remote,ble` runs some
- * cases only; `BENCH_SAMPLES` (default 3000) the zoo cases' samples per long run,
+ * cases only; `BENCH_SAMPLES` (default 10000, all of fashion-mnist-test) the zoo cases' samples per long run,
  * `BENCH_TARGET_SAMPLES` (default 6000) the 3 KB chain's; `BENCH_WARMUP` the samples before the steady
  * window (default half the run); `BENCH_BATCHES=1` batch 1 only; `BENCH_BLE_SAMPLES` (default 8).
  * Prints ratios measured in one run:
  *  1. loopback, no emulation (`--emulate none`), at batch 1 and at the automatic micro-batch, for
  *     issue 11's target case (3 cheap stages, one 3,136-byte fp32 tensor on every hop: see
  *     `loopback-cases.ts`) and for the zoo's `local` model in 3 stages and `remote` in 2 (cuts
- *     balancing MACs; their hops carry up to 49 KiB, so their batch-1 figure mixes per-byte and
- *     per-frame costs):
+ *     where the largest stage has the fewest MACs; their hops carry up to 49 KiB, so their batch-1
+ *     figure mixes per-byte and per-frame costs):
  *     (a) runtime CPU overhead per sample per hop = (user+sys CPU of all processes - onnxruntime
  *         compute time) / samples / hops, hops = stages + 1 (coordinator -> stage 0 -> ... -> coordinator),
  *         the compute being the stage models' onnxruntime CPU time measured in this process, twice:
@@ -52,7 +52,8 @@ function envCount<T extends number | undefined>(name: string, fallback: T): numb
   return n;
 }
 
-const BENCH_N = envCount('BENCH_SAMPLES', 3000);
+// at the automatic batch (~58 for `local`) 3,000 samples were ~50 frames, too few to leave the warm-up
+const BENCH_N = envCount('BENCH_SAMPLES', 10000);
 // BENCH_BATCHES=1 measures batch 1 only (e.g. on a commit without micro-batching)
 const BATCHES = process.env.BENCH_BATCHES === '1' ? [1] : [1, undefined];
 // the target case is cheap, and its per-sample CPU keeps falling for the first few thousand samples
