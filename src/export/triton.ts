@@ -1,5 +1,6 @@
 import { EdgesplitError } from '../core/errors.js';
 import type { Dim } from '../graph/types.js';
+import { V2_OF_ONNX, V2_TYPES } from '../serve/datatypes.js';
 import { PbEnum, PbMap, type PbMessage } from './pbtxt.js';
 
 /** A model input or output as the exporter sees it: ONNX dtype name and shape (strings are symbolic). */
@@ -27,27 +28,13 @@ export interface TritonOptions {
   readonly instanceKind?: 'cpu' | 'gpu';
 }
 
-/** ONNX dtype names to Triton's `DataType` (model_config.proto). */
-const TRITON_DTYPE: Readonly<Record<string, string>> = {
-  bool: 'TYPE_BOOL',
-  uint8: 'TYPE_UINT8',
-  uint16: 'TYPE_UINT16',
-  uint32: 'TYPE_UINT32',
-  uint64: 'TYPE_UINT64',
-  int8: 'TYPE_INT8',
-  int16: 'TYPE_INT16',
-  int32: 'TYPE_INT32',
-  int64: 'TYPE_INT64',
-  float16: 'TYPE_FP16',
-  float32: 'TYPE_FP32',
-  float64: 'TYPE_FP64',
-  string: 'TYPE_STRING',
-  bfloat16: 'TYPE_BF16',
-};
+/** Triton data types with no v2 datatype name (the v2 ones come from `V2_TYPES`). */
+const TRITON_ONLY: Readonly<Record<string, string>> = { bfloat16: 'TYPE_BF16' };
 
 /** Triton's data type for an ONNX dtype name. */
 export function tritonDataType(dtype: string, where: string): string {
-  const t = TRITON_DTYPE[dtype];
+  const v2 = V2_OF_ONNX[dtype];
+  const t = v2 ? V2_TYPES[v2].triton : TRITON_ONLY[dtype];
   if (!t) throw new EdgesplitError('E_ONNX_INVALID', `${where}: dtype ${dtype} has no Triton data type`);
   return t;
 }

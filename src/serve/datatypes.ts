@@ -1,61 +1,47 @@
 import type { DType, TensorArray } from '../core/tensor.js';
+import { DTYPES } from '../core/vocabulary.js';
 
-/** Tensor element types of the Open Inference Protocol v2 (KServe / Triton). */
-export type V2Datatype =
-  | 'BOOL'
-  | 'UINT8'
-  | 'UINT16'
-  | 'UINT32'
-  | 'UINT64'
-  | 'INT8'
-  | 'INT16'
-  | 'INT32'
-  | 'INT64'
-  | 'FP16'
-  | 'FP32'
-  | 'FP64'
-  | 'BYTES';
+/**
+ * Tensor element types of the Open Inference Protocol v2 (KServe / Triton), each with the ONNX dtype
+ * name it carries and Triton's `DataType` name (model_config.proto; `BYTES` is `TYPE_STRING`). The
+ * one table every v2, ONNX and Triton type mapping of the server and the exporter derives from.
+ */
+export const V2_TYPES = {
+  BOOL: { onnx: 'bool', triton: 'TYPE_BOOL' },
+  UINT8: { onnx: 'uint8', triton: 'TYPE_UINT8' },
+  UINT16: { onnx: 'uint16', triton: 'TYPE_UINT16' },
+  UINT32: { onnx: 'uint32', triton: 'TYPE_UINT32' },
+  UINT64: { onnx: 'uint64', triton: 'TYPE_UINT64' },
+  INT8: { onnx: 'int8', triton: 'TYPE_INT8' },
+  INT16: { onnx: 'int16', triton: 'TYPE_INT16' },
+  INT32: { onnx: 'int32', triton: 'TYPE_INT32' },
+  INT64: { onnx: 'int64', triton: 'TYPE_INT64' },
+  FP16: { onnx: 'float16', triton: 'TYPE_FP16' },
+  FP32: { onnx: 'float32', triton: 'TYPE_FP32' },
+  FP64: { onnx: 'float64', triton: 'TYPE_FP64' },
+  BYTES: { onnx: 'string', triton: 'TYPE_STRING' },
+} as const;
+
+/** A v2 datatype name. */
+export type V2Datatype = keyof typeof V2_TYPES;
 
 /** Every v2 datatype name, for validation. */
-export const V2_DATATYPES: readonly V2Datatype[] = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-];
+export const V2_DATATYPES = Object.keys(V2_TYPES) as readonly V2Datatype[];
+
+/** v2 datatype of an ONNX dtype name (undefined for one v2 has no name for, e.g. bfloat16). */
+export const V2_OF_ONNX: Readonly<Partial<Record<string, V2Datatype>>> = Object.fromEntries(
+  V2_DATATYPES.map((v) => [V2_TYPES[v].onnx, v]),
+);
 
 /** v2 datatype of each edgesplit dtype. */
-export const DTYPE_TO_V2: Readonly<Record<DType, V2Datatype>> = {
-  float32: 'FP32',
-  float16: 'FP16',
-  int8: 'INT8',
-  uint8: 'UINT8',
-  int16: 'INT16',
-  int32: 'INT32',
-  int64: 'INT64',
-  bool: 'BOOL',
-};
+export const DTYPE_TO_V2 = Object.fromEntries(DTYPES.map((d) => [d, V2_OF_ONNX[d]!])) as Readonly<
+  Record<DType, V2Datatype>
+>;
 
 /** edgesplit dtype of the v2 datatypes this server can carry (the others have no `DType`). */
-export const V2_TO_DTYPE: Readonly<Partial<Record<V2Datatype, DType>>> = {
-  FP32: 'float32',
-  FP16: 'float16',
-  INT8: 'int8',
-  UINT8: 'uint8',
-  INT16: 'int16',
-  INT32: 'int32',
-  INT64: 'int64',
-  BOOL: 'bool',
-};
+export const V2_TO_DTYPE: Readonly<Partial<Record<V2Datatype, DType>>> = Object.fromEntries(
+  DTYPES.map((d) => [DTYPE_TO_V2[d], d]),
+);
 
 /** Inclusive integer range of the integer dtypes, used to reject out-of-range JSON values. */
 export const INT_RANGE: Readonly<Partial<Record<DType, readonly [number, number]>>> = {

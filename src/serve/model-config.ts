@@ -4,26 +4,9 @@
  * are Triton's (model_config.proto, snake_case as in its JSON form), so the same object is the REST
  * body and the gRPC message.
  */
-import type { V2Datatype } from './datatypes.js';
+import { V2_TYPES } from './datatypes.js';
 import type { TensorMeta } from './protocol.js';
 import type { ServedModel } from './served-model.js';
-
-/** Triton `DataType` enum name of each v2 datatype (`BYTES` is Triton's `TYPE_STRING`). */
-export const TRITON_DATA_TYPE: Readonly<Record<V2Datatype, string>> = {
-  BOOL: 'TYPE_BOOL',
-  UINT8: 'TYPE_UINT8',
-  UINT16: 'TYPE_UINT16',
-  UINT32: 'TYPE_UINT32',
-  UINT64: 'TYPE_UINT64',
-  INT8: 'TYPE_INT8',
-  INT16: 'TYPE_INT16',
-  INT32: 'TYPE_INT32',
-  INT64: 'TYPE_INT64',
-  FP16: 'TYPE_FP16',
-  FP32: 'TYPE_FP32',
-  FP64: 'TYPE_FP64',
-  BYTES: 'TYPE_STRING',
-};
 
 /** Parameter carrying the model's MACs per sample (edgesplit's profiler), for `hi`'s accounting. */
 export const MACS_PARAMETER = 'edgesplit_macs_per_sample';
@@ -66,13 +49,13 @@ export function modelConfigOf(m: ServedModel, b: ConfigBatching, macs?: number):
     max_batch_size: m.batched ? b.maxBatch : 0,
     input: m.signature.inputs.map((t) => ({
       name: t.name,
-      data_type: TRITON_DATA_TYPE[t.datatype],
+      data_type: V2_TYPES[t.datatype].triton,
       format: 'FORMAT_NONE',
       dims: dims(t),
     })),
     output: m.signature.outputs.map((t) => ({
       name: t.name,
-      data_type: TRITON_DATA_TYPE[t.datatype],
+      data_type: V2_TYPES[t.datatype].triton,
       dims: dims(t),
       label_filename: '',
     })),

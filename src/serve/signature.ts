@@ -1,29 +1,13 @@
 import { EdgesplitError } from '../core/errors.js';
 import { decodeModel, loadModelFile } from '../onnx/io.js';
-import type { ModelProto, ValueInfoProto } from '../onnx/proto.js';
-import type { V2Datatype } from './datatypes.js';
+import { ONNX_DTYPE, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
+import { V2_OF_ONNX } from './datatypes.js';
 import type { ModelSignature, TensorMeta } from './protocol.js';
-
-const ELEM_TO_V2: Readonly<Record<number, V2Datatype>> = {
-  1: 'FP32',
-  2: 'UINT8',
-  3: 'INT8',
-  4: 'UINT16',
-  5: 'INT16',
-  6: 'INT32',
-  7: 'INT64',
-  8: 'BYTES',
-  9: 'BOOL',
-  10: 'FP16',
-  11: 'FP64',
-  12: 'UINT32',
-  13: 'UINT64',
-};
 
 function toMeta(v: ValueInfoProto, where: string): TensorMeta {
   const tt = v.type?.tensorType;
   if (!tt) throw new EdgesplitError('E_ONNX_INVALID', `${where}: '${v.name}' is not a tensor`);
-  const datatype = ELEM_TO_V2[tt.elemType ?? 0];
+  const datatype = V2_OF_ONNX[ONNX_DTYPE[tt.elemType ?? 0] ?? ''];
   if (!datatype)
     throw new EdgesplitError(
       'E_ONNX_INVALID',
