@@ -4,7 +4,11 @@ import type { Tensor } from '../core/tensor.js';
 export interface InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  /** Runs the model on named inputs; returns the requested outputs (all when omitted). */
+  /**
+   * Runs the model on named inputs; returns the requested outputs (all when omitted). The returned
+   * tensors belong to the caller: a later run never writes into them, so a node may send their bytes
+   * without copying them (test/backend/backend.contract.ts checks every implementation).
+   */
   run(
     feeds: Readonly<Record<string, Tensor>>,
     outputNames?: readonly string[],

@@ -4,6 +4,7 @@ import type { InferenceSession } from '../../src/backend/backend.js';
 import { onnxruntimeBackend } from '../../src/backend/onnxruntime/onnxruntime-backend.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { seededInput } from '../helpers/models.js';
+import { backendContract } from './backend.contract.js';
 
 const opened: InferenceSession[] = [];
 async function load(model: string | Uint8Array): Promise<InferenceSession> {
@@ -64,3 +65,11 @@ describe('onnxruntime backend', () => {
     });
   });
 });
+
+backendContract('onnxruntime-node', () => ({
+  backend: onnxruntimeBackend,
+  model: new Uint8Array(readFileSync('models/ee-full.onnx')),
+  feeds: (batch, seed) => ({
+    input: { dtype: 'float32', dims: [batch, 1, 28, 28], data: seededInput(batch * 784, seed) },
+  }),
+}));

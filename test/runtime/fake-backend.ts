@@ -29,13 +29,14 @@ export function fakeBackend(): InferenceBackend & { runs: number } {
       return {
         inputNames: m.inputs,
         outputNames: Object.keys(m.outputs),
-        async run(feeds: Readonly<Record<string, Tensor>>) {
+        async run(feeds: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]) {
           b.runs += 1;
           const first = feeds[m.inputs[0]].data as Float32Array;
           if (m.delayMod)
             await new Promise((r) => setTimeout(r, Math.abs(Math.round(first[0])) % m.delayMod!));
           const out: Record<string, Tensor> = {};
           for (const [name, spec] of Object.entries(m.outputs)) {
+            if (outputNames && !outputNames.includes(name)) continue;
             const data = new Float32Array(first.length);
             for (const i of spec.sum) (feeds[i].data as Float32Array).forEach((v, j) => (data[j] += v));
             for (let j = 0; j < data.length; j++) data[j] += spec.add;
