@@ -151,7 +151,16 @@ export class FramedConnection implements Connection {
           `frame of ${encoded.length} bytes exceeds maxFrameBytes ${this.limits.maxFrameBytes}`,
         ),
       );
-    return new Promise((resolve, reject) => this.sends.push(encoded, resolve, reject));
+    const holdable = frame.type === 'tensor';
+    return new Promise((resolve, reject) => this.sends.push(encoded, resolve, reject, holdable));
+  }
+
+  cork(): void {
+    if (!this.closeInfo) this.outbox.hold();
+  }
+
+  uncork(): void {
+    this.outbox.release();
   }
 
   receive(): Promise<Frame | undefined> {

@@ -140,6 +140,19 @@ export interface Connection extends AsyncIterable<Frame> {
    * until this resolves, so do not change it before.
    */
   send(frame: Frame): Promise<void>;
+  /**
+   * Holds this end's tensor frames (not nested; a no-op once closed): tensor frames sent from now
+   * on wait and go out together, as one write (one record when keyed), at {@link uncork}. While
+   * held, such a send resolves as soon as its frame took credit and was queued, and its tensor data
+   * is read when the frames are written: keep it unchanged until `uncork()` returned. Held frames go
+   * out earlier, never later: at a cap (`HOLD_MAX_FRAMES`, `HOLD_MAX_BYTES`), when a send must wait
+   * for credit or for the byte stream, when any other frame is sent (control, health, the
+   * transport's own credit reports, errors, close; in the callback it was sent in, as without a
+   * hold) and when the connection closes. No timer: a holder that stops sending must uncork.
+   */
+  cork(): void;
+  /** Ends the hold and writes the frames it kept, before it returns. */
+  uncork(): void;
   /** The next received frame, or undefined once the connection is closed and drained. */
   receive(): Promise<Frame | undefined>;
   /** Closes gracefully: tells the peer, rejects pending sends, discards unread frames. */
