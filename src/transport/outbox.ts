@@ -6,7 +6,7 @@
  * per frame plus one per credit frame, and frames sent together (a sample's tensors, a credit
  * report next to data) share them.
  *
- * A connection may also be held (`Connection.cork`): its data frames then wait here past the
+ * A connection may also be held (`Connection.cork`): its small tensor frames then wait here past the
  * callback, each send resolving as soon as its frame is queued, until the hold is released, a cap
  * ({@link HOLD_MAX_FRAMES}, {@link HOLD_MAX_BYTES}) is reached, a send would wait (credit or the
  * byte stream), or any other frame is sent (control, health, a credit report, error, close). A stage
@@ -84,8 +84,8 @@ export class Outbox {
 
   /**
    * Queues one frame; `onWritten` runs once it was handed to the byte stream, or at once when the
-   * hold keeps a `holdable` frame (its bytes are read when the hold writes it). Any other frame is
-   * written, with whatever the hold kept, once the current callback is done.
+   * hold keeps a `holdable` frame (one that owns its bytes). Any other frame is written, with
+   * whatever the hold kept, once the current callback is done.
    */
   push(frame: EncodedFrame, onWritten?: () => void, holdable = false): void {
     for (const p of frame.parts) this.parts.push(p);

@@ -92,6 +92,23 @@ export function runHoldContract(name: string, makeTransport: () => Transport): v
       p.client.uncork();
     });
 
+    it('never holds a frame that views its tensor data (over 16 KiB at fp32): it goes with the held ones', async () => {
+      const { p, writes, before } = await counted(true);
+      p.client.cork();
+      await p.client.send(tensor(0));
+      const big = tensor(1, 8192);
+      await p.client.send(big);
+      // the caller may change the data once send resolved: the frame on the wire has the old values
+      const sentValues = Array.from(big.tensor.data as Float32Array);
+      (big.tensor.data as Float32Array).fill(0);
+      expect((await p.server.receive())!.seq).toBe(0);
+      const got = (await p.server.receive())!;
+      expect(got.seq).toBe(1);
+      expect(Array.from((got as typeof big).tensor.data as Float32Array)).toEqual(sentValues);
+      expect(writes.length - before).toBe(1);
+      p.client.uncork();
+    });
+
     it('writes the held frames before it closes', async () => {
       const { p } = await counted(true);
       p.client.cork();
