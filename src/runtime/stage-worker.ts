@@ -61,9 +61,10 @@ export interface StageWorkerOptions {
   /** Sends a frame to the coordinator without throwing. */
   readonly sendQuiet: (conn: Connection, frame: Frame) => Promise<void>;
   /**
-   * While more samples wait, their outputs are held and written together (at most
+   * At batch 1, while more samples wait, their outputs are held and written together (at most
    * `HOLD_MAX_FRAMES` samples, released as soon as the queue runs dry). Absent: every sample's
-   * outputs go at once. Not for emulated links or paced devices: the twin times every frame.
+   * outputs go at once. Not for emulated links or paced devices (the twin times every frame), nor
+   * micro-batches (a frame already carries k samples; holding 8 would delay 8k).
    */
   readonly hold?: OutputHold;
 }
@@ -169,7 +170,7 @@ export class StageWorker {
           this.missing,
         );
         const sendStart = nowMs();
-        if (!a.pacing) this.keep();
+        if (a.batch === 1 && !a.pacing) this.keep();
         const target = await this.o.send(a, frames, item.seq);
         this.record(a, item, inferStart, inferEnd, sendStart, target, bytes);
         if (this.timeline.length >= a.timelineBatch) await this.flushTimeline();
