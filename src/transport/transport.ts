@@ -144,7 +144,7 @@ export interface Connection extends AsyncIterable<Frame> {
    * Holds this end's small tensor frames (not nested; a no-op once closed): from now on they wait
    * and go out together, as one write (one record when keyed), at {@link uncork}. Such a send
    * resolves as soon as its frame took credit and was queued. Only frames the encoder copied the
-   * tensor's data into are held (payloads up to 16 KiB, or quantised), so the data may change once
+   * tensor's data into are held (payloads up to 16 KiB on the wire), so the data may change once
    * send resolves, as without a hold; a larger one goes out as it would uncorked, with what is held.
    * Held frames go out earlier, never later: at a cap (`HOLD_MAX_FRAMES`, `HOLD_MAX_BYTES`), when a
    * send must wait for credit or for the byte stream, when any other frame is sent (control,
