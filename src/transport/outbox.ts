@@ -40,7 +40,7 @@ export class Outbox {
   private written: (() => void)[] = [];
   private scheduled = false;
   private held = false;
-  /** Data frames queued under the hold since the last write. */
+  /** Holdable frames queued under the hold since the last write. */
   private heldFrames = 0;
   private heldBytes = 0;
   private sealer: RecordSealer | undefined;
@@ -66,7 +66,7 @@ export class Outbox {
     return this.writing ? new Promise((resolve) => this.drainWaiters.push(resolve)) : Promise.resolve();
   }
 
-  /** From now on data frames wait for {@link release} (or a cap, or {@link flushHeld}). */
+  /** From now on holdable frames wait for {@link release} (or a cap, or {@link flushHeld}). */
   hold(): void {
     this.held = true;
   }

@@ -13,7 +13,7 @@ interface PendingSend {
   readonly frame: EncodedFrame;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
-  /** A tensor frame, which a hold may keep (other frames go out in the callback they were sent in). */
+  /** A tensor frame that owns its bytes, which a hold may keep (others go out in the callback they were sent in). */
   readonly holdable: boolean;
 }
 
