@@ -6,6 +6,9 @@
  * (data plus credit frames), for two traffic shapes:
  *  - lockstep: the next frame is sent only after the receiver got the previous one, one frame per
  *    event-loop turn, as a batch-1 pipeline hop sees them;
+ *  - held: lockstep in groups of `HOLD_MAX_FRAMES`, each sent under `cork()` and written at
+ *    `uncork()`, as a batch-1 stage node with samples waiting sends them (frames that view their
+ *    tensor's data, here the 49 KB ones, are not held: that row shows the hold's bookkeeping alone);
  *  - stream: the sender awaits each send and sends again at once (window-limited bulk transfer);
  *  - back: lockstep from the accepting end to the connecting one (whose socket reads into one reused
  *    buffer through node:net's `onread`; accepted sockets read through Node's Readable stream), as
@@ -24,6 +27,7 @@
  */
 import { loadavg } from 'node:os';
 import type { TensorFrame } from '../src/transport/codec/frame.js';
+import { HOLD_MAX_FRAMES } from '../src/transport/outbox.js';
 import { tcpTransport } from '../src/transport/tcp/tcp-transport.js';
 import type { ByteDuplex, Connection, Listener } from '../src/transport/transport.js';
 
@@ -77,7 +81,7 @@ function tensorFrame(seq: number, elements: number): TensorFrame {
 }
 
 interface Row {
-  shape: 'lockstep' | 'stream' | 'back';
+  shape: 'lockstep' | 'held' | 'stream' | 'back';
   keyed: boolean;
   frameBytes: number;
   frames: number;
@@ -135,7 +139,16 @@ async function measure(
     tensorFrame(i, elements),
   );
   const run = async (n: number) => {
-    if (shape !== 'stream') {
+    if (shape === 'held') {
+      for (let i = 0; i < n; i += HOLD_MAX_FRAMES) {
+        const k = Math.min(HOLD_MAX_FRAMES, n - i);
+        client.cork();
+        for (let j = 0; j < k; j++) await client.send(frames[(i + j) % frames.length]);
+        client.uncork();
+        for (let j = 0; j < k; j++) if (!(await server.receive())) throw new Error('connection closed');
+        await new Promise((r) => setImmediate(r));
+      }
+    } else if (shape !== 'stream') {
       const [from, to] = shape === 'back' ? [server, client] : [client, server];
       for (let i = 0; i < n; i++) {
         const got = to.receive();
@@ -191,7 +204,7 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(',');
   const selected: [Row['shape'], boolean, number][] = [];
   for (const elements of SIZES)
-    for (const shape of ['lockstep', 'stream', 'back'] as const)
+    for (const shape of ['lockstep', 'held', 'stream', 'back'] as const)
       for (const keyed of [true, false])
         if (!only || (only[0] === shape && (only[1] === 'keyed') === keyed && Number(only[2]) === elements))
           selected.push([shape, keyed, elements]);

@@ -48,6 +48,9 @@ class StageNode {
   private readonly done = new RecentKeys(4096);
   private readonly worker: StageWorker;
   private readonly conns = new Set<Connection>();
+  /** Connections this node opened to the next stage, and those it corked (see {@link holdOutputs}). */
+  private readonly outgoing = new Set<Connection>();
+  private readonly corked: Connection[] = [];
   private dropped = 0;
   private closed = false;
   private readonly log: (line: string) => void;
@@ -61,7 +64,11 @@ class StageNode {
         log: (line) => this.log(line),
         onConnection: (c) => {
           this.conns.add(c);
-          void c.closed.then(() => this.conns.delete(c));
+          this.outgoing.add(c);
+          void c.closed.then(() => {
+            this.conns.delete(c);
+            this.outgoing.delete(c);
+          });
           void this.readLoop(c);
         },
       });
@@ -85,8 +92,22 @@ class StageNode {
               a.policy === 'seq' ? Math.floor(seq / a.batch) : undefined,
             ),
       sendQuiet: (conn, frame) => this.sendQuiet(conn, frame),
+      ...(o.linkWrap ? {} : { hold: this.holdOutputs }),
     });
   }
+
+  /** Corks every connection a sample's outputs (or timeline) may leave on, and uncorks those it corked. */
+  private readonly holdOutputs = {
+    cork: () => {
+      for (const c of this.outgoing) this.corked.push(c);
+      const coordinator = this.assignment?.coordinator;
+      if (coordinator) this.corked.push(coordinator);
+      for (const c of this.corked) c.cork();
+    },
+    uncork: () => {
+      for (const c of this.corked.splice(0)) c.uncork();
+    },
+  };
 
   async start(): Promise<StageNodeHandle> {
     this.listener = await this.o.transport.listen({

@@ -9,6 +9,7 @@ import type { InferenceSession } from '../backend/backend.js';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Frame, TensorFrame } from '../transport/codec/frame.js';
+import { HOLD_MAX_FRAMES } from '../transport/outbox.js';
 import type { Connection } from '../transport/transport.js';
 import { nowMs } from './clock.js';
 import type { AssignMessage } from './protocol.js';
@@ -37,6 +38,12 @@ export interface ReadySample {
   readonly received: number;
 }
 
+/** Holds and releases the frames a node sends (`Connection.cork` / `uncork` on its connections). */
+export interface OutputHold {
+  cork(): void;
+  uncork(): void;
+}
+
 /** What {@link StageWorker} needs from its node. */
 export interface StageWorkerOptions {
   /** Samples held ready before {@link StageWorker.push} waits (default 2). */
@@ -53,6 +60,13 @@ export interface StageWorkerOptions {
   readonly send: (a: Assignment, frames: TensorFrame[], seq: number) => Promise<string | undefined>;
   /** Sends a frame to the coordinator without throwing. */
   readonly sendQuiet: (conn: Connection, frame: Frame) => Promise<void>;
+  /**
+   * At batch 1, while more samples wait, their outputs are held and written together (at most
+   * `HOLD_MAX_FRAMES` samples, released as soon as the queue runs dry). Absent: every sample's
+   * outputs go at once. Not for emulated links or paced devices (the twin times every frame), nor
+   * micro-batches (a frame already carries k samples; holding 8 would delay 8k).
+   */
+  readonly hold?: OutputHold;
 }
 
 /** Runs ready samples one at a time and records them. */
@@ -67,6 +81,8 @@ export class StageWorker {
   private readonly timeline = new TimelineWriter();
   private readonly maxReady: number;
   private closed = false;
+  /** Samples whose outputs the hold keeps. */
+  private held = 0;
 
   constructor(private readonly o: StageWorkerOptions) {
     this.maxReady = o.maxReady ?? 2;
@@ -121,6 +137,7 @@ export class StageWorker {
     while (!this.closed) {
       const item = this.ready.shift();
       if (!item) {
+        this.release(true);
         await new Promise<void>((r) => (this.wakeWorker = r));
         this.wakeWorker = undefined;
         continue;
@@ -153,6 +170,7 @@ export class StageWorker {
           this.missing,
         );
         const sendStart = nowMs();
+        if (a.batch === 1 && !a.pacing) this.keep();
         const target = await this.o.send(a, frames, item.seq);
         this.record(a, item, inferStart, inferEnd, sendStart, target, bytes);
         if (this.timeline.length >= a.timelineBatch) await this.flushTimeline();
@@ -160,7 +178,26 @@ export class StageWorker {
         this.dropped += 1;
         this.o.log(`seq ${item.seq}: ${errorMessage(err)}`);
       }
+      this.release(false);
     }
+    this.release(true);
+  }
+
+  /** Before a send: when more samples wait, its outputs join the held ones. */
+  private keep(): void {
+    if (!this.o.hold) return;
+    if (this.held === 0) {
+      if (this.ready.length === 0) return;
+      this.o.hold.cork();
+    }
+    this.held += 1;
+  }
+
+  /** After a send: the held outputs go once no sample waits, the cap is reached, or `now`. */
+  private release(now: boolean): void {
+    if (this.held === 0 || !(now || this.ready.length === 0 || this.held >= HOLD_MAX_FRAMES)) return;
+    this.held = 0;
+    this.o.hold!.uncork();
   }
 
   /** Counts a sample (or micro-batch) run and adds its timeline record. */

@@ -8,6 +8,7 @@
 import { FrameDecoder, type DecodeResult } from './codec/decoder.js';
 import {
   encodeFrameParts,
+  ownsItsBytes,
   resolveLimits,
   type EncodedFrame,
   type Frame,
@@ -151,7 +152,17 @@ export class FramedConnection implements Connection {
           `frame of ${encoded.length} bytes exceeds maxFrameBytes ${this.limits.maxFrameBytes}`,
         ),
       );
-    return new Promise((resolve, reject) => this.sends.push(encoded, resolve, reject));
+    // a frame viewing its tensor's data is never held: the caller may change the data once send resolves
+    const holdable = frame.type === 'tensor' && ownsItsBytes(encoded);
+    return new Promise((resolve, reject) => this.sends.push(encoded, resolve, reject, holdable));
+  }
+
+  cork(): void {
+    if (!this.closeInfo) this.outbox.hold();
+  }
+
+  uncork(): void {
+    this.outbox.release();
   }
 
   receive(): Promise<Frame | undefined> {

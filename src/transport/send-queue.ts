@@ -13,6 +13,8 @@ interface PendingSend {
   readonly frame: EncodedFrame;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
+  /** A tensor frame that owns its bytes, which a hold may keep (others go out in the callback they were sent in). */
+  readonly holdable: boolean;
 }
 
 /** Credit-gated, ordered sends of one connection. */
@@ -50,9 +52,9 @@ export class SendQueue {
     this.pump();
   }
 
-  /** Queues an encoded frame; `resolve` runs once the outbox wrote it. */
-  push(frame: EncodedFrame, resolve: () => void, reject: (err: Error) => void): void {
-    this.pending.push({ frame, resolve, reject });
+  /** Queues an encoded frame; `resolve` runs once the outbox wrote it (or its hold kept it). */
+  push(frame: EncodedFrame, resolve: () => void, reject: (err: Error) => void, holdable = false): void {
+    this.pending.push({ frame, resolve, reject, holdable });
     this.pump();
   }
 
@@ -71,7 +73,8 @@ export class SendQueue {
 
   private pump(): void {
     const credit = this.sendCredit;
-    if (!credit || this.awaitingDrain) return;
+    if (!credit) return;
+    if (this.awaitingDrain) return this.outbox.flushHeld();
     while (this.pending.length > 0 && !this.closed && credit.canSend(this.pending[0].frame.length)) {
       if (this.outbox.blocked) {
         this.awaitingDrain = true;
@@ -85,8 +88,11 @@ export class SendQueue {
       credit.onSent(p.frame.length);
       this.framesSent += 1;
       this.bytesSent += p.frame.length;
-      this.outbox.push(p.frame, p.resolve);
+      this.outbox.push(p.frame, p.resolve, p.holdable);
     }
+    // a send waits (credit or the byte stream): frames the hold keeps must not wait with it, or
+    // the peer, which reports credit only for frames it got, could never let it go on
+    if (this.pending.length > 0) this.outbox.flushHeld();
     if (
       this.creditAsk &&
       !this.asked &&

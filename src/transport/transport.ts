@@ -140,6 +140,20 @@ export interface Connection extends AsyncIterable<Frame> {
    * until this resolves, so do not change it before.
    */
   send(frame: Frame): Promise<void>;
+  /**
+   * Holds this end's small tensor frames (not nested; a no-op once closed): from now on they wait
+   * and go out together, as one write (one record when keyed), at {@link uncork}. Such a send
+   * resolves as soon as its frame took credit and was queued. Only frames the encoder copied the
+   * tensor's data into are held (payloads up to 16 KiB on the wire), so the data may change once
+   * send resolves, as without a hold; a larger one goes out as it would uncorked, with what is held.
+   * Held frames go out earlier, never later: at a cap (`HOLD_MAX_FRAMES`, `HOLD_MAX_BYTES`), when a
+   * send must wait for credit or for the byte stream, when any other frame is sent (control,
+   * health, the transport's own credit reports, errors, close: in the callback it was sent in, as
+   * without a hold) and when the connection closes. No timer: a holder that stops sending uncorks.
+   */
+  cork(): void;
+  /** Ends the hold and writes the frames it kept, before it returns. */
+  uncork(): void;
   /** The next received frame, or undefined once the connection is closed and drained. */
   receive(): Promise<Frame | undefined>;
   /** Closes gracefully: tells the peer, rejects pending sends, discards unread frames. */

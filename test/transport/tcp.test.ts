@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/transport/errors.js';
 import { tcpTransport } from '../../src/transport/tcp/tcp-transport.js';
+import { runHoldContract } from './hold.contract.js';
 import { runTransportContract } from './transport.contract.js';
 
 runTransportContract('tcp', () => tcpTransport);
+runHoldContract('tcp', () => tcpTransport);
 
 describe('tcp specifics', () => {
   it('fails to connect to a closed port with a TransportError naming the address', async () => {

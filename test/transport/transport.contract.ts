@@ -53,11 +53,13 @@ export async function pairOver(
   return { client, server: await serverConn, listener, serverLog, clientLog };
 }
 
-const ticks = async (n: number) => {
+/** Lets `n` event-loop turns pass. */
+export const ticks = async (n: number) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
-function tensor(seq: number, n = 64, wire: TensorFrame['wire'] = 'fp32'): TensorFrame {
+/** A tensor frame with `n` float32 values that depend on `seq`. */
+export function tensor(seq: number, n = 64, wire: TensorFrame['wire'] = 'fp32'): TensorFrame {
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = Math.sin(seq * 31 + i) * (seq + 1);
   return {
@@ -368,7 +370,7 @@ export function runTransportContract(name: string, makeTransport: () => Transpor
 }
 
 /** Wraps a byte stream so every chunk written to it has its length pushed onto `writes`. */
-function countingWrites(writes: number[]): (raw: ByteDuplex) => ByteDuplex {
+export function countingWrites(writes: number[]): (raw: ByteDuplex) => ByteDuplex {
   return (raw) => ({
     ...raw,
     remote: raw.remote,

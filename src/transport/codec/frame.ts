@@ -146,6 +146,11 @@ export interface EncodedFrame {
 /** Payloads up to this size are copied into one frame buffer: a copy costs less than a call per part. */
 const VIEW_PAYLOAD_BYTES = 16 * 1024;
 
+/** True when an encoded frame is one buffer of its own: it keeps no view on the tensor's data. */
+export function ownsItsBytes(frame: EncodedFrame): boolean {
+  return frame.parts.length === 1;
+}
+
 /**
  * Encodes one frame. A tensor payload larger than 16 KiB that travels as it is (fp32/native) is
  * not copied: its part is a view on the tensor's data, so that must not change until it is written.
