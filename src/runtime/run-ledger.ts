@@ -182,7 +182,10 @@ export class RunLedger {
   /** {@link result} of one sample's only output tensor (batch 1, one graph output): no arrays per result. */
   private resultOfOne(from: string, f: TensorFrame, atMs: number): boolean {
     if (!this.wanted(f.seq)) return false;
-    this.accept(from, f.streamId, f.seq, atMs, { [f.name]: f.tensor });
+    // not `{ [f.name]: f.tensor }`: a computed key in a literal is a runtime call per result
+    const outputs: Record<string, Tensor> = {};
+    outputs[f.name] = f.tensor;
+    this.accept(from, f.streamId, f.seq, atMs, outputs);
     this.stats.arrivedFrame(f.streamId, f.seq, atMs, 1, 1, 0);
     return true;
   }
