@@ -80,6 +80,7 @@ export class Coordinator {
       keyed: !!o.connection?.key,
       links: () => this.links,
       window: () => this.window,
+      ...(o.admit !== undefined ? { admit: o.admit } : {}),
       epoch: () => this.epoch,
       guard: <T>(p: Promise<T>) => this.guard(p),
       held: () => this.paused || this.fatal !== undefined,

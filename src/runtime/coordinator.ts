@@ -47,6 +47,13 @@ export interface RunPipelineOptions {
   /** Samples per micro-batch (default 1; > 1 needs a dynamic first dim everywhere, see micro-batch.ts). */
   readonly batch?: number;
   /**
+   * Micro-batches admitted into the window together (default 1): a new one waits until there is
+   * room for this many (capped by the window), so they share one write and record to the entry
+   * node. The mean samples in flight drop by up to `admit - 1` micro-batches; runs that emulate
+   * devices or links keep 1, as the twin's latency assumes a full window.
+   */
+  readonly admit?: number;
+  /**
    * DAG plans: send each sample to every replica of a branch stage fed only by the coordinator; the
    * gather takes the first copy of each branch output and drops the late ones (stragglers). Default off.
    */

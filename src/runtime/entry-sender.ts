@@ -39,6 +39,11 @@ export interface EntrySenderOptions {
   readonly links: () => readonly NodeLink[];
   /** Samples in flight at most (a hedged replica with more sends waiting is a straggler). */
   readonly window: () => number;
+  /**
+   * Micro-batches admitted together (default 1): a send waits until the window has room for this
+   * many, so they share one write and one record instead of one each (see {@link EntrySender.fill}).
+   */
+  readonly admit?: number;
   /** The run's failover epoch now. */
   readonly epoch: () => number;
   /** Waits for `p` unless the run fails first. */
@@ -57,8 +62,15 @@ export class EntrySender {
   private nextSeq = 0;
   /** A hedged send under way: the next sample waits for it. */
   private hedging: Promise<void> | undefined;
+  private readonly admit: number;
+  /** Per entry stage: its live nodes, and the run's link list (and its length) they were taken from. */
+  private readonly replicas = new Map<
+    number,
+    { links: readonly NodeLink[]; count: number; nodes: readonly NodeLink[] }
+  >();
 
   constructor(private readonly o: EntrySenderOptions) {
+    this.admit = Math.max(1, Math.floor(o.admit ?? 1));
     this.entrySends = new Map(
       o.entries.map((k) => [
         k,
@@ -72,17 +84,27 @@ export class EntrySender {
 
   /**
    * Sends the next samples while the window admits them (called at the start, after each completed
-   * result and after a failover: where room appears, so nothing waits per sample). A hedged send is
-   * waited for before the next one; a sample that cannot be sent fails the run.
+   * result and after a failover: where room appears, so nothing waits per sample). With `admit` > 1
+   * it starts only once there is room for that many micro-batches (or for all that are left): at
+   * batch 1 results mostly arrive one per read, so refilling each slot as it frees would cost one
+   * write and one record per sample here and one read and record at the entry node. A hedged send
+   * is waited for before the next one; a sample that cannot be sent fails the run.
    */
   fill(): void {
     const { count } = this.o.samples;
     const k = this.o.batch;
+    const window = this.o.window();
+    let started = false;
     try {
       while (!this.hedging && !this.o.held() && this.nextSeq < count) {
         const first = this.nextSeq;
         const n = Math.min(k, count - first);
-        if (this.o.ledger.incomplete.size + n > this.o.window()) return;
+        const room = window - this.o.ledger.incomplete.size;
+        if (room < n) return;
+        // the group is capped by the window, so an empty pipeline always admits
+        if (!started && room < count - first && room < Math.min(this.admit, Math.floor(window / n)) * n)
+          return;
+        started = true;
         const seqs = n === 1 ? [first] : Array.from({ length: n }, (_, i) => first + i);
         this.nextSeq += n;
         const at = nowMs();
@@ -112,9 +134,11 @@ export class EntrySender {
     const { samples, entries } = this.o;
     // a contiguous source hands out a micro-batch as one view; otherwise its samples are stacked
     const all =
-      seqs.length > 1 && samples.inputs
-        ? [samples.inputs(seqs[0], seqs.length)]
-        : seqs.map((s) => samples.input(s));
+      seqs.length === 1
+        ? [samples.input(seqs[0])]
+        : samples.inputs
+          ? [samples.inputs(seqs[0], seqs.length)]
+          : seqs.map((s) => samples.input(s));
     if (entries.length === 1) return this.sendToStage(seqs, entries[0], all);
     const waits: Promise<void>[] = [];
     for (const k of entries) {
@@ -135,7 +159,7 @@ export class EntrySender {
     const hedgeable = this.o.hedge && route.fanout !== undefined;
     // one sample's inputs are its own tensors; a micro-batch's (or a hedge check's) are stacked by name
     const inputs = all.length === 1 && !hedgeable ? all[0] : stackedInputs(sends, all);
-    const replicas = this.o.links().filter((l) => l.alive && l.stageIndex === k);
+    const replicas = this.replicasOf(k);
     // DAG: the replica is pinned by seq, as the upstream branches pin theirs, so a gather gets all of a sample
     const i =
       route.fanout || this.o.policy === 'seq'
@@ -168,6 +192,19 @@ export class EntrySender {
     return firstSuccess(targets.map((link) => this.sendTo(link, frames, epoch, seqs, bytes))).then(
       () => undefined,
     );
+  }
+
+  /**
+   * The live nodes of stage `k`, kept between sends: made anew when the run's links changed (a
+   * failover) or one of them died, not filtered from every link per sample.
+   */
+  private replicasOf(k: number): readonly NodeLink[] {
+    const links = this.o.links();
+    const c = this.replicas.get(k);
+    if (c && c.links === links && c.count === links.length && c.nodes.every((l) => l.alive)) return c.nodes;
+    const nodes = links.filter((l) => l.alive && l.stageIndex === k);
+    this.replicas.set(k, { links, count: links.length, nodes });
+    return nodes;
   }
 
   /**

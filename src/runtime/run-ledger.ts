@@ -54,6 +54,8 @@ export class RunLedger {
   private readonly keepRecords: boolean;
   /** The plan has one graph output, so every result tensor completes its samples. */
   private readonly singleOutput: boolean;
+  /** That output's name as a property key (internalised). */
+  private readonly outputName: string;
 
   constructor(
     private readonly plan: RuntimePlan,
@@ -63,6 +65,7 @@ export class RunLedger {
     this.partials = new SampleAssembler(plan.graphOutputs.length);
     this.keepRecords = o.keepRecords !== false;
     this.singleOutput = plan.graphOutputs.length === 1;
+    this.outputName = Object.keys({ [plan.graphOutputs[0] ?? '']: 0 })[0];
   }
 
   /** Samples released in order. */
@@ -182,7 +185,11 @@ export class RunLedger {
   /** {@link result} of one sample's only output tensor (batch 1, one graph output): no arrays per result. */
   private resultOfOne(from: string, f: TensorFrame, atMs: number): boolean {
     if (!this.wanted(f.seq)) return false;
-    this.accept(from, f.streamId, f.seq, atMs, { [f.name]: f.tensor });
+    // not `{ [f.name]: f.tensor }` (a runtime call per result), and keyed by the plan's own string
+    // when it is that name: a name decoded from the wire is a fresh string, a megamorphic store
+    const outputs: Record<string, Tensor> = {};
+    outputs[f.name === this.outputName ? this.outputName : f.name] = f.tensor;
+    this.accept(from, f.streamId, f.seq, atMs, outputs);
     this.stats.arrivedFrame(f.streamId, f.seq, atMs, 1, 1, 0);
     return true;
   }

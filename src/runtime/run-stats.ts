@@ -168,9 +168,13 @@ export class RunStats {
     st.send.add((sendEnd - sendStart) / c, c);
     st.bytes.add(bytes / c, c);
     this.hopBytes[stageIndex + 1].add(bytes / c, c);
-    this.mark(epoch, seq, c, DOWN, stageIndex, received);
+    // both sides from one join look-up (a second only when the first completed the join)
+    const key = joinKey(epoch, seq);
+    const j = this.join(key, c);
     const up = meanStart(sendStart, sendEnd, c);
-    this.mark(epoch, seq, c, UP, stageIndex + 1, up, -1, NaN, (sendEnd - sendStart) / c);
+    const slice = (sendEnd - sendStart) / c;
+    const next = this.set(j, key, DOWN, stageIndex, received) ? this.join(key, c) : j;
+    this.set(next, key, UP, stageIndex + 1, up, -1, NaN, slice);
   }
 
   /** A complete result (or micro-batch of results) reached the coordinator. */
@@ -295,12 +299,18 @@ export class RunStats {
     slice = NaN,
   ): void {
     const key = joinKey(epoch, seq);
+    this.set(this.join(key, count), key, side, hop, ms, arrived, arrivedIndex, slice);
+  }
+
+  /** The pending join of `key` (a frame of `count` samples), made (oldest evicted past `maxJoins`) if there is none. */
+  private join(key: number, count: number): Join {
     const n = this.plan.stages.length + 1;
     let j = this.joins.get(key);
     if (!j) {
       j = this.spareJoins.pop();
       if (j) {
-        j.t.fill(NaN);
+        // a loop, not fill(): Array.prototype.fill is a call into the runtime, once per sample
+        for (let i = 0; i < j.t.length; i++) j.t[i] = NaN;
         j.open = n;
         j.count = count;
         j.arrived = count;
@@ -321,6 +331,21 @@ export class RunStats {
         this.evicted += 1;
       }
     }
+    return j;
+  }
+
+  /** {@link mark} on the join `j` of `key`; returns true when that completed (and dropped) it. */
+  private set(
+    j: Join,
+    key: number,
+    side: number,
+    hop: number,
+    ms: number,
+    arrived = -1,
+    arrivedIndex = NaN,
+    slice = NaN,
+  ): boolean {
+    const n = this.plan.stages.length + 1;
     const last = hop === this.plan.stages.length;
     if (arrived >= 0) j.arrived = arrived;
     if (!Number.isNaN(arrivedIndex)) j.arrivedIndex = arrivedIndex;
@@ -330,17 +355,17 @@ export class RunStats {
     t[side * n + hop] = ms;
     const up = t[hop];
     const down = t[n + hop];
-    if (had || Number.isNaN(up) || Number.isNaN(down)) return;
+    if (had || Number.isNaN(up) || Number.isNaN(down)) return false;
     if (!last) this.hopTime[hop].add(down - up, j.count);
     else if (j.arrived > 0) {
       // the samples that arrived new may be a subset: their mean send start, not the batch's
       this.hopTime[hop].add(down - (up + j.lastSlice * (j.arrivedIndex - (j.count - 1) / 2)), j.arrived);
     }
     j.open -= 1;
-    if (j.open === 0) {
-      this.joins.delete(key);
-      if (this.spareJoins.length < 64) this.spareJoins.push(j);
-    }
+    if (j.open > 0) return false;
+    this.joins.delete(key);
+    if (this.spareJoins.length < 64) this.spareJoins.push(j);
+    return true;
   }
 }
 

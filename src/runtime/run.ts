@@ -53,6 +53,11 @@ export interface RunPlanOptions {
    */
   readonly key?: Uint8Array;
   readonly window?: number;
+  /**
+   * See {@link RunPipelineOptions.admit}; default {@link RAW_ADMIT} when neither devices nor links
+   * are emulated (link `none`), else 1.
+   */
+  readonly admit?: number;
   /** Samples per micro-batch; undefined: automatic (see {@link chooseBatch}). */
   readonly batch?: number;
   /** DAG plans: every replica of a branch gets each sample, the first answer wins (see `RunPipelineOptions.hedge`). */
@@ -81,6 +86,13 @@ export interface RunPlanOptions {
   readonly onPool?: (pool: NodePool) => void;
   readonly log?: (line: string) => void;
 }
+
+/**
+ * Micro-batches a raw run (nothing emulated) admits into its window together: two, so at batch 1
+ * two samples share the coordinator's write and record to the entry node (measured in
+ * docs/runtime.md, *The coordinator in session 6*).
+ */
+export const RAW_ADMIT = 2;
 
 /** The report `edgesplit run --json` prints. */
 export interface RunReport extends RunSummary {
@@ -114,15 +126,20 @@ export function datasetSamples(plan: RuntimePlan, dataset: string, limit?: numbe
   const per = d.height * d.width;
   return {
     count: d.count,
-    input: (i) => ({
-      [name]: float32Tensor([1, 1, d.height, d.width], d.images.subarray(i * per, (i + 1) * per)),
-    }),
-    inputs: (first, count) => ({
-      [name]: float32Tensor(
+    // keyed stores, not `{ [name]: ... }`: a computed key in a literal is a runtime call per sample
+    input: (i) => {
+      const x: Record<string, Tensor> = {};
+      x[name] = float32Tensor([1, 1, d.height, d.width], d.images.subarray(i * per, (i + 1) * per));
+      return x;
+    },
+    inputs: (first, count) => {
+      const x: Record<string, Tensor> = {};
+      x[name] = float32Tensor(
         [count, 1, d.height, d.width],
         d.images.subarray(first * per, (first + count) * per),
-      ),
-    }),
+      );
+      return x;
+    },
     label: (i) => d.labels[i],
   };
 }
@@ -206,6 +223,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ run: PipelineRun; re
       keepRecords: o.keepRecords ?? true,
       window,
       batch,
+      admit: o.admit ?? (!emulation.pacing && link === 'none' ? RAW_ADMIT : 1),
       ...(emulation.pacing ? { pacing: emulation.pacing } : {}),
       stallTimeoutMs: o.stallTimeoutMs ?? defaultStallTimeoutMs(o.plan, window),
       ...(link !== undefined ? { expectLink: link } : {}),

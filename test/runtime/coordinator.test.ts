@@ -98,6 +98,31 @@ describe('coordinator and nodes over the memory transport (fake backend)', () =>
     expect(run.firstSendMs[window - 1]).toBeLessThan(run.doneMs[0]);
   });
 
+  it('admits samples in pairs with admit 2: a pair starts once the window has room for both', async () => {
+    const transport = createMemoryTransport();
+    const pool = memoryPool(transport, fakeBackend());
+    const window = 4;
+    const n = 41; // odd: the last sample is admitted alone
+    const run = await runPipeline({
+      plan: chainPlan([1, 1, 1]),
+      samples: samples(n),
+      pool,
+      transport,
+      connection: quiet,
+      window,
+      admit: 2,
+    });
+    expectChainOutputs(run.outputs, n);
+    expect([run.lost, run.duplicates]).toEqual([0, 0]);
+    // results complete in order (one replica per stage): samples 4 and 5 wait for 1, 6 and 7 for 3, ...
+    for (let s = window; s < n - 1; s++) {
+      const pairStart = s - ((s - window) % 2);
+      expect(run.firstSendMs[s]).toBeGreaterThanOrEqual(run.doneMs[pairStart - window + 1]);
+    }
+    // the first window is admitted at once
+    expect(run.firstSendMs[window - 1]).toBeLessThan(run.doneMs[0]);
+  });
+
   it('replaces a node that goes away mid-run: every sample once, in order', async () => {
     const transport = createMemoryTransport();
     const backend = fakeBackend();
