@@ -17,6 +17,7 @@ import { stageAir, type FlushedNode } from './link-air.js';
 import { RunLedger } from './run-ledger.js';
 import { StallWatch } from './stall-watch.js';
 import { WaitGate } from './wait-gate.js';
+import { HOLD_MAX_FRAMES } from '../transport/outbox.js';
 
 /** Default stall timeout, ms. */
 export const DEFAULT_STALL_TIMEOUT_MS = 10_000;
@@ -147,12 +148,13 @@ export class Coordinator {
     this.links = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+    const k = this.batch;
+    // before the assignments, which carry the nodes' hold from it
+    const window = (this.window = Math.max(this.o.window ?? (2 * this.links.length + 2) * k, k));
     await this.guard(Promise.all(this.links.map((l) => this.assign(l))));
     await this.guard(Promise.all(this.links.map((l) => this.openInputs(l))));
     this.watch.start();
     const startMs = nowMs();
-    const k = this.batch;
-    const window = (this.window = Math.max(this.o.window ?? (2 * this.links.length + 2) * k, k));
     this.entry.fill();
     while (this.ledger.released < samples.count && !this.fatal) await this.gate.wait();
     if (this.fatal) throw this.fatal;
@@ -268,6 +270,7 @@ export class Coordinator {
         intraOpThreads: 1,
         batch: this.batch,
         pacing: this.o.pacing?.get(link.endpoint.device),
+        holdMax: this.batch === 1 ? Math.min(HOLD_MAX_FRAMES, Math.floor(this.window / 2)) : 0,
         ...(local
           ? { modelFile: { path: st.modelPath, sha256: createHash('sha256').update(model).digest('hex') } }
           : {}),

@@ -10,6 +10,7 @@ import { linkAirSchema } from './link-air.js';
 import { pacingSchema } from './pacing.js';
 import { REPLICA_POLICIES } from './replica-picker.js';
 import type { Frame, JsonValue, MessageFrame } from '../transport/codec/frame.js';
+import { HOLD_MAX_FRAMES } from '../transport/outbox.js';
 
 /** Name of the uint8 tensor frame that carries a stage's ONNX bytes before an `assign`. */
 export const MODEL_TENSOR_NAME = '__edgesplit_stage_model__';
@@ -58,6 +59,12 @@ export const assignSchema = z.object({
   modelFile: z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
   /** Emulated device: pace each sample's compute to the plan's device (see pacing.ts). */
   pacing: pacingSchema.optional(),
+  /**
+   * At batch 1, outputs a node may hold while more samples wait (see `StageWorkerOptions.hold`):
+   * the coordinator sends half its window, at most `HOLD_MAX_FRAMES`, so at least two groups of
+   * samples are on their way through the pipeline at once. 0 or 1: none held (older coordinators).
+   */
+  holdMax: z.number().int().min(0).max(HOLD_MAX_FRAMES).default(0),
 });
 /** Parsed `assign` body. */
 export type AssignMessage = z.infer<typeof assignSchema>;

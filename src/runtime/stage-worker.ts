@@ -9,7 +9,6 @@ import type { InferenceSession } from '../backend/backend.js';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Frame, TensorFrame } from '../transport/codec/frame.js';
-import { HOLD_MAX_FRAMES } from '../transport/outbox.js';
 import type { Connection } from '../transport/transport.js';
 import { nowMs } from './clock.js';
 import type { AssignMessage } from './protocol.js';
@@ -62,7 +61,7 @@ export interface StageWorkerOptions {
   readonly sendQuiet: (conn: Connection, frame: Frame) => Promise<void>;
   /**
    * At batch 1, while more samples wait, their outputs are held and written together (at most
-   * `HOLD_MAX_FRAMES` samples, released as soon as the queue runs dry). Absent: every sample's
+   * the assignment's `holdMax` samples, released as soon as the queue runs dry). Absent: every sample's
    * outputs go at once. Not for emulated links or paced devices (the twin times every frame), nor
    * micro-batches (a frame already carries k samples; holding 8 would delay 8k).
    */
@@ -81,8 +80,9 @@ export class StageWorker {
   private readonly timeline = new TimelineWriter();
   private readonly maxReady: number;
   private closed = false;
-  /** Samples whose outputs the hold keeps. */
+  /** Samples whose outputs the hold keeps, and how many it may (the assignment's `holdMax`). */
   private held = 0;
+  private holdMax = 0;
 
   constructor(private readonly o: StageWorkerOptions) {
     this.maxReady = o.maxReady ?? 2;
@@ -170,7 +170,8 @@ export class StageWorker {
           this.missing,
         );
         const sendStart = nowMs();
-        if (a.batch === 1 && !a.pacing) this.keep();
+        if (a.batch === 1 && !a.pacing && a.holdMax > 1) this.keep();
+        this.holdMax = a.holdMax;
         const target = await this.o.send(a, frames, item.seq);
         this.record(a, item, inferStart, inferEnd, sendStart, target, bytes);
         if (this.timeline.length >= a.timelineBatch) await this.flushTimeline();
@@ -195,7 +196,7 @@ export class StageWorker {
 
   /** After a send: the held outputs go once no sample waits, the cap is reached, or `now`. */
   private release(now: boolean): void {
-    if (this.held === 0 || !(now || this.ready.length === 0 || this.held >= HOLD_MAX_FRAMES)) return;
+    if (this.held === 0 || !(now || this.ready.length === 0 || this.held >= this.holdMax)) return;
     this.held = 0;
     this.o.hold!.uncork();
   }
