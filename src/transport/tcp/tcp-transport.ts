@@ -47,18 +47,22 @@ export function socketDuplex(socket: Socket, reads?: SocketReads): ByteDuplex {
   socket.setNoDelay(true);
   const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
   let closed = false;
+  // every write the socket's buffer refused waits for the same next 'drain' (one listener pair, not
+  // one per write: many writes past the high-water mark tripped MaxListenersExceededWarning)
+  let draining: Promise<void> | undefined;
   const drained = (more: boolean): Promise<void> =>
     more
       ? Promise.resolve()
-      : new Promise((resolve) => {
+      : (draining ??= new Promise((resolve) => {
           const done = () => {
             socket.off('drain', done);
             socket.off('close', done);
+            draining = undefined;
             resolve();
           };
           socket.once('drain', done);
           socket.once('close', done);
-        });
+        }));
   return {
     remote,
     write(chunk) {
