@@ -80,7 +80,7 @@ export class StageWorker {
   private readonly timeline = new TimelineWriter();
   private readonly maxReady: number;
   private closed = false;
-  /** Samples whose outputs the hold keeps, and how many it may (the assignment's `holdMax`). */
+  /** Samples whose outputs the hold keeps, and how many it may (the assignment's `holdMax` when it corked). */
   private held = 0;
   private holdMax = 0;
 
@@ -170,8 +170,7 @@ export class StageWorker {
           this.missing,
         );
         const sendStart = nowMs();
-        if (a.batch === 1 && !a.pacing && a.holdMax > 1) this.keep();
-        this.holdMax = a.holdMax;
+        if (a.batch === 1 && !a.pacing && a.holdMax > 1) this.keep(a.holdMax);
         const target = await this.o.send(a, frames, item.seq);
         this.record(a, item, inferStart, inferEnd, sendStart, target, bytes);
         if (this.timeline.length >= a.timelineBatch) await this.flushTimeline();
@@ -184,11 +183,12 @@ export class StageWorker {
     this.release(true);
   }
 
-  /** Before a send: when more samples wait, its outputs join the held ones. */
-  private keep(): void {
+  /** Before a send: when more samples wait, its outputs join the held ones (at most `max`). */
+  private keep(max: number): void {
     if (!this.o.hold) return;
     if (this.held === 0) {
       if (this.ready.length === 0) return;
+      this.holdMax = max;
       this.o.hold.cork();
     }
     this.held += 1;
