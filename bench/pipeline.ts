@@ -4,6 +4,8 @@
  * cases only; `BENCH_SAMPLES` (default 10000, all of fashion-mnist-test) the zoo cases' samples per long run,
  * `BENCH_TARGET_SAMPLES` (default 30000) the 3 KB chain's (past 10,000 the test images repeat); `BENCH_WARMUP` the samples before the steady
  * window (default half the run); `BENCH_BATCHES=1` batch 1 only; `BENCH_BLE_SAMPLES` (default 8).
+ * The bench reruns itself with the CLI's V8 flags (`NODE_V8_FLAGS`, as `bin/edgesplit.js` runs the
+ * coordinator; `BENCH_V8_DEFAULTS=1` keeps node's defaults): see `cli-v8-flags.ts`.
  * Prints ratios measured in one run:
  *  1. loopback, no emulation (`--emulate none`), at batch 1 and at the automatic micro-batch, for
  *     issue 11's target case (3 cheap stages, one 3,136-byte fp32 tensor on every hop: see
@@ -20,7 +22,10 @@
  *     (b) pipelined throughput / whole-model onnxruntime throughput in one process (1 thread, same batch);
  *     (c) measured throughput / the bound from the stages' measured compute (target >= 0.9), and
  *         next to it the bound when the run's processes share this machine's cores (the stages'
- *         compute summed over cores, and all processes' measured CPU per sample over cores);
+ *         compute summed over cores, and all processes' measured CPU per sample over cores), and the
+ *         runtime CPU per sample per hop that 0.9 x bound leaves on this machine's cores once the stage
+ *         models have theirs, next to what sealing and opening the hops' AES-GCM records alone costs
+ *         here (`record-cost.ts`);
  *     (d) from (a) at both batches: one hop's fixed cost per frame F and the per-byte rest, and F in
  *         bytes, the quantity the automatic batch rule uses (`FRAME_COST_BYTES`);
  *  2. a 2-stage plan over an emulated BLE link (ble-esp32s3: 90 kb/s, 517-byte packets): the
@@ -38,6 +43,9 @@ import { datasetSamples, runPlan, type RunReport } from '../src/runtime/run.js';
 import { writePlanDir } from '../test/runtime/plan-fixture.js';
 import { stageModelsCpuMs, wholeModel } from './model-cpu.js';
 import { chain3kCase, zooCase, type LoopbackCase } from './loopback-cases.js';
+import { NODE_V8_FLAGS } from '../src/runtime/node-process.js';
+import { withCliV8Flags } from './cli-v8-flags.js';
+import { recordCostPerSampleHopUs } from './record-cost.js';
 import { SteadyCpu, cpuMsWithChildren, type SteadyWindow } from './steady-cpu.js';
 
 /** A non-negative integer from the environment variable `name` (a clear exit otherwise), or `fallback`. */
@@ -181,6 +189,8 @@ interface TargetRatio {
   /** `<=` or `>=` the bound. */
   readonly rule: '<=' | '>=';
   readonly bound: number;
+  /** What else the line says (e.g. the budget a target leaves on this machine). */
+  readonly note?: string;
 }
 
 /** The targets this run measured, printed together at the end. */
@@ -188,7 +198,7 @@ const targets: TargetRatio[] = [];
 
 function targetLine(t: TargetRatio): string {
   const met = t.rule === '<=' ? t.value <= t.bound : t.value >= t.bound;
-  return `  ${t.what} = ${t.value.toFixed(3)} (target ${t.rule} ${t.bound}: ${met ? 'met' : 'not met'})`;
+  return `  ${t.what} = ${t.value.toFixed(3)} (target ${t.rule} ${t.bound}: ${met ? 'met' : 'not met'}${t.note ? `; ${t.note}` : ''})`;
 }
 
 /** One loopback case: overhead (two ways), pipelined/whole-model, measured/bound, at each batch. */
@@ -259,6 +269,16 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
     console.log(
       `    measured/bound = ${(r.throughputPerS / r.boundThroughputPerS).toFixed(3)} (bound ${r.boundThroughputPerS.toFixed(1)}/s from stage compute ${r.stages.map((x) => x.computeMs.toFixed(3)).join(' + ')} ms; target >= 0.9); latency p50 ${r.latencyMs.p50.toFixed(2)} ms`,
     );
+    // the CPU 0.9 x bound leaves the runtime when all of the run's processes share this machine's cores
+    const cores = cpus().length;
+    const budgetUs = ((1000 * cores) / (0.9 * r.boundThroughputPerS) - stageCpu) * (1000 / hops);
+    const hopBytes = hopBytesPerSample(plan);
+    const recordUs = hopBytes ? recordCostPerSampleHopUs(hopBytes, batch) : undefined;
+    const measuredUs = steadyUs ?? overheadUs;
+    const budget = `on ${cores} cores 0.9 x bound leaves the runtime ${budgetUs.toFixed(1)} us per sample per hop (measured ${measuredUs.toFixed(1)}${recordUs !== undefined ? `; sealing and opening its AES-GCM records alone costs ${recordUs.toFixed(1)}` : ''})`;
+    console.log(
+      `    ${budget}: all processes' CPU may be ${((1000 * cores) / (0.9 * r.boundThroughputPerS)).toFixed(3)} ms per sample, the stage models take ${stageCpu.toFixed(3)} of it`,
+    );
     if (c.wholeTarget !== undefined && requested === undefined)
       targets.push(
         {
@@ -272,10 +292,10 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
           value: r.throughputPerS / r.boundThroughputPerS,
           rule: '>=',
           bound: 0.9,
+          note: budget,
         },
       );
     // the bound above gives every stage a core; here the run's processes share this machine's cores
-    const cores = cpus().length;
     const procs = plan.stages.reduce((n, st) => n + st.devices.length, 1);
     const computeSum = r.stages.reduce((t, x) => t + x.computeMs, 0);
     const sharedBound = Math.min(r.boundThroughputPerS, (1000 * cores) / computeSum);
@@ -320,7 +340,9 @@ async function main(): Promise<void> {
   console.log(
     `machine: ${cpus().length} cores, load average ${loadavg()
       .map((l) => l.toFixed(2))
-      .join(' ')}`,
+      .join(
+        ' ',
+      )}; this process (the coordinator) runs with ${process.env.BENCH_V8_DEFAULTS === '1' ? "node's default V8 flags (BENCH_V8_DEFAULTS=1)" : `the CLI's V8 flags, ${NODE_V8_FLAGS.join(' ')}`}`,
   );
   if (only.has('chain3k')) await loopbackCase(chain3kCase(TARGET_N));
   if (only.has('local')) await loopbackCase(zooCase('local', 3, 0.5));
@@ -332,6 +354,7 @@ async function main(): Promise<void> {
   if (only.has('ble')) await bleCase();
 }
 
+withCliV8Flags();
 main().catch((err: unknown) => {
   console.error(err);
   process.exit(1);
