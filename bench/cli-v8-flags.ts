@@ -4,7 +4,7 @@
  * Under node's default flags the coordinator of a batch-1 run often made a major GC every ~0.17 s
  * (100+ per 30,000-sample run against 2-4: its grown young generation left V8 starting incremental
  * marking at a quarter of the old-space limit), 0.14-0.16 against 0.09-0.13 ms per sample
- * (docs/runtime.md, "The coordinator's V8 flags (session 7)").
+ * (docs/runtime-performance.md, "The coordinator's V8 flags, and what 0.9 x bound leaves (session 7)").
  */
 import { spawnSync } from 'node:child_process';
 import { NODE_V8_FLAGS } from '../src/runtime/node-process.js';

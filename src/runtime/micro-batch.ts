@@ -20,7 +20,7 @@ export const MAX_BATCH = 256;
  * tensor bytes whose per-byte cost equals it. Source: bench/pipeline.ts on this repo's 2-core
  * machine, per frame per hop F = (overhead at batch 1 - overhead at batch k) x k / (k - 1) and per
  * byte the rest of the batch-k overhead over the mean bytes per hop: 90 KiB (`local`, F 543 us,
- * 6.1 us/KiB) and 44 KiB (`remote`, F 380 us, 8.6 us/KiB), docs/runtime.md; re-measure when the
+ * 6.1 us/KiB) and 44 KiB (`remote`, F 380 us, 8.6 us/KiB), docs/runtime-performance.md; re-measure when the
  * transport changes (the bench prints it).
  */
 export const FRAME_COST_BYTES = 64 * 1024;

@@ -117,7 +117,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<void> {
  * node). At the automatic batch (frames of ~1 MB) V8's small starting old-generation limit still
  * started 23-46 full GCs per node in a 6,000-sample run of the zoo's `local` plan, their concurrent
  * marking ~30% of each node's CPU; a 64 MiB starting limit leaves 0-1 with the same peak RSS
- * (docs/runtime.md, "Full GCs and the young generation").
+ * (docs/runtime-performance.md, "Full GCs and the young generation").
  */
 export const NODE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--initial-old-space-size=64'];
 

@@ -90,7 +90,7 @@ export interface RunPlanOptions {
 /**
  * Micro-batches a raw run (nothing emulated) admits into its window together: two, so at batch 1
  * two samples share the coordinator's write and record to the entry node (measured in
- * docs/runtime.md, *The coordinator in session 6*).
+ * docs/runtime-performance.md, *The coordinator in session 6*).
  */
 export const RAW_ADMIT = 2;
 
