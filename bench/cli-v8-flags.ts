@@ -2,8 +2,8 @@
  * Runs a benchmark's process with the V8 flags `bin/edgesplit.js` gives the CLI's process
  * ({@link NODE_V8_FLAGS}), so the coordinator a bench measures is the one `edgesplit run` runs.
  * Under node's default flags the coordinator of a batch-1 run often made a major GC every ~0.17 s
- * (100+ per 30,000-sample run against 2-4: its grown young generation left V8 starting incremental
- * marking at a quarter of the old-space limit), 0.14-0.16 against 0.09-0.13 ms per sample
+ * (100+ per 30,000-sample run against 2-4: with its young generation grown to the maximum, V8
+ * started incremental marking at ~15 MB of a ~38 MB old-space limit), 0.14-0.16 against 0.09-0.13 ms per sample
  * (docs/runtime-performance.md, "The coordinator's V8 flags, and what 0.9 x bound leaves (session 7)").
  */
 import { spawnSync } from 'node:child_process';

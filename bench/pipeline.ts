@@ -275,7 +275,7 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
     const hopBytes = hopBytesPerSample(plan);
     const recordUs = hopBytes ? recordCostPerSampleHopUs(hopBytes, batch) : undefined;
     const measuredUs = steadyUs ?? overheadUs;
-    const budget = `on ${cores} cores 0.9 x bound leaves the runtime ${budgetUs.toFixed(1)} us per sample per hop (measured ${measuredUs.toFixed(1)}${recordUs !== undefined ? `; sealing and opening its AES-GCM records alone costs ${recordUs.toFixed(1)}` : ''})`;
+    const budget = `on ${cores} cores 0.9 x bound leaves the runtime ${budgetUs > 0 ? budgetUs.toFixed(1) : `nothing (${budgetUs.toFixed(1)}: the stage models alone need more)`} us per sample per hop (measured ${measuredUs.toFixed(1)}${recordUs !== undefined ? `; sealing and opening its AES-GCM records alone costs ${recordUs.toFixed(1)}` : ''})`;
     console.log(
       `    ${budget}: all processes' CPU may be ${((1000 * cores) / (0.9 * r.boundThroughputPerS)).toFixed(3)} ms per sample, the stage models take ${stageCpu.toFixed(3)} of it`,
     );
@@ -337,12 +337,13 @@ async function bleCase(): Promise<void> {
 
 async function main(): Promise<void> {
   const only = onlyCases(process.env.BENCH_ONLY);
+  const loads = loadavg().map((l) => l.toFixed(2));
+  const flags =
+    process.env.BENCH_V8_DEFAULTS === '1'
+      ? "node's default V8 flags (BENCH_V8_DEFAULTS=1)"
+      : `the CLI's V8 flags, ${NODE_V8_FLAGS.join(' ')}`;
   console.log(
-    `machine: ${cpus().length} cores, load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(
-        ' ',
-      )}; this process (the coordinator) runs with ${process.env.BENCH_V8_DEFAULTS === '1' ? "node's default V8 flags (BENCH_V8_DEFAULTS=1)" : `the CLI's V8 flags, ${NODE_V8_FLAGS.join(' ')}`}`,
+    `machine: ${cpus().length} cores, load average ${loads.join(' ')}; this process (the coordinator) runs with ${flags}`,
   );
   if (only.has('chain3k')) await loopbackCase(chain3kCase(TARGET_N));
   if (only.has('local')) await loopbackCase(zooCase('local', 3, 0.5));
