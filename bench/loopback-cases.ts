@@ -11,6 +11,9 @@ import { ModelBuilder } from '../src/graph/builder/builder.js';
 import { decodeModel } from '../src/onnx/io.js';
 import type { ModelProto } from '../src/onnx/proto.js';
 import { profileGraph } from '../src/profile/profile.js';
+import type { SampleSource } from '../src/runtime/coordinator.js';
+import type { RuntimePlan } from '../src/runtime/routes.js';
+import { datasetSamples, type RunPlanOptions } from '../src/runtime/run.js';
 
 /** One loopback case of the bench. */
 export interface LoopbackCase {
@@ -87,4 +90,20 @@ export function chain3kCase(samples: number): LoopbackCase {
     samples,
     overheadTarget: true,
   };
+}
+
+/** `n` Fashion-MNIST test images for `plan`; past the 10,000 of the test set they repeat. */
+export function cycledTestImages(plan: RuntimePlan, n: number): SampleSource {
+  const images = datasetSamples(plan, 'fashion-mnist-test', n);
+  // a CPU benchmark: repeated images are fine (micro-batches of them are stacked, one copy each)
+  return images.count >= n ? images : { count: n, input: (i) => images.input(i % images.count) };
+}
+
+/** The options every loopback benchmark run shares: raw (`--emulate none`, no link), nothing kept. */
+export function rawRunOptions(
+  plan: RuntimePlan,
+  samples: SampleSource,
+  batch: number,
+): Pick<RunPlanOptions, 'plan' | 'samples' | 'emulate' | 'link' | 'batch' | 'keepOutputs' | 'keepRecords'> {
+  return { plan, samples, emulate: 'none', link: 'none', batch, keepOutputs: false, keepRecords: false };
 }

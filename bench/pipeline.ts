@@ -42,7 +42,13 @@ import type { RuntimePlan } from '../src/runtime/routes.js';
 import { datasetSamples, runPlan, type RunReport } from '../src/runtime/run.js';
 import { writePlanDir } from '../test/runtime/plan-fixture.js';
 import { stageModelsCpuMs, wholeModel } from './model-cpu.js';
-import { chain3kCase, zooCase, type LoopbackCase } from './loopback-cases.js';
+import {
+  chain3kCase,
+  cycledTestImages,
+  rawRunOptions,
+  zooCase,
+  type LoopbackCase,
+} from './loopback-cases.js';
 import { NODE_V8_FLAGS } from '../src/runtime/node-process.js';
 import { withCliV8Flags } from './cli-v8-flags.js';
 import { recordCostPerSampleHopUs } from './record-cost.js';
@@ -104,13 +110,7 @@ async function measuredRun(
   const before = cpuMsWithChildren();
   const shown = progress(`batch ${batch}`);
   const { run, report } = await runPlan({
-    plan,
-    samples,
-    emulate: 'none',
-    link: 'none',
-    batch,
-    keepOutputs: false,
-    keepRecords: false,
+    ...rawRunOptions(plan, samples, batch),
     onProgress: (done, total) => {
       steady?.onProgress(done);
       shown(done, total);
@@ -208,10 +208,7 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
   const N = c.samples ?? BENCH_N;
   const SHORT = Math.min(200, Math.floor(N / 10));
   const warmup = WARMUP ?? Math.floor(N / 2);
-  const images = datasetSamples(plan, 'fashion-mnist-test', N);
-  // past the test set the images repeat (a CPU benchmark; micro-batches are then stacked, one copy each)
-  const samples: SampleSource =
-    images.count >= N ? images : { count: N, input: (i) => images.input(i % images.count) };
+  const samples = cycledTestImages(plan, N);
   const stages = plan.stages.length;
   const hops = stages + 1;
   const devices = plan.stages.flatMap((st) => st.devices.map((d) => d.name));

@@ -10,11 +10,16 @@
  * and prints one line: steady throughput, CPU ms per sample of the coordinator (this process) and of
  * each node, all processes together, and the whole run's throughput and wall time.
  */
-import { chain3kCase, zooCase, type LoopbackCase } from './loopback-cases.js';
+import {
+  chain3kCase,
+  cycledTestImages,
+  rawRunOptions,
+  zooCase,
+  type LoopbackCase,
+} from './loopback-cases.js';
 import { SteadyCpu } from './steady-cpu.js';
-import type { SampleSource } from '../src/runtime/coordinator.js';
 import { loadRuntimePlan } from '../src/runtime/plan-dir.js';
-import { datasetSamples, runPlan } from '../src/runtime/run.js';
+import { runPlan } from '../src/runtime/run.js';
 import { writePlanDir } from '../test/runtime/plan-fixture.js';
 
 const CASES: Record<string, (samples: number) => LoopbackCase> = {
@@ -45,18 +50,9 @@ const c = CASES[name](n);
 const plan = loadRuntimePlan(writePlanDir(c.model, { cuts: [...c.cuts] }).dir);
 const devices = plan.stages.flatMap((st) => st.devices.map((d) => d.name));
 const steady = new SteadyCpu(devices, Math.floor(n / 2));
-const images = datasetSamples(plan, 'fashion-mnist-test', Math.min(n, 10000));
-const samples: SampleSource =
-  images.count >= n ? images : { count: n, input: (i) => images.input(i % images.count) };
 const t0 = performance.now();
 const { run, report } = await runPlan({
-  plan,
-  samples,
-  emulate: 'none',
-  link: 'none',
-  batch,
-  keepOutputs: false,
-  keepRecords: false,
+  ...rawRunOptions(plan, cycledTestImages(plan, n), batch),
   onProgress: steady.onProgress,
   onPool: steady.onPool,
 });
