@@ -9,16 +9,33 @@
 import { spawnSync } from 'node:child_process';
 import { NODE_V8_FLAGS } from '../src/runtime/node-process.js';
 
+const RERUN = 'EDGESPLIT_BENCH_RERUN';
+
+/** The V8 / node flags this process runs with (not the loader arguments tsx adds). */
+export function ownNodeFlags(): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const a = process.execArgv[i];
+    if (a === '--require' || a === '--import' || a === '--loader') i++;
+    else if (!a.startsWith('--require=') && !a.startsWith('--import=') && !a.startsWith('--loader='))
+      out.push(a);
+  }
+  return out;
+}
+
 /**
- * True when this process already has the CLI's V8 flags (or `BENCH_V8_DEFAULTS=1` asks for node's
- * defaults); otherwise runs this same script again as a child with them, waits, and exits with its
- * status (never returns).
+ * True when this process was started with node flags of its own (the CLI's, or any a user chose,
+ * e.g. `node --max-semi-space-size=8 --import tsx bench/pipeline.ts`) or `BENCH_V8_DEFAULTS=1`
+ * asks for node's defaults; otherwise runs this same script again as a child with the CLI's flags,
+ * waits, and exits with its status (never returns).
  */
 export function withCliV8Flags(): true {
   if (process.env.BENCH_V8_DEFAULTS === '1') return true;
-  if (NODE_V8_FLAGS.every((f) => process.execArgv.includes(f))) return true;
+  // the rerun itself never reruns again, whatever node made of its flags
+  if (process.env[RERUN] === '1' || ownNodeFlags().length > 0) return true;
   const r = spawnSync(process.execPath, [...NODE_V8_FLAGS, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
+    env: { ...process.env, [RERUN]: '1' },
   });
   if (r.error) {
     console.error(`could not rerun ${process.argv[1]} with ${NODE_V8_FLAGS.join(' ')}: ${r.error.message}`);

@@ -4,8 +4,9 @@
  * cases only; `BENCH_SAMPLES` (default 10000, all of fashion-mnist-test) the zoo cases' samples per long run,
  * `BENCH_TARGET_SAMPLES` (default 30000) the 3 KB chain's (past 10,000 the test images repeat); `BENCH_WARMUP` the samples before the steady
  * window (default half the run); `BENCH_BATCHES=1` batch 1 only; `BENCH_BLE_SAMPLES` (default 8).
- * The bench reruns itself with the CLI's V8 flags (`NODE_V8_FLAGS`, as `bin/edgesplit.js` runs the
- * coordinator; `BENCH_V8_DEFAULTS=1` keeps node's defaults): see `cli-v8-flags.ts`.
+ * Started without node flags of its own, the bench reruns itself with the CLI's V8 flags
+ * (`NODE_V8_FLAGS`, as `bin/edgesplit.js` runs the coordinator; `BENCH_V8_DEFAULTS=1` keeps node's
+ * defaults, `node <flags> --import tsx bench/pipeline.ts` uses those): see `cli-v8-flags.ts`.
  * Prints ratios measured in one run:
  *  1. loopback, no emulation (`--emulate none`), at batch 1 and at the automatic micro-batch, for
  *     issue 11's target case (3 cheap stages, one 3,136-byte fp32 tensor on every hop: see
@@ -50,7 +51,7 @@ import {
   type LoopbackCase,
 } from './loopback-cases.js';
 import { NODE_V8_FLAGS } from '../src/runtime/node-process.js';
-import { withCliV8Flags } from './cli-v8-flags.js';
+import { ownNodeFlags, withCliV8Flags } from './cli-v8-flags.js';
 import { recordCostPerSampleHopUs } from './record-cost.js';
 import { SteadyCpu, cpuMsWithChildren, type SteadyWindow } from './steady-cpu.js';
 
@@ -335,10 +336,11 @@ async function bleCase(): Promise<void> {
 async function main(): Promise<void> {
   const only = onlyCases(process.env.BENCH_ONLY);
   const loads = loadavg().map((l) => l.toFixed(2));
+  const own = ownNodeFlags();
   const flags =
-    process.env.BENCH_V8_DEFAULTS === '1'
-      ? "node's default V8 flags (BENCH_V8_DEFAULTS=1)"
-      : `the CLI's V8 flags, ${NODE_V8_FLAGS.join(' ')}`;
+    own.length === 0
+      ? "node's default V8 flags"
+      : `${own.join(' ')}${NODE_V8_FLAGS.every((f) => own.includes(f)) ? " (the CLI's)" : ''}`;
   console.log(
     `machine: ${cpus().length} cores, load average ${loads.join(' ')}; this process (the coordinator) runs with ${flags}`,
   );
