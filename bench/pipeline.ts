@@ -212,6 +212,7 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
   const samples = cycledTestImages(plan, N);
   const stages = plan.stages.length;
   const hops = stages + 1;
+  const hopBytes = hopBytesPerSample(plan);
   const devices = plan.stages.flatMap((st) => st.devices.map((d) => d.name));
   console.log(`loopback, ${c.title}, ${N} samples, --emulate none (hops per sample: ${hops})`);
   const shortRun: { batch: number; us: number }[] = [];
@@ -245,7 +246,7 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
         bound: 1,
       });
       console.log(
-        `  TARGET hot path (issue 11): batch-1 runtime CPU overhead per sample per hop, ${hopBytesPerSample(plan)?.join(' / ')} B fp32 per hop = ${figure.toFixed(0)} us ${steadyUs !== undefined ? 'steady state' : 'by short-run subtraction (no steady window)'} (${overheadUs.toFixed(0)} us by short-run subtraction) -> / ${OVERHEAD_TARGET_US} us target = ${(figure / OVERHEAD_TARGET_US).toFixed(2)} (target <= 1)`,
+        `  TARGET hot path (issue 11): batch-1 runtime CPU overhead per sample per hop, ${hopBytes?.join(' / ')} B fp32 per hop = ${figure.toFixed(0)} us ${steadyUs !== undefined ? 'steady state' : 'by short-run subtraction (no steady window)'} (${overheadUs.toFixed(0)} us by short-run subtraction) -> / ${OVERHEAD_TARGET_US} us target = ${(figure / OVERHEAD_TARGET_US).toFixed(2)} (target <= 1)`,
       );
     }
     console.log(
@@ -269,13 +270,13 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
     );
     // the CPU 0.9 x bound leaves the runtime when all of the run's processes share this machine's cores
     const cores = cpus().length;
-    const budgetUs = ((1000 * cores) / (0.9 * r.boundThroughputPerS) - stageCpu) * (1000 / hops);
-    const hopBytes = hopBytesPerSample(plan);
+    const cpuAllowedMs = (1000 * cores) / (0.9 * r.boundThroughputPerS);
+    const budgetUs = (cpuAllowedMs - stageCpu) * (1000 / hops);
     const recordUs = hopBytes ? recordCostPerSampleHopUs(hopBytes, batch) : undefined;
     const measuredUs = steadyUs ?? overheadUs;
     const budget = `on ${cores} cores 0.9 x bound leaves the runtime ${budgetUs > 0 ? budgetUs.toFixed(1) : `nothing (${budgetUs.toFixed(1)}: the stage models alone need more)`} us per sample per hop (measured ${measuredUs.toFixed(1)}${recordUs !== undefined ? `; sealing and opening its AES-GCM records alone costs ${recordUs.toFixed(1)}` : ''})`;
     console.log(
-      `    ${budget}: all processes' CPU may be ${((1000 * cores) / (0.9 * r.boundThroughputPerS)).toFixed(3)} ms per sample, the stage models take ${stageCpu.toFixed(3)} of it`,
+      `    ${budget}: all processes' CPU may be ${cpuAllowedMs.toFixed(3)} ms per sample, the stage models take ${stageCpu.toFixed(3)} of it`,
     );
     if (c.wholeTarget !== undefined && requested === undefined)
       targets.push(
