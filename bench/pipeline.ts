@@ -26,7 +26,8 @@
  *         compute summed over cores, and all processes' measured CPU per sample over cores), and the
  *         runtime CPU per sample per hop that 0.9 x bound leaves on this machine's cores once the stage
  *         models have theirs, next to what sealing and opening the hops' AES-GCM records alone costs
- *         here (`record-cost.ts`);
+ *         here (`record-cost.ts`), and the ceiling those records and the stage models leave on these
+ *         cores (`ceiling.ts`: the best measured / bound if the runtime cost nothing else);
  *     (d) from (a) at both batches: one hop's fixed cost per frame F and the per-byte rest, and F in
  *         bytes, the quantity the automatic batch rule uses (`FRAME_COST_BYTES`);
  *  2. a 2-stage plan over an emulated BLE link (ble-esp32s3: 90 kb/s, 517-byte packets): the
@@ -53,6 +54,7 @@ import {
 import { NODE_V8_FLAGS } from '../src/runtime/node-process.js';
 import { ownNodeFlags, withCliV8Flags } from './cli-v8-flags.js';
 import { recordCostPerSampleHopUs } from './record-cost.js';
+import { recordsOnlyCeiling } from './ceiling.js';
 import { SteadyCpu, cpuMsWithChildren, type SteadyWindow } from './steady-cpu.js';
 
 /** A non-negative integer from the environment variable `name` (a clear exit otherwise), or `fallback`. */
@@ -278,6 +280,21 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
     console.log(
       `    ${budget}: all processes' CPU may be ${cpuAllowedMs.toFixed(3)} ms per sample, the stage models take ${stageCpu.toFixed(3)} of it`,
     );
+    const ceiling =
+      recordUs === undefined
+        ? undefined
+        : recordsOnlyCeiling(
+            cores,
+            plan.stages.map((st, k) => ({ cpuMs: stageCpuPer[k], replicas: st.devices.length })),
+            (recordUs * hops) / 1000,
+          );
+    const ceilingNote = ceiling
+      ? `with no runtime cost but its records, ${cores} cores allow at most ${ceiling.vsCpuBound.toFixed(3)} of the bound from the stage models' CPU`
+      : undefined;
+    if (ceiling)
+      console.log(
+        `    ceiling: if the runtime cost nothing but its AES-GCM records (${((recordUs! * hops) / 1000).toFixed(3)} ms per sample), the stage models and the records on ${cores} cores allow ${ceiling.throughputPerS.toFixed(1)}/s = ${ceiling.vsCpuBound.toFixed(3)} x the bound from the stage models' CPU in one process (${ceiling.cpuBoundPerS.toFixed(1)}/s; this run's bound, ${r.boundThroughputPerS.toFixed(1)}/s, comes from the nodes' wall-clock compute, which waiting for a core inflates)`,
+      );
     if (c.wholeTarget !== undefined && requested === undefined)
       targets.push(
         {
@@ -291,7 +308,7 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
           value: r.throughputPerS / r.boundThroughputPerS,
           rule: '>=',
           bound: 0.9,
-          note: budget,
+          note: ceilingNote ? `${budget}; ${ceilingNote}` : budget,
         },
       );
     // the bound above gives every stage a core; here the run's processes share this machine's cores
