@@ -199,12 +199,15 @@ export function twinReport(
       `measured: wall-clock times x ${timeScale} (deployment time); predicted: plan.json. ` +
       `Latency with ${window} sample(s) in flight: predicted max(plan latency, ${window} / plan throughput) (Little's law; --window 1 gives the plan's own latency). ` +
       (plan.topology === 'dag'
-        ? 'DAG plan: send, receive and hop are itemised for chains only (the link table gives the bytes of every edge); '
+        ? "DAG plan: its prediction also counts the coordinator's messages (the input to every branch stage, one after another, and the result back, over the link), which a run does not emulate (the coordinator's connections carry no emulated link), so the whole-run latency and throughput ratios compare different things and are no deployment prediction; send, receive and hop are itemised for chains only (the link table gives the bytes of every edge); "
         : byAir
           ? "send = the emulated links' air time per sample sent (packets, retransmissions, and the credits coming back) plus one link latency, as the plan's transfer time counts it; "
           : 'send = hop (links not emulated: no air time to count); ') +
       'hop = send start until the next stage holds the sample, waiting = hop - send (waiting for credits, a busy radio or receiver). ' +
-      'The first stage receives from and the last stage sends to the coordinator, which the plan does not count (with samples in flight that receive is mostly waiting for the device); queue = received until the device started on it. ' +
+      (plan.topology === 'dag'
+        ? ''
+        : 'The first stage receives from and the last stage sends to the coordinator, which the plan does not count (with samples in flight that receive is mostly waiting for the device); ') +
+      'queue = received until the device started on it. ' +
       'Energy: the cost model on the plan bytes vs on the measured bytes (nothing is a measured energy).',
   };
 }

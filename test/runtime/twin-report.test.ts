@@ -180,6 +180,18 @@ describe('twin report', () => {
     expect(hop.basis).toMatch(/links not emulated/);
   });
 
+  it("says a DAG plan's whole-run ratios count coordinator messages the run does not emulate", () => {
+    const summary = summarise(plan, scaleRecords(records(), 10));
+    const energy = { unavailable: 'test' };
+    const air = { stages: [undefined, undefined], latencyMs: 5 };
+    const chain = twinReport(plan, summary, energy, 10, 1, air).basis;
+    const dag = twinReport({ ...plan, topology: 'dag' }, summary, energy, 10, 1, air).basis;
+    expect(chain).toMatch(/sends to the coordinator, which the plan does not count/);
+    expect(dag).not.toMatch(/which the plan does not count/);
+    expect(dag).toMatch(/counts the coordinator's messages.*which a run does not emulate/);
+    expect(dag).toMatch(/no deployment prediction/);
+  });
+
   it('sums the air of a stage over its nodes and ignores nodes that reported none', () => {
     const a = { sentMs: 1, feedbackMs: 0.25, packets: 2, retransmissions: 1, bytes: 10 };
     const s = stageAir(3, [
