@@ -74,6 +74,7 @@ export {
   twinReport,
   scaleRecords,
   loadedLatencyMs,
+  loadedThroughputPerS,
   scaleSummary,
   type TwinReport,
   type TwinStage,

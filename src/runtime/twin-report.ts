@@ -71,6 +71,18 @@ export function loadedLatencyMs(plan: RuntimePlan, window: number): number | und
   return Math.max(alone, queued) * 1000;
 }
 
+/**
+ * Throughput the plan predicts with at most `window` samples in flight: the plan's throughput, but no
+ * more than `window` samples per plan latency (Little's law: each sample is in flight at least that
+ * long), so a small window is not predicted to fill the pipeline.
+ */
+export function loadedThroughputPerS(plan: RuntimePlan, window: number): number | undefined {
+  const tput = plan.predictedThroughputPerS;
+  const alone = plan.predictedLatencyS;
+  if (tput === undefined || alone === undefined || !(alone > 0)) return tput;
+  return Math.min(tput, window / alone);
+}
+
 /** The records with every instant moved to startMs + (t - startMs) x k: deployment time of a k-times-faster run. */
 export function scaleRecords<T extends RunRecords>(r: T, k: number): T {
   if (k === 1) return r;
@@ -186,7 +198,7 @@ export function twinReport(
   return {
     timeScale,
     stages,
-    throughputPerS: twinPair(plan.predictedThroughputPerS, summary.steadyThroughputPerS),
+    throughputPerS: twinPair(loadedThroughputPerS(plan, window), summary.steadyThroughputPerS),
     latencyP50Ms: twinPair(latency, summary.latencyMs.p50),
     latencyP95Ms: twinPair(latency, summary.latencyMs.p95),
     communicationShare: twinPair(
@@ -197,7 +209,7 @@ export function twinReport(
     window,
     basis:
       `measured: wall-clock times x ${timeScale} (deployment time); predicted: plan.json. ` +
-      `Latency with ${window} sample(s) in flight: predicted max(plan latency, ${window} / plan throughput) (Little's law; --window 1 gives the plan's own latency). ` +
+      `With ${window} sample(s) in flight (Little's law): predicted latency max(plan latency, ${window} / plan throughput), predicted throughput min(plan throughput, ${window} / plan latency); --window 1 gives the plan's own latency. ` +
       (plan.topology === 'dag'
         ? "DAG plan: its prediction also counts the coordinator's messages (the input to every branch stage, one after another, and the result back, over the link), which a run does not emulate (the coordinator's connections carry no emulated link), so the whole-run latency and throughput ratios compare different things and are no deployment prediction; send, receive and hop are itemised for chains only (the link table gives the bytes of every edge); "
         : byAir

@@ -4,6 +4,7 @@ import type { RunRecords } from '../../src/runtime/summary.js';
 import { summarise } from '../../src/runtime/summary.js';
 import {
   loadedLatencyMs,
+  loadedThroughputPerS,
   scaleRecords,
   scaleSummary,
   twinPair,
@@ -142,7 +143,10 @@ describe('twin report', () => {
     expect(t.stages[0].sendMs.predicted).toBe(50);
     expect(t.stages[0].sendMs.measured).toBeCloseTo(50, 9);
     expect(t.stages[1].receiveMs.measured).toBeCloseTo(50, 9);
-    expect(t.throughputPerS.ratio).toBeCloseTo(1, 9);
+    // window 1: at most one sample per plan latency (0.35 s), below the plan's 4/s
+    expect(t.throughputPerS.predicted).toBeCloseTo(1 / 0.35, 9);
+    expect(t.throughputPerS.ratio).toBeCloseTo(4 * 0.35, 9);
+    expect(twinReport(plan, summary, energy, 10, 2).throughputPerS.ratio).toBeCloseTo(1, 9);
     expect(t.latencyP50Ms.predicted).toBe(350);
     expect(t.latencyP50Ms.measured).toBeCloseTo(360, 9);
     expect(t.communicationShare.predicted).toBeCloseTo(0.05 / 0.35, 9);
@@ -212,10 +216,15 @@ describe('twin report', () => {
     expect(s[2]).toBeUndefined();
   });
 
-  it('predicts latency with samples in flight by Little law, and leaves ratios out without predictions', () => {
+  it("predicts latency and throughput with samples in flight by Little's law, and leaves ratios out without predictions", () => {
     expect(loadedLatencyMs(plan, 1)).toBe(350);
     expect(loadedLatencyMs(plan, 10)).toBe(2500);
     expect(loadedLatencyMs({ ...plan, predictedLatencyS: undefined }, 3)).toBeUndefined();
+    // throughput: at most window / plan latency (0.35 s), never above the plan's 4/s
+    expect(loadedThroughputPerS(plan, 1)).toBeCloseTo(1 / 0.35, 9);
+    expect(loadedThroughputPerS(plan, 10)).toBe(4);
+    expect(loadedThroughputPerS({ ...plan, predictedLatencyS: undefined }, 1)).toBe(4);
+    expect(loadedThroughputPerS({ ...plan, predictedThroughputPerS: undefined }, 1)).toBeUndefined();
     expect(twinPair(undefined, 3)).toEqual({ predicted: null, measured: 3, ratio: null });
     expect(twinPair(0, 3).ratio).toBeNull();
   });
