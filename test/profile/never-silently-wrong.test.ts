@@ -1,43 +1,16 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../../src/core/errors.js';
 import { buildGraph } from '../../src/graph/build.js';
 import { lenet5 } from '../../src/graph/builder/architectures.js';
-import type { ModelProto } from '../../src/onnx/proto.js';
+import { encodeModel } from '../../src/onnx/io.js';
 import { profileGraph, requireKnownCosts } from '../../src/profile/index.js';
 import { runCli } from '../helpers/cli.js';
+import { customOpModel, dynamicLenet, EXAMPLE_MODELS } from '../helpers/example-models.js';
 import { writeTempModel } from '../helpers/models.js';
 import { f32, int, model, node, str, vi } from '../helpers/onnx-graph.js';
-
-/** LeNet-5 as exported with dynamic axes: input [N,1,H,W]. */
-function dynamicLenet(): ModelProto {
-  const m = lenet5();
-  const dims = m.graph!.input![0].type!.tensorType!.shape!.dim!;
-  dims[2] = { dimParam: 'H' };
-  dims[3] = { dimParam: 'W' };
-  return m;
-}
-
-/** x [1,4] -> com.acme.Mystery (shape from value_info) -> LSTM over a 3-step sequence -> y. */
-function customOpModel(): ModelProto {
-  return model(
-    [
-      node('Mystery', ['x'], ['m'], [], 'mystery', 'com.acme'),
-      node('Reshape', ['m', 'seq'], ['s']),
-      node('LSTM', ['s', 'W', 'R'], ['', 'h'], [int('hidden_size', 5)], 'lstm'),
-    ],
-    [vi('x', [3, 4])],
-    [vi('h', [1, 1, 5])],
-    [
-      { name: 'seq', dims: [3], dataType: 7, int64Data: [3, 1, 4] },
-      f32('W', [1, 20, 4]),
-      f32('R', [1, 20, 5]),
-    ],
-    [vi('m', [3, 4])],
-  );
-}
 
 describe('dynamic input dims', () => {
   it('are refused with the input named and the fix given, unless --input-shape fixes them', () => {
@@ -164,5 +137,23 @@ describe('ops whose cost is unknown', () => {
     const planRefused = runCli(plan);
     expect(planRefused.status).toBe(1);
     expect(planRefused.stderr).toMatch(/E_UNSUPPORTED_OP: .*so plan would count them as 0 MACs/);
+  });
+});
+
+describe("the README's examples in docs/examples", () => {
+  it('are the bytes the builders make (scripts/write-example-models.ts), and profile as the README shows', () => {
+    for (const [file, build] of Object.entries(EXAMPLE_MODELS))
+      expect({ file, same: readFileSync(`docs/examples/${file}`).equals(encodeModel(build())) }).toEqual({
+        file,
+        same: true,
+      });
+    const custom = runCli(['profile', 'docs/examples/custom-lstm.onnx']);
+    expect(custom.status).toBe(0);
+    expect(custom.stdout).toMatch(/^total: 540 MACs, 195 other ops, 180 params/m);
+    const dyn = runCli(['profile', 'docs/examples/lenet-dyn.onnx']);
+    expect(dyn.status).toBe(1);
+    expect(dyn.stderr).toMatch(/E_SHAPE: .*lenet-dyn\.onnx: input 'input' \[N,1,H,W\] has dynamic dims H, W/);
+    const fixed = runCli(['profile', 'docs/examples/lenet-dyn.onnx', '--input-shape', 'input=1x1x32x32']);
+    expect(fixed.stdout).toMatch(/^total: 416,520 MACs, 12,812 other ops, 61,706 params/m);
   });
 });
