@@ -1,7 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { UsageError, errorMessage } from '../core/errors.js';
+import { writeOutputFile } from '../core/output-file.js';
 import { DATASETS } from '../data/datasets.js';
 import { loadDeviceCatalog } from '../catalog/index.js';
 import { defaultEmulation, parseEmulationMode } from '../runtime/device-emulation.js';
@@ -273,7 +273,7 @@ export function registerRunCommand(program: Command): void {
       }
       const { run, report } = result;
       if (opts.trace) {
-        await writeFile(opts.trace, JSON.stringify(planTrace(plan, run)));
+        await writeOutputFile(opts.trace, JSON.stringify(planTrace(plan, run)), 'trace');
       }
       if (opts.json) printJson({ ...report, ...(opts.trace ? { trace: opts.trace } : {}) });
       else printReport(report, opts.trace);

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeOutputFile } from '../core/output-file.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -86,9 +86,10 @@ export function registerWearableCommand(program: Command): void {
         );
       }
       if (opts.out)
-        await writeFile(
+        await writeOutputFile(
           opts.out,
           await wearableHtml(runs, `Split autoencoders: ${opts.node} over ${opts.link} to ${opts.hub}`),
+          'report',
         );
       if (opts.json) {
         printJson({

@@ -1,4 +1,5 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { writeOutputFile } from '../core/output-file.js';
 import { EdgesplitError, OnnxDecodeError, errorMessage } from '../core/errors.js';
 import { onnx, type ModelProto, type OnnxTypes } from './proto.js';
 
@@ -74,7 +75,7 @@ export async function loadModelFile(path: string): Promise<ModelProto> {
   return decodeModel(await readFile(path), path);
 }
 
-/** Encodes and writes a model. */
+/** Encodes and writes a model, creating its directory if needed; a failure is an `E_IO` error naming the file. */
 export async function saveModelFile(path: string, model: ModelProto): Promise<void> {
-  await writeFile(path, encodeModel(model));
+  await writeOutputFile(path, encodeModel(model), 'model file');
 }

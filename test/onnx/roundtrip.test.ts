@@ -25,6 +25,22 @@ describe('ONNX I/O', () => {
     expect([...gb.values.entries()]).toEqual([...ga.values.entries()]);
   });
 
+  it('saves into a directory it creates, and names the file when it cannot write it', async () => {
+    const path = writeTempModel(resnet({ seed: 3 }));
+    const a = await loadModelFile(path);
+    const nested = join(dirname(path), 'new', 'dir', 'q.onnx');
+    await saveModelFile(nested, a);
+    expect(Buffer.from(encodeModel(await loadModelFile(nested))).equals(Buffer.from(encodeModel(a)))).toBe(
+      true,
+    );
+    // a regular file where a directory should be
+    const under = join(path, 'q.onnx');
+    await expect(saveModelFile(under, a)).rejects.toMatchObject({
+      code: 'E_IO',
+      message: expect.stringContaining(`${under}: cannot write model file`),
+    });
+  });
+
   it('profiles a model with external data without its data file', async () => {
     const path = writeTempModel(resnet({ seed: 3, externalDataFile: 'resnet8.weights' }));
     const weights = join(dirname(path), 'resnet8.weights');
