@@ -190,6 +190,8 @@ export async function runWearable(o: WearableRunOptions): Promise<WearableRunRes
       }),
     },
     keepOutputs: true,
+    // a wearable sends each frame as it is captured: one image per transport frame, as reported
+    batch: 1,
   });
   const outName = qGraph.outputs[0];
   const outputs = new Float32Array(data.count * per);

@@ -39,6 +39,9 @@ describe('the split autoencoder run', () => {
     expect(r.cut.after).toMatch(/Gemm/);
     // the latent: 64 values, one byte each on the wire
     expect(r.payloadBytesPerFrame).toBe(64);
+    // one image per transport frame, as a wearable sends them: the codes, a frame header and the
+    // 20 B of the frame's AES-GCM record (a micro-batched run would spread those over many images)
+    expect(r.wireBytesPerFrame).toBeGreaterThan(64 + 20);
     expect(r.images).toBe(40);
     expect(r.ssim).toBeGreaterThan(0.7);
     expect(Math.abs(r.ssim - r.wholeModelSsim)).toBeLessThanOrEqual(1e-4);
