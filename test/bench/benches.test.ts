@@ -10,4 +10,13 @@ describe('npm run bench', () => {
     for (const name of Object.keys(BENCHES))
       expect({ name, exists: existsSync(`bench/${name}.ts`) }).toEqual({ name, exists: true });
   });
+
+  it("the README's Development table names every benchmark", () => {
+    const row = readFileSync('README.md', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('| `npx tsx bench/<name>.ts` |'));
+    expect(row).toBeDefined();
+    for (const name of Object.keys(BENCHES))
+      expect({ name, named: row!.includes(`\`${name}\``) }).toEqual({ name, named: true });
+  });
 });
