@@ -7,6 +7,7 @@ import { buildGraph } from '../graph/build.js';
 import { loadModelFile, saveModelFile } from '../onnx/io.js';
 import { planLcpModel } from '../plan/lcp-plan.js';
 import { lcpCompare, lcpCompareReport } from '../runtime/lcp-compare.js';
+import { checkTimeScale } from '../runtime/pacing.js';
 import { LCP_OBJECTIVES, lcpSplit, lcpSplitReport, type LcpObjective } from '../strategy/lcp/index.js';
 import { parseDeviceSpec } from '../strategy/plan/devices.js';
 import { lcpAccuracyTable } from '../zoo/lcp-table.js';
@@ -40,8 +41,7 @@ interface SplitOpts {
 
 function parseTimeScale(value: string): number {
   const k = Number(value);
-  if (!(k > 0) || !Number.isFinite(k))
-    throw new UsageError(`--time-scale must be a number > 0, got '${value}'`);
+  checkTimeScale(k, value);
   return k;
 }
 

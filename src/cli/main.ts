@@ -31,9 +31,25 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    const prefix = err instanceof EdgesplitError ? `edgesplit: ${err.code}` : 'edgesplit: error';
+    // a file system error that no command wrapped still gets a code: its message names the path
+    const prefix =
+      err instanceof EdgesplitError
+        ? `edgesplit: ${err.code}`
+        : isSystemError(err)
+          ? 'edgesplit: E_IO'
+          : 'edgesplit: error';
     process.stderr.write(`${prefix}: ${errorMessage(err)}\n`);
     if (process.env.EDGESPLIT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     process.exitCode = err instanceof EdgesplitError && err.code === 'E_USAGE' ? 2 : 1;
   }
+}
+
+/** A Node.js system error (ENOENT, ENOTDIR, EACCES, ...) from a file or socket call. */
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return (
+    err instanceof Error &&
+    typeof (err as NodeJS.ErrnoException).code === 'string' &&
+    /^E[A-Z0-9]+$/.test((err as NodeJS.ErrnoException).code!) &&
+    typeof (err as NodeJS.ErrnoException).syscall === 'string'
+  );
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { parseEmulationMode } from '../runtime/device-emulation.js';
+import { checkTimeScale } from '../runtime/pacing.js';
 import { runNodeProcess } from '../runtime/node-process.js';
 import { collect } from './options.js';
 
@@ -52,6 +53,7 @@ export function registerNodeCommand(program: Command): void {
     )
     .option('--json', 'print the ready line as JSON')
     .action(async (opts: NodeCliOptions) => {
+      checkTimeScale(Number(opts.timeScale), opts.timeScale);
       await runNodeProcess({
         listen: opts.listen,
         ...(opts.key ? { keyFile: opts.key } : {}),

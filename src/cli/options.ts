@@ -9,6 +9,16 @@ export function parsePositiveInt(name: string, value: string): number {
   return n;
 }
 
+/** Longest delay Node's timers take, in ms (2^31 - 1, ~24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Parses a positive integer no larger than `max` (an explicit limit), naming the option on failure. */
+export function parseBoundedInt(name: string, value: string, max: number, unit = ''): number {
+  const n = parsePositiveInt(name, value);
+  if (n > max) throw new UsageError(`${name} must be at most ${max}${unit}, got ${value}`);
+  return n;
+}
+
 /** Parses a bit width between 1 and 64. */
 export function parseBits(name: string, value: string): number {
   const n = parsePositiveInt(name, value);

@@ -5,6 +5,7 @@ import { writeOutputFile } from '../core/output-file.js';
 import { DATASETS } from '../data/datasets.js';
 import { loadDeviceCatalog } from '../catalog/index.js';
 import { defaultEmulation, parseEmulationMode } from '../runtime/device-emulation.js';
+import { checkTimeScale } from '../runtime/pacing.js';
 import { loadHostsFile } from '../runtime/node-pool.js';
 import type { TwinPair, TwinReport } from '../runtime/twin-report.js';
 import { loadRuntimePlan } from '../runtime/plan-dir.js';
@@ -12,7 +13,10 @@ import { REPLICA_POLICIES, type ReplicaPolicy } from '../runtime/replica-picker.
 import { runPlan, type RunReport } from '../runtime/run.js';
 import { planTrace } from '../runtime/trace.js';
 import { loadKeyFile } from '../transport/auth/key-file.js';
-import { collect, parsePositiveInt } from './options.js';
+import { collect, MAX_TIMER_MS, parseBoundedInt, parsePositiveInt } from './options.js';
+
+/** Samples in flight a run takes at most (each holds its input and outputs in memory). */
+const MAX_WINDOW = 1_000_000;
 import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
 
 interface RunCliOptions {
@@ -205,6 +209,7 @@ export function registerRunCommand(program: Command): void {
       const deviceCatalog = loadDeviceCatalog(opts.deviceCatalog ?? []);
       const emulate = opts.emulate ? parseEmulationMode(opts.emulate) : defaultEmulation(plan, deviceCatalog);
       const timeScale = Number(opts.timeScale ?? '1');
+      checkTimeScale(timeScale, opts.timeScale ?? '1');
       const key = opts.key ? loadKeyFile(opts.key) : undefined;
       const hosts = opts.hosts ? loadHostsFile(opts.hosts) : undefined;
       const bar =
@@ -232,7 +237,7 @@ export function registerRunCommand(program: Command): void {
           ...(opts.limit !== undefined ? { limit: parsePositiveInt('--limit', opts.limit) } : {}),
           ...(opts.link !== undefined ? { link: opts.link } : {}),
           ...(opts.stallTimeout !== undefined
-            ? { stallTimeoutMs: parsePositiveInt('--stall-timeout', opts.stallTimeout) }
+            ? { stallTimeoutMs: parseBoundedInt('--stall-timeout', opts.stallTimeout, MAX_TIMER_MS, ' ms') }
             : {}),
           ...(opts.out ? { outFile: opts.out } : {}),
           ...(opts.deviceCatalog ? { deviceCatalogFiles: opts.deviceCatalog } : {}),
@@ -244,7 +249,9 @@ export function registerRunCommand(program: Command): void {
           timeScale,
           ...(hosts ? { hosts, hostsFile: opts.hosts } : {}),
           ...(key ? { key } : {}),
-          ...(opts.window !== undefined ? { window: parsePositiveInt('--window', opts.window) } : {}),
+          ...(opts.window !== undefined
+            ? { window: parseBoundedInt('--window', opts.window, MAX_WINDOW) }
+            : {}),
           ...(opts.batch !== undefined && opts.batch !== 'auto'
             ? { batch: parsePositiveInt('--batch', opts.batch) }
             : {}),

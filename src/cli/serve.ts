@@ -4,7 +4,7 @@ import { EdgesplitError, UsageError, errorMessage } from '../core/errors.js';
 import { onnxruntimeBackend } from '../backend/onnxruntime/onnxruntime-backend.js';
 import { startServer, type RequestLog, type V2Server } from '../serve/server.js';
 import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
-import { parsePositiveInt } from './options.js';
+import { MAX_TIMER_MS, parsePositiveInt } from './options.js';
 
 interface ServeCliOptions {
   host: string;
@@ -34,9 +34,10 @@ export function readKeyFile(path: string): string {
   return key;
 }
 
-function nonNegative(flag: string, v: string): number {
+function nonNegative(flag: string, v: string, max = Infinity, unit = ''): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number >= 0, got '${v}'`);
+  if (n > max) throw new UsageError(`${flag} must be at most ${max}${unit}, got '${v}'`);
   return n;
 }
 
@@ -103,7 +104,12 @@ export function registerServeCommand(program: Command): void {
     .option('--quiet', 'do not log each request')
     .option('--json', 'print the listening URL and models as JSON')
     .action(async (models: string[], opts: ServeCliOptions) => {
-      const bodyTimeoutS = nonNegative('--body-timeout', opts.bodyTimeout);
+      const bodyTimeoutS = nonNegative(
+        '--body-timeout',
+        opts.bodyTimeout,
+        Math.floor(MAX_TIMER_MS / 1000),
+        ' s',
+      );
       if (bodyTimeoutS === 0) throw new UsageError('--body-timeout must be > 0 seconds');
       const server = await startServer({
         models,
@@ -116,7 +122,7 @@ export function registerServeCommand(program: Command): void {
         ...(opts.parseWorkers !== undefined
           ? { parseWorkers: Math.floor(nonNegative('--parse-workers', opts.parseWorkers)) }
           : {}),
-        maxDelayMs: nonNegative('--max-delay-ms', opts.maxDelayMs),
+        maxDelayMs: nonNegative('--max-delay-ms', opts.maxDelayMs, MAX_TIMER_MS, ' ms'),
         limits: {
           maxBatch: parsePositiveInt('--max-batch', opts.maxBatch),
           maxBodyBytes: parsePositiveInt('--max-body-bytes', opts.maxBodyBytes),

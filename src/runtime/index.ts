@@ -53,6 +53,8 @@ export { runNodeProcess, spawnNodeProcess, nodeMainPath, type NodeProcessOptions
 export {
   Pacer,
   planPacing,
+  checkTimeScale,
+  TIME_SCALE_LIMITS,
   modelledComputeS,
   emulationGaps,
   pacingSchema,

@@ -71,9 +71,19 @@ export function planPacing(
   return out;
 }
 
-/** Throws unless `k` is a usable time scale. */
-export function checkTimeScale(k: number): void {
-  if (!(k > 0 && Number.isFinite(k))) throw new UsageError(`--time-scale must be a number > 0, got ${k}`);
+/**
+ * Time scales a run takes: from 1000x slower than real time to a million times faster. Outside
+ * them paced sleeps and emulated air times round to nothing or outlast any run, and the report's
+ * deployment-time figures (measured x k) would be noise.
+ */
+export const TIME_SCALE_LIMITS = { min: 1e-3, max: 1e6 } as const;
+
+/** Throws unless `k` is a usable time scale; `typed` is what the user wrote, for the message. */
+export function checkTimeScale(k: number, typed: string = String(k)): void {
+  if (!(k >= TIME_SCALE_LIMITS.min && k <= TIME_SCALE_LIMITS.max))
+    throw new UsageError(
+      `--time-scale must be a number from ${TIME_SCALE_LIMITS.min} to ${TIME_SCALE_LIMITS.max}, got '${typed}'`,
+    );
 }
 
 /** Wall clock and sleep, injectable for tests. */

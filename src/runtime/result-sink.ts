@@ -3,7 +3,8 @@
  * JSON Lines file (one `{"seq", "label"?, "outputs": {name: {dtype, dims, data}}}` per sample).
  * Nothing per sample is kept in memory.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { EdgesplitError, errorMessage } from '../core/errors.js';
 import { shapeSize, type Tensor } from '../core/tensor.js';
 import { argmaxRow } from '../data/metrics.js';
@@ -52,6 +53,7 @@ export class JsonlResults {
     private readonly samples?: SampleSource,
   ) {
     try {
+      mkdirSync(dirname(file), { recursive: true });
       this.fd = openSync(file, 'w');
     } catch (err) {
       throw new EdgesplitError('E_IO', `cannot write results file ${file}: ${errorMessage(err)}`);

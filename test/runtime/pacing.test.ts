@@ -6,7 +6,13 @@ import { loadDeviceCatalog } from '../../src/catalog/index.js';
 import { readPipelinePlan } from '../plan/helpers.js';
 import { planModelFile } from '../../src/plan/plan-model.js';
 import { defaultEmulation, runEmulation } from '../../src/runtime/device-emulation.js';
-import { modelledComputeS, Pacer, planPacing, type PacerClock } from '../../src/runtime/pacing.js';
+import {
+  checkTimeScale,
+  modelledComputeS,
+  Pacer,
+  planPacing,
+  type PacerClock,
+} from '../../src/runtime/pacing.js';
 import { loadRuntimePlan } from '../../src/runtime/plan-dir.js';
 import { Radio } from '../../src/transport/link/radio.js';
 import { packageRoot } from '../../src/data/package-root.js';
@@ -72,7 +78,14 @@ describe('device pacing', () => {
     const untyped = { ...plan, stages: plan.stages.map((s) => ({ ...s, devices: [{ name: 'x' }] })) };
     expect(defaultEmulation(untyped, devices)).toBe('links');
     expect(() => planPacing(untyped, devices, 1)).toThrow(/device x names no catalog device type/);
-    expect(() => planPacing(plan, devices, 0)).toThrow(/--time-scale must be a number > 0/);
+    expect(() => planPacing(plan, devices, 0)).toThrow(
+      /--time-scale must be a number from 0.001 to 1000000, got '0'/,
+    );
+    expect(() => checkTimeScale(1e-9)).toThrow(/got '1e-9'/);
+    expect(() => checkTimeScale(1e308)).toThrow(/--time-scale must be a number from/);
+    expect(() => checkTimeScale(Number('abc'), 'abc')).toThrow(/got 'abc'/);
+    expect(() => checkTimeScale(1e6)).not.toThrow();
+    expect(() => checkTimeScale(1e-3)).not.toThrow();
   });
 
   it('waits after the inference until max(real, modelled / timeScale) has passed', async () => {
