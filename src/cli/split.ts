@@ -290,6 +290,15 @@ export function registerSplitCommand(program: Command): void {
             ? undefined
             : parseChoice('--mac-arrangement', opts.macArrangement, MAC_ARRANGEMENTS),
       };
+      if (opts.measuredModel !== undefined) {
+        const known = [
+          ...new Set([config.node, config.hub].flatMap((d) => d.measured?.map((m) => m.model) ?? [])),
+        ];
+        if (!known.includes(opts.measuredModel))
+          throw new UsageError(
+            `--measured-model ${opts.measuredModel}: neither ${opts.node} nor ${opts.hub} has a catalog measurement of that model (measured: ${known.join(', ') || 'none'})`,
+          );
+      }
       if (opts.precisions) {
         await precisionSplit(model, opts, config);
         return;

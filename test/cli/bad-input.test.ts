@@ -24,4 +24,14 @@ describe('bad input on the command line', () => {
     expect(delay.status).toBe(2);
     expect(delay.stderr).toMatch(/E_USAGE: --max-delay-ms must be at most 2147483647 ms/);
   });
+
+  it('split --measured-model names a measurement the catalog has, or says which exist', () => {
+    const args = ['split', 'models/remote.onnx', '--hub', 'phone', '--link', 'ble'];
+    const none = runCli([...args, '--node', 'esp32', '--measured-model', 'nosuch']);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(
+      /E_USAGE: --measured-model nosuch: neither esp32 nor phone has a catalog measurement of that model \(measured: resnet8-cifar10\)/,
+    );
+    expect(runCli([...args, '--node', 'esp32', '--measured-model', 'resnet8-cifar10']).status).toBe(0);
+  });
 });
