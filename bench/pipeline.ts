@@ -280,20 +280,22 @@ async function loopbackCase(c: LoopbackCase): Promise<void> {
     console.log(
       `    ${budget}: all processes' CPU may be ${cpuAllowedMs.toFixed(3)} ms per sample, the stage models take ${stageCpu.toFixed(3)} of it`,
     );
+    // the records' CPU per sample over all hops
+    const recordMs = recordUs === undefined ? undefined : (recordUs * hops) / 1000;
     const ceiling =
-      recordUs === undefined
+      recordMs === undefined
         ? undefined
         : recordsOnlyCeiling(
             cores,
             plan.stages.map((st, k) => ({ cpuMs: stageCpuPer[k], replicas: st.devices.length })),
-            (recordUs * hops) / 1000,
+            recordMs,
           );
     const ceilingNote = ceiling
       ? `with no runtime cost but its records, ${cores} cores allow at most ${ceiling.vsCpuBound.toFixed(3)} of the bound from the stage models' CPU`
       : undefined;
     if (ceiling)
       console.log(
-        `    ceiling: if the runtime cost nothing but its AES-GCM records (${((recordUs! * hops) / 1000).toFixed(3)} ms per sample), the stage models and the records on ${cores} cores allow ${ceiling.throughputPerS.toFixed(1)}/s = ${ceiling.vsCpuBound.toFixed(3)} x the bound from the stage models' CPU in one process (${ceiling.cpuBoundPerS.toFixed(1)}/s; this run's bound, ${r.boundThroughputPerS.toFixed(1)}/s, comes from the nodes' wall-clock compute, which waiting for a core inflates)`,
+        `    ceiling: if the runtime cost nothing but its AES-GCM records (${recordMs!.toFixed(3)} ms per sample), the stage models and the records on ${cores} cores allow ${ceiling.throughputPerS.toFixed(1)}/s = ${ceiling.vsCpuBound.toFixed(3)} x the bound from the stage models' CPU in one process (${ceiling.cpuBoundPerS.toFixed(1)}/s; this run's bound, ${r.boundThroughputPerS.toFixed(1)}/s, comes from the nodes' wall-clock compute, which waiting for a core inflates)`,
       );
     if (c.wholeTarget !== undefined && requested === undefined)
       targets.push(

@@ -15,6 +15,7 @@ import { zooEvalOptions } from '../zoo/zoo-eval.js';
 import { manifestOrUndefined, resolveModel } from './eval.js';
 import { writeExploreReport } from '../report/write.js';
 import { parseEmulationMode, timeScaleFor } from '../runtime/device-emulation.js';
+import { parseTimeScale } from '../runtime/pacing.js';
 import { loadRuntimePlan } from '../runtime/plan-dir.js';
 import { runPlan, type RunReport } from '../runtime/run.js';
 import { planTrace } from '../runtime/trace.js';
@@ -154,7 +155,7 @@ export function registerDemoCommand(program: Command): void {
       if (interactive) bar.start(limit, 0);
       const emulate = parseEmulationMode(opts.emulate);
       const timeScale =
-        opts.timeScale === 'auto' ? timeScaleFor(plan, limit, RUN_BUDGET_S) : Number(opts.timeScale);
+        opts.timeScale === 'auto' ? timeScaleFor(plan, limit, RUN_BUDGET_S) : parseTimeScale(opts.timeScale);
       const { run, report } = await runPlan({
         plan,
         limit,

@@ -7,7 +7,7 @@ import { buildGraph } from '../graph/build.js';
 import { loadModelFile, saveModelFile } from '../onnx/io.js';
 import { planLcpModel } from '../plan/lcp-plan.js';
 import { lcpCompare, lcpCompareReport } from '../runtime/lcp-compare.js';
-import { checkTimeScale } from '../runtime/pacing.js';
+import { parseTimeScale } from '../runtime/pacing.js';
 import { LCP_OBJECTIVES, lcpSplit, lcpSplitReport, type LcpObjective } from '../strategy/lcp/index.js';
 import { parseDeviceSpec } from '../strategy/plan/devices.js';
 import { lcpAccuracyTable } from '../zoo/lcp-table.js';
@@ -37,12 +37,6 @@ interface SplitOpts {
   out: string;
   catalog: string[];
   json?: boolean;
-}
-
-function parseTimeScale(value: string): number {
-  const k = Number(value);
-  checkTimeScale(k, value);
-  return k;
 }
 
 interface PlanOpts {

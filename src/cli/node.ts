@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseEmulationMode } from '../runtime/device-emulation.js';
-import { checkTimeScale } from '../runtime/pacing.js';
+import { parseTimeScale } from '../runtime/pacing.js';
 import { runNodeProcess } from '../runtime/node-process.js';
 import { collect } from './options.js';
 
@@ -53,7 +53,6 @@ export function registerNodeCommand(program: Command): void {
     )
     .option('--json', 'print the ready line as JSON')
     .action(async (opts: NodeCliOptions) => {
-      checkTimeScale(Number(opts.timeScale), opts.timeScale);
       await runNodeProcess({
         listen: opts.listen,
         ...(opts.key ? { keyFile: opts.key } : {}),
@@ -63,7 +62,7 @@ export function registerNodeCommand(program: Command): void {
         ...(opts.link ? { link: opts.link } : {}),
         ...(opts.linkCatalog ? { linkCatalogFiles: opts.linkCatalog } : {}),
         emulate: parseEmulationMode(opts.emulate),
-        timeScale: Number(opts.timeScale),
+        timeScale: parseTimeScale(opts.timeScale),
         ...(opts.exitOnStdinClose ? { exitOnStdinClose: true } : {}),
         ...(opts.json ? { json: true } : {}),
       });

@@ -5,7 +5,7 @@ import { writeOutputFile } from '../core/output-file.js';
 import { DATASETS } from '../data/datasets.js';
 import { loadDeviceCatalog } from '../catalog/index.js';
 import { defaultEmulation, parseEmulationMode } from '../runtime/device-emulation.js';
-import { checkTimeScale } from '../runtime/pacing.js';
+import { parseTimeScale } from '../runtime/pacing.js';
 import { loadHostsFile } from '../runtime/node-pool.js';
 import type { TwinPair, TwinReport } from '../runtime/twin-report.js';
 import { loadRuntimePlan } from '../runtime/plan-dir.js';
@@ -14,10 +14,10 @@ import { runPlan, type RunReport } from '../runtime/run.js';
 import { planTrace } from '../runtime/trace.js';
 import { loadKeyFile } from '../transport/auth/key-file.js';
 import { collect, MAX_TIMER_MS, parseBoundedInt, parsePositiveInt } from './options.js';
+import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
 
 /** Samples in flight a run takes at most (each holds its input and outputs in memory). */
 const MAX_WINDOW = 1_000_000;
-import { fmtBytes, fmtInt, formatTable, printJson } from './output.js';
 
 interface RunCliOptions {
   data: string;
@@ -208,8 +208,7 @@ export function registerRunCommand(program: Command): void {
       const plan = loadRuntimePlan(dir);
       const deviceCatalog = loadDeviceCatalog(opts.deviceCatalog ?? []);
       const emulate = opts.emulate ? parseEmulationMode(opts.emulate) : defaultEmulation(plan, deviceCatalog);
-      const timeScale = Number(opts.timeScale ?? '1');
-      checkTimeScale(timeScale, opts.timeScale ?? '1');
+      const timeScale = parseTimeScale(opts.timeScale ?? '1');
       const key = opts.key ? loadKeyFile(opts.key) : undefined;
       const hosts = opts.hosts ? loadHostsFile(opts.hosts) : undefined;
       const bar =

@@ -1,9 +1,8 @@
 import type { PrecisionPoint } from '../strategy/split/precision-space.js';
 /** Builds and writes the explore report: HTML with inline SVG plots, plus CSV and JSON of every point. */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { DeviceSpec, LinkSpec } from '../catalog/schema.js';
-import { EdgesplitError } from '../core/errors.js';
+import { writeOutputFile } from '../core/output-file.js';
 import type { ModelProfile } from '../profile/types.js';
 import { chosenCut, type ExploreResult } from '../strategy/split/explore.js';
 import { energyBreakdownSpec, layerChartSpec, paretoChartSpec, precisionChartSpec } from './charts.js';
@@ -95,13 +94,8 @@ export async function writeExploreReport(o: ExploreReportOptions): Promise<Explo
     points: o.result.points,
     ...(o.precision ? { precision: o.precision } : {}),
   };
-  try {
-    await mkdir(dirname(files.html), { recursive: true });
-    await writeFile(files.html, html);
-    await writeFile(files.csv, pointsCsv(o.result.points));
-    await writeFile(files.json, `${JSON.stringify(json, null, 1)}\n`);
-  } catch (err) {
-    throw new EdgesplitError('E_IO', `cannot write report: ${(err as Error).message}`, { cause: err });
-  }
+  await writeOutputFile(files.html, html, 'report');
+  await writeOutputFile(files.csv, pointsCsv(o.result.points), 'report points');
+  await writeOutputFile(files.json, `${JSON.stringify(json, null, 1)}\n`, 'report data');
   return files;
 }

@@ -54,6 +54,7 @@ export {
   Pacer,
   planPacing,
   checkTimeScale,
+  parseTimeScale,
   TIME_SCALE_LIMITS,
   modelledComputeS,
   emulationGaps,

@@ -78,6 +78,13 @@ export function planPacing(
  */
 export const TIME_SCALE_LIMITS = { min: 1e-3, max: 1e6 } as const;
 
+/** Parses a `--time-scale` value, within {@link TIME_SCALE_LIMITS}. */
+export function parseTimeScale(value: string): number {
+  const k = Number(value);
+  checkTimeScale(k, value);
+  return k;
+}
+
 /** Throws unless `k` is a usable time scale; `typed` is what the user wrote, for the message. */
 export function checkTimeScale(k: number, typed: string = String(k)): void {
   if (!(k >= TIME_SCALE_LIMITS.min && k <= TIME_SCALE_LIMITS.max))
